@@ -1,0 +1,1 @@
+//! OpenAI-compatible streaming chat client: SSE to typed events, retries, errors

@@ -1,0 +1,1 @@
+//! Settings layers, .env discovery, paths and provider profiles

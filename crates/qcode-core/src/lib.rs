@@ -1,0 +1,1 @@
+//! The engine: session, turn loop, context files, history, approvals

@@ -1,0 +1,1 @@
+//! Headless front end: text / json / stream-json output and exit codes

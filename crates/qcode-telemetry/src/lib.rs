@@ -1,0 +1,1 @@
+//! Opt-out anonymous usage statistics: closed event schema, consent, OTLP export

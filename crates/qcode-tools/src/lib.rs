@@ -1,0 +1,1 @@
+//! Built-in tools, their JSON schemas, permission classes and workspace rules

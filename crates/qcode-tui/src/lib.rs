@@ -1,0 +1,1 @@
+//! Interactive ratatui front end: app loop, transcript, composer, slash commands, dialogs

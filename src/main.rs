@@ -1,0 +1,2 @@
+//! The `qcode` binary.
+fn main() {}
