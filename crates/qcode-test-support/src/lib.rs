@@ -1,1 +1,10 @@
-//! Dev-only: a scripted mock OpenAI-compatible server and launchers for real peer servers
+//! Dev-only support for qcode's tests: a scripted mock OpenAI-compatible model server
+//! (`mock_model`), and launchers for the real peer servers the tests talk to
+//! (`oauth_server`: panva oidc-provider with the Qwen PKCE layer; `otel_collector`: Rotel).
+//!
+//! Never a dependency of a non-test build.
+
+pub mod mock_model;
+pub mod oauth_server;
+pub mod otel_collector;
+pub mod process;
