@@ -1,0 +1,53 @@
+//! Configuration errors: each says which file or variable is wrong and how to fix it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{path}:{line}:{column}: settings file is not valid JSON: {message}\nhint: fix the syntax, or move the file away to start from defaults"
+    )]
+    SettingsSyntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: setting `{key}` has the wrong type: {message}")]
+    SettingsType {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("{path}: cannot read settings file: {source}")]
+    SettingsRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: cannot write settings file: {source}\nhint: check free disk space and permissions"
+    )]
+    SettingsWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read .env file: {message}")]
+    DotEnv { path: PathBuf, message: String },
+    #[error("invalid {what} `{value}` (from {source_desc}): {message}")]
+    InvalidValue {
+        what: &'static str,
+        value: String,
+        source_desc: String,
+        message: String,
+    },
+    #[error("cannot determine the home directory; set HOME or QCODE_HOME")]
+    NoHome,
+}
+
+impl ConfigError {
+    pub fn kind(&self) -> qcode_protocol::ErrorKind {
+        qcode_protocol::ErrorKind::Config
+    }
+}

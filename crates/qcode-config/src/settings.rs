@@ -1,0 +1,377 @@
+//! Settings files: `~/.qcode/settings.json` (user) and `<project>/.qcode/settings.json`
+//! (project, found walking up from the working directory to the git root). The project file
+//! overrides the user file key by key. Comments (`//`, `/* */`) are allowed. Unknown keys are
+//! warnings; a syntax error names the file, line and column.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::ConfigError;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    #[serde(default)]
+    pub model: ModelSettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
+    #[serde(default)]
+    pub tools: ToolsSettings,
+    #[serde(default)]
+    pub context: ContextSettings,
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+    #[serde(default)]
+    pub ui: UiSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSettings {
+    pub name: Option<String>,
+    pub max_session_turns: Option<u32>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    /// Overrides the catalogue's context window (tokens) for compression and the status line.
+    pub context_window: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecuritySettings {
+    #[serde(default)]
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSettings {
+    /// `qwen-oauth` or `openai`.
+    pub selected_type: Option<String>,
+    /// OpenAI-compatible base URL.
+    pub base_url: Option<String>,
+    /// Replaces `https://chat.qwen.ai` for the OAuth endpoints.
+    pub qwen_o_auth_base_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolsSettings {
+    pub approval_mode: Option<String>,
+    /// Tools (or `run_shell_command(prefix)`) pre-approved without asking.
+    #[serde(default)]
+    pub allowed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextSettings {
+    /// Context file name(s); default `["QWEN.md", "AGENTS.md"]`.
+    pub file_name: Option<StringOrList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringOrList {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s.clone()],
+            Self::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivacySettings {
+    pub usage_statistics_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetrySettings {
+    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiSettings {
+    /// `auto`, `dark` or `light`.
+    pub theme: Option<String>,
+}
+
+/// Every key the settings schema knows, as dotted paths. Objects listed here may have only the
+/// listed children; anything else is reported as unknown.
+const KNOWN_KEYS: &[&str] = &[
+    "$schema",
+    "model",
+    "model.name",
+    "model.maxSessionTurns",
+    "model.temperature",
+    "model.maxTokens",
+    "model.contextWindow",
+    "security",
+    "security.auth",
+    "security.auth.selectedType",
+    "security.auth.baseUrl",
+    "security.auth.qwenOAuthBaseUrl",
+    "tools",
+    "tools.approvalMode",
+    "tools.allowed",
+    "context",
+    "context.fileName",
+    "privacy",
+    "privacy.usageStatisticsEnabled",
+    "telemetry",
+    "telemetry.otlpEndpoint",
+    "ui",
+    "ui.theme",
+];
+
+/// A non-fatal problem found in a settings file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsWarning {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for SettingsWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// The merged settings plus where they came from.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedSettings {
+    pub settings: Settings,
+    pub warnings: Vec<SettingsWarning>,
+    pub user_file: Option<PathBuf>,
+    pub project_file: Option<PathBuf>,
+}
+
+/// Finds `<dir>/.qcode/settings.json` walking up from `cwd` to the git root (inclusive);
+/// without a git root, only `cwd` itself is checked. The user's own `~/.qcode` is skipped.
+pub fn find_project_settings(cwd: &Path, user_file: &Path) -> Option<PathBuf> {
+    let stop = crate::paths::git_root(cwd);
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(".qcode").join("settings.json");
+        if candidate != user_file && candidate.is_file() {
+            return Some(candidate);
+        }
+        match &stop {
+            Some(root) if dir == root => break,
+            None => break,
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Loads and merges the user and project settings files.
+pub fn load_settings(user_file: &Path, cwd: &Path) -> Result<LoadedSettings, ConfigError> {
+    let mut merged = Value::Object(Default::default());
+    let mut warnings = Vec::new();
+    let mut loaded = LoadedSettings::default();
+    let project_file = find_project_settings(cwd, user_file);
+    for (path, is_user) in [(Some(user_file.to_path_buf()), true), (project_file, false)] {
+        let Some(path) = path else { continue };
+        let Some(value) = read_settings_file(&path)? else {
+            continue;
+        };
+        check_known_keys(&value, "", &path, &mut warnings);
+        check_types(&value, &path)?;
+        merge(&mut merged, value);
+        if is_user {
+            loaded.user_file = Some(path);
+        } else {
+            loaded.project_file = Some(path);
+        }
+    }
+    loaded.settings = serde_json::from_value(merged).map_err(|e| ConfigError::SettingsType {
+        path: loaded
+            .project_file
+            .clone()
+            .or_else(|| loaded.user_file.clone())
+            .unwrap_or_default(),
+        key: String::new(),
+        message: e.to_string(),
+    })?;
+    loaded.warnings = warnings;
+    Ok(loaded)
+}
+
+/// Reads one settings file; `Ok(None)` when it does not exist.
+pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::SettingsRead {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(Value::Object(Default::default())));
+    }
+    let stripped = strip_comments(&text);
+    let value: Value =
+        serde_json::from_str(&stripped).map_err(|e| ConfigError::SettingsSyntax {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        })?;
+    if !value.is_object() {
+        return Err(ConfigError::SettingsType {
+            path: path.to_path_buf(),
+            key: "(top level)".into(),
+            message: "expected a JSON object".into(),
+        });
+    }
+    Ok(Some(value))
+}
+
+/// Replaces `//` and `/* */` comments (outside strings) with spaces, keeping line breaks so
+/// that error positions stay right. Trailing commas before `}` / `]` are removed too.
+pub fn strip_comments(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            out.push(b);
+            if b == b'\\' && i + 1 < bytes.len() {
+                out.push(bytes[i + 1]);
+                i += 2;
+                continue;
+            }
+            if b == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match (b, bytes.get(i + 1)) {
+            (b'"', _) => {
+                in_string = true;
+                out.push(b);
+                i += 1;
+            }
+            (b'/', Some(b'/')) => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    out.push(b' ');
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => {
+                out.extend_from_slice(b"  ");
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    out.push(if bytes[i] == b'\n' { b'\n' } else { b' ' });
+                    i += 1;
+                }
+                if i < bytes.len() {
+                    out.extend_from_slice(b"  ");
+                    i += 2;
+                }
+            }
+            (b',', _) => {
+                let next = bytes[i + 1..]
+                    .iter()
+                    .find(|c| !c.is_ascii_whitespace())
+                    .copied();
+                out.push(if matches!(next, Some(b'}') | Some(b']')) {
+                    b' '
+                } else {
+                    b','
+                });
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn check_known_keys(value: &Value, prefix: &str, path: &Path, warnings: &mut Vec<SettingsWarning>) {
+    let Value::Object(map) = value else { return };
+    for (key, child) in map {
+        let dotted = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        if !KNOWN_KEYS.contains(&dotted.as_str()) {
+            // Children of an unknown key are not reported separately.
+            warnings.push(SettingsWarning {
+                path: path.to_path_buf(),
+                message: format!("unknown setting `{dotted}` is ignored"),
+            });
+            continue;
+        }
+        let has_known_children = KNOWN_KEYS.iter().any(|k| {
+            k.len() > dotted.len() && k.starts_with(&dotted) && k.as_bytes()[dotted.len()] == b'.'
+        });
+        if has_known_children {
+            check_known_keys(child, &dotted, path, warnings);
+        }
+    }
+}
+
+/// Deserializes one file alone, so that a type error names the file and the key.
+fn check_types(value: &Value, path: &Path) -> Result<(), ConfigError> {
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
+    for (key, child) in map {
+        let mut single = serde_json::Map::new();
+        single.insert(key.clone(), child.clone());
+        if let Err(e) = serde_json::from_value::<Settings>(Value::Object(single)) {
+            return Err(ConfigError::SettingsType {
+                path: path.to_path_buf(),
+                key: key.clone(),
+                message: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Deep-merges `overlay` into `base`: objects merge key by key, anything else replaces.
+pub fn merge(base: &mut Value, overlay: Value) {
+    match (base, overlay) {
+        (Value::Object(base), Value::Object(overlay)) => {
+            for (k, v) in overlay {
+                match base.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        base.insert(k, v);
+                    }
+                }
+            }
+        }
+        (base, overlay) => *base = overlay,
+    }
+}

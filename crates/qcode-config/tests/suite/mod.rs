@@ -1,0 +1,2 @@
+mod precedence;
+mod settings_files;
