@@ -1,1 +1,12 @@
-//! Interactive ratatui front end: app loop, transcript, composer, slash commands, dialogs
+//! Interactive ratatui front end of qcode: app loop, transcript, composer, slash commands,
+//! dialogs.
+//!
+//! The TUI drives the engine only through its queue pair ([`EngineHandle`]): it sends
+//! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
+//! engine, read configuration files, or do network I/O.
+
+pub mod markdown;
+pub mod wrap;
+
+#[cfg(test)]
+mod testutil;
