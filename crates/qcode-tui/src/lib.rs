@@ -6,6 +6,7 @@
 //! engine, read configuration files, or do network I/O.
 
 pub mod markdown;
+pub mod transcript;
 pub mod wrap;
 
 #[cfg(test)]

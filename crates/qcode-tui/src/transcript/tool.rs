@@ -1,0 +1,156 @@
+//! Tool-call cells: a status icon, the one-line summary, the duration, and the output or diff
+//! truncated to a few lines (Ctrl+T shows everything).
+
+use qcode_protocol::ToolStatus;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::Detail;
+
+/// Output lines shown for a finished tool in the scrollback.
+pub const OUTPUT_PREVIEW_LINES: usize = 5;
+/// Diff lines shown for an edit in the scrollback.
+pub const DIFF_PREVIEW_LINES: usize = 20;
+/// Output lines shown for a running tool in the live viewport.
+pub const LIVE_OUTPUT_LINES: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolState {
+    Running,
+    Done(ToolStatus),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCell {
+    pub call_id: String,
+    pub name: String,
+    pub summary: String,
+    pub state: ToolState,
+    pub output: String,
+    pub diff: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl ToolCell {
+    pub fn new(call_id: &str, name: &str, summary: &str) -> Self {
+        Self {
+            call_id: call_id.to_string(),
+            name: name.to_string(),
+            summary: if summary.trim().is_empty() { name.to_string() } else { summary.to_string() },
+            state: ToolState::Running,
+            output: String::new(),
+            diff: None,
+            duration_ms: 0,
+        }
+    }
+
+    fn header(&self, spinner: &str) -> Line<'static> {
+        let (icon, style) = match self.state {
+            ToolState::Running => (spinner.to_string(), Style::default().fg(Color::Cyan)),
+            ToolState::Done(ToolStatus::Success) => ("✓".to_string(), Style::default().fg(Color::Green)),
+            ToolState::Done(ToolStatus::Error) => ("✗".to_string(), Style::default().fg(Color::Red)),
+            ToolState::Done(ToolStatus::Denied) => ("⊘".to_string(), Style::default().fg(Color::Yellow)),
+            ToolState::Done(ToolStatus::Cancelled) => ("✗".to_string(), Style::default().add_modifier(Modifier::DIM)),
+        };
+        let mut spans = vec![
+            Span::styled(icon, style.add_modifier(Modifier::BOLD)),
+            Span::raw(" "),
+            Span::styled(first_line(&self.summary), Style::default().add_modifier(Modifier::BOLD)),
+        ];
+        let dim = Style::default().add_modifier(Modifier::DIM);
+        match self.state {
+            ToolState::Running => {}
+            ToolState::Done(ToolStatus::Denied) => spans.push(Span::styled(" · denied", dim)),
+            ToolState::Done(ToolStatus::Cancelled) => spans.push(Span::styled(" · cancelled", dim)),
+            ToolState::Done(ToolStatus::Success | ToolStatus::Error) => {
+                spans.push(Span::styled(format!(" · {}", format_duration_ms(self.duration_ms)), dim));
+            }
+        }
+        Line::from(spans)
+    }
+
+    /// Lines of the finished cell (scrollback: truncated; pager: everything).
+    pub fn lines(&self, detail: Detail) -> Vec<Line<'static>> {
+        let mut out = vec![self.header("•")];
+        let (body, limit, colored): (&str, usize, bool) = match (&self.diff, detail) {
+            (Some(d), Detail::Compact) if !d.trim().is_empty() => (d, DIFF_PREVIEW_LINES, true),
+            (Some(d), Detail::Full) if !d.trim().is_empty() => (d, usize::MAX, true),
+            (_, Detail::Compact) => (&self.output, OUTPUT_PREVIEW_LINES, false),
+            (_, Detail::Full) => (&self.output, usize::MAX, false),
+        };
+        let body_lines: Vec<&str> = body.trim_end_matches('\n').lines().collect();
+        let show_output = colored || !matches!(self.state, ToolState::Done(ToolStatus::Denied));
+        if show_output && !body.trim().is_empty() {
+            for l in body_lines.iter().take(limit) {
+                out.push(body_line(l, colored, self.state));
+            }
+            if body_lines.len() > limit {
+                out.push(Line::from(Span::styled(
+                    format!("  … +{} lines (Ctrl+T to view all)", body_lines.len() - limit),
+                    Style::default().add_modifier(Modifier::DIM),
+                )));
+            }
+        }
+        out
+    }
+
+    /// Lines for the live viewport while the tool runs: header with spinner and output tail.
+    pub fn live_lines(&self, spinner: &str) -> Vec<Line<'static>> {
+        let mut out = vec![self.header(spinner)];
+        let lines: Vec<&str> = self.output.trim_end_matches('\n').lines().collect();
+        let skip = lines.len().saturating_sub(LIVE_OUTPUT_LINES);
+        for l in &lines[skip..] {
+            out.push(body_line(l, false, self.state));
+        }
+        out
+    }
+}
+
+fn body_line(l: &str, diff: bool, state: ToolState) -> Line<'static> {
+    let text = l.replace('\t', "    ");
+    let style = if diff {
+        diff_style(l)
+    } else if matches!(state, ToolState::Done(ToolStatus::Error)) {
+        Style::default().fg(Color::Red)
+    } else {
+        Style::default().add_modifier(Modifier::DIM)
+    };
+    Line::from(vec![Span::raw("  "), Span::styled(text, style)])
+}
+
+/// Colour of one unified-diff line: additions green, removals red, hunk headers cyan.
+pub fn diff_style(line: &str) -> Style {
+    if line.starts_with("+++") || line.starts_with("---") {
+        Style::default().add_modifier(Modifier::BOLD)
+    } else if line.starts_with('+') {
+        Style::default().fg(Color::Green)
+    } else if line.starts_with('-') {
+        Style::default().fg(Color::Red)
+    } else if line.starts_with("@@") {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default().add_modifier(Modifier::DIM)
+    }
+}
+
+/// Lines of a unified diff, coloured.
+pub fn diff_lines(diff: &str) -> Vec<Line<'static>> {
+    diff.lines().map(|l| Line::from(Span::styled(l.replace('\t', "    "), diff_style(l)))).collect()
+}
+
+fn first_line(s: &str) -> String {
+    let mut lines = s.lines();
+    let first = lines.next().unwrap_or("").to_string();
+    if lines.next().is_some() { format!("{first} …") } else { first }
+}
+
+/// "850ms", "2.4s", "1m 05s".
+pub fn format_duration_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
