@@ -1,0 +1,413 @@
+//! Rendering a headless run in one of the three output formats.
+
+use std::io::{ErrorKind as IoErrorKind, Write};
+use std::time::{Duration, Instant};
+
+use qcode_protocol::{
+    DecisionSource, ErrorKind, Event, Op, ReviewDecision, ToolStatus, TurnOutcome, Usage,
+};
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::exit::{ExitCode, exit_code_for};
+
+/// `-o/--output-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    StreamJson,
+}
+
+impl OutputFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "text" => Some(Self::Text),
+            "json" => Some(Self::Json),
+            "stream-json" | "stream_json" => Some(Self::StreamJson),
+            _ => None,
+        }
+    }
+}
+
+/// The final record of a run (the `json` output, and the last line of `stream-json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub result: String,
+    pub is_error: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    pub exit_code: i32,
+    pub usage: Usage,
+    pub duration_ms: u64,
+    pub model: String,
+    /// Model requests made (one per tool round).
+    pub num_requests: u32,
+    pub tool_calls: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Where a run writes: the answer (stdout) and diagnostics (stderr).
+pub struct Output<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// A terminal gets a final newline after the answer; a pipe gets the answer exactly.
+    pub stdout_is_tty: bool,
+}
+
+struct State {
+    format: OutputFormat,
+    summary: RunSummary,
+    /// Whether the last text written to stdout ended with a newline.
+    at_line_start: bool,
+    wrote_text: bool,
+    /// stdout is gone (e.g. `| head -c 100`): stop writing, stop the run quietly.
+    stdout_closed: bool,
+    stdout_is_tty: bool,
+    stdout_error: Option<String>,
+}
+
+/// Runs `prompt` and renders events until the turn completes; returns the exit code.
+/// `interrupts` yields once per Ctrl-C: the first interrupts the turn, a second stops waiting.
+pub async fn run(
+    ops: &UnboundedSender<Op>,
+    events: &mut UnboundedReceiver<Event>,
+    prompt: String,
+    format: OutputFormat,
+    io: Output<'_>,
+    interrupts: &mut UnboundedReceiver<()>,
+) -> i32 {
+    let Output {
+        out,
+        err,
+        stdout_is_tty,
+    } = io;
+    let start = Instant::now();
+    let mut st = State {
+        format,
+        summary: RunSummary {
+            kind: "result",
+            result: String::new(),
+            is_error: false,
+            error: None,
+            exit_code: 0,
+            usage: Usage::default(),
+            duration_ms: 0,
+            model: String::new(),
+            num_requests: 0,
+            tool_calls: 0,
+        },
+        at_line_start: true,
+        wrote_text: false,
+        stdout_closed: false,
+        stdout_is_tty,
+        stdout_error: None,
+    };
+    let _ = ops.send(Op::UserTurn { text: prompt });
+    let mut interrupted = 0u32;
+    let mut outcome: Option<TurnOutcome> = None;
+    while outcome.is_none() {
+        let event = tokio::select! {
+            ev = events.recv() => ev,
+            Some(()) = interrupts.recv() => {
+                interrupted += 1;
+                if interrupted >= 2 {
+                    outcome = Some(TurnOutcome::Interrupted);
+                    break;
+                }
+                let _ = writeln!(err, "\ninterrupted; stopping (press Ctrl-C again to quit now)");
+                let _ = ops.send(Op::Interrupt);
+                continue;
+            }
+        };
+        let Some(event) = event else {
+            st.fail(
+                ErrorKind::Internal,
+                "the engine stopped unexpectedly".into(),
+                None,
+            );
+            outcome = Some(TurnOutcome::Failed);
+            break;
+        };
+        if let Event::TurnComplete { outcome: o, .. } = &event {
+            outcome = Some(*o);
+        }
+        handle(&mut st, &event, out, err);
+        // Coalesce: flush only when no further event is waiting.
+        while outcome.is_none() {
+            match events.try_recv() {
+                Ok(next) => {
+                    if let Event::TurnComplete { outcome: o, .. } = &next {
+                        outcome = Some(*o);
+                    }
+                    handle(&mut st, &next, out, err);
+                }
+                Err(_) => break,
+            }
+        }
+        st.flush(out);
+        if st.stdout_closed && outcome.is_none() {
+            let _ = ops.send(Op::Interrupt);
+            outcome = Some(TurnOutcome::Completed);
+        }
+    }
+    let outcome = outcome.unwrap_or(TurnOutcome::Failed);
+    let code = match outcome {
+        TurnOutcome::Completed if st.stdout_error.is_some() => ExitCode::General,
+        TurnOutcome::Completed => ExitCode::Ok,
+        TurnOutcome::Interrupted => {
+            if st.summary.error.is_none() {
+                st.summary.error = Some(ErrorInfo {
+                    kind: ErrorKind::Interrupted,
+                    message: "interrupted by the user".into(),
+                    hint: None,
+                });
+            }
+            st.summary.is_error = true;
+            ExitCode::Interrupted
+        }
+        TurnOutcome::TurnLimit => {
+            st.summary.is_error = true;
+            ExitCode::TurnLimit
+        }
+        TurnOutcome::Failed => {
+            st.summary.is_error = true;
+            st.summary
+                .error
+                .as_ref()
+                .map(|e| exit_code_for(e.kind))
+                .unwrap_or(ExitCode::General)
+        }
+    };
+    st.summary.exit_code = code.code();
+    st.summary.duration_ms = start.elapsed().as_millis() as u64;
+    finish(&mut st, out);
+    if let Some(e) = &st.stdout_error {
+        let _ = writeln!(
+            err,
+            "error: cannot write the answer to standard output: {e}"
+        );
+        let _ = writeln!(
+            err,
+            "hint: check free disk space or where the output is redirected"
+        );
+    }
+    // Ask the engine to stop; don't wait long (it may be mid-request).
+    let _ = ops.send(Op::Shutdown);
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while let Some(ev) = events.recv().await {
+            if matches!(ev, Event::ShutdownComplete) {
+                break;
+            }
+        }
+    })
+    .await;
+    code.code()
+}
+
+impl State {
+    fn write_out(&mut self, out: &mut dyn Write, bytes: &[u8]) {
+        if self.stdout_closed {
+            return;
+        }
+        if let Err(e) = out.write_all(bytes) {
+            self.note_stdout_error(&e);
+        }
+    }
+
+    fn flush(&mut self, out: &mut dyn Write) {
+        if !self.stdout_closed
+            && let Err(e) = out.flush()
+        {
+            self.note_stdout_error(&e);
+        }
+    }
+
+    /// A closed pipe (`| head`) is the reader saying "enough": stop quietly. Any other write
+    /// error (full disk) also stops output, and is reported once on stderr by the caller.
+    fn note_stdout_error(&mut self, e: &std::io::Error) {
+        self.stdout_closed = true;
+        if e.kind() != IoErrorKind::BrokenPipe {
+            self.stdout_error = Some(e.to_string());
+        }
+    }
+
+    fn fail(&mut self, kind: ErrorKind, message: String, hint: Option<String>) {
+        self.summary.is_error = true;
+        self.summary.error = Some(ErrorInfo {
+            kind,
+            message,
+            hint,
+        });
+    }
+
+    fn json_line(&mut self, out: &mut dyn Write, value: &impl Serialize) {
+        match serde_json::to_vec(value) {
+            Ok(mut line) => {
+                line.push(b'\n');
+                self.write_out(out, &line);
+            }
+            Err(_) => self.write_out(
+                out,
+                b"{\"type\":\"error\",\"message\":\"unserialisable event\"}\n",
+            ),
+        }
+    }
+}
+
+fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Write) {
+    if st.format == OutputFormat::StreamJson {
+        st.json_line(out, event);
+    }
+    let text_mode = st.format == OutputFormat::Text;
+    match event {
+        Event::SessionConfigured { model, .. } => st.summary.model = model.clone(),
+        Event::RequestStarted { .. } => {
+            st.summary.num_requests += 1;
+            if !st.summary.result.is_empty() && !st.summary.result.ends_with('\n') {
+                st.summary.result.push('\n');
+            }
+            // A new reply after tool calls starts on its own line.
+            if text_mode && st.wrote_text && !st.at_line_start {
+                st.write_out(out, b"\n");
+                st.at_line_start = true;
+            }
+        }
+        Event::TextDelta { text } => {
+            st.summary.result.push_str(text);
+            if text_mode && !text.is_empty() {
+                st.write_out(out, text.as_bytes());
+                st.at_line_start = text.ends_with('\n');
+                st.wrote_text = true;
+            }
+        }
+        Event::ToolCallBegin { summary, .. } => {
+            st.summary.tool_calls += 1;
+            if text_mode {
+                let _ = writeln!(err, "● {summary}");
+            }
+        }
+        Event::ToolCallEnd {
+            name,
+            status,
+            output,
+            ..
+        } => {
+            if text_mode {
+                let _ = match status {
+                    ToolStatus::Success => Ok(()),
+                    ToolStatus::Error => writeln!(err, "  ✗ {name} failed: {}", first_line(output)),
+                    ToolStatus::Denied => {
+                        writeln!(err, "  ✗ {name} denied: {}", first_line(output))
+                    }
+                    ToolStatus::Cancelled => writeln!(err, "  ✗ {name} cancelled"),
+                };
+            }
+        }
+        Event::ApprovalDecided {
+            decision: ReviewDecision::Deny { .. },
+            source: DecisionSource::Headless,
+            tool,
+            ..
+        } => {
+            if text_mode {
+                let _ = writeln!(
+                    err,
+                    "  {tool} needs approval, which a non-interactive run cannot give; pre-approve with --allowed-tools {tool} or --approval-mode"
+                );
+            }
+        }
+        Event::Retry {
+            attempt,
+            max_attempts,
+            delay_ms,
+            reason,
+        } => {
+            let secs = (*delay_ms as f64 / 1000.0).max(0.1);
+            let _ = writeln!(
+                err,
+                "{reason}; retrying in {secs:.1} s ({attempt}/{max_attempts})"
+            );
+        }
+        Event::Warning { message } => {
+            let _ = writeln!(err, "warning: {message}");
+        }
+        Event::Error {
+            kind,
+            message,
+            hint,
+        } => {
+            if text_mode || st.format == OutputFormat::Json {
+                if !st.at_line_start && st.wrote_text && text_mode {
+                    st.write_out(out, b"\n");
+                    st.at_line_start = true;
+                }
+                let _ = writeln!(err, "error: {message}");
+                if let Some(h) = hint {
+                    let _ = writeln!(err, "hint: {h}");
+                }
+            }
+            st.fail(*kind, message.clone(), hint.clone());
+        }
+        Event::Usage { total, .. } => st.summary.usage = *total,
+        Event::TurnStarted { .. }
+        | Event::ReasoningDelta { .. }
+        | Event::ResponseComplete { .. }
+        | Event::ToolOutputDelta { .. }
+        | Event::ApprovalRequest { .. }
+        | Event::ApprovalDecided { .. }
+        | Event::TodoUpdate { .. }
+        | Event::TurnComplete { .. }
+        | Event::Compacted { .. }
+        | Event::HistoryCleared
+        | Event::ShutdownComplete => {}
+    }
+}
+
+fn finish(st: &mut State, out: &mut dyn Write) {
+    match st.format {
+        OutputFormat::Text => {
+            if st.wrote_text && !st.at_line_start && st.stdout_is_tty {
+                st.write_out(out, b"\n");
+            }
+        }
+        OutputFormat::Json => {
+            let summary = st.summary.clone();
+            match serde_json::to_vec_pretty(&summary) {
+                Ok(mut v) => {
+                    v.push(b'\n');
+                    st.write_out(out, &v);
+                }
+                Err(_) => st.write_out(
+                    out,
+                    json!({"type": "result", "is_error": true})
+                        .to_string()
+                        .as_bytes(),
+                ),
+            }
+        }
+        OutputFormat::StreamJson => {
+            let summary = st.summary.clone();
+            st.json_line(out, &summary);
+        }
+    }
+    st.flush(out);
+}
+
+fn first_line(s: &str) -> &str {
+    let line = s.lines().next().unwrap_or("");
+    match line.char_indices().nth(200) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
