@@ -1,0 +1,70 @@
+//! The first-run notice: what is collected, where it goes, how to turn it off; and the marker
+//! file that says it was shown (a flag, not an id).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::TelemetryError;
+
+/// Shown once on the first interactive run, and by `/privacy` / `qcode privacy status`.
+pub const NOTICE: &str = "\
+qcode sends anonymous usage statistics to help improve it: the qcode version, OS family, CPU \
+architecture and terminal kind; which built-in commands and tools run and whether they were \
+allowed; request latency, token counts and retries; error kinds and crash locations in qcode's \
+own code; and a random id that is new for every run. It never sends your prompts, code, file \
+names, paths, commands, URLs, model names you typed, API keys or error messages.
+Statistics go over OpenTelemetry (OTLP/HTTP) to telemetry.otlpEndpoint or \
+OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318, a collector you or your organisation \
+run). Every event sent is also written to telemetry-audit.jsonl in qcode's home directory.
+To turn it off: /privacy off, `qcode privacy off`, \"privacy.usageStatisticsEnabled\": false in \
+settings.json, QCODE_USAGE_STATS=0 or DO_NOT_TRACK=1.";
+
+/// Name of the marker file inside qcode's home directory.
+pub const NOTICE_MARKER_FILE: &str = "telemetry-notice-shown";
+
+fn marker(qcode_home: &Path) -> PathBuf {
+    qcode_home.join(NOTICE_MARKER_FILE)
+}
+
+/// Whether the first-run notice has not been shown yet.
+pub fn first_run_notice_needed(qcode_home: &Path) -> bool {
+    !marker(qcode_home).exists()
+}
+
+/// Remembers that the notice was shown (creates qcode's home directory if needed).
+pub fn mark_notice_shown(qcode_home: &Path) -> Result<(), TelemetryError> {
+    let path = marker(qcode_home);
+    let write = |source| TelemetryError::Write { path: path.clone(), source };
+    fs::create_dir_all(qcode_home).map_err(write)?;
+    fs::write(&path, b"").map_err(write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        assert!(first_run_notice_needed(&home));
+        mark_notice_shown(&home).unwrap();
+        assert!(!first_run_notice_needed(&home));
+        assert_eq!(fs::read(home.join(NOTICE_MARKER_FILE)).unwrap(), b"");
+    }
+
+    #[test]
+    fn notice_names_every_switch() {
+        for needle in [
+            "privacy.usageStatisticsEnabled",
+            "QCODE_USAGE_STATS=0",
+            "DO_NOT_TRACK=1",
+            "/privacy",
+            "qcode privacy off",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://localhost:4318",
+        ] {
+            assert!(NOTICE.contains(needle), "{needle}");
+        }
+    }
+}
