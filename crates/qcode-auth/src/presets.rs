@@ -1,0 +1,142 @@
+//! Well-known OpenAI-compatible providers, as data: id, label, base URL, a default model, and
+//! where the user gets a key. Front ends list these in the API-key dialog.
+
+/// One provider the user can pick instead of typing a base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderPreset {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub base_url: &'static str,
+    /// A reasonable first model; the user can change it.
+    pub default_model: &'static str,
+    /// Where to get a key (environment variable commonly used for it, or a hint).
+    pub key_env_hint: &'static str,
+    /// Whether the endpoint needs a key at all (local servers do not).
+    pub needs_key: bool,
+}
+
+pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
+    ProviderPreset {
+        id: "dashscope",
+        label: "Alibaba Cloud DashScope (China)",
+        base_url: "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        default_model: "qwen3-coder-plus",
+        key_env_hint: "DASHSCOPE_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "dashscope-intl",
+        label: "Alibaba Cloud DashScope (international)",
+        base_url: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        default_model: "qwen3-coder-plus",
+        key_env_hint: "DASHSCOPE_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "coding-plan",
+        label: "Alibaba Cloud Coding Plan",
+        base_url: "https://coding.dashscope.aliyuncs.com/v1",
+        default_model: "qwen3-coder-plus",
+        key_env_hint: "BAILIAN_CODING_PLAN_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "modelscope",
+        label: "ModelScope",
+        base_url: "https://api-inference.modelscope.cn/v1",
+        default_model: "Qwen/Qwen3-Coder-480B-A35B-Instruct",
+        key_env_hint: "MODELSCOPE_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "openrouter",
+        label: "OpenRouter",
+        base_url: "https://openrouter.ai/api/v1",
+        default_model: "qwen/qwen3-coder",
+        key_env_hint: "OPENROUTER_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "deepseek",
+        label: "DeepSeek",
+        base_url: "https://api.deepseek.com/v1",
+        default_model: "deepseek-chat",
+        key_env_hint: "DEEPSEEK_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "openai",
+        label: "OpenAI",
+        base_url: "https://api.openai.com/v1",
+        default_model: "gpt-4.1",
+        key_env_hint: "OPENAI_API_KEY",
+        needs_key: true,
+    },
+    ProviderPreset {
+        id: "ollama",
+        label: "Ollama (local)",
+        base_url: "http://localhost:11434/v1",
+        default_model: "qwen2.5-coder",
+        key_env_hint: "no key needed",
+        needs_key: false,
+    },
+    ProviderPreset {
+        id: "lmstudio",
+        label: "LM Studio (local)",
+        base_url: "http://localhost:1234/v1",
+        default_model: "qwen2.5-coder-7b-instruct",
+        key_env_hint: "no key needed",
+        needs_key: false,
+    },
+    ProviderPreset {
+        id: "vllm",
+        label: "vLLM (local)",
+        base_url: "http://localhost:8000/v1",
+        default_model: "Qwen/Qwen2.5-Coder-7B-Instruct",
+        key_env_hint: "no key needed",
+        needs_key: false,
+    },
+];
+
+/// The preset with this id.
+pub fn preset(id: &str) -> Option<&'static ProviderPreset> {
+    PROVIDER_PRESETS
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id))
+}
+
+/// The preset whose base URL is `base_url` (ignoring a trailing slash).
+pub fn preset_for_base_url(base_url: &str) -> Option<&'static ProviderPreset> {
+    let wanted = base_url.trim().trim_end_matches('/');
+    PROVIDER_PRESETS.iter().find(|p| p.base_url == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        let mut ids: Vec<_> = PROVIDER_PRESETS.iter().map(|p| p.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 10);
+        for p in PROVIDER_PRESETS {
+            let url = url::Url::parse(p.base_url).unwrap();
+            assert_eq!(url.scheme() == "https", p.needs_key, "{}", p.id);
+            assert!(!p.base_url.ends_with('/'));
+        }
+        assert_eq!(
+            preset("OpenRouter").unwrap().base_url,
+            "https://openrouter.ai/api/v1"
+        );
+        assert_eq!(
+            preset_for_base_url("https://coding.dashscope.aliyuncs.com/v1/")
+                .unwrap()
+                .id,
+            "coding-plan"
+        );
+        assert!(preset("nope").is_none());
+    }
+}
