@@ -1,0 +1,326 @@
+//! [`ChatClient`]: the reqwest client built once, request building, transport error
+//! classification, and [`ChatClient::list_models`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::stream::{Driver, ResponseStream};
+use crate::{ChatRequest, ClientError, CredentialSource, Endpoint, RetryPolicy, TimeoutPhase};
+
+/// Longest error body read from a failed response.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Longest model-list body accepted.
+const MAX_MODELS_BODY: usize = 8 << 20;
+
+/// Settings of a [`ChatClient`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Limit for opening a connection.
+    pub connect_timeout: Duration,
+    /// Limit for waiting for the response to start and between two pieces of the stream (not a
+    /// limit on the whole answer).
+    pub idle_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Default `User-Agent` (an endpoint header may replace it).
+    pub user_agent: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
+            retry: RetryPolicy::default(),
+            user_agent: format!("qcode/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// An OpenAI-compatible chat client. Cheap to clone; build it once.
+#[derive(Clone)]
+pub struct ChatClient {
+    pub(crate) http: reqwest::Client,
+    pub(crate) options: Arc<ClientOptions>,
+}
+
+impl std::fmt::Debug for ChatClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatClient")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatClient {
+    /// Builds the HTTP client (rustls with the ring provider; installed as the process default
+    /// here when nothing installed one yet).
+    pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Losing a race with another installer is fine: a provider is installed either way.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .user_agent(options.user_agent.clone())
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| ClientError::Setup {
+                message: error_chain(&e),
+            })?;
+        Ok(Self {
+            http,
+            options: Arc::new(options),
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Streams one chat completion. The stream yields [`crate::ResponseEvent`]s and ends after
+    /// `Finish` or after the first error; cancelling `cancel` drops the connection at once and
+    /// yields [`ClientError::Cancelled`]. Dropping the stream also drops the connection.
+    pub fn stream(
+        &self,
+        credentials: Arc<dyn CredentialSource>,
+        request: &ChatRequest,
+        cancel: CancellationToken,
+    ) -> ResponseStream {
+        let body = request
+            .to_body()
+            .map(Bytes::from)
+            .map_err(|e| ClientError::Setup {
+                message: format!("could not serialise the request: {e}"),
+            });
+        Driver::new(self.clone(), credentials, body, cancel).into_stream()
+    }
+
+    /// Lists the provider's model ids (`GET {base}/models`), for `/model` and key checks.
+    pub async fn list_models(
+        &self,
+        credentials: &dyn CredentialSource,
+        cancel: CancellationToken,
+    ) -> Result<Vec<String>, ClientError> {
+        let mut endpoint = cancellable(&cancel, credentials.endpoint()).await??;
+        let mut refreshed = false;
+        loop {
+            let target = Target::new(&endpoint.base_url, "models")?;
+            let request = self.request(reqwest::Method::GET, &target, &endpoint)?;
+            let idle = self.options.idle_timeout;
+            let response = match cancellable(&cancel, tokio::time::timeout(idle, request.send()))
+                .await?
+            {
+                Ok(Ok(response)) => response,
+                Ok(Err(e)) => return Err(self.send_error(&e, &target)),
+                Err(_) => return Err(timeout(TimeoutPhase::Response, idle)),
+            };
+            let status = response.status().as_u16();
+            if status == 401 && !refreshed {
+                refreshed = true;
+                if let Some(fresh) =
+                    cancellable(&cancel, credentials.on_unauthorized(&endpoint)).await??
+                {
+                    endpoint = fresh;
+                    continue;
+                }
+            }
+            let limit = if response.status().is_success() {
+                MAX_MODELS_BODY
+            } else {
+                MAX_ERROR_BODY
+            };
+            let body = read_body(response, limit, idle, &cancel).await?;
+            if !(200..300).contains(&status) {
+                return Err(crate::provider::from_status(
+                    status,
+                    &body,
+                    target.url.as_str(),
+                    endpoint.bearer.as_ref(),
+                ));
+            }
+            return parse_models(&body);
+        }
+    }
+
+    /// A request with the endpoint's auth and headers.
+    pub(crate) fn request(
+        &self,
+        method: reqwest::Method,
+        target: &Target,
+        endpoint: &Endpoint,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        let mut builder = self.http.request(method, target.url.clone());
+        if let Some(bearer) = &endpoint.bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
+                .map_err(|_| ClientError::InvalidHeader {
+                    name: "Authorization".into(),
+                })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        for (name, value) in &endpoint.headers {
+            let header_name = HeaderName::from_bytes(name.as_bytes());
+            let header_value = HeaderValue::from_str(value);
+            match (header_name, header_value) {
+                (Ok(n), Ok(mut v)) => {
+                    v.set_sensitive(true);
+                    builder = builder.header(n, v);
+                }
+                _ => return Err(ClientError::InvalidHeader { name: name.clone() }),
+            }
+        }
+        Ok(builder)
+    }
+
+    /// A chat completions POST.
+    pub(crate) fn chat_request(
+        &self,
+        target: &Target,
+        endpoint: &Endpoint,
+        body: Bytes,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        Ok(self
+            .request(reqwest::Method::POST, target, endpoint)?
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "text/event-stream")
+            .body(body))
+    }
+
+    /// Classifies an error from `send()` (before any response).
+    pub(crate) fn send_error(&self, e: &reqwest::Error, target: &Target) -> ClientError {
+        if e.is_connect() && e.is_timeout() {
+            timeout(TimeoutPhase::Connect, self.options.connect_timeout)
+        } else if e.is_connect() {
+            ClientError::Connect {
+                host_port: target.host_port.clone(),
+                reason: error_chain(e),
+            }
+        } else if e.is_timeout() {
+            timeout(TimeoutPhase::Response, self.options.idle_timeout)
+        } else {
+            ClientError::Stream {
+                message: format!(
+                    "the connection to {} failed before the response arrived: {}",
+                    target.host_port,
+                    error_chain(e)
+                ),
+            }
+        }
+    }
+}
+
+pub(crate) fn timeout(phase: TimeoutPhase, after: Duration) -> ClientError {
+    ClientError::Timeout { phase, after }
+}
+
+/// A validated request URL.
+pub(crate) struct Target {
+    pub url: Url,
+    pub host_port: String,
+}
+
+impl Target {
+    /// `{base_url}/{path}` with the base checked: http(s), a host, no trailing slash issues.
+    pub(crate) fn new(base_url: &str, path: &str) -> Result<Self, ClientError> {
+        let invalid = |reason: &str| ClientError::InvalidBaseUrl {
+            url: base_url.to_string(),
+            reason: reason.to_string(),
+        };
+        let base = base_url.trim().trim_end_matches('/');
+        let url = Url::parse(&format!("{base}/{path}")).map_err(|e| invalid(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https"));
+        }
+        let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| invalid("it has no port"))?;
+        let host_port = format!("{host}:{port}");
+        Ok(Self { url, host_port })
+    }
+}
+
+/// A reqwest error and its causes, without the URL (which reqwest puts in the top level).
+pub(crate) fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// Awaits `fut` unless `cancel` fires first.
+pub(crate) async fn cancellable<F: Future>(
+    cancel: &CancellationToken,
+    fut: F,
+) -> Result<F::Output, ClientError> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(ClientError::Cancelled),
+        out = fut => Ok(out),
+    }
+}
+
+/// Reads a whole (small) body, up to `limit` bytes.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+    idle: Duration,
+    cancel: &CancellationToken,
+) -> Result<Vec<u8>, ClientError> {
+    let mut body = Vec::new();
+    loop {
+        match cancellable(cancel, tokio::time::timeout(idle, response.chunk())).await? {
+            Ok(Ok(Some(bytes))) => {
+                body.extend_from_slice(&bytes);
+                if body.len() >= limit {
+                    body.truncate(limit);
+                    return Ok(body);
+                }
+            }
+            // A broken error body still has a status worth reporting: keep what arrived.
+            Ok(Ok(None)) | Ok(Err(_)) => return Ok(body),
+            Err(_) => return Err(timeout(TimeoutPhase::Idle, idle)),
+        }
+    }
+}
+
+fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| ClientError::Malformed {
+        message: format!("the model list is not JSON: {e}"),
+    })?;
+    let list = value
+        .get("data")
+        .or_else(|| value.get("models"))
+        .or(Some(&value))
+        .and_then(Value::as_array)
+        .ok_or_else(|| ClientError::Malformed {
+            message: "the model list has no `data` array".into(),
+        })?;
+    Ok(list
+        .iter()
+        .filter_map(|m| match m {
+            Value::String(id) => Some(id.clone()),
+            other => other
+                .get("id")
+                .or_else(|| other.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .collect())
+}

@@ -1,0 +1,211 @@
+//! [`ClientError`]: everything a model request can fail with, its [`ErrorKind`], whether it is
+//! worth retrying, and a hint saying what the user can do about it.
+//!
+//! `Display` says what happened (with the provider's own message when it sent one);
+//! [`ClientError::hint`] says what to do. Messages never contain credentials.
+
+use std::fmt;
+use std::time::Duration;
+
+use qcode_protocol::ErrorKind;
+
+/// Which wait ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    /// Opening the TCP/TLS connection (`connect_timeout`).
+    Connect,
+    /// Waiting for the response headers (`idle_timeout`).
+    Response,
+    /// Waiting for the next piece of the stream (`idle_timeout`).
+    Idle,
+}
+
+impl fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connecting to the provider",
+            Self::Response => "waiting for the provider to start answering",
+            Self::Idle => "waiting for the next part of the streamed answer",
+        })
+    }
+}
+
+/// A failed model request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl { url: String, reason: String },
+
+    #[error("invalid request header {name:?}: names and values must be visible ASCII")]
+    InvalidHeader { name: String },
+
+    #[error("could not connect to {host_port}: {reason}")]
+    Connect { host_port: String, reason: String },
+
+    #[error("timed out after {} while {phase}", secs(*after))]
+    Timeout { phase: TimeoutPhase, after: Duration },
+
+    #[error("the provider rejected the credentials (HTTP {status}): {message}")]
+    Unauthorized { status: u16, message: String },
+
+    /// The credential source could not produce credentials (e.g. an OAuth refresh failed).
+    #[error("could not obtain credentials: {message}")]
+    Credentials { message: String },
+
+    #[error("not found (HTTP 404) at {url}: {message}")]
+    NotFound { url: String, message: String },
+
+    #[error("rate limited by the provider (HTTP 429): {message}")]
+    RateLimited { message: String },
+
+    #[error("the account's quota is exhausted: {message}")]
+    Quota { message: String },
+
+    #[error("the conversation is too long for the model's context window: {message}")]
+    ContextTooLong { message: String },
+
+    /// A 4xx other than the above (408 included: it is retried).
+    #[error("the provider rejected the request (HTTP {status}): {message}")]
+    BadRequest { status: u16, message: String },
+
+    #[error("the provider failed (HTTP {status}): {message}")]
+    Server { status: u16, message: String },
+
+    /// The connection broke or ended early (reset, truncated body, nothing sent).
+    #[error("the response stream broke: {message}")]
+    Stream { message: String },
+
+    /// The provider sent something that is not a valid chat-completions stream.
+    #[error("the provider sent data that is not a valid chat-completions stream: {message}")]
+    Malformed { message: String },
+
+    /// An error object inside the stream (or DashScope's `error_finish`).
+    #[error("the provider reported an error mid-stream{}: {message}", code_suffix(code.as_deref()))]
+    Provider {
+        code: Option<String>,
+        message: String,
+        /// Throttling or overload: worth retrying when nothing was output yet.
+        transient: bool,
+    },
+
+    #[error("the request was cancelled")]
+    Cancelled,
+
+    #[error("could not set up the HTTP client: {message}")]
+    Setup { message: String },
+}
+
+fn secs(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+fn code_suffix(code: Option<&str>) -> String {
+    code.map(|c| format!(" ({c})")).unwrap_or_default()
+}
+
+impl ClientError {
+    /// The closed error kind used for exit codes, hints and anonymous statistics.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidBaseUrl { .. } | Self::InvalidHeader { .. } => ErrorKind::Config,
+            Self::Connect { .. } | Self::Timeout { .. } => ErrorKind::Network,
+            Self::Unauthorized { .. } | Self::Credentials { .. } => ErrorKind::Auth,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::RateLimited { .. } => ErrorKind::RateLimit,
+            Self::Quota { .. } => ErrorKind::Quota,
+            Self::ContextTooLong { .. } => ErrorKind::ContextTooLong,
+            Self::BadRequest { .. } => ErrorKind::BadRequest,
+            Self::Server { .. } => ErrorKind::Server,
+            Self::Stream { .. } | Self::Malformed { .. } | Self::Provider { .. } => {
+                ErrorKind::Stream
+            }
+            Self::Cancelled => ErrorKind::Interrupted,
+            Self::Setup { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// Whether trying the same request again may succeed. The client only retries when no
+    /// output was produced yet.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Connect { .. }
+            | Self::Timeout { .. }
+            | Self::RateLimited { .. }
+            | Self::Stream { .. } => true,
+            Self::BadRequest { status, .. } => *status == 408,
+            Self::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504 | 529),
+            Self::Provider { transient, .. } => *transient,
+            Self::InvalidBaseUrl { .. }
+            | Self::InvalidHeader { .. }
+            | Self::Unauthorized { .. }
+            | Self::Credentials { .. }
+            | Self::NotFound { .. }
+            | Self::Quota { .. }
+            | Self::ContextTooLong { .. }
+            | Self::Malformed { .. }
+            | Self::Cancelled
+            | Self::Setup { .. } => false,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        let text = match self {
+            Self::InvalidBaseUrl { .. } => {
+                "Set the provider's OpenAI-compatible base URL, e.g. https://api.openai.com/v1 \
+                 (OPENAI_BASE_URL, or /auth)."
+            }
+            Self::InvalidHeader { .. } => "Fix the custom headers in your provider settings.",
+            Self::Connect { .. } => {
+                "Check the base URL and your network or proxy; for a local server (Ollama, \
+                 LM Studio, vLLM) make sure it is running."
+            }
+            Self::Timeout {
+                phase: TimeoutPhase::Connect,
+                ..
+            } => "Check your network or proxy settings, then try again.",
+            Self::Timeout { .. } => {
+                "The provider stopped responding; try again, or raise the idle timeout in the \
+                 settings for slow local models."
+            }
+            Self::Unauthorized { .. } => {
+                "Check your API key (OPENAI_API_KEY), or run /auth to sign in again."
+            }
+            Self::Credentials { .. } => "Run /auth to sign in again.",
+            Self::NotFound { .. } => {
+                "Check the model name and the base URL; /model lists the models this provider \
+                 offers."
+            }
+            Self::RateLimited { .. } => {
+                "Wait a minute and try again, or switch to another model with /model."
+            }
+            Self::Quota { .. } => {
+                "Your quota with this provider is used up: top up or change plan with the \
+                 provider, or switch provider with /auth."
+            }
+            Self::ContextTooLong { .. } => {
+                "Run /compact to summarise older history, or /clear to start over."
+            }
+            Self::BadRequest { .. } => {
+                "Check that the model supports tool calls and the parameters in your settings."
+            }
+            Self::Server { .. } | Self::Provider { .. } => {
+                "The provider is having problems; try again in a moment."
+            }
+            Self::Stream { .. } => "The connection broke; try again.",
+            Self::Malformed { .. } => {
+                "Check that the base URL points at an OpenAI-compatible API (it usually ends \
+                 in /v1)."
+            }
+            Self::Cancelled => return None,
+            Self::Setup { .. } => "This is a bug in qcode; please report it.",
+        };
+        Some(text.to_string())
+    }
+}
