@@ -6,7 +6,11 @@
 //! engine, read configuration files, or do network I/O.
 
 pub mod composer;
+pub mod files;
 pub mod markdown;
+pub mod popup;
+pub mod slash;
+pub mod status;
 pub mod transcript;
 pub mod wrap;
 
