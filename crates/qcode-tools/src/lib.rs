@@ -1,1 +1,54 @@
-//! Built-in tools, their JSON schemas, permission classes and workspace rules
+//! Built-in tools of the qcode agent, their JSON schemas, permission classes and workspace rules.
+//!
+//! The engine calls [`ToolRegistry::specs`] to offer the tools to the model, then for each call
+//! [`ToolRegistry::prepare`] (argument validation against the same schema, path resolution,
+//! diffs) and, once its approval policy allows it, [`PreparedCall::execute`]. This crate decides
+//! nothing about approval: it reports the facts the policy needs — the [`ToolKind`], whether a
+//! path leaves the workspace ([`PreparedCall::outside_workspace`]), whether a URL targets a
+//! private network ([`PreparedCall::targets_private_network`]), the approval details and the
+//! "allow for session" key.
+//!
+//! Tools: `read_file`, `write_file`, `edit`, `list_directory`, `glob`, `grep_search`,
+//! `run_shell_command`, `todo_write`, `web_fetch`, `save_memory` (names and parameters as in
+//! Qwen Code, which models are tuned for).
+//!
+//! It must not talk to the model, render anything, or read configuration files.
+
+mod context;
+mod error;
+mod paths;
+mod registry;
+mod schema;
+mod textfile;
+mod tools;
+
+pub use context::{ToolContext, default_http_client};
+pub use error::ToolError;
+pub use registry::{
+    PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus,
+};
+pub use tools::shell::permission_key as shell_permission_key;
+pub use tools::web_fetch::is_non_public as is_non_public_address;
+
+/// Limits the tools apply, for documentation and front ends.
+pub mod limits {
+    pub use crate::tools::glob::MAX_RESULTS as GLOB_MAX_RESULTS;
+    pub use crate::tools::grep::{
+        DEFAULT_LIMIT as GREP_DEFAULT_LIMIT, MAX_LIMIT as GREP_MAX_LIMIT,
+    };
+    pub use crate::tools::list_directory::MAX_ENTRIES as LIST_MAX_ENTRIES;
+    pub use crate::tools::memory::{MAX_FACT_CHARS, MEMORY_HEADING};
+    pub use crate::tools::read_file::{
+        DEFAULT_LINE_LIMIT as READ_DEFAULT_LINE_LIMIT, MAX_LINE_CHARS as READ_MAX_LINE_CHARS,
+        MAX_OUTPUT_CHARS as READ_MAX_OUTPUT_CHARS,
+        MAX_UNPAGED_FILE_BYTES as READ_MAX_UNPAGED_FILE_BYTES,
+    };
+    pub use crate::tools::shell::{
+        DEFAULT_TIMEOUT_MS as SHELL_DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS as SHELL_MAX_TIMEOUT_MS,
+    };
+    pub use crate::tools::todo::MAX_TODOS;
+    pub use crate::tools::web_fetch::{
+        MAX_BODY_BYTES as FETCH_MAX_BODY_BYTES, MAX_OUTPUT_CHARS as FETCH_MAX_OUTPUT_CHARS,
+        MAX_REDIRECTS as FETCH_MAX_REDIRECTS,
+    };
+}

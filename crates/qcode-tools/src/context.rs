@@ -1,0 +1,91 @@
+//! The environment tools run in: workspace roots, the memory file, the HTTP client for
+//! `web_fetch`, extra shell environment and the directory for background shell output.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Everything a tool needs from its caller. Built once per session by the engine.
+#[derive(Clone)]
+pub struct ToolContext {
+    /// Canonical workspace roots; the first is the primary root (the working directory), against
+    /// which relative paths are resolved. [`ToolContext::new`] canonicalizes them.
+    pub workspace_roots: Vec<PathBuf>,
+    /// The global context file `save_memory` appends to (e.g. `~/.qcode/QWEN.md`).
+    pub memory_file: PathBuf,
+    /// The client `web_fetch` uses. Build it with `redirect::Policy::none()` so that
+    /// `web_fetch` follows redirects itself and checks every hop (see [`crate::default_http_client`]).
+    pub http: reqwest::Client,
+    /// Extra environment for shell commands. `QCODE=1` is always set in addition.
+    pub shell_env: Vec<(String, String)>,
+    /// Where background shell commands write their output files.
+    pub background_dir: PathBuf,
+}
+
+impl ToolContext {
+    /// Builds a context, canonicalizing the workspace roots (roots that do not exist are an
+    /// error: the caller must pass real directories).
+    pub fn new(
+        workspace_roots: Vec<PathBuf>,
+        memory_file: PathBuf,
+        http: reqwest::Client,
+        background_dir: PathBuf,
+    ) -> std::io::Result<Self> {
+        let roots = workspace_roots
+            .iter()
+            .map(|r| {
+                std::fs::canonicalize(r).map_err(|e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("workspace root {} cannot be opened: {e}", r.display()),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if roots.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "at least one workspace root is needed (the working directory)",
+            ));
+        }
+        Ok(Self {
+            workspace_roots: roots,
+            memory_file,
+            http,
+            shell_env: Vec::new(),
+            background_dir,
+        })
+    }
+
+    /// The primary workspace root (relative paths are resolved against it).
+    pub fn primary_root(&self) -> &Path {
+        self.workspace_roots
+            .first()
+            .map(PathBuf::as_path)
+            .unwrap_or(Path::new("/"))
+    }
+}
+
+impl fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Environment values may hold secrets: show names only.
+        let env_names: Vec<&str> = self.shell_env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ToolContext")
+            .field("workspace_roots", &self.workspace_roots)
+            .field("memory_file", &self.memory_file)
+            .field("shell_env", &env_names)
+            .field("background_dir", &self.background_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client suitable for [`ToolContext::http`]: no automatic redirects (web_fetch follows
+/// them itself, checking each hop), 30 s timeout, a qcode user agent. A rustls crypto provider
+/// must be installed by the binary before HTTPS is used.
+pub fn default_http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("qcode/", env!("CARGO_PKG_VERSION"), " (web_fetch)"))
+        .build()
+}

@@ -1,0 +1,379 @@
+//! The tool registry and the life of one call: `prepare` (validate the arguments, resolve paths,
+//! compute diffs — everything the engine needs to decide on approval) and `execute`.
+
+use qcode_protocol::{ApprovalDetails, TodoItem, ToolCall, ToolSpec, ToolStatus};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::context::ToolContext;
+use crate::error::ToolError;
+use crate::schema::{Param, object_schema, parse_arguments};
+use crate::tools::{
+    edit, glob, grep, list_directory, memory, read_file, shell, todo, web_fetch, write_file,
+};
+
+/// The permission class of a tool: what the engine's approval policy is decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ToolKind {
+    /// Reads files or lists/searches the workspace (`read_file`, `list_directory`, `glob`,
+    /// `grep_search`).
+    ReadOnly,
+    /// Changes files (`edit`, `write_file`).
+    Edit,
+    /// Runs a shell command (`run_shell_command`).
+    Execute,
+    /// Fetches a URL (`web_fetch`).
+    Fetch,
+    /// Appends to the global memory file (`save_memory`).
+    Memory,
+    /// Updates the visible plan only (`todo_write`); touches nothing on disk.
+    Plan,
+}
+
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolResultStatus {
+    Success,
+    /// The tool ran (or tried to) and failed; `output` tells the model why. A shell command that
+    /// exits non-zero, is killed or times out is also `Error`.
+    Error,
+    /// The cancellation token fired while the tool ran.
+    Cancelled,
+}
+
+impl From<ToolResultStatus> for ToolStatus {
+    fn from(s: ToolResultStatus) -> Self {
+        match s {
+            ToolResultStatus::Success => ToolStatus::Success,
+            ToolResultStatus::Error => ToolStatus::Error,
+            ToolResultStatus::Cancelled => ToolStatus::Cancelled,
+        }
+    }
+}
+
+/// The outcome of one tool call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolResult {
+    pub status: ToolResultStatus,
+    /// Exactly what the model receives.
+    pub output: String,
+    /// The unified diff that was applied (edit, write_file).
+    pub diff: Option<String>,
+    /// The new plan (todo_write), for front ends.
+    pub todos: Option<Vec<TodoItem>>,
+}
+
+impl ToolResult {
+    pub(crate) fn success(output: impl Into<String>) -> Self {
+        Self {
+            status: ToolResultStatus::Success,
+            output: output.into(),
+            diff: None,
+            todos: None,
+        }
+    }
+
+    pub(crate) fn error(output: impl Into<String>) -> Self {
+        Self {
+            status: ToolResultStatus::Error,
+            output: output.into(),
+            diff: None,
+            todos: None,
+        }
+    }
+
+    pub(crate) fn cancelled(output: impl Into<String>) -> Self {
+        Self {
+            status: ToolResultStatus::Cancelled,
+            output: output.into(),
+            diff: None,
+            todos: None,
+        }
+    }
+}
+
+/// Progress reported while a tool runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolProgress {
+    /// A chunk of a shell command's combined stdout/stderr, as it arrives.
+    Output(String),
+}
+
+/// Which built-in tool a definition belongs to (matched exhaustively in `prepare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToolId {
+    ReadFile,
+    WriteFile,
+    Edit,
+    ListDirectory,
+    Glob,
+    GrepSearch,
+    RunShellCommand,
+    TodoWrite,
+    WebFetch,
+    SaveMemory,
+}
+
+/// The static description of one tool: name, permission class, text for the model, parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ToolDef {
+    pub id: ToolId,
+    pub name: &'static str,
+    pub kind: ToolKind,
+    pub description: &'static str,
+    pub params: &'static [Param],
+}
+
+/// What a tool's `prepare` found out, for the engine's approval decision.
+#[derive(Debug, Clone)]
+pub(crate) struct Facts {
+    pub summary: String,
+    pub outside_workspace: bool,
+    pub private_network: bool,
+    pub details: ApprovalDetails,
+    pub permission_key: String,
+}
+
+impl Facts {
+    /// Facts for a tool whose approval needs only a summary.
+    pub(crate) fn simple(def: &ToolDef, summary: String) -> Self {
+        Self {
+            details: ApprovalDetails::Other {
+                summary: summary.clone(),
+            },
+            summary,
+            outside_workspace: false,
+            private_network: false,
+            permission_key: def.name.to_string(),
+        }
+    }
+}
+
+/// The tool-specific work a prepared call will do.
+#[derive(Debug)]
+enum Action {
+    ReadFile(read_file::Plan),
+    WriteFile(write_file::Plan),
+    Edit(edit::Plan),
+    ListDirectory(list_directory::Plan),
+    Glob(glob::Plan),
+    Grep(grep::Plan),
+    Shell(shell::Plan),
+    Todo(todo::Plan),
+    WebFetch(web_fetch::Plan),
+    SaveMemory(memory::Plan),
+}
+
+/// A validated tool call, ready for the approval decision and then execution.
+#[derive(Debug)]
+pub struct PreparedCall {
+    name: &'static str,
+    kind: ToolKind,
+    arguments: Value,
+    facts: Facts,
+    action: Action,
+}
+
+impl PreparedCall {
+    /// The permission class.
+    pub fn kind(&self) -> ToolKind {
+        self.kind
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// A one-line human summary ("Read src/main.rs", "Shell: cargo test").
+    pub fn summary(&self) -> String {
+        self.facts.summary.clone()
+    }
+
+    /// The validated arguments (optional `null`s removed, numbers normalised).
+    pub fn arguments(&self) -> &Value {
+        &self.arguments
+    }
+
+    /// True when a path (or the shell's directory) resolves outside every workspace root; such
+    /// a call needs approval even in auto-edit mode.
+    pub fn outside_workspace(&self) -> bool {
+        self.facts.outside_workspace
+    }
+
+    /// True for `web_fetch` of a URL whose host is (or resolves to) a loopback, private,
+    /// link-local or otherwise non-public address; such a call needs explicit approval even in
+    /// yolo mode.
+    pub fn targets_private_network(&self) -> bool {
+        self.facts.private_network
+    }
+
+    /// What the user sees when asked: a diff for edits/writes, command and directory for shell,
+    /// the URL for fetches, a summary otherwise.
+    pub fn approval_details(&self) -> ApprovalDetails {
+        self.facts.details.clone()
+    }
+
+    /// The key for "allow for the rest of the session": the tool name; for shell the command's
+    /// leading words (e.g. "cargo test"), or the whole command when it chains several commands;
+    /// for web_fetch "web_fetch <host>".
+    pub fn permission_key(&self) -> String {
+        self.facts.permission_key.clone()
+    }
+
+    /// Runs the call. Never panics on bad input; failures become `ToolResultStatus::Error`.
+    pub async fn execute(
+        self,
+        ctx: &ToolContext,
+        cancel: CancellationToken,
+        progress: &mpsc::UnboundedSender<ToolProgress>,
+    ) -> ToolResult {
+        if cancel.is_cancelled() {
+            return ToolResult::cancelled(format!("{}: cancelled before it started", self.name));
+        }
+        match self.action {
+            Action::ReadFile(p) => read_file::execute(p, &cancel).await,
+            Action::WriteFile(p) => write_file::execute(p, &cancel).await,
+            Action::Edit(p) => edit::execute(p, &cancel).await,
+            Action::ListDirectory(p) => list_directory::execute(p, ctx, &cancel).await,
+            Action::Glob(p) => glob::execute(p, ctx, &cancel).await,
+            Action::Grep(p) => grep::execute(p, ctx, &cancel).await,
+            Action::Shell(p) => shell::execute(p, ctx, cancel, progress).await,
+            Action::Todo(p) => todo::execute(p),
+            Action::WebFetch(p) => web_fetch::execute(p, ctx, &cancel).await,
+            Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
+        }
+    }
+}
+
+/// The built-in tools.
+#[derive(Debug, Clone)]
+pub struct ToolRegistry {
+    defs: Vec<&'static ToolDef>,
+}
+
+impl ToolRegistry {
+    /// All ten built-in tools.
+    pub fn builtin() -> Self {
+        Self {
+            defs: vec![
+                &read_file::DEF,
+                &write_file::DEF,
+                &edit::DEF,
+                &list_directory::DEF,
+                &glob::DEF,
+                &grep::DEF,
+                &shell::DEF,
+                &todo::DEF,
+                &web_fetch::DEF,
+                &memory::DEF,
+            ],
+        }
+    }
+
+    /// A registry restricted to the named tools (unknown names are ignored), e.g. for
+    /// `--allowed-tools` or a read-only sub-agent.
+    pub fn only(names: &[&str]) -> Self {
+        let mut r = Self::builtin();
+        r.defs.retain(|d| names.contains(&d.name));
+        r
+    }
+
+    /// The names of the registered tools.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.defs.iter().map(|d| d.name).collect()
+    }
+
+    /// The permission class of a tool, if it is registered.
+    pub fn kind_of(&self, name: &str) -> Option<ToolKind> {
+        self.defs.iter().find(|d| d.name == name).map(|d| d.kind)
+    }
+
+    /// The JSON schemas offered to the model.
+    pub fn specs(&self) -> Vec<ToolSpec> {
+        self.defs
+            .iter()
+            .map(|d| ToolSpec {
+                name: d.name.to_string(),
+                description: d.description.to_string(),
+                parameters: object_schema(d.params),
+            })
+            .collect()
+    }
+
+    /// Validates a call and gathers what the approval decision needs. The returned error's
+    /// `Display` is the message to send back to the model as the tool result.
+    ///
+    /// Async because `web_fetch` resolves the URL's host (to flag private-network targets);
+    /// the other tools only touch the local file system.
+    pub async fn prepare(
+        &self,
+        call: &ToolCall,
+        ctx: &ToolContext,
+    ) -> Result<PreparedCall, ToolError> {
+        let Some(def) = self.defs.iter().find(|d| d.name == call.name).copied() else {
+            return Err(ToolError::UnknownTool {
+                name: call.name.clone(),
+                available: self.names().join(", "),
+            });
+        };
+        let args: Map<String, Value> = parse_arguments(def.name, &call.arguments, def.params)?;
+        let arguments = Value::Object(args.clone());
+        let (facts, action) = match def.id {
+            ToolId::ReadFile => {
+                read_file::prepare(args, ctx).map(|(f, p)| (f, Action::ReadFile(p)))?
+            }
+            ToolId::WriteFile => {
+                write_file::prepare(args, ctx).map(|(f, p)| (f, Action::WriteFile(p)))?
+            }
+            ToolId::Edit => edit::prepare(args, ctx).map(|(f, p)| (f, Action::Edit(p)))?,
+            ToolId::ListDirectory => {
+                list_directory::prepare(args, ctx).map(|(f, p)| (f, Action::ListDirectory(p)))?
+            }
+            ToolId::Glob => glob::prepare(args, ctx).map(|(f, p)| (f, Action::Glob(p)))?,
+            ToolId::GrepSearch => grep::prepare(args, ctx).map(|(f, p)| (f, Action::Grep(p)))?,
+            ToolId::RunShellCommand => {
+                shell::prepare(args, ctx).map(|(f, p)| (f, Action::Shell(p)))?
+            }
+            ToolId::TodoWrite => todo::prepare(args).map(|(f, p)| (f, Action::Todo(p)))?,
+            ToolId::WebFetch => web_fetch::prepare(args)
+                .await
+                .map(|(f, p)| (f, Action::WebFetch(p)))?,
+            ToolId::SaveMemory => {
+                memory::prepare(args, ctx).map(|(f, p)| (f, Action::SaveMemory(p)))?
+            }
+        };
+        Ok(PreparedCall {
+            name: def.name,
+            kind: def.kind,
+            arguments,
+            facts,
+            action,
+        })
+    }
+}
+
+/// Deserializes validated arguments into a tool's typed argument struct.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    tool: &str,
+    args: Map<String, Value>,
+) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(args)).map_err(|e| ToolError::invalid(tool, e.to_string()))
+}
+
+/// Runs blocking file-system work off the async threads; returns a cancelled result as soon as
+/// `cancel` fires (the closure should also check the token to stop early).
+pub(crate) async fn run_blocking<F>(tool: &str, cancel: &CancellationToken, f: F) -> ToolResult
+where
+    F: FnOnce() -> ToolResult + Send + 'static,
+{
+    let handle = tokio::task::spawn_blocking(f);
+    tokio::select! {
+        res = handle => match res {
+            Ok(r) => r,
+            Err(e) => ToolResult::error(format!("{tool}: internal error while running the tool: {e}")),
+        },
+        () = cancel.cancelled() => ToolResult::cancelled(format!("{tool}: cancelled")),
+    }
+}
