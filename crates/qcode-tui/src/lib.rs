@@ -5,6 +5,7 @@
 //! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
 //! engine, read configuration files, or do network I/O.
 
+pub mod approval;
 pub mod composer;
 pub mod files;
 pub mod markdown;
