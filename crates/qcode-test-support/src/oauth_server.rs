@@ -175,12 +175,24 @@ impl OAuthServer {
             .env("PKCE", opts.pkce.as_env())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         match &opts.resource_url {
             Some(url) => cmd.env("RESOURCE_URL", url),
             None => cmd.env_remove("RESOURCE_URL"),
         };
-        let child = cmd.spawn().map_err(|e| format!("could not start node: {e}"))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("could not start node: {e}"))?;
+        if let Some(stderr) = child.stderr.take() {
+            // Pass real errors on; drop oidc-provider's fixed development-mode warnings.
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if !line.starts_with("oidc-provider WARNING") {
+                        eprintln!("[oauth peer] {line}");
+                    }
+                }
+            });
+        }
         let mut guard = ChildGuard::new(child);
         let mut exited = None;
         let ready = wait_until(Duration::from_secs(15), || {
@@ -358,7 +370,8 @@ fn proxy_connection(
                 let name = name.trim().to_ascii_lowercase();
                 if name == "content-length" {
                     content_length = value.trim().parse().unwrap_or(0);
-                } else if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked")
+                } else if name == "transfer-encoding"
+                    && value.to_ascii_lowercase().contains("chunked")
                 {
                     chunked = true;
                 }

@@ -1,0 +1,7 @@
+//! Test modules; `common` holds the shared set-up.
+mod cli_output;
+mod common;
+mod concurrency;
+mod device_flow;
+mod refresh;
+mod store;
