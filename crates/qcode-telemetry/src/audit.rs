@@ -83,7 +83,9 @@ impl AuditLog {
         let Ok(data) = fs::read(&self.path) else {
             return;
         };
-        let keep_from = data.len().saturating_sub(usize::try_from(self.cap / 2).unwrap_or(0));
+        let keep_from = data
+            .len()
+            .saturating_sub(usize::try_from(self.cap / 2).unwrap_or(0));
         let start = data[keep_from..]
             .iter()
             .position(|&b| b == b'\n')
@@ -126,6 +128,7 @@ pub fn read_audit_log(path: &Path, last_n: usize) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -142,10 +145,7 @@ mod tests {
         let lines = read_audit_log(&path, usize::MAX);
         assert_eq!(lines.last().unwrap(), "{\"n\":0199}");
         // every line is whole and they are consecutive
-        let numbers: Vec<u32> = lines
-            .iter()
-            .map(|l| l[5..9].parse().unwrap())
-            .collect();
+        let numbers: Vec<u32> = lines.iter().map(|l| l[5..9].parse().unwrap()).collect();
         assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "{numbers:?}");
         assert!(numbers.len() > 30, "kept {}", numbers.len());
     }
@@ -167,6 +167,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join("audit.jsonl");
         AuditLog::new(path.clone(), 1000).append("{}");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

@@ -380,12 +380,16 @@ impl Arch {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn models_map_to_catalogue_or_other() {
-        assert_eq!(ModelId::from_user("qwen3-coder-plus").as_str(), "qwen3-coder-plus");
+        assert_eq!(
+            ModelId::from_user("qwen3-coder-plus").as_str(),
+            "qwen3-coder-plus"
+        );
         assert_eq!(ModelId::from_user(" GPT-4o ").as_str(), "gpt-4o");
         assert_eq!(ModelId::from_user("openai/gpt-5").as_str(), "gpt-5");
         assert_eq!(ModelId::from_user("gpt-4o-2024-08-06").as_str(), "other");
@@ -396,15 +400,24 @@ mod tests {
     #[test]
     fn tools_are_builtin_mcp_or_other() {
         assert_eq!(ToolName::from_call_name("read_file").as_str(), "read_file");
-        assert_eq!(ToolName::from_call_name("mcp__github__create_issue").as_str(), "mcp");
-        assert_eq!(ToolName::from_call_name("delete_everything").as_str(), "other");
+        assert_eq!(
+            ToolName::from_call_name("mcp__github__create_issue").as_str(),
+            "mcp"
+        );
+        assert_eq!(
+            ToolName::from_call_name("delete_everything").as_str(),
+            "other"
+        );
     }
 
     #[test]
     fn commands_are_builtin_or_custom() {
         assert_eq!(SlashCommand::from_input("/model gpt-4o").as_str(), "model");
         assert_eq!(SlashCommand::from_input("privacy").as_str(), "privacy");
-        assert_eq!(SlashCommand::from_input("/deploy-prod now").as_str(), "custom");
+        assert_eq!(
+            SlashCommand::from_input("/deploy-prod now").as_str(),
+            "custom"
+        );
         assert_eq!(SlashCommand::from_input("/").as_str(), "custom");
     }
 
@@ -418,12 +431,18 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        assert_eq!(TerminalKind::detect(&env(&[("TERM_PROGRAM", "vscode")])), TerminalKind::Vscode);
+        assert_eq!(
+            TerminalKind::detect(&env(&[("TERM_PROGRAM", "vscode")])),
+            TerminalKind::Vscode
+        );
         assert_eq!(
             TerminalKind::detect(&env(&[("TERM", "screen-256color"), ("TMUX", "/tmp/x")])),
             TerminalKind::Tmux
         );
-        assert_eq!(TerminalKind::detect(&env(&[("TERM", "xterm-256color")])), TerminalKind::Xterm);
+        assert_eq!(
+            TerminalKind::detect(&env(&[("TERM", "xterm-256color")])),
+            TerminalKind::Xterm
+        );
         assert_eq!(TerminalKind::detect(&env(&[])), TerminalKind::None);
         assert_eq!(
             TerminalKind::detect(&env(&[("TERM_PROGRAM", "my-own-term"), ("TERM", "foot")])),

@@ -81,6 +81,7 @@ fn do_not_track_set(value: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -123,7 +124,10 @@ mod tests {
     #[test]
     fn opt_in_values_do_not_override_an_opt_out() {
         let env = env_of(&[("QCODE_USAGE_STATS", "1"), ("DO_NOT_TRACK", "1")]);
-        assert_eq!(Consent::resolve(Some(true), &env), Consent::Disabled(OptOutReason::DoNotTrack));
+        assert_eq!(
+            Consent::resolve(Some(true), &env),
+            Consent::Disabled(OptOutReason::DoNotTrack)
+        );
     }
 
     #[test]
@@ -135,7 +139,11 @@ mod tests {
             ("QCODE_USAGE_STATS", "1"),
             ("QCODE_USAGE_STATS", "on"),
         ] {
-            assert_eq!(Consent::resolve(None, &env_of(&[(k, v)])), Consent::Enabled, "{k}={v}");
+            assert_eq!(
+                Consent::resolve(None, &env_of(&[(k, v)])),
+                Consent::Enabled,
+                "{k}={v}"
+            );
         }
     }
 }

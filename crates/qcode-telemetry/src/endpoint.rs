@@ -112,6 +112,7 @@ fn redacted(url: &Url) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -132,8 +133,8 @@ mod tests {
 
     #[test]
     fn settings_base_gets_signal_paths() {
-        let ep = EndpointConfig::resolve(Some("https://otel.example.com/otlp/"), &env_of(&[]))
-            .unwrap();
+        let ep =
+            EndpointConfig::resolve(Some("https://otel.example.com/otlp/"), &env_of(&[])).unwrap();
         assert_eq!(ep.logs_url(), "https://otel.example.com/otlp/v1/logs");
         assert_eq!(ep.metrics_url(), "https://otel.example.com/otlp/v1/metrics");
     }
@@ -142,7 +143,10 @@ mod tests {
     fn env_overrides_settings_and_per_signal_is_used_as_is() {
         let env = env_of(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
-            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://metrics:9000/custom"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                "http://metrics:9000/custom",
+            ),
         ]);
         let ep = EndpointConfig::resolve(Some("http://ignored:1"), &env).unwrap();
         assert_eq!(ep.logs_url(), "http://collector:4318/v1/logs");
@@ -152,17 +156,33 @@ mod tests {
     #[test]
     fn invalid_endpoints_are_errors_naming_their_origin() {
         let err = EndpointConfig::resolve(Some("ftp://x"), &env_of(&[])).unwrap_err();
-        assert!(err.to_string().contains("settings telemetry.otlpEndpoint"), "{err}");
-        let err = EndpointConfig::resolve(None, &env_of(&[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "nope")]))
-            .unwrap_err();
-        assert!(err.to_string().contains("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"), "{err}");
+        assert!(
+            err.to_string().contains("settings telemetry.otlpEndpoint"),
+            "{err}"
+        );
+        let err = EndpointConfig::resolve(
+            None,
+            &env_of(&[("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "nope")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"),
+            "{err}"
+        );
     }
 
     #[test]
     fn description_hides_credentials() {
-        let ep = EndpointConfig::from_base("https://user:secret@otel.example.com/?token=abc").unwrap();
+        let ep =
+            EndpointConfig::from_base("https://user:secret@otel.example.com/?token=abc").unwrap();
         let shown = format!("{} {:?}", ep.description(), ep);
-        assert!(!shown.contains("secret") && !shown.contains("abc") && !shown.contains("user"), "{shown}");
-        assert!(shown.contains("https://otel.example.com/v1/logs"), "{shown}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("abc") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("https://otel.example.com/v1/logs"),
+            "{shown}"
+        );
     }
 }

@@ -9,9 +9,14 @@ pub enum TelemetryError {
         "the OTLP endpoint from {origin} is not a valid http(s) URL ({reason}); fix it or unset it \
          to use the default http://localhost:4318"
     )]
-    InvalidEndpoint { origin: &'static str, reason: String },
+    InvalidEndpoint {
+        origin: &'static str,
+        reason: String,
+    },
 
-    #[error("could not save the usage-statistics setting: {0}; check that the settings file is writable")]
+    #[error(
+        "could not save the usage-statistics setting: {0}; check that the settings file is writable"
+    )]
     Persist(String),
 
     #[error("could not read {path}: {source}; check the file's permissions")]

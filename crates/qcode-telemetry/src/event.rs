@@ -197,7 +197,9 @@ impl CodeLocation {
     }
 
     pub fn from_panic(location: Option<&std::panic::Location<'_>>) -> Self {
-        location.map_or(Self::EXTERNAL, |loc| Self::from_parts(loc.file(), loc.line()))
+        location.map_or(Self::EXTERNAL, |loc| {
+            Self::from_parts(loc.file(), loc.line())
+        })
     }
 
     pub fn is_external(&self) -> bool {
@@ -322,6 +324,7 @@ impl UsageEvent {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -331,7 +334,10 @@ mod tests {
             CodeLocation::from_parts("crates/qcode-core/src/turn.rs", 42).to_string(),
             "crates/qcode-core/src/turn.rs:42"
         );
-        assert_eq!(CodeLocation::from_parts("src/main.rs", 7).to_string(), "src/main.rs:7");
+        assert_eq!(
+            CodeLocation::from_parts("src/main.rs", 7).to_string(),
+            "src/main.rs:7"
+        );
         for outside in [
             "/home/alice/.cargo/registry/src/index/serde-1.0.0/src/de.rs",
             "/rustc/abc/library/core/src/option.rs",
@@ -340,15 +346,23 @@ mod tests {
             "crates/qcode core/src/a b.rs",
             "src/main.txt",
         ] {
-            assert!(CodeLocation::from_parts(outside, 1).is_external(), "{outside}");
+            assert!(
+                CodeLocation::from_parts(outside, 1).is_external(),
+                "{outside}"
+            );
         }
         assert_eq!(CodeLocation::EXTERNAL.to_string(), "external");
     }
 
     #[test]
     fn decisions_follow_source() {
-        let deny = ReviewDecision::Deny { message: Some("no".into()) };
-        assert_eq!(ToolDecision::from_review(&deny, DecisionSource::User), ToolDecision::Deny);
+        let deny = ReviewDecision::Deny {
+            message: Some("no".into()),
+        };
+        assert_eq!(
+            ToolDecision::from_review(&deny, DecisionSource::User),
+            ToolDecision::Deny
+        );
         assert_eq!(
             ToolDecision::from_review(&ReviewDecision::AllowOnce, DecisionSource::User),
             ToolDecision::Allow
@@ -374,7 +388,12 @@ mod tests {
             status: StatusClass::Success,
             latency: Duration::from_millis(1234),
             time_to_first_token: None,
-            tokens: TokenCounts { prompt: 10, completion: 20, cached: 3, reasoning: 4 },
+            tokens: TokenCounts {
+                prompt: 10,
+                completion: 20,
+                cached: 3,
+                reasoning: 4,
+            },
             retries: 1,
         });
         let attrs = event.attributes();

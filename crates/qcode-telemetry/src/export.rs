@@ -14,7 +14,9 @@ use opentelemetry_otlp::{
     LogExporter, MetricExporter, Protocol, RetryPolicy, WithExportConfig, WithHttpConfig,
 };
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::logs::{
+    BatchConfigBuilder, BatchLogProcessor, SdkLogger, SdkLoggerProvider,
+};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 
 use crate::endpoint::EndpointConfig;
@@ -51,11 +53,19 @@ pub mod metric_names {
 }
 
 const MS_BOUNDS: &[f64] = &[
-    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 5_000.0, 10_000.0, 30_000.0,
-    60_000.0, 120_000.0, 300_000.0,
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_500.0, 5_000.0, 10_000.0, 30_000.0, 60_000.0,
+    120_000.0, 300_000.0,
 ];
 const TOKEN_BOUNDS: &[f64] = &[
-    100.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 50_000.0, 100_000.0, 200_000.0, 500_000.0,
+    100.0,
+    500.0,
+    1_000.0,
+    5_000.0,
+    10_000.0,
+    50_000.0,
+    100_000.0,
+    200_000.0,
+    500_000.0,
     1_000_000.0,
 ];
 
@@ -123,7 +133,12 @@ impl Instruments {
             crashes: counter(n::CRASHES, "{crash}", "Panics"),
             latency: histogram(n::MODEL_LATENCY, "ms", "Model request latency", MS_BOUNDS),
             ttft: histogram(n::MODEL_TTFT, "ms", "Time to first token", MS_BOUNDS),
-            tokens: histogram(n::MODEL_TOKENS, "{token}", "Tokens per request", TOKEN_BOUNDS),
+            tokens: histogram(
+                n::MODEL_TOKENS,
+                "{token}",
+                "Tokens per request",
+                TOKEN_BOUNDS,
+            ),
             tool_duration: histogram(n::TOOL_DURATION, "ms", "Tool call duration", MS_BOUNDS),
             session_duration: histogram(n::SESSION_DURATION, "ms", "Session length", MS_BOUNDS),
             startup: histogram(n::STARTUP_DURATION, "ms", "Time to first prompt", MS_BOUNDS),
@@ -145,7 +160,8 @@ impl Instruments {
             }
             UsageEvent::SessionEnd(end) => self.session_duration.record(ms(end.duration), &[]),
             UsageEvent::SlashCommand(command) => {
-                self.commands.add(1, &[KeyValue::new("command", command.as_str())]);
+                self.commands
+                    .add(1, &[KeyValue::new("command", command.as_str())]);
             }
             UsageEvent::ToolCall(call) => {
                 let tool = KeyValue::new("tool", call.tool.as_str());
@@ -163,12 +179,14 @@ impl Instruments {
                 let model = KeyValue::new("model", req.model.as_str());
                 let status = KeyValue::new("status_class", req.status.as_str());
                 self.requests.add(1, &[model.clone(), status.clone()]);
-                self.latency.record(ms(req.latency), &[model.clone(), status]);
+                self.latency
+                    .record(ms(req.latency), &[model.clone(), status]);
                 if let Some(ttft) = req.time_to_first_token {
-                    self.ttft.record(ms(ttft), &[model.clone()]);
+                    self.ttft.record(ms(ttft), std::slice::from_ref(&model));
                 }
                 if req.retries > 0 {
-                    self.retries.add(u64::from(req.retries), &[model.clone()]);
+                    self.retries
+                        .add(u64::from(req.retries), std::slice::from_ref(&model));
                 }
                 for (kind, count) in [
                     ("prompt", req.tokens.prompt),
@@ -258,7 +276,12 @@ impl Pipeline {
 
         let logger = logger_provider.logger(SCOPE);
         let instruments = Instruments::new(&meter_provider.meter(SCOPE));
-        Ok(Self { logger_provider, meter_provider, logger, instruments })
+        Ok(Self {
+            logger_provider,
+            meter_provider,
+            logger,
+            instruments,
+        })
     }
 
     /// One log record (non-blocking: the batch processor queues it) and the metric updates.
@@ -292,7 +315,9 @@ impl Pipeline {
             .spawn(move || {
                 let _ = meter_provider.shutdown();
             });
-        let _ = self.logger_provider.shutdown_with_timeout(EXPORT_TIMEOUT * 2);
+        let _ = self
+            .logger_provider
+            .shutdown_with_timeout(EXPORT_TIMEOUT * 2);
         if let Ok(handle) = metrics {
             let _ = handle.join();
         }

@@ -12,8 +12,8 @@
 //!
 //! This crate must not send anything but these events, and must never block a prompt.
 
-pub mod catalogue;
 mod audit;
+pub mod catalogue;
 mod consent;
 mod endpoint;
 mod error;

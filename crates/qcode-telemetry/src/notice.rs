@@ -34,12 +34,16 @@ pub fn first_run_notice_needed(qcode_home: &Path) -> bool {
 /// Remembers that the notice was shown (creates qcode's home directory if needed).
 pub fn mark_notice_shown(qcode_home: &Path) -> Result<(), TelemetryError> {
     let path = marker(qcode_home);
-    let write = |source| TelemetryError::Write { path: path.clone(), source };
+    let write = |source| TelemetryError::Write {
+        path: path.clone(),
+        source,
+    };
     fs::create_dir_all(qcode_home).map_err(write)?;
     fs::write(&path, b"").map_err(write)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

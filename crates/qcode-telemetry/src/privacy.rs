@@ -30,7 +30,9 @@ impl PrivacyCommand {
             [] | ["status"] => Ok(Self::Status),
             ["on"] => Ok(Self::On),
             ["off"] => Ok(Self::Off),
-            ["log"] => Ok(Self::Log { last: DEFAULT_LOG_EVENTS }),
+            ["log"] => Ok(Self::Log {
+                last: DEFAULT_LOG_EVENTS,
+            }),
             ["log", n] => n
                 .parse()
                 .map(|last| Self::Log { last })
@@ -73,7 +75,10 @@ pub fn privacy_status(ctx: &PrivacyContext<'_>, out: &mut dyn Write) -> Result<(
         Consent::Enabled => "on".to_string(),
         Consent::Disabled(reason) => format!("off ({reason})"),
     };
-    let destination = match (consent, EndpointConfig::resolve(ctx.settings_endpoint, ctx.env)) {
+    let destination = match (
+        consent,
+        EndpointConfig::resolve(ctx.settings_endpoint, ctx.env),
+    ) {
         (Consent::Disabled(_), _) => "nothing is sent".to_string(),
         (Consent::Enabled, Ok(endpoint)) => endpoint.description(),
         (Consent::Enabled, Err(error)) => format!("nothing is sent: {error}"),
@@ -115,10 +120,18 @@ fn privacy_set(
 }
 
 /// The newest `last` events exactly as they were sent, one JSON object per line.
-pub fn privacy_log(audit_log: &Path, last: usize, out: &mut dyn Write) -> Result<(), TelemetryError> {
+pub fn privacy_log(
+    audit_log: &Path,
+    last: usize,
+    out: &mut dyn Write,
+) -> Result<(), TelemetryError> {
     let lines = read_audit_log(audit_log, last);
     let result = if lines.is_empty() {
-        writeln!(out, "No usage events recorded yet ({}).", audit_log.display())
+        writeln!(
+            out,
+            "No usage events recorded yet ({}).",
+            audit_log.display()
+        )
     } else {
         lines.iter().try_for_each(|line| writeln!(out, "{line}"))
     };
@@ -126,6 +139,7 @@ pub fn privacy_log(audit_log: &Path, last: usize, out: &mut dyn Write) -> Result
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::cell::RefCell;
 
@@ -137,8 +151,10 @@ mod tests {
             saved.borrow_mut().push(on);
             Ok(())
         };
-        let env: Vec<(String, String)> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let env_fn = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let ctx = PrivacyContext {
             settings_enabled: None,
@@ -155,10 +171,22 @@ mod tests {
     #[test]
     fn parse_commands() {
         assert_eq!(PrivacyCommand::parse(&[]).unwrap(), PrivacyCommand::Status);
-        assert_eq!(PrivacyCommand::parse(&["off"]).unwrap(), PrivacyCommand::Off);
-        assert_eq!(PrivacyCommand::parse(&["log", "5"]).unwrap(), PrivacyCommand::Log { last: 5 });
-        assert!(matches!(PrivacyCommand::parse(&["log", "x"]), Err(TelemetryError::BadCount(_))));
-        assert!(matches!(PrivacyCommand::parse(&["maybe"]), Err(TelemetryError::UnknownCommand(_))));
+        assert_eq!(
+            PrivacyCommand::parse(&["off"]).unwrap(),
+            PrivacyCommand::Off
+        );
+        assert_eq!(
+            PrivacyCommand::parse(&["log", "5"]).unwrap(),
+            PrivacyCommand::Log { last: 5 }
+        );
+        assert!(matches!(
+            PrivacyCommand::parse(&["log", "x"]),
+            Err(TelemetryError::BadCount(_))
+        ));
+        assert!(matches!(
+            PrivacyCommand::parse(&["maybe"]),
+            Err(TelemetryError::UnknownCommand(_))
+        ));
     }
 
     #[test]
@@ -171,7 +199,10 @@ mod tests {
         assert!(out.contains("http://localhost:4318/v1/logs"), "{out}");
         assert!(saved.is_empty());
         let (out, _) = run(PrivacyCommand::Status, &[("DO_NOT_TRACK", "1")], &audit);
-        assert!(out.contains("Usage statistics: off (DO_NOT_TRACK is set)"), "{out}");
+        assert!(
+            out.contains("Usage statistics: off (DO_NOT_TRACK is set)"),
+            "{out}"
+        );
         assert!(out.contains("Destination: nothing is sent"), "{out}");
     }
 
@@ -184,7 +215,10 @@ mod tests {
         assert!(out.contains("Usage statistics are off"), "{out}");
         let (out, saved) = run(PrivacyCommand::On, &[("QCODE_USAGE_STATS", "0")], &audit);
         assert_eq!(saved, [true]);
-        assert!(out.contains("stay off: QCODE_USAGE_STATS is set to off"), "{out}");
+        assert!(
+            out.contains("stay off: QCODE_USAGE_STATS is set to off"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -95,7 +95,7 @@ struct Active {
 
 enum State {
     Off(Option<OptOutReason>),
-    On(Active),
+    On(Box<Active>),
 }
 
 /// A cheap, cloneable handle. Recording never blocks and never fails.
@@ -115,7 +115,9 @@ impl fmt::Debug for Telemetry {
 impl Telemetry {
     /// A handle that records nothing, builds nothing and connects nowhere.
     pub fn disabled() -> Self {
-        Self { state: Arc::new(State::Off(None)) }
+        Self {
+            state: Arc::new(State::Off(None)),
+        }
     }
 
     /// Starts telemetry if consent allows it, and records the session start. Without consent
@@ -123,7 +125,9 @@ impl Telemetry {
     /// built on the background thread, so this returns at once.
     pub fn init(config: TelemetryConfig) -> Self {
         if let Consent::Disabled(reason) = config.consent {
-            return Self { state: Arc::new(State::Off(Some(reason))) };
+            return Self {
+                state: Arc::new(State::Off(Some(reason))),
+            };
         }
         let session_id = SessionId::random();
         let resource = vec![
@@ -151,7 +155,7 @@ impl Telemetry {
             }
         };
         let telemetry = Self {
-            state: Arc::new(State::On(Active {
+            state: Arc::new(State::On(Box::new(Active {
                 tx,
                 pending,
                 dropped: AtomicU64::new(0),
@@ -162,7 +166,7 @@ impl Telemetry {
                 session_id,
                 started: Instant::now(),
                 endpoint: config.endpoint,
-            })),
+            }))),
         };
         telemetry.record(UsageEvent::SessionStart(config.session));
         telemetry
@@ -189,7 +193,11 @@ impl Telemetry {
             active.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if active.tx.send(Msg::Event(event, SystemTime::now())).is_err() {
+        if active
+            .tx
+            .send(Msg::Event(event, SystemTime::now()))
+            .is_err()
+        {
             active.pending.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -276,7 +284,8 @@ impl Telemetry {
 
     /// Events dropped because the queue was full.
     pub fn dropped_events(&self) -> u64 {
-        self.active().map_or(0, |a| a.dropped.load(Ordering::Relaxed))
+        self.active()
+            .map_or(0, |a| a.dropped.load(Ordering::Relaxed))
     }
 
     /// Where events go, without credentials; or why nothing is sent.

@@ -26,7 +26,7 @@ fn metric<'a>(records: &'a [Value], name: &str) -> &'a Value {
 }
 
 /// The data point of `metric` whose attributes are exactly `attributes`.
-fn point<'a>(metric: &'a Value, attributes: Value) -> &'a Value {
+fn point(metric: &Value, attributes: Value) -> &Value {
     metric["data_points"]
         .as_array()
         .unwrap()
@@ -36,8 +36,12 @@ fn point<'a>(metric: &'a Value, attributes: Value) -> &'a Value {
 }
 
 fn record_session(telemetry: &Telemetry) {
-    telemetry.record(UsageEvent::SlashCommand(SlashCommand::from_input("/model qwen-max")));
-    telemetry.record(UsageEvent::SlashCommand(SlashCommand::from_input("/review-my-pr")));
+    telemetry.record(UsageEvent::SlashCommand(SlashCommand::from_input(
+        "/model qwen-max",
+    )));
+    telemetry.record(UsageEvent::SlashCommand(SlashCommand::from_input(
+        "/review-my-pr",
+    )));
     telemetry.record(UsageEvent::ToolCall(ToolCall {
         tool: ToolName::from_call_name("read_file"),
         decision: ToolDecision::Auto,
@@ -55,7 +59,12 @@ fn record_session(telemetry: &Telemetry) {
         status: StatusClass::from_status(200),
         latency: Duration::from_millis(1500),
         time_to_first_token: Some(Duration::from_millis(300)),
-        tokens: TokenCounts { prompt: 1000, completion: 200, cached: 50, reasoning: 30 },
+        tokens: TokenCounts {
+            prompt: 1000,
+            completion: 200,
+            cached: 50,
+            reasoning: 30,
+        },
         retries: 1,
     }));
     telemetry.record(UsageEvent::Error(ErrorKind::RateLimit));
@@ -69,20 +78,27 @@ fn session_events_arrive_as_logs_and_metrics_with_resource() {
     };
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let telemetry = Telemetry::init(config(Consent::Enabled, &collector.endpoint(), audit.clone()));
+    let telemetry = Telemetry::init(config(
+        Consent::Enabled,
+        &collector.endpoint(),
+        audit.clone(),
+    ));
     assert!(telemetry.is_exporting());
     assert_eq!(telemetry.status(), TelemetryStatus::On);
     record_session(&telemetry);
-    assert_eq!(telemetry.shutdown(Duration::from_secs(5)), FlushOutcome::Done);
+    assert_eq!(
+        telemetry.shutdown(Duration::from_secs(5)),
+        FlushOutcome::Done
+    );
     assert_eq!(telemetry.status(), TelemetryStatus::ShutDown);
 
     let records = collector.wait_for(Duration::from_secs(5), |r| {
-        logs(r).len() >= 8
-            && r.iter().any(|m| m["name"] == "qcode.session.duration")
+        logs(r).len() >= 8 && r.iter().any(|m| m["name"] == "qcode.session.duration")
     });
     let session_id = telemetry.session_id().unwrap().to_string();
     assert_eq!(session_id.len(), 32);
-    let resource = json!({"service.name": "qcode", "service.version": VERSION, "session.id": session_id});
+    let resource =
+        json!({"service.name": "qcode", "service.version": VERSION, "session.id": session_id});
     for record in &records {
         assert_eq!(record["resource"], resource, "{record}");
         assert_eq!(record["scope"], "qcode", "{record}");
@@ -132,33 +148,92 @@ fn session_events_arrive_as_logs_and_metrics_with_resource() {
     // metrics: counters
     let requests = metric(&records, "qcode.model.requests");
     assert_eq!(requests["data_type"], "Sum");
-    assert_eq!(point(requests, json!({"model": "qwen3-coder-plus", "status_class": "2xx"}))["value"], 1);
+    assert_eq!(
+        point(
+            requests,
+            json!({"model": "qwen3-coder-plus", "status_class": "2xx"})
+        )["value"],
+        1
+    );
     let tools = metric(&records, "qcode.tool.calls");
-    assert_eq!(point(tools, json!({"tool": "read_file", "decision": "auto", "success": true}))["value"], 1);
-    assert_eq!(point(tools, json!({"tool": "mcp", "decision": "deny", "success": false}))["value"], 1);
+    assert_eq!(
+        point(
+            tools,
+            json!({"tool": "read_file", "decision": "auto", "success": true})
+        )["value"],
+        1
+    );
+    assert_eq!(
+        point(
+            tools,
+            json!({"tool": "mcp", "decision": "deny", "success": false})
+        )["value"],
+        1
+    );
     let commands = metric(&records, "qcode.commands");
     assert_eq!(point(commands, json!({"command": "model"}))["value"], 1);
     assert_eq!(point(commands, json!({"command": "custom"}))["value"], 1);
-    assert_eq!(point(metric(&records, "qcode.errors"), json!({"kind": "rate_limit"}))["value"], 1);
-    assert_eq!(point(metric(&records, "qcode.model.retries"), json!({"model": "qwen3-coder-plus"}))["value"], 1);
-    assert_eq!(point(metric(&records, "qcode.sessions"), json!({"mode": "interactive", "auth": "qwen-oauth"}))["value"], 1);
+    assert_eq!(
+        point(
+            metric(&records, "qcode.errors"),
+            json!({"kind": "rate_limit"})
+        )["value"],
+        1
+    );
+    assert_eq!(
+        point(
+            metric(&records, "qcode.model.retries"),
+            json!({"model": "qwen3-coder-plus"})
+        )["value"],
+        1
+    );
+    assert_eq!(
+        point(
+            metric(&records, "qcode.sessions"),
+            json!({"mode": "interactive", "auth": "qwen-oauth"})
+        )["value"],
+        1
+    );
 
     // metrics: histograms
     let latency = metric(&records, "qcode.model.latency");
     assert_eq!(latency["data_type"], "Histogram");
     assert_eq!(latency["unit"], "ms");
-    let p = point(latency, json!({"model": "qwen3-coder-plus", "status_class": "2xx"}));
-    assert_eq!((p["count"].as_u64(), p["sum"].as_f64()), (Some(1), Some(1500.0)));
-    let p = point(metric(&records, "qcode.model.ttft"), json!({"model": "qwen3-coder-plus"}));
+    let p = point(
+        latency,
+        json!({"model": "qwen3-coder-plus", "status_class": "2xx"}),
+    );
+    assert_eq!(
+        (p["count"].as_u64(), p["sum"].as_f64()),
+        (Some(1), Some(1500.0))
+    );
+    let p = point(
+        metric(&records, "qcode.model.ttft"),
+        json!({"model": "qwen3-coder-plus"}),
+    );
     assert_eq!(p["sum"].as_f64(), Some(300.0));
     let tokens = metric(&records, "qcode.model.tokens");
-    for (kind, sum) in [("prompt", 1000.0), ("completion", 200.0), ("cached", 50.0), ("reasoning", 30.0)] {
-        let p = point(tokens, json!({"model": "qwen3-coder-plus", "token.type": kind}));
+    for (kind, sum) in [
+        ("prompt", 1000.0),
+        ("completion", 200.0),
+        ("cached", 50.0),
+        ("reasoning", 30.0),
+    ] {
+        let p = point(
+            tokens,
+            json!({"model": "qwen3-coder-plus", "token.type": kind}),
+        );
         assert_eq!(p["sum"].as_f64(), Some(sum), "{kind}");
     }
-    let p = point(metric(&records, "qcode.tool.duration"), json!({"tool": "read_file"}));
+    let p = point(
+        metric(&records, "qcode.tool.duration"),
+        json!({"tool": "read_file"}),
+    );
     assert_eq!(p["sum"].as_f64(), Some(12.0));
-    assert_eq!(point(metric(&records, "qcode.startup.duration"), json!({}))["sum"].as_f64(), Some(150.0));
+    assert_eq!(
+        point(metric(&records, "qcode.startup.duration"), json!({}))["sum"].as_f64(),
+        Some(150.0)
+    );
 
     // the audit log holds exactly what the collector received, in order
     let audit_lines = read_audit_log(&audit, 100);
@@ -175,7 +250,10 @@ fn session_events_arrive_as_logs_and_metrics_with_resource() {
     // after shutdown nothing more is recorded
     telemetry.record(UsageEvent::Error(ErrorKind::Internal));
     assert_eq!(read_audit_log(&audit, 100).len(), logs.len());
-    assert_eq!(telemetry.shutdown(Duration::from_secs(1)), FlushOutcome::NotRunning);
+    assert_eq!(
+        telemetry.shutdown(Duration::from_secs(1)),
+        FlushOutcome::NotRunning
+    );
 }
 
 #[test]
@@ -185,7 +263,11 @@ fn turning_off_mid_session_stops_recording() {
     };
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let telemetry = Telemetry::init(config(Consent::Enabled, &collector.endpoint(), audit.clone()));
+    let telemetry = Telemetry::init(config(
+        Consent::Enabled,
+        &collector.endpoint(),
+        audit.clone(),
+    ));
     telemetry.record(UsageEvent::Error(ErrorKind::Network));
     telemetry.turn_off_now();
     telemetry.record(UsageEvent::Error(ErrorKind::Server));
@@ -193,16 +275,27 @@ fn turning_off_mid_session_stops_recording() {
         telemetry.status(),
         TelemetryStatus::Off(Some(qcode_telemetry::OptOutReason::TurnedOffNow))
     );
-    assert_eq!(telemetry.shutdown(Duration::from_secs(5)), FlushOutcome::Done);
+    assert_eq!(
+        telemetry.shutdown(Duration::from_secs(5)),
+        FlushOutcome::Done
+    );
     let records = collector.wait_for(Duration::from_secs(5), |r| logs(r).len() >= 2);
     // give a straggler time to show up before asserting it did not
     std::thread::sleep(Duration::from_millis(300));
-    let records = if records.len() < collector.record_count() { collector.records() } else { records };
+    let records = if records.len() < collector.record_count() {
+        collector.records()
+    } else {
+        records
+    };
     let kinds: Vec<&Value> = logs(&records)
         .iter()
         .filter(|l| l["body"] == "qcode.error")
         .map(|l| &l["attributes"]["kind"])
         .collect();
     assert_eq!(kinds, [&json!("network")]);
-    assert_eq!(read_audit_log(&audit, 100).len(), 2, "session start + one error");
+    assert_eq!(
+        read_audit_log(&audit, 100).len(),
+        2,
+        "session start + one error"
+    );
 }

@@ -1,10 +1,10 @@
 //! Shared helpers: session fixtures, fake environments, and TCP endpoints that refuse or
 //! swallow connections.
 
-
+mod canary;
 mod collector;
-
-
+mod opt_out;
+mod shutdown;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
