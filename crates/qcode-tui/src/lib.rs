@@ -10,6 +10,7 @@ pub mod composer;
 pub mod files;
 pub mod markdown;
 pub mod popup;
+pub mod screen;
 pub mod slash;
 pub mod status;
 pub mod transcript;
