@@ -92,3 +92,34 @@ fn recording_does_not_block_while_the_endpoint_hangs() {
     assert!(telemetry.dropped_events() > 0, "the queue is bounded");
     assert_eq!(telemetry.shutdown(EXIT_BUDGET), FlushOutcome::TimedOut);
 }
+
+#[test]
+fn https_endpoint_builds_with_rustls_ring_and_fails_silently() {
+    let port = free_port().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (telemetry, _) = session(
+        &format!("https://127.0.0.1:{port}"),
+        dir.path().join("a.jsonl"),
+    );
+    assert_eq!(telemetry.flush(Duration::from_secs(3)), FlushOutcome::Done);
+    assert_eq!(telemetry.status(), qcode_telemetry::TelemetryStatus::On);
+    assert_eq!(telemetry.shutdown(EXIT_BUDGET), FlushOutcome::Done);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_from_inside_a_tokio_runtime() {
+    let hole = BlackHole::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let (telemetry, _) = session(&hole.url(), audit.clone());
+    let start = Instant::now();
+    assert_eq!(telemetry.shutdown(EXIT_BUDGET), FlushOutcome::TimedOut);
+    assert!(start.elapsed() < Duration::from_secs(1));
+    // the background thread kept working: start + 500 events reach the audit log
+    let audited = || qcode_telemetry::read_audit_log(&audit, 1000).len();
+    assert!(
+        wait_until(Duration::from_secs(3), || audited() == 501),
+        "{}",
+        audited()
+    );
+}
