@@ -4,4 +4,5 @@ mod common;
 mod concurrency;
 mod device_flow;
 mod refresh;
+mod scripted;
 mod store;
