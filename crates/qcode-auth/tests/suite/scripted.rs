@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 use super::common::http;
 
 /// Serves `replies` in order, one per connection; records each request's path and body.
-fn scripted(replies: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+/// (path, body) of each request the responder saw.
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+fn scripted(replies: Vec<(u16, &'static str)>) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
