@@ -1,2 +1,51 @@
-//! The `qcode` binary.
-fn main() {}
+//! The `qcode` binary: parses the command line, loads configuration, wires the engine to a
+//! front end (the TUI, or the headless runner), and turns the outcome into an exit code.
+//! Glue only: behaviour lives in the crates.
+
+mod auth_glue;
+mod cli;
+mod exit;
+mod headless;
+mod session;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let started = std::time::Instant::now();
+    let cli = cli::Cli::parse();
+    // TLS with the ring provider (no aws-lc build); an error means one is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(run(cli, started));
+    // Don't wait for stray blocking tasks (e.g. a stdin reader) at exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(50));
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
+    match &cli.command {
+        Some(cli::Command::Auth(args)) => return session::auth_command(&cli, args).await,
+        Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,
+        None => {}
+    }
+    let stdin_piped = !std::io::stdin().is_terminal();
+    let prompt = cli.prompt();
+    if prompt.is_some() || stdin_piped {
+        headless::run(&cli, prompt, stdin_piped).await
+    } else {
+        session::interactive(&cli, started).await
+    }
+}

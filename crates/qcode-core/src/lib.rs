@@ -1,1 +1,20 @@
-//! The engine: session, turn loop, context files, history, approvals
+//! The qcode engine: owns the session (history, model, credentials, approval mode) and runs
+//! the turn loop — stream a reply, run the tool calls it contains (asking for approval when the
+//! policy says so), send every result back, repeat until the model answers without tools.
+//!
+//! Front ends drive it only through the queue pair returned by [`spawn`]: they submit
+//! [`qcode_protocol::Op`]s and render [`qcode_protocol::Event`]s. This crate must not print,
+//! read the terminal, or know which front end is attached.
+
+pub mod approval;
+pub mod compact;
+pub mod context;
+mod engine;
+pub mod prompt;
+mod tools_run;
+mod turn;
+
+pub use approval::{AllowList, Interaction};
+pub use engine::{
+    AuthResolver, EngineConfig, EngineDeps, EngineHandle, ResolvedAuth, Sampling, spawn,
+};

@@ -87,7 +87,9 @@ pub enum ReviewDecision {
     /// Allow this tool (or, for shell, this command prefix) for the rest of the session.
     AllowForSession,
     /// Refuse; the optional message is passed to the model.
-    Deny { message: Option<String> },
+    Deny {
+        message: Option<String>,
+    },
 }
 
 /// Who made an approval decision.
@@ -220,7 +222,9 @@ pub enum TurnOutcome {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Op {
     /// The user's next message; starts a turn.
-    UserTurn { text: String },
+    UserTurn {
+        text: String,
+    },
     /// Cancel the running turn (Esc / Ctrl-C).
     Interrupt,
     /// Answer an `Event::ApprovalRequest`.
@@ -229,10 +233,16 @@ pub enum Op {
         decision: ReviewDecision,
     },
     /// Use another model from the next request on.
-    SetModel { model: String },
-    SetApprovalMode { mode: ApprovalMode },
+    SetModel {
+        model: String,
+    },
+    SetApprovalMode {
+        mode: ApprovalMode,
+    },
     /// Switch authentication method; credentials are re-read from the stores.
-    SwitchAuth { auth: AuthKind },
+    SwitchAuth {
+        auth: AuthKind,
+    },
     /// Summarise older history to free context.
     Compact,
     /// Forget the conversation.
@@ -254,13 +264,24 @@ pub enum Event {
         /// Known context window of the model, when it is in the catalogue.
         context_window: Option<u64>,
     },
-    TurnStarted { turn_id: u64 },
+    TurnStarted {
+        turn_id: u64,
+    },
     /// A new model request begins (a turn makes one per tool round).
-    RequestStarted { turn_id: u64, request: u32 },
-    TextDelta { text: String },
-    ReasoningDelta { text: String },
+    RequestStarted {
+        turn_id: u64,
+        request: u32,
+    },
+    TextDelta {
+        text: String,
+    },
+    ReasoningDelta {
+        text: String,
+    },
     /// The model finished one reply of the turn.
-    ResponseComplete { finish: FinishReason },
+    ResponseComplete {
+        finish: FinishReason,
+    },
     ToolCallBegin {
         call_id: String,
         name: String,
@@ -269,7 +290,10 @@ pub enum Event {
         arguments: serde_json::Value,
     },
     /// Streamed output of a running tool (shell).
-    ToolOutputDelta { call_id: String, chunk: String },
+    ToolOutputDelta {
+        call_id: String,
+        chunk: String,
+    },
     ToolCallEnd {
         call_id: String,
         name: String,
@@ -293,9 +317,14 @@ pub enum Event {
         decision: ReviewDecision,
         source: DecisionSource,
     },
-    TodoUpdate { todos: Vec<TodoItem> },
+    TodoUpdate {
+        todos: Vec<TodoItem>,
+    },
     /// Token usage of one request, and the session's running total.
-    Usage { usage: Usage, total: Usage },
+    Usage {
+        usage: Usage,
+        total: Usage,
+    },
     /// A failed request is being retried.
     Retry {
         attempt: u32,
@@ -304,16 +333,24 @@ pub enum Event {
         reason: String,
     },
     /// Something the user should know that does not stop the turn.
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
     /// An error that ended the turn (or could not start it).
     Error {
         kind: ErrorKind,
         message: String,
         hint: Option<String>,
     },
-    TurnComplete { turn_id: u64, outcome: TurnOutcome },
+    TurnComplete {
+        turn_id: u64,
+        outcome: TurnOutcome,
+    },
     /// History was compressed.
-    Compacted { before_tokens: u64, after_tokens: u64 },
+    Compacted {
+        before_tokens: u64,
+        after_tokens: u64,
+    },
     HistoryCleared,
     ShutdownComplete,
 }

@@ -1,0 +1,262 @@
+//! The engine task: receives Ops, runs turns, applies configuration changes between turns.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use qcode_client::{ChatClient, CredentialSource};
+use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, ErrorKind, Event, Op, Usage};
+use qcode_tools::{ToolContext, ToolRegistry};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use crate::approval::{AllowList, Interaction};
+use crate::turn::{TurnInput, run_turn};
+
+/// The queue pair a front end holds.
+pub struct EngineHandle {
+    pub ops: UnboundedSender<Op>,
+    pub events: UnboundedReceiver<Event>,
+}
+
+/// Sampling parameters passed to every request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sampling {
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+}
+
+/// The engine's starting configuration (an immutable snapshot; Ops produce new values).
+pub struct EngineConfig {
+    pub model: String,
+    pub auth: AuthKind,
+    pub credentials: Arc<dyn CredentialSource>,
+    pub approval_mode: ApprovalMode,
+    pub allowed_tools: Vec<String>,
+    /// Maximum model requests in the session (`--max-session-turns`).
+    pub max_session_turns: Option<u32>,
+    pub interaction: Interaction,
+    pub sampling: Sampling,
+    pub context_window: Option<u64>,
+    pub system_prompt: String,
+    pub cwd: String,
+}
+
+/// Credentials for another auth method, resolved when the user switches (`/auth`).
+pub struct ResolvedAuth {
+    pub kind: AuthKind,
+    pub credentials: Arc<dyn CredentialSource>,
+    /// The model to use after the switch (e.g. `coder-model` for Qwen OAuth); `None` keeps it.
+    pub model: Option<String>,
+}
+
+/// An auth switch failure: kind, message, hint.
+pub type AuthSwitchError = (ErrorKind, String, Option<String>);
+
+/// Resolves credentials for an auth method (implemented by the binary over `qcode-auth`).
+pub trait AuthResolver: Send + Sync {
+    fn resolve(&self, kind: AuthKind) -> BoxFuture<'_, Result<ResolvedAuth, AuthSwitchError>>;
+}
+
+/// What the engine uses; built once by the binary.
+pub struct EngineDeps {
+    pub client: Arc<ChatClient>,
+    pub tools: Arc<ToolRegistry>,
+    pub tool_ctx: Arc<ToolContext>,
+    pub auth_resolver: Option<Arc<dyn AuthResolver>>,
+}
+
+/// Session state owned by the engine task.
+pub(crate) struct Session {
+    pub history: Vec<ChatMessage>,
+    pub model: String,
+    pub auth: AuthKind,
+    pub credentials: Arc<dyn CredentialSource>,
+    pub approval_mode: ApprovalMode,
+    pub allow: AllowList,
+    pub max_requests: Option<u32>,
+    pub requests_made: u32,
+    pub interaction: Interaction,
+    pub sampling: Sampling,
+    pub context_window: Option<u64>,
+    pub cwd: String,
+    pub total_usage: Usage,
+    pub last_prompt_tokens: u64,
+    pub next_turn_id: u64,
+    pub deps: EngineDeps,
+}
+
+/// Sends events; a closed receiver (front end gone) is not an error for the engine.
+#[derive(Clone)]
+pub(crate) struct EventTx(pub UnboundedSender<Event>);
+
+impl EventTx {
+    pub fn send(&self, event: Event) {
+        let _ = self.0.send(event);
+    }
+
+    pub fn error(&self, kind: ErrorKind, message: impl Into<String>, hint: Option<String>) {
+        self.send(Event::Error {
+            kind,
+            message: message.into(),
+            hint,
+        });
+    }
+}
+
+/// Starts the engine on the current tokio runtime.
+pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
+    let (op_tx, op_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel();
+    let session = Session {
+        history: vec![ChatMessage::system(config.system_prompt)],
+        model: config.model,
+        auth: config.auth,
+        credentials: config.credentials,
+        approval_mode: config.approval_mode,
+        allow: AllowList::new(config.allowed_tools),
+        max_requests: config.max_session_turns,
+        requests_made: 0,
+        interaction: config.interaction,
+        sampling: config.sampling,
+        context_window: config.context_window,
+        cwd: config.cwd,
+        total_usage: Usage::default(),
+        last_prompt_tokens: 0,
+        next_turn_id: 1,
+        deps,
+    };
+    tokio::spawn(run(session, op_rx, EventTx(ev_tx)));
+    EngineHandle {
+        ops: op_tx,
+        events: ev_rx,
+    }
+}
+
+impl Session {
+    pub fn configured_event(&self) -> Event {
+        Event::SessionConfigured {
+            model: self.model.clone(),
+            auth: self.auth,
+            approval_mode: self.approval_mode,
+            cwd: self.cwd.clone(),
+            context_window: self.context_window,
+        }
+    }
+}
+
+async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
+    tx.send(session.configured_event());
+    let mut deferred: VecDeque<Op> = VecDeque::new();
+    loop {
+        let op = match deferred.pop_front() {
+            Some(op) => op,
+            None => match ops.recv().await {
+                Some(op) => op,
+                None => break,
+            },
+        };
+        match op {
+            Op::UserTurn { text } => {
+                let shutdown = drive_turn(&mut session, text, &mut ops, &mut deferred, &tx).await;
+                if shutdown {
+                    break;
+                }
+            }
+            Op::Interrupt => {}
+            Op::ApprovalDecision { .. } => {}
+            Op::SetModel { model } => {
+                let model = model.trim().to_string();
+                if model.is_empty() {
+                    tx.error(ErrorKind::Input, "model name is empty", None);
+                } else {
+                    session.context_window = qcode_config::context_window(&model);
+                    session.model = model;
+                    tx.send(session.configured_event());
+                }
+            }
+            Op::SetApprovalMode { mode } => {
+                session.approval_mode = mode;
+                tx.send(session.configured_event());
+            }
+            Op::SwitchAuth { auth } => switch_auth(&mut session, auth, &tx).await,
+            Op::Compact => {
+                crate::compact::compact(&mut session, &tx, CancellationToken::new()).await
+            }
+            Op::ClearHistory => {
+                session.history.truncate(1);
+                session.last_prompt_tokens = 0;
+                tx.send(Event::HistoryCleared);
+            }
+            Op::Shutdown => break,
+        }
+    }
+    tx.send(Event::ShutdownComplete);
+}
+
+/// Runs one turn while still listening for Interrupt / ApprovalDecision / mode changes.
+/// Returns true when a Shutdown arrived.
+async fn drive_turn(
+    session: &mut Session,
+    text: String,
+    ops: &mut UnboundedReceiver<Op>,
+    deferred: &mut VecDeque<Op>,
+    tx: &EventTx,
+) -> bool {
+    let cancel = CancellationToken::new();
+    let (input_tx, mut input_rx) = unbounded_channel();
+    let mut shutdown = false;
+    let turn = run_turn(session, text, cancel.clone(), &mut input_rx, tx);
+    tokio::pin!(turn);
+    loop {
+        tokio::select! {
+            _ = &mut turn => break,
+            op = ops.recv() => match op {
+                None => {
+                    cancel.cancel();
+                    shutdown = true;
+                }
+                Some(Op::Interrupt) => cancel.cancel(),
+                Some(Op::Shutdown) => {
+                    cancel.cancel();
+                    shutdown = true;
+                }
+                Some(Op::ApprovalDecision { request_id, decision }) => {
+                    let _ = input_tx.send(TurnInput::Decision { request_id, decision });
+                }
+                Some(Op::SetApprovalMode { mode }) => {
+                    let _ = input_tx.send(TurnInput::SetApprovalMode(mode));
+                }
+                Some(other @ (Op::UserTurn { .. }
+                | Op::SetModel { .. }
+                | Op::SwitchAuth { .. }
+                | Op::Compact
+                | Op::ClearHistory)) => deferred.push_back(other),
+            },
+        }
+    }
+    shutdown
+}
+
+async fn switch_auth(session: &mut Session, kind: AuthKind, tx: &EventTx) {
+    let Some(resolver) = session.deps.auth_resolver.clone() else {
+        tx.error(
+            ErrorKind::Config,
+            "switching authentication is not available in this session",
+            None,
+        );
+        return;
+    };
+    match resolver.resolve(kind).await {
+        Ok(resolved) => {
+            session.auth = resolved.kind;
+            session.credentials = resolved.credentials;
+            if let Some(model) = resolved.model {
+                session.context_window = qcode_config::context_window(&model);
+                session.model = model;
+            }
+            tx.send(session.configured_event());
+        }
+        Err((kind, message, hint)) => tx.error(kind, message, hint),
+    }
+}

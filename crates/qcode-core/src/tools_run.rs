@@ -1,0 +1,333 @@
+//! Running the tool calls of one reply: validate, decide (policy / ask the user), execute.
+//! Consecutive read-only calls that need no approval run in parallel (bounded); anything that
+//! writes or executes runs alone, in order. Every call yields exactly one result for the model.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use qcode_protocol::{DecisionSource, Event, ReviewDecision, ToolCall, ToolStatus};
+use qcode_tools::{PreparedCall, ToolKind, ToolProgress, ToolResultStatus};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use crate::approval::{AllowList, CallFacts, Policy, ToolClass, decide};
+use crate::engine::{EventTx, Session};
+use crate::turn::TurnInput;
+
+/// How many read-only calls run at once.
+const PARALLEL_READS: usize = 4;
+
+const CANCELLED_BEFORE_RUN: &str = "Cancelled: the user interrupted the turn before this tool ran.";
+
+fn class_of(kind: ToolKind) -> ToolClass {
+    match kind {
+        ToolKind::ReadOnly => ToolClass::ReadOnly,
+        ToolKind::Edit => ToolClass::Edit,
+        ToolKind::Execute => ToolClass::Execute,
+        ToolKind::Fetch => ToolClass::Fetch,
+        ToolKind::Memory => ToolClass::Memory,
+        ToolKind::Plan => ToolClass::Plan,
+    }
+}
+
+enum Step {
+    /// Could not be prepared; the message goes to the model.
+    Invalid(String),
+    Ready(Box<PreparedCall>, Policy),
+}
+
+pub(crate) async fn run_calls(
+    session: &mut Session,
+    calls: &[ToolCall],
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) -> Vec<String> {
+    let mut results: Vec<Option<String>> = vec![None; calls.len()];
+    let mut batch: Vec<(usize, Box<PreparedCall>)> = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let step = prepare(session, call).await;
+        announce(call, &step, tx);
+        match step {
+            Step::Invalid(message) => {
+                end_event(tx, call, ToolStatus::Error, &message, None, 0);
+                results[i] = Some(message);
+            }
+            Step::Ready(prepared, Policy::Allow) if prepared.kind() == ToolKind::ReadOnly => {
+                policy_decided(tx, call, ReviewDecision::AllowOnce);
+                batch.push((i, prepared));
+            }
+            Step::Ready(prepared, policy) => {
+                flush(session, &mut batch, &mut results, calls, cancel, tx).await;
+                results[i] =
+                    Some(run_one(session, call, *prepared, policy, cancel, inputs, tx).await);
+            }
+        }
+    }
+    flush(session, &mut batch, &mut results, calls, cancel, tx).await;
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| CANCELLED_BEFORE_RUN.to_string()))
+        .collect()
+}
+
+async fn prepare(session: &Session, call: &ToolCall) -> Step {
+    match session
+        .deps
+        .tools
+        .prepare(call, &session.deps.tool_ctx)
+        .await
+    {
+        Err(e) => Step::Invalid(e.message_for_model()),
+        Ok(prepared) => {
+            let key = prepared.permission_key();
+            let facts = CallFacts {
+                tool: prepared.name(),
+                class: class_of(prepared.kind()),
+                leaves_workspace: prepared.outside_workspace()
+                    || prepared.targets_private_network(),
+                permission_key: &key,
+            };
+            let policy = decide(
+                session.approval_mode,
+                &facts,
+                &session.allow,
+                session.interaction,
+            );
+            Step::Ready(Box::new(prepared), policy)
+        }
+    }
+}
+
+fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
+    let (summary, arguments) = match step {
+        Step::Invalid(_) => (
+            format!("{} (invalid call)", call.name),
+            serde_json::from_str(&call.arguments)
+                .unwrap_or_else(|_| serde_json::Value::String(call.arguments.clone())),
+        ),
+        Step::Ready(p, _) => (p.summary(), p.arguments().clone()),
+    };
+    tx.send(Event::ToolCallBegin {
+        call_id: call.id.clone(),
+        name: call.name.clone(),
+        summary,
+        arguments,
+    });
+}
+
+fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision) {
+    tx.send(Event::ApprovalDecided {
+        request_id: format!("policy-{}", call.id),
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        decision,
+        source: DecisionSource::Policy,
+    });
+}
+
+async fn flush(
+    session: &Session,
+    batch: &mut Vec<(usize, Box<PreparedCall>)>,
+    results: &mut [Option<String>],
+    calls: &[ToolCall],
+    cancel: &CancellationToken,
+    tx: &EventTx,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let jobs = std::mem::take(batch).into_iter().map(|(i, prepared)| {
+        let call = &calls[i];
+        async move { (i, execute(session, call, *prepared, cancel, tx).await) }
+    });
+    let done: Vec<(usize, String)> = futures::stream::iter(jobs)
+        .buffer_unordered(PARALLEL_READS)
+        .collect()
+        .await;
+    for (i, output) in done {
+        results[i] = Some(output);
+    }
+}
+
+async fn run_one(
+    session: &mut Session,
+    call: &ToolCall,
+    prepared: PreparedCall,
+    policy: Policy,
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) -> String {
+    match policy {
+        Policy::Allow => {
+            policy_decided(tx, call, ReviewDecision::AllowOnce);
+            execute(session, call, prepared, cancel, tx).await
+        }
+        Policy::Deny(reason) => {
+            tx.send(Event::ApprovalDecided {
+                request_id: format!("policy-{}", call.id),
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+                decision: ReviewDecision::Deny {
+                    message: Some(reason.clone()),
+                },
+                source: match session.interaction {
+                    crate::Interaction::Headless => DecisionSource::Headless,
+                    crate::Interaction::Interactive => DecisionSource::Policy,
+                },
+            });
+            let output = format!("Denied: {reason}");
+            end_event(tx, call, ToolStatus::Denied, &output, None, 0);
+            output
+        }
+        Policy::Ask => {
+            let request_id = format!("approval-{}", call.id);
+            tx.send(Event::ApprovalRequest {
+                request_id: request_id.clone(),
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+                details: prepared.approval_details(),
+            });
+            let Some(decision) = wait_for_decision(session, &request_id, cancel, inputs, tx).await
+            else {
+                end_event(
+                    tx,
+                    call,
+                    ToolStatus::Cancelled,
+                    CANCELLED_BEFORE_RUN,
+                    None,
+                    0,
+                );
+                return CANCELLED_BEFORE_RUN.to_string();
+            };
+            tx.send(Event::ApprovalDecided {
+                request_id,
+                call_id: call.id.clone(),
+                tool: call.name.clone(),
+                decision: decision.clone(),
+                source: DecisionSource::User,
+            });
+            match decision {
+                ReviewDecision::AllowOnce => execute(session, call, prepared, cancel, tx).await,
+                ReviewDecision::AllowForSession => {
+                    let key = prepared.permission_key();
+                    let facts = CallFacts {
+                        tool: prepared.name(),
+                        class: class_of(prepared.kind()),
+                        leaves_workspace: false,
+                        permission_key: &key,
+                    };
+                    session.allow.add(AllowList::session_entry(&facts));
+                    execute(session, call, prepared, cancel, tx).await
+                }
+                ReviewDecision::Deny { message } => {
+                    let output = match message.filter(|m| !m.trim().is_empty()) {
+                        Some(m) => format!("Denied by the user, who says: {m}"),
+                        None => {
+                            "Denied by the user. Do not retry this call unchanged; ask or adapt."
+                                .to_string()
+                        }
+                    };
+                    end_event(tx, call, ToolStatus::Denied, &output, None, 0);
+                    output
+                }
+            }
+        }
+    }
+}
+
+async fn wait_for_decision(
+    session: &mut Session,
+    request_id: &str,
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) -> Option<ReviewDecision> {
+    loop {
+        let input = tokio::select! {
+            _ = cancel.cancelled() => return None,
+            input = inputs.recv() => input?,
+        };
+        match input {
+            TurnInput::Decision {
+                request_id: id,
+                decision,
+            } if id == request_id => return Some(decision),
+            TurnInput::Decision { .. } => {}
+            TurnInput::SetApprovalMode(mode) => {
+                session.approval_mode = mode;
+                tx.send(session.configured_event());
+            }
+        }
+    }
+}
+
+async fn execute(
+    session: &Session,
+    call: &ToolCall,
+    prepared: PreparedCall,
+    cancel: &CancellationToken,
+    tx: &EventTx,
+) -> String {
+    let start = Instant::now();
+    let (progress_tx, mut progress_rx) = unbounded_channel();
+    let run = prepared.execute(&session.deps.tool_ctx, cancel.child_token(), &progress_tx);
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            result = &mut run => break result,
+            Some(p) = progress_rx.recv() => forward(tx, call, p),
+        }
+    };
+    while let Ok(p) = progress_rx.try_recv() {
+        forward(tx, call, p);
+    }
+    if let Some(todos) = result.todos.clone() {
+        tx.send(Event::TodoUpdate { todos });
+    }
+    let status = match result.status {
+        ToolResultStatus::Success => ToolStatus::Success,
+        ToolResultStatus::Error => ToolStatus::Error,
+        ToolResultStatus::Cancelled => ToolStatus::Cancelled,
+    };
+    end_event(
+        tx,
+        call,
+        status,
+        &result.output,
+        result.diff.clone(),
+        start.elapsed().as_millis() as u64,
+    );
+    result.output
+}
+
+fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
+    match progress {
+        ToolProgress::Output(chunk) => tx.send(Event::ToolOutputDelta {
+            call_id: call.id.clone(),
+            chunk,
+        }),
+    }
+}
+
+fn end_event(
+    tx: &EventTx,
+    call: &ToolCall,
+    status: ToolStatus,
+    output: &str,
+    diff: Option<String>,
+    duration_ms: u64,
+) {
+    tx.send(Event::ToolCallEnd {
+        call_id: call.id.clone(),
+        name: call.name.clone(),
+        status,
+        output: output.to_string(),
+        diff,
+        duration_ms,
+    });
+}

@@ -1,0 +1,206 @@
+//! One turn: stream a reply, run its tool calls, send the results back, repeat.
+//!
+//! History stays valid whatever happens: every assistant tool call gets a tool result (even
+//! when denied, failed or cancelled), and partial text that was shown is kept.
+
+use futures::StreamExt;
+use qcode_client::{ChatRequest, ResponseEvent};
+use qcode_protocol::{
+    ApprovalMode, ChatMessage, ErrorKind, Event, FinishReason, ReviewDecision, ToolCall,
+    TurnOutcome, Usage,
+};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{EventTx, Session};
+
+/// What reaches a running turn from the front end.
+pub(crate) enum TurnInput {
+    Decision {
+        request_id: String,
+        decision: ReviewDecision,
+    },
+    SetApprovalMode(ApprovalMode),
+}
+
+/// The model's reply to one request.
+struct Reply {
+    text: String,
+    reasoning: String,
+    tool_calls: Vec<ToolCall>,
+    finish: FinishReason,
+}
+
+enum ReplyEnd {
+    Done(Reply),
+    /// The request failed; partial output (already shown) is kept.
+    Failed(Reply),
+    Cancelled(Reply),
+}
+
+pub(crate) async fn run_turn(
+    session: &mut Session,
+    text: String,
+    cancel: CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) {
+    let turn_id = session.next_turn_id;
+    session.next_turn_id += 1;
+    tx.send(Event::TurnStarted { turn_id });
+    if text.trim().is_empty() {
+        tx.error(
+            ErrorKind::Input,
+            "the prompt is empty",
+            Some("type a message".into()),
+        );
+        tx.send(Event::TurnComplete {
+            turn_id,
+            outcome: TurnOutcome::Failed,
+        });
+        return;
+    }
+    crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
+    session.history.push(ChatMessage::user(text));
+    let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
+    tx.send(Event::TurnComplete { turn_id, outcome });
+}
+
+async fn turn_loop(
+    session: &mut Session,
+    turn_id: u64,
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) -> TurnOutcome {
+    let mut request_no: u32 = 0;
+    loop {
+        if let Some(max) = session.max_requests
+            && session.requests_made >= max
+        {
+            tx.error(
+                ErrorKind::TurnLimit,
+                format!("reached the session limit of {max} model requests"),
+                Some("raise --max-session-turns (settings model.maxSessionTurns) or start a new session".into()),
+            );
+            return TurnOutcome::TurnLimit;
+        }
+        session.requests_made += 1;
+        request_no += 1;
+        tx.send(Event::RequestStarted {
+            turn_id,
+            request: request_no,
+        });
+        let end = stream_reply(session, cancel, tx).await;
+        let (reply, outcome) = match end {
+            ReplyEnd::Done(r) => (r, None),
+            ReplyEnd::Failed(r) => (r, Some(TurnOutcome::Failed)),
+            ReplyEnd::Cancelled(r) => (r, Some(TurnOutcome::Interrupted)),
+        };
+        if let Some(outcome) = outcome {
+            // Keep what the user already saw; drop tool calls that will never run.
+            if !reply.text.is_empty() {
+                let mut msg = ChatMessage::assistant(reply.text);
+                msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
+                session.history.push(msg);
+            }
+            return outcome;
+        }
+        tx.send(Event::ResponseComplete {
+            finish: reply.finish.clone(),
+        });
+        let mut msg = ChatMessage::assistant(reply.text);
+        msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
+        msg.tool_calls = reply.tool_calls.clone();
+        session.history.push(msg);
+        if reply.tool_calls.is_empty() {
+            if reply.finish == FinishReason::Length {
+                tx.send(Event::Warning {
+                    message: "the answer was cut off at the model's output token limit".into(),
+                });
+            }
+            return TurnOutcome::Completed;
+        }
+        let results =
+            crate::tools_run::run_calls(session, &reply.tool_calls, cancel, inputs, tx).await;
+        for (call, output) in reply.tool_calls.iter().zip(results) {
+            session
+                .history
+                .push(ChatMessage::tool_result(call.id.clone(), output));
+        }
+        if cancel.is_cancelled() {
+            return TurnOutcome::Interrupted;
+        }
+    }
+}
+
+async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &EventTx) -> ReplyEnd {
+    let request = ChatRequest {
+        model: session.model.clone(),
+        messages: session.history.clone(),
+        tools: session.deps.tools.specs(),
+        temperature: session.sampling.temperature,
+        max_tokens: session.sampling.max_tokens,
+        extra: Default::default(),
+    };
+    let mut reply = Reply {
+        text: String::new(),
+        reasoning: String::new(),
+        tool_calls: Vec::new(),
+        finish: FinishReason::Unknown,
+    };
+    let mut stream =
+        session
+            .deps
+            .client
+            .stream(session.credentials.clone(), &request, cancel.child_token());
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return ReplyEnd::Cancelled(reply),
+            item = stream.next() => item,
+        };
+        let Some(item) = item else { break };
+        match item {
+            Ok(ResponseEvent::TextDelta(t)) => {
+                reply.text.push_str(&t);
+                tx.send(Event::TextDelta { text: t });
+            }
+            Ok(ResponseEvent::ReasoningDelta(t)) => {
+                reply.reasoning.push_str(&t);
+                tx.send(Event::ReasoningDelta { text: t });
+            }
+            Ok(ResponseEvent::ToolCall(call)) => reply.tool_calls.push(call),
+            Ok(ResponseEvent::Usage(usage)) => record_usage(session, usage, tx),
+            Ok(ResponseEvent::Finish(f)) => reply.finish = f,
+            Ok(ResponseEvent::Retry {
+                attempt,
+                max_attempts,
+                delay,
+                reason,
+            }) => tx.send(Event::Retry {
+                attempt,
+                max_attempts,
+                delay_ms: delay.as_millis() as u64,
+                reason,
+            }),
+            Err(e) => {
+                if cancel.is_cancelled() {
+                    return ReplyEnd::Cancelled(reply);
+                }
+                tx.error(e.kind(), e.to_string(), e.hint());
+                return ReplyEnd::Failed(reply);
+            }
+        }
+    }
+    ReplyEnd::Done(reply)
+}
+
+fn record_usage(session: &mut Session, usage: Usage, tx: &EventTx) {
+    session.total_usage.add(&usage);
+    session.last_prompt_tokens = usage.prompt_tokens;
+    tx.send(Event::Usage {
+        usage,
+        total: session.total_usage,
+    });
+}

@@ -1,0 +1,170 @@
+//! Command-line interface (clap). Help texts here are user documentation: keep them true.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qcode",
+    version,
+    about = "A fast, private terminal AI coding assistant",
+    long_about = "qcode reads, searches, edits and runs code for you with the model you choose: \
+Qwen OAuth or any OpenAI-compatible API (DashScope, OpenRouter, DeepSeek, OpenAI, Ollama, vLLM, LM Studio).\n\n\
+Run `qcode` for an interactive session, or `qcode -p \"prompt\"` (or pipe text into it) for a \
+non-interactive run configured by environment variables and .env files.",
+    after_help = "Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL (or QWEN_MODEL) from the \
+environment or the first .env found (./.qcode/.env, ./.env, then each parent directory, then \
+~/.qcode/.env, ~/.env); settings in ~/.qcode/settings.json and <project>/.qcode/settings.json.\n\
+Exit codes: 0 ok, 1 error, 41 authentication, 42 input, 52 configuration, 53 turn limit, 130 interrupted.\n\
+Docs: docs/configuration.md, docs/headless.md, docs/auth.md."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Run this prompt non-interactively and exit (piped stdin is appended to it).
+    #[arg(short = 'p', long = "prompt", value_name = "PROMPT")]
+    pub prompt_flag: Option<String>,
+
+    /// The prompt, as positional words (same as -p).
+    #[arg(value_name = "PROMPT", trailing_var_arg = true)]
+    pub prompt_words: Vec<String>,
+
+    /// Model to use (overrides OPENAI_MODEL / QWEN_MODEL and settings model.name).
+    #[arg(short = 'm', long)]
+    pub model: Option<String>,
+
+    /// OpenAI-compatible base URL (overrides OPENAI_BASE_URL), e.g. https://openrouter.ai/api/v1.
+    #[arg(long, value_name = "URL")]
+    pub openai_base_url: Option<String>,
+
+    /// API key (overrides OPENAI_API_KEY). Less safe than the environment or a .env file:
+    /// command lines are visible to other users and kept in shell history.
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Output format of a non-interactive run.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormatArg::Text)]
+    pub output_format: OutputFormatArg,
+
+    /// Authentication method (overrides settings security.auth.selectedType; default: inferred).
+    #[arg(long, value_enum)]
+    pub auth_type: Option<AuthTypeArg>,
+
+    /// How much may run without asking: plan (read-only), default (ask before edits, shell and
+    /// fetches), auto-edit (edits in the workspace allowed), yolo (everything allowed).
+    #[arg(long, value_enum)]
+    pub approval_mode: Option<ApprovalModeArg>,
+
+    /// Allow everything without asking (same as --approval-mode yolo).
+    #[arg(short = 'y', long, conflicts_with = "approval_mode")]
+    pub yolo: bool,
+
+    /// Tools allowed without asking, comma-separated; a shell prefix is written
+    /// `run_shell_command(cargo test)`. Example: --allowed-tools edit,write_file
+    #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
+    pub allowed_tools: Vec<String>,
+
+    /// Maximum model requests in this session (a run that reaches it exits with code 53).
+    #[arg(long, value_name = "N")]
+    pub max_session_turns: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormatArg {
+    /// The answer on stdout as it streams; progress and errors on stderr.
+    Text,
+    /// One JSON object at the end (result, is_error, usage, duration_ms, model, …).
+    Json,
+    /// One JSON event per line as things happen, then the result object.
+    StreamJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthTypeArg {
+    /// Qwen account (OAuth device flow; credentials shared with Qwen Code).
+    QwenOauth,
+    /// OpenAI-compatible base URL + API key.
+    Openai,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApprovalModeArg {
+    Plan,
+    Default,
+    AutoEdit,
+    Yolo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in, show or remove credentials.
+    Auth(AuthArgs),
+    /// Usage statistics: show what is collected, turn it on or off, show the audit log.
+    Privacy(PrivacyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub action: AuthAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthAction {
+    /// Sign in with a Qwen account (device authorization in the browser).
+    QwenOauth {
+        /// Do not open a browser; print the URL and code only.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Save an OpenAI-compatible base URL, model and key to ~/.qcode/credentials.json (0600).
+    /// The key is read from stdin (without echo on a terminal).
+    ApiKey {
+        /// Base URL, or a preset: dashscope, dashscope-intl, coding-plan, modelscope,
+        /// openrouter, deepseek, openai, ollama, lmstudio, vllm.
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        /// The key on the command line (unsafe: visible to other users and in shell history).
+        #[arg(long, hide_env_values = true)]
+        key: Option<String>,
+    },
+    /// Show the active method, host, model and token expiry (never the secret).
+    Status,
+    /// Remove saved credentials (the active method's, or all with --all).
+    Logout {
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PrivacyArgs {
+    #[command(subcommand)]
+    pub action: Option<PrivacyAction>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum PrivacyAction {
+    /// What is collected, where it goes, and whether it is on (default).
+    Status,
+    /// Turn anonymous usage statistics on.
+    On,
+    /// Turn anonymous usage statistics off (persisted in ~/.qcode/settings.json).
+    Off,
+    /// Show the latest events exactly as they were exported.
+    Log,
+}
+
+impl Cli {
+    /// The prompt given on the command line (flag or words), if any.
+    pub fn prompt(&self) -> Option<String> {
+        match (&self.prompt_flag, self.prompt_words.is_empty()) {
+            (Some(p), true) => Some(p.clone()),
+            (Some(p), false) => Some(format!("{p} {}", self.prompt_words.join(" "))),
+            (None, false) => Some(self.prompt_words.join(" ")),
+            (None, true) => None,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `qcode -p "…"` and piped stdin: one non-interactive turn.
+
+use std::io::{IsTerminal, Read};
+
+use qcode_core::Interaction;
+use qcode_exec::{Output, OutputFormat};
+use qcode_protocol::ErrorKind;
+
+use crate::cli::{Cli, OutputFormatArg};
+use crate::exit::Failure;
+
+/// Piped input larger than this is refused (it would not fit any context window anyway).
+const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
+
+pub async fn run(cli: &Cli, prompt: Option<String>, stdin_piped: bool) -> i32 {
+    match prepare_prompt(prompt, stdin_piped).await {
+        Ok(prompt) => run_prompt(cli, prompt).await,
+        Err(f) => f.report(),
+    }
+}
+
+async fn prepare_prompt(prompt: Option<String>, stdin_piped: bool) -> Result<String, Failure> {
+    let piped = if stdin_piped {
+        tokio::task::spawn_blocking(read_stdin)
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    ErrorKind::Internal,
+                    format!("reading stdin failed: {e}"),
+                    None,
+                )
+            })??
+    } else {
+        String::new()
+    };
+    let prompt = match (prompt, piped.trim().is_empty()) {
+        (Some(p), true) => p,
+        (Some(p), false) => format!("{p}\n\n{piped}"),
+        (None, false) => piped,
+        (None, true) => String::new(),
+    };
+    if prompt.trim().is_empty() {
+        return Err(Failure::new(
+            ErrorKind::Input,
+            "the prompt is empty",
+            Some("pass a prompt with -p \"…\" or pipe text into qcode".into()),
+        ));
+    }
+    Ok(prompt)
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(ErrorKind::Input, format!("cannot read stdin: {e}"), None))?;
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(Failure::new(
+            ErrorKind::Input,
+            format!(
+                "piped input is larger than {} MiB",
+                MAX_STDIN_BYTES / 1024 / 1024
+            ),
+            Some("pipe a smaller excerpt, or let qcode read the file with its tools".into()),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn run_prompt(cli: &Cli, prompt: String) -> i32 {
+    let (snapshot, env) = match crate::session::load_config(cli) {
+        Ok(v) => v,
+        Err(f) => return f.report(),
+    };
+    let mut session = match crate::session::start(snapshot, &env, Interaction::Headless).await {
+        Ok(s) => s,
+        Err(f) => return f.report(),
+    };
+    let format = match cli.output_format {
+        OutputFormatArg::Text => OutputFormat::Text,
+        OutputFormatArg::Json => OutputFormat::Json,
+        OutputFormatArg::StreamJson => OutputFormat::StreamJson,
+    };
+    let (int_tx, mut int_rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctrl_c = tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if int_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let stdout = std::io::stdout();
+    let stdout_is_tty = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let code = qcode_exec::run(
+        &session.engine.ops,
+        &mut session.engine.events,
+        prompt,
+        format,
+        Output {
+            out: &mut out,
+            err: &mut err,
+            stdout_is_tty,
+        },
+        &mut int_rx,
+    )
+    .await;
+    ctrl_c.abort();
+    code
+}

@@ -1,0 +1,188 @@
+//! Building a session: configuration snapshot, authentication, client, tools, system prompt and
+//! the engine — shared by the interactive and the headless front ends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use qcode_config::{CliOverrides, ConfigSnapshot, EnvLayer, Paths};
+use qcode_core::{EngineConfig, EngineDeps, EngineHandle, Interaction, Sampling};
+use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind};
+
+use crate::auth_glue;
+use crate::cli::{ApprovalModeArg, AuthTypeArg, Cli};
+use crate::exit::Failure;
+
+/// Everything a front end needs once the engine runs.
+pub struct Session {
+    pub snapshot: ConfigSnapshot,
+    pub engine: EngineHandle,
+    pub model: String,
+    pub auth: AuthKind,
+}
+
+pub fn cli_overrides(cli: &Cli) -> CliOverrides {
+    CliOverrides {
+        model: cli.model.clone(),
+        openai_base_url: cli.openai_base_url.clone(),
+        openai_api_key: cli
+            .openai_api_key
+            .clone()
+            .map(qcode_config::resolve::ApiKey::new),
+        auth_type: cli.auth_type.map(|a| match a {
+            AuthTypeArg::QwenOauth => AuthKind::QwenOauth,
+            AuthTypeArg::Openai => AuthKind::Openai,
+        }),
+        approval_mode: if cli.yolo {
+            Some(ApprovalMode::Yolo)
+        } else {
+            cli.approval_mode.map(|m| match m {
+                ApprovalModeArg::Plan => ApprovalMode::Plan,
+                ApprovalModeArg::Default => ApprovalMode::Default,
+                ApprovalModeArg::AutoEdit => ApprovalMode::AutoEdit,
+                ApprovalModeArg::Yolo => ApprovalMode::Yolo,
+            })
+        },
+        allowed_tools: cli
+            .allowed_tools
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        max_session_turns: cli.max_session_turns,
+    }
+}
+
+/// Loads the configuration snapshot (flags > env > .env > settings > defaults).
+pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
+    let env = EnvLayer::from_process();
+    let paths = Paths::from_env(&|k| env.process_get(k)).map_err(Failure::config)?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        Failure::new(
+            ErrorKind::Config,
+            format!("cannot read the working directory: {e}"),
+            None,
+        )
+    })?;
+    let (snapshot, env) =
+        ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli)).map_err(Failure::config)?;
+    for w in &snapshot.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok((snapshot, env))
+}
+
+/// Builds the engine for `snapshot`.
+pub async fn start(
+    snapshot: ConfigSnapshot,
+    env: &EnvLayer,
+    interaction: Interaction,
+) -> Result<Session, Failure> {
+    let client = Arc::new(auth_glue::build_client().map_err(|e| {
+        Failure::new(
+            ErrorKind::Internal,
+            format!("cannot build the HTTP client: {e}"),
+            None,
+        )
+    })?);
+    let resolver = Arc::new(auth_glue::Resolver::new(
+        snapshot.clone(),
+        env.clone(),
+        client.clone(),
+    ));
+    let auth = resolver.initial(interaction).await?;
+
+    let tool_ctx = build_tool_context(&snapshot)?;
+    let context = qcode_core::context::load(
+        &snapshot.paths.qcode_home,
+        &snapshot.project_root,
+        &snapshot.cwd,
+        &snapshot.context_file_names,
+    );
+    for notice in &context.notices {
+        eprintln!("warning: {notice}");
+    }
+    let facts = qcode_core::prompt::environment_facts(
+        &snapshot.cwd,
+        qcode_config::paths::git_root(&snapshot.cwd).is_some(),
+        qcode_core::prompt::today_utc(),
+    );
+    let system_prompt = qcode_core::prompt::system_prompt(&facts, &context);
+    let model = auth.model.clone();
+    let config = EngineConfig {
+        model: model.clone(),
+        auth: auth.kind,
+        credentials: auth.credentials,
+        approval_mode: snapshot.approval_mode,
+        allowed_tools: snapshot.allowed_tools.clone(),
+        max_session_turns: snapshot.max_session_turns,
+        interaction,
+        sampling: Sampling {
+            temperature: snapshot.temperature,
+            max_tokens: snapshot.max_tokens,
+        },
+        context_window: snapshot
+            .context_window
+            .or_else(|| qcode_config::context_window(&model)),
+        system_prompt,
+        cwd: snapshot.cwd.display().to_string(),
+    };
+    let deps = EngineDeps {
+        client,
+        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tool_ctx: Arc::new(tool_ctx),
+        auth_resolver: Some(resolver),
+    };
+    let engine = qcode_core::spawn(config, deps);
+    Ok(Session {
+        snapshot,
+        engine,
+        model,
+        auth: auth.kind,
+    })
+}
+
+fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolContext, Failure> {
+    let http = qcode_tools::default_http_client().map_err(|e| {
+        Failure::new(
+            ErrorKind::Internal,
+            format!("cannot build the HTTP client: {e}"),
+            None,
+        )
+    })?;
+    let background_dir: PathBuf = snapshot
+        .paths
+        .project_dir(&snapshot.project_root)
+        .join("background");
+    qcode_tools::ToolContext::new(
+        vec![snapshot.cwd.clone()],
+        snapshot.paths.global_memory(),
+        http,
+        background_dir,
+    )
+    .map_err(|e| Failure::new(ErrorKind::Config, e.to_string(), None))
+}
+
+/// `qcode` with no prompt on a terminal.
+pub async fn interactive(cli: &Cli, _started: std::time::Instant) -> i32 {
+    let _ = cli;
+    Failure::new(
+        ErrorKind::Input,
+        "the interactive session is not available in this build",
+        Some("pass a prompt: qcode -p \"…\"".into()),
+    )
+    .report()
+}
+
+pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {
+    auth_glue::auth_command(cli, args).await
+}
+
+pub async fn privacy_command(cli: &Cli, args: &crate::cli::PrivacyArgs) -> i32 {
+    let _ = (cli, args);
+    Failure::new(
+        ErrorKind::Input,
+        "usage statistics are not built into this version",
+        None,
+    )
+    .report()
+}

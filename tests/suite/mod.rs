@@ -1,0 +1,5 @@
+mod harness;
+
+mod config_discovery;
+mod errors;
+mod headless;
