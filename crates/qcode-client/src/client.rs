@@ -113,13 +113,12 @@ impl ChatClient {
             let target = Target::new(&endpoint.base_url, "models")?;
             let request = self.request(reqwest::Method::GET, &target, &endpoint)?;
             let idle = self.options.idle_timeout;
-            let response = match cancellable(&cancel, tokio::time::timeout(idle, request.send()))
-                .await?
-            {
-                Ok(Ok(response)) => response,
-                Ok(Err(e)) => return Err(self.send_error(&e, &target)),
-                Err(_) => return Err(timeout(TimeoutPhase::Response, idle)),
-            };
+            let response =
+                match cancellable(&cancel, tokio::time::timeout(idle, request.send())).await? {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(e)) => return Err(self.send_error(&e, &target)),
+                    Err(_) => return Err(timeout(TimeoutPhase::Response, idle)),
+                };
             let status = response.status().as_u16();
             if status == 401 && !refreshed {
                 refreshed = true;
@@ -157,9 +156,11 @@ impl ChatClient {
     ) -> Result<reqwest::RequestBuilder, ClientError> {
         let mut builder = self.http.request(method, target.url.clone());
         if let Some(bearer) = &endpoint.bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", bearer.expose()))
-                .map_err(|_| ClientError::InvalidHeader {
-                    name: "Authorization".into(),
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", bearer.expose())).map_err(|_| {
+                    ClientError::InvalidHeader {
+                        name: "Authorization".into(),
+                    }
                 })?;
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);

@@ -208,7 +208,11 @@ impl Decoder {
     }
 
     /// Handles one SSE event; events go to `out`.
-    pub(crate) fn on_event(&mut self, event: SseEvent<'_>, out: &mut Out) -> Result<Step, ClientError> {
+    pub(crate) fn on_event(
+        &mut self,
+        event: SseEvent<'_>,
+        out: &mut Out,
+    ) -> Result<Step, ClientError> {
         let data = event.data.trim_ascii();
         if data == b"[DONE]" {
             return Ok(Step::Done);
@@ -227,7 +231,10 @@ impl Decoder {
                         code: None,
                     }
                     .is_transient(),
-                    message: crate::provider::clean(&format!("{text} ({err})"), self.secret.as_ref()),
+                    message: crate::provider::clean(
+                        &format!("{text} ({err})"),
+                        self.secret.as_ref(),
+                    ),
                 });
             }
             Err(err) => {
@@ -235,7 +242,9 @@ impl Decoder {
                 let preview: String = text.chars().take(120).collect();
                 return Err(ClientError::Malformed {
                     message: crate::provider::clean(
-                        &format!("invalid JSON in a stream chunk ({err}); the chunk starts with {preview:?}"),
+                        &format!(
+                            "invalid JSON in a stream chunk ({err}); the chunk starts with {preview:?}"
+                        ),
                         self.secret.as_ref(),
                     ),
                 });
@@ -285,7 +294,10 @@ impl Decoder {
     }
 
     fn on_delta(&mut self, delta: Delta<'_>, out: &mut Out) {
-        for reasoning in [delta.reasoning_content, delta.reasoning].into_iter().flatten() {
+        for reasoning in [delta.reasoning_content, delta.reasoning]
+            .into_iter()
+            .flatten()
+        {
             if !reasoning.0.is_empty() {
                 self.produced_output = true;
                 out.push_back(Ok(ResponseEvent::ReasoningDelta(reasoning.0.into_owned())));
@@ -312,11 +324,24 @@ impl Decoder {
         let position = match fragment.index {
             Some(index) => self.calls.iter().rposition(|c| c.index == index),
             None => {
-                // No index: a new id starts a new call, anything else continues the last one.
-                match (&id, self.calls.last()) {
-                    (Some(id), Some(last)) if !last.id.is_empty() && last.id != **id => None,
-                    (_, Some(_)) => Some(self.calls.len() - 1),
-                    (_, None) => None,
+                // No index: a fragment announcing another call (a new id, or a different name)
+                // starts one; anything else continues the last call.
+                match self.calls.last() {
+                    None => None,
+                    Some(last) => {
+                        let new_id = id.as_deref().is_some_and(|id| {
+                            (!last.id.is_empty() && last.id != id)
+                                || (last.id.is_empty() && !last.name.is_empty())
+                        });
+                        let new_name = name.as_deref().is_some_and(|n| {
+                            !n.is_empty() && !last.name.is_empty() && last.name != n
+                        });
+                        if new_id || (new_name && id.is_none()) {
+                            None
+                        } else {
+                            Some(self.calls.len() - 1)
+                        }
+                    }
                 }
             }
         };
@@ -408,3 +433,6 @@ fn convert_usage(u: &WireUsage) -> Usage {
     }
 }
 
+#[cfg(test)]
+#[path = "decode_tests.rs"]
+mod tests;

@@ -43,7 +43,10 @@ pub enum ClientError {
     Connect { host_port: String, reason: String },
 
     #[error("timed out after {} while {phase}", secs(*after))]
-    Timeout { phase: TimeoutPhase, after: Duration },
+    Timeout {
+        phase: TimeoutPhase,
+        after: Duration,
+    },
 
     #[error("the provider rejected the credentials (HTTP {status}): {message}")]
     Unauthorized { status: u16, message: String },

@@ -28,7 +28,10 @@ impl ProviderError {
                 let message = if text.is_empty() {
                     "no details given".to_string()
                 } else if text.starts_with('<') {
-                    format!("an HTML page ({} bytes) instead of an API answer", body.len())
+                    format!(
+                        "an HTML page ({} bytes) instead of an API answer",
+                        body.len()
+                    )
                 } else {
                     text.to_string()
                 };
@@ -77,10 +80,23 @@ impl ProviderError {
 
     pub(crate) fn is_quota(&self) -> bool {
         let all = self.haystack();
-        ["insufficient_quota", "quota exceeded", "exceeded your current quota", "arrearage"]
+        // Throttling "quotas" (per-minute limits, e.g. DashScope's `Throttling.RateQuota`)
+        // are rate limits, not an exhausted account.
+        if ["throttl", "rate limit", "ratequota", "per minute"]
             .iter()
             .any(|m| all.contains(m))
-            || (all.contains("quota") && all.contains("exceed"))
+        {
+            return false;
+        }
+        [
+            "insufficient_quota",
+            "quota exceeded",
+            "exceeded your current quota",
+            "quota has been exhausted",
+            "arrearage",
+        ]
+        .iter()
+        .any(|m| all.contains(m))
     }
 
     pub(crate) fn is_context_too_long(&self) -> bool {
@@ -102,8 +118,24 @@ impl ProviderError {
     pub(crate) fn is_transient(&self) -> bool {
         let all = self.haystack();
         [
-            "rate limit", "rate_limit", "ratelimit", "throttl", "too many", "overload", "unavailable", "timeout", "timed out",
-            "internal", "server_error", "429", "500", "502", "503", "504", "529", "busy",
+            "rate limit",
+            "rate_limit",
+            "ratelimit",
+            "throttl",
+            "too many",
+            "overload",
+            "unavailable",
+            "timeout",
+            "timed out",
+            "internal",
+            "server_error",
+            "429",
+            "500",
+            "502",
+            "503",
+            "504",
+            "529",
+            "busy",
         ]
         .iter()
         .any(|m| all.contains(m))
@@ -250,7 +282,12 @@ mod tests {
             ClientError::RateLimited { .. }
         ));
         assert!(matches!(
-            from_status(429, br#"{"error":{"message":"Free allocated quota exceeded."}}"#, "u", None),
+            from_status(
+                429,
+                br#"{"error":{"message":"Free allocated quota exceeded."}}"#,
+                "u",
+                None
+            ),
             ClientError::Quota { .. }
         ));
         assert!(matches!(
@@ -265,9 +302,10 @@ mod tests {
 
     #[test]
     fn stream_errors_classified() {
-        let v: Value =
-            serde_json::from_str(r#"{"error":{"message":"Throttling: too many requests","code":"Throttling"}}"#)
-                .unwrap();
+        let v: Value = serde_json::from_str(
+            r#"{"error":{"message":"Throttling: too many requests","code":"Throttling"}}"#,
+        )
+        .unwrap();
         assert_eq!(
             from_stream_error(&v, None),
             ClientError::Provider {

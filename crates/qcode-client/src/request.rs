@@ -55,7 +55,12 @@ impl Serialize for WireRequest<'_> {
         map.serialize_entry("model", &r.model)?;
         map.serialize_entry("messages", &WireMessages(&r.messages))?;
         map.serialize_entry("stream", &true)?;
-        map.serialize_entry("stream_options", &StreamOptions { include_usage: true })?;
+        map.serialize_entry(
+            "stream_options",
+            &StreamOptions {
+                include_usage: true,
+            },
+        )?;
         if !r.tools.is_empty() {
             set.push("tools");
             map.serialize_entry("tools", &WireTools(&r.tools))?;

@@ -139,7 +139,10 @@ mod tests {
     fn retry_after_seconds_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_retry_after(" 0.5 ", now),
+            Some(Duration::from_millis(500))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
         assert_eq!(parse_retry_after(&date, now), Some(Duration::from_secs(7)));
         let past = httpdate::fmt_http_date(now - Duration::from_secs(7));
@@ -176,7 +179,13 @@ mod tests {
             Decision::RetryAfter(d) if d == policy.max_delay
         ));
         // ... but beyond the remaining budget it gives up with a note.
-        match decide(&policy, 1, Duration::from_secs(200), rate(), Some(Duration::from_secs(150))) {
+        match decide(
+            &policy,
+            1,
+            Duration::from_secs(200),
+            rate(),
+            Some(Duration::from_secs(150)),
+        ) {
             Decision::GiveUp(ClientError::RateLimited { message }) => {
                 assert!(message.contains("asked to wait 150 s"), "{message}");
                 assert!(message.contains("100 s left"), "{message}");
@@ -188,7 +197,15 @@ mod tests {
             Decision::GiveUp(ClientError::RateLimited { .. })
         ));
         assert!(matches!(
-            decide(&policy, 1, Duration::ZERO, ClientError::Quota { message: "q".into() }, None),
+            decide(
+                &policy,
+                1,
+                Duration::ZERO,
+                ClientError::Quota {
+                    message: "q".into()
+                },
+                None
+            ),
             Decision::GiveUp(ClientError::Quota { .. })
         ));
     }

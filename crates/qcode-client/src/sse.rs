@@ -221,7 +221,12 @@ mod tests {
         let input = b"data: one\r\n\r\ndata: two\r\rdata: three\n\r\ndata:four\r\n\r\n";
         assert_split_invariant(
             input,
-            &[ev("", "one"), ev("", "two"), ev("", "three"), ev("", "four")],
+            &[
+                ev("", "one"),
+                ev("", "two"),
+                ev("", "three"),
+                ev("", "four"),
+            ],
         );
     }
 

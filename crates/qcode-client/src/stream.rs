@@ -191,7 +191,13 @@ impl Driver {
     ) -> Result<(), ClientError> {
         let policy = self.client.options.retry;
         let why = reason(&error);
-        match decide(&policy, self.attempt, self.started.elapsed(), error, retry_after) {
+        match decide(
+            &policy,
+            self.attempt,
+            self.started.elapsed(),
+            error,
+            retry_after,
+        ) {
             Decision::GiveUp(error) => Err(error),
             Decision::RetryAfter(delay) => {
                 self.attempt += 1;
@@ -210,8 +216,11 @@ impl Driver {
     /// Reads the next piece of the body and decodes what it completes.
     async fn read(&mut self, mut active: Box<Active>) -> Result<(), ClientError> {
         let idle = self.client.options.idle_timeout;
-        let next = cancellable(&self.cancel, tokio::time::timeout(idle, active.response.chunk()))
-            .await?;
+        let next = cancellable(
+            &self.cancel,
+            tokio::time::timeout(idle, active.response.chunk()),
+        )
+        .await?;
         let failure = match next {
             Ok(Ok(Some(bytes))) => {
                 active.parser.push(&bytes);
@@ -226,7 +235,11 @@ impl Driver {
         self.stream_failed(active, failure)
     }
 
-    fn decode_buffered(&mut self, mut active: Box<Active>, ending: Ending) -> Result<(), ClientError> {
+    fn decode_buffered(
+        &mut self,
+        mut active: Box<Active>,
+        ending: Ending,
+    ) -> Result<(), ClientError> {
         let Active {
             parser, decoder, ..
         } = &mut *active;
@@ -276,7 +289,11 @@ impl Driver {
 
     /// The body failed: complete if the finish was seen, fail without retry after output,
     /// otherwise treat it as a failed attempt.
-    fn stream_failed(&mut self, mut active: Box<Active>, error: ClientError) -> Result<(), ClientError> {
+    fn stream_failed(
+        &mut self,
+        mut active: Box<Active>,
+        error: ClientError,
+    ) -> Result<(), ClientError> {
         if active.decoder.finish_seen() {
             active.decoder.finish(&mut self.out);
             self.phase = Phase::Done;

@@ -93,7 +93,12 @@ impl Shared {
 
     /// Records the request and picks its reply.
     fn route(&self, request: RecordedRequest) -> Reply {
-        let path = request.path.split('?').next().unwrap_or_default().to_string();
+        let path = request
+            .path
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let mut state = self.lock();
         state.requests.push(request.clone());
         self.changed.notify_all();

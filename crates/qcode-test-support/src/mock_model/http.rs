@@ -198,7 +198,11 @@ fn stall(mut stream: TcpStream, shutdown: &AtomicBool) -> io::Result<()> {
         match stream.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(_) => return Ok(()),
         }
     }

@@ -1,0 +1,10 @@
+//! Test modules; `support` holds the shared helpers.
+
+mod auth;
+mod cancel;
+mod errors;
+mod models;
+mod request;
+mod retries;
+mod streaming;
+mod support;
