@@ -79,9 +79,14 @@ impl fmt::Debug for ToolContext {
 }
 
 /// A client suitable for [`ToolContext::http`]: no automatic redirects (web_fetch follows
-/// them itself, checking each hop), 30 s timeout, a qcode user agent. A rustls crypto provider
-/// must be installed by the binary before HTTPS is used.
+/// them itself, checking each hop), 30 s timeout, a qcode user agent. Installs rustls' `ring`
+/// crypto provider as the process default when none is installed yet (reqwest is built with
+/// `rustls-no-provider` and would otherwise panic).
 pub fn default_http_client() -> reqwest::Result<reqwest::Client> {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err means another thread installed one first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))

@@ -94,3 +94,12 @@ pub(crate) fn display_path(ctx: &ToolContext, path: &Path) -> String {
         Err(_) => path.display().to_string(),
     }
 }
+
+/// A displayed path as a place in a sentence: "." reads "the workspace root".
+pub(crate) fn place(display: &str) -> &str {
+    if display == "." {
+        "the workspace root"
+    } else {
+        display
+    }
+}

@@ -213,10 +213,7 @@ fn apply(existing: &Existing, args: &Args, path: &ResolvedPath) -> Result<Applie
         match count {
             0 => return Err(not_found_message(text, &old, display)),
             1 => text.replacen(old.as_str(), &new, 1),
-            n if args.replace_all => {
-                let _ = n;
-                text.replace(old.as_str(), &new)
-            }
+            _ if args.replace_all => text.replace(old.as_str(), &new),
             n => {
                 return Err(format!(
                     "old_string occurs {n} times in {display}. Include more surrounding lines \

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::walk;
 use crate::context::ToolContext;
 use crate::error::ToolError;
-use crate::paths::{ResolvedPath, display_path};
+use crate::paths::{ResolvedPath, display_path, place};
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
 
@@ -187,7 +187,8 @@ fn run(plan: Plan, ctx: &ToolContext, cancel: &CancellationToken) -> ToolResult 
     if total == 0 {
         let mut msg = format!(
             "No files found matching `{}` in {}.",
-            plan.pattern, plan.dir.display
+            plan.pattern,
+            place(&plan.dir.display)
         );
         if !plan.pattern.contains('/') {
             msg.push_str(&format!(
@@ -200,7 +201,8 @@ fn run(plan: Plan, ctx: &ToolContext, cancel: &CancellationToken) -> ToolResult 
     }
     let mut out = format!(
         "Found {total} file(s) matching `{}` in {} (recently modified first):\n",
-        plan.pattern, plan.dir.display
+        plan.pattern,
+        place(&plan.dir.display)
     );
     for (path, _) in found.iter().take(MAX_RESULTS) {
         out.push_str(&display_path(ctx, path));

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::walk;
 use crate::context::ToolContext;
 use crate::error::ToolError;
-use crate::paths::{ResolvedPath, display_path};
+use crate::paths::{ResolvedPath, display_path, place};
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
 use crate::textfile::truncate_at_char;
@@ -270,7 +270,8 @@ fn format_results(
     if found == 0 {
         return ToolResult::success(format!(
             "No matches for /{}/ in {}{filter}.{unreadable}",
-            plan.pattern, plan.root.display
+            plan.pattern,
+            place(&plan.root.display)
         ));
     }
     let truncated = found > plan.limit;
@@ -282,7 +283,8 @@ fn format_results(
     };
     let mut out = format!(
         "Found {count} matching line(s) for /{}/ in {}{filter}:\n",
-        plan.pattern, plan.root.display
+        plan.pattern,
+        place(&plan.root.display)
     );
     let mut left = shown;
     for file in &files {

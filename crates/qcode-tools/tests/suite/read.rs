@@ -1,0 +1,210 @@
+//! `read_file`: paging, caps, binary refusal, encodings.
+
+use std::fmt::Write as _;
+
+use qcode_tools::{ToolKind, ToolResultStatus};
+use serde_json::json;
+
+use super::support::Ws;
+
+fn numbered(n: usize) -> String {
+    (1..=n).fold(String::new(), |mut s, i| {
+        writeln!(s, "line {i}").unwrap();
+        s
+    })
+}
+
+#[tokio::test]
+async fn small_file_is_returned_raw() {
+    let ws = Ws::new();
+    ws.write("a.txt", "alpha\n  beta\n");
+    let call = ws
+        .prepare("read_file", json!({"file_path": "a.txt"}))
+        .await
+        .unwrap();
+    assert_eq!(call.kind(), ToolKind::ReadOnly);
+    assert_eq!(call.summary(), "Read a.txt");
+    let r = ws.run("read_file", json!({"file_path": "a.txt"})).await;
+    assert_eq!(r.status, ToolResultStatus::Success);
+    assert_eq!(r.output, "alpha\n  beta");
+    ws.write("empty.txt", "");
+    assert_eq!(
+        ws.run("read_file", json!({"file_path": "empty.txt"}))
+            .await
+            .output,
+        "[the file is empty]"
+    );
+}
+
+#[tokio::test]
+async fn long_file_is_paged_with_a_continuation_note() {
+    let ws = Ws::new();
+    ws.write("big.txt", numbered(1500));
+    let r = ws.run("read_file", json!({"file_path": "big.txt"})).await;
+    let (body, note) = r.output.split_once("\n\n[").unwrap();
+    assert_eq!(body.lines().count(), 1000);
+    assert!(body.starts_with("line 1\nline 2\n"));
+    assert!(body.ends_with("\nline 1000"));
+    assert_eq!(
+        note,
+        "showing lines 1-1000 of 1500; call read_file with offset=1000 to continue]"
+    );
+
+    let r = ws
+        .run("read_file", json!({"file_path": "big.txt", "offset": 1000}))
+        .await;
+    let (body, note) = r.output.split_once("\n\n[").unwrap();
+    assert!(body.starts_with("line 1001\n") && body.ends_with("\nline 1500"));
+    assert_eq!(note, "showing lines 1001-1500 of 1500]");
+
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "big.txt", "offset": 10, "limit": 2}),
+        )
+        .await;
+    assert_eq!(
+        r.output,
+        "line 11\nline 12\n\n[showing lines 11-12 of 1500; call read_file with offset=12 to continue]"
+    );
+    let r = ws
+        .run("read_file", json!({"file_path": "big.txt", "offset": 1500}))
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Error);
+    assert_eq!(
+        r.output,
+        "read_file: offset 1500 is past the end of the file, which has 1500 lines (offsets 0 to 1499)"
+    );
+}
+
+#[tokio::test]
+async fn character_cap_and_long_lines() {
+    let ws = Ws::new();
+    let line = "x".repeat(999);
+    ws.write("wide.txt", format!("{line}\n").repeat(100));
+    let r = ws.run("read_file", json!({"file_path": "wide.txt"})).await;
+    let (body, note) = r.output.split_once("\n\n[").unwrap();
+    // 25 lines of 999 chars + newlines = 24,999 characters fit; the 26th does not.
+    assert_eq!(body.lines().count(), 25);
+    assert_eq!(
+        note,
+        "showing lines 1-25 of 100; call read_file with offset=25 to continue]"
+    );
+
+    ws.write("minified.js", "a".repeat(5000));
+    let r = ws
+        .run("read_file", json!({"file_path": "minified.js"}))
+        .await;
+    assert_eq!(
+        r.output,
+        format!(
+            "{}... [line cut: 5000 characters]\n[1 line(s) longer than 2000 characters were cut]",
+            "a".repeat(2000)
+        )
+    );
+}
+
+#[tokio::test]
+async fn binary_files_are_refused() {
+    let ws = Ws::new();
+    ws.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    let r = ws.run("read_file", json!({"file_path": "logo.png"})).await;
+    assert_eq!(r.status, ToolResultStatus::Error);
+    assert_eq!(
+        r.output,
+        "read_file: logo.png is a binary file (PNG image, 16 bytes); read_file only returns text. \
+         If you need to inspect it, use run_shell_command with a tool such as `file` or `xxd | head`"
+    );
+    ws.write("data.bin", b"abc\0def");
+    let r = ws.run("read_file", json!({"file_path": "data.bin"})).await;
+    assert!(
+        r.output
+            .starts_with("read_file: data.bin is a binary file (binary data, 7 bytes)"),
+        "{}",
+        r.output
+    );
+}
+
+#[tokio::test]
+async fn encodings_are_decoded() {
+    let ws = Ws::new();
+    let mut le = vec![0xff, 0xfe];
+    le.extend("grüß\r\ndich\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+    ws.write("le.txt", &le);
+    assert_eq!(
+        ws.run("read_file", json!({"file_path": "le.txt"}))
+            .await
+            .output,
+        "grüß\ndich"
+    );
+    let mut be = vec![0xfe, 0xff];
+    be.extend("日本語\n".encode_utf16().flat_map(u16::to_be_bytes));
+    ws.write("be.txt", &be);
+    assert_eq!(
+        ws.run("read_file", json!({"file_path": "be.txt"}))
+            .await
+            .output,
+        "日本語"
+    );
+    ws.write("bom.txt", b"\xef\xbb\xbfhello\n");
+    assert_eq!(
+        ws.run("read_file", json!({"file_path": "bom.txt"}))
+            .await
+            .output,
+        "hello"
+    );
+    ws.write("latin1.txt", b"caf\xe9\n");
+    assert_eq!(
+        ws.run("read_file", json!({"file_path": "latin1.txt"}))
+            .await
+            .output,
+        "caf\u{fffd}\n[note: the file is not valid UTF-8; invalid bytes are shown as U+FFFD, so \
+         do not copy those characters into edit]"
+    );
+}
+
+#[tokio::test]
+async fn huge_files_need_paging() {
+    let ws = Ws::new();
+    let line = format!("{}\n", "y".repeat(99));
+    let p = ws.write("huge.log", line.repeat(220_000)); // 22 MB
+    let r = ws
+        .run("read_file", json!({"file_path": p.to_str().unwrap()}))
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Error);
+    assert_eq!(
+        r.output,
+        "read_file: huge.log is 21.0 MB, more than the 20.0 MB that can be read at once. Read a \
+         part of it with offset and limit (e.g. offset=0, limit=200), or search it with grep_search"
+    );
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "huge.log", "offset": 219_998, "limit": 5}),
+        )
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Success);
+    assert_eq!(
+        r.output,
+        format!(
+            "{y}\n{y}\n\n[showing lines 219999-220000 of 220000]",
+            y = "y".repeat(99)
+        )
+    );
+}
+
+#[tokio::test]
+async fn missing_files_and_directories_are_explained() {
+    let ws = Ws::new();
+    std::fs::create_dir(ws.path("src")).unwrap();
+    assert_eq!(
+        ws.prepare_err("read_file", json!({"file_path": "nope.rs"}))
+            .await,
+        "read_file: file not found: nope.rs. Check the path with glob or list_directory"
+    );
+    assert_eq!(
+        ws.prepare_err("read_file", json!({"file_path": "src"}))
+            .await,
+        "read_file: src is a directory; use list_directory to see its entries"
+    );
+}
