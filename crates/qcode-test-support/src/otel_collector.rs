@@ -83,15 +83,22 @@ impl Collector {
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("starting {}: {e}", agent.display()))?;
-        let mut collector = Collector { guard: Some(ChildGuard::new(child)), http_port, dir };
+        let mut collector = Collector {
+            guard: Some(ChildGuard::new(child)),
+            http_port,
+            dir,
+        };
         let ready = wait_until(READY_TIMEOUT, || {
-            matches!(http_status(
-                http_port,
-                "POST",
-                "/v1/logs",
-                &[("Content-Type", "application/x-protobuf")],
-                b"",
-            ), Ok(200))
+            matches!(
+                http_status(
+                    http_port,
+                    "POST",
+                    "/v1/logs",
+                    &[("Content-Type", "application/x-protobuf")],
+                    b"",
+                ),
+                Ok(200)
+            )
         });
         if !ready {
             let exited = collector
