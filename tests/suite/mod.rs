@@ -1,5 +1,6 @@
 mod harness;
 
+mod agent;
 mod config_discovery;
 mod errors;
 mod headless;
