@@ -238,7 +238,11 @@ impl OAuthServer {
             if in_ci() {
                 return Err(format!("OAuth test peer unavailable in CI: {why}"));
             }
-            eprintln!("\n*** SKIP: OAuth peer tests need the real oidc-provider: {why} ***\n");
+            // Written to the real stderr (not `eprintln!`, which the test harness captures).
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n*** SKIP: OAuth peer tests need the real oidc-provider: {why} ***\n"
+            );
             return Ok(None);
         }
         Self::start(opts).map(Some)
