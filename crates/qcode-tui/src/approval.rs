@@ -26,7 +26,14 @@ pub struct ApprovalModal {
 
 impl ApprovalModal {
     pub fn new(request_id: &str, call_id: &str, tool: &str, details: ApprovalDetails) -> Self {
-        Self { request_id: request_id.into(), call_id: call_id.into(), tool: tool.into(), details, scroll: 0, note: None }
+        Self {
+            request_id: request_id.into(),
+            call_id: call_id.into(),
+            tool: tool.into(),
+            details,
+            scroll: 0,
+            note: None,
+        }
     }
 
     fn title(&self) -> Line<'static> {
@@ -37,10 +44,24 @@ impl ApprovalModal {
             ApprovalDetails::Fetch { .. } => ("Allow this fetch?", String::new()),
             ApprovalDetails::Other { .. } => ("Allow this tool call?", String::new()),
         };
-        let mut spans = vec![Span::styled("? ", Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD)), Span::styled(q, bold)];
-        spans.push(Span::styled(format!(" {}", self.tool), Style::default().add_modifier(Modifier::DIM)));
+        let mut spans = vec![
+            Span::styled(
+                "? ",
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(q, bold),
+        ];
+        spans.push(Span::styled(
+            format!(" {}", self.tool),
+            Style::default().add_modifier(Modifier::DIM),
+        ));
         if !what.is_empty() {
-            spans.push(Span::styled(format!(" · {what}"), Style::default().fg(Color::Cyan)));
+            spans.push(Span::styled(
+                format!(" · {what}"),
+                Style::default().fg(Color::Cyan),
+            ));
         }
         Line::from(spans)
     }
@@ -55,22 +76,41 @@ impl ApprovalModal {
                     .enumerate()
                     .map(|(i, l)| {
                         let lead = if i == 0 { "$ " } else { "  " };
-                        Line::from(vec![Span::styled(lead, label), Span::styled(l.to_string(), Style::default().add_modifier(Modifier::BOLD))])
+                        Line::from(vec![
+                            Span::styled(lead, label),
+                            Span::styled(
+                                l.to_string(),
+                                Style::default().add_modifier(Modifier::BOLD),
+                            ),
+                        ])
                     })
                     .collect();
-                out.push(Line::from(vec![Span::styled("in ", label), Span::raw(directory.clone())]));
+                out.push(Line::from(vec![
+                    Span::styled("in ", label),
+                    Span::raw(directory.clone()),
+                ]));
                 out
             }
-            ApprovalDetails::Fetch { url } => vec![Line::from(vec![Span::styled("GET ", label), Span::styled(url.clone(), Style::default().fg(Color::Blue))])],
-            ApprovalDetails::Other { summary } => summary.lines().map(|l| Line::from(l.to_string())).collect(),
+            ApprovalDetails::Fetch { url } => vec![Line::from(vec![
+                Span::styled("GET ", label),
+                Span::styled(url.clone(), Style::default().fg(Color::Blue)),
+            ])],
+            ApprovalDetails::Other { summary } => {
+                summary.lines().map(|l| Line::from(l.to_string())).collect()
+            }
         }
     }
 
     fn footer(&self) -> Line<'static> {
-        let key = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+        let key = Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD);
         let dim = Style::default().add_modifier(Modifier::DIM);
         match &self.note {
-            Some(note) => Line::from(vec![Span::styled("Note for the model: ", key), Span::raw(note.clone())]),
+            Some(note) => Line::from(vec![
+                Span::styled("Note for the model: ", key),
+                Span::raw(note.clone()),
+            ]),
             None => Line::from(vec![
                 Span::styled("y", key),
                 Span::styled(" allow once  ", dim),
@@ -150,7 +190,8 @@ impl ApprovalModal {
             return None;
         }
         let bar = Style::default().fg(Color::Yellow);
-        self.title().render(Rect::new(area.x, area.y, area.width, 1), buf);
+        self.title()
+            .render(Rect::new(area.x, area.y, area.width, 1), buf);
         let body = wrap_lines(&self.body(), area.width.saturating_sub(2) as usize);
         let extra = 2 + u16::from(self.note.is_some());
         let rows = area.height.saturating_sub(extra) as usize;
@@ -160,17 +201,32 @@ impl ApprovalModal {
         for (i, line) in body.iter().skip(self.scroll).take(rows).enumerate() {
             let y = area.y + 1 + i as u16;
             let last = i + 1 == rows;
-            let gutter = if last && hidden_after > 0 { "↓ " } else if i == 0 && self.scroll > 0 { "↑ " } else { "│ " };
+            let gutter = if last && hidden_after > 0 {
+                "↓ "
+            } else if i == 0 && self.scroll > 0 {
+                "↑ "
+            } else {
+                "│ "
+            };
             Span::styled(gutter, bar).render(Rect::new(area.x, y, 2, 1), buf);
-            line.clone().render(Rect::new(area.x + 2, y, area.width.saturating_sub(2), 1), buf);
+            line.clone().render(
+                Rect::new(area.x + 2, y, area.width.saturating_sub(2), 1),
+                buf,
+            );
         }
         let footer_y = area.y + 1 + rows.min(body.len()) as u16;
         let footer = self.footer();
-        footer.clone().render(Rect::new(area.x, footer_y, area.width, 1), buf);
+        footer
+            .clone()
+            .render(Rect::new(area.x, footer_y, area.width, 1), buf);
         if self.note.is_some() {
-            Line::from(Span::styled("Enter to send · Esc to go back", Style::default().add_modifier(Modifier::DIM)))
-                .render(Rect::new(area.x, footer_y + 1, area.width, 1), buf);
-            let x = area.x + (crate::wrap::line_width(&footer) as u16).min(area.width.saturating_sub(1));
+            Line::from(Span::styled(
+                "Enter to send · Esc to go back",
+                Style::default().add_modifier(Modifier::DIM),
+            ))
+            .render(Rect::new(area.x, footer_y + 1, area.width, 1), buf);
+            let x = area.x
+                + (crate::wrap::line_width(&footer) as u16).min(area.width.saturating_sub(1));
             return Some(Position::new(x, footer_y));
         }
         let _ = str_width;
@@ -186,7 +242,12 @@ mod tests {
     use crossterm::event::{KeyEventKind, KeyEventState};
 
     fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent { code, modifiers: KeyModifiers::NONE, kind: KeyEventKind::Press, state: KeyEventState::NONE }
+        KeyEvent {
+            code,
+            modifiers: KeyModifiers::NONE,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }
     }
 
     fn draw(m: &mut ApprovalModal, w: u16, h: u16) -> String {
@@ -197,8 +258,19 @@ mod tests {
 
     #[test]
     fn edit_modal_scrolls_its_diff() {
-        let diff: String = "@@ -1,12 +1,12 @@\n".to_string() + &(1..=12).map(|i| format!("-old {i}\n+new {i}\n")).collect::<String>();
-        let mut m = ApprovalModal::new("r1", "c1", "edit", ApprovalDetails::Edit { path: "src/lib.rs".into(), diff });
+        let diff: String = "@@ -1,12 +1,12 @@\n".to_string()
+            + &(1..=12)
+                .map(|i| format!("-old {i}\n+new {i}\n"))
+                .collect::<String>();
+        let mut m = ApprovalModal::new(
+            "r1",
+            "c1",
+            "edit",
+            ApprovalDetails::Edit {
+                path: "src/lib.rs".into(),
+                diff,
+            },
+        );
         let first = draw(&mut m, 70, 8);
         insta::assert_snapshot!(first);
         m.handle_key(key(KeyCode::PageDown));
@@ -209,25 +281,63 @@ mod tests {
 
     #[test]
     fn shell_and_fetch_modals() {
-        let mut m = ApprovalModal::new("r", "c", "shell", ApprovalDetails::Shell { command: "cargo test --all".into(), directory: "/work/p".into() });
-        let mut f = ApprovalModal::new("r", "c", "web_fetch", ApprovalDetails::Fetch { url: "https://example.com/a".into() });
-        insta::assert_snapshot!(format!("{}\n---\n{}", draw(&mut m, 70, 4), draw(&mut f, 70, 3)));
+        let mut m = ApprovalModal::new(
+            "r",
+            "c",
+            "shell",
+            ApprovalDetails::Shell {
+                command: "cargo test --all".into(),
+                directory: "/work/p".into(),
+            },
+        );
+        let mut f = ApprovalModal::new(
+            "r",
+            "c",
+            "web_fetch",
+            ApprovalDetails::Fetch {
+                url: "https://example.com/a".into(),
+            },
+        );
+        insta::assert_snapshot!(format!(
+            "{}\n---\n{}",
+            draw(&mut m, 70, 4),
+            draw(&mut f, 70, 3)
+        ));
     }
 
     #[test]
     fn keys_make_decisions() {
-        let details = ApprovalDetails::Other { summary: "x".into() };
+        let details = ApprovalDetails::Other {
+            summary: "x".into(),
+        };
         let mut m = ApprovalModal::new("r", "c", "t", details);
-        assert_eq!(m.handle_key(key(KeyCode::Char('y'))), Some(ReviewDecision::AllowOnce));
-        assert_eq!(m.handle_key(key(KeyCode::Enter)), Some(ReviewDecision::AllowOnce));
-        assert_eq!(m.handle_key(key(KeyCode::Char('a'))), Some(ReviewDecision::AllowForSession));
-        assert_eq!(m.handle_key(key(KeyCode::Esc)), Some(ReviewDecision::Deny { message: None }));
+        assert_eq!(
+            m.handle_key(key(KeyCode::Char('y'))),
+            Some(ReviewDecision::AllowOnce)
+        );
+        assert_eq!(
+            m.handle_key(key(KeyCode::Enter)),
+            Some(ReviewDecision::AllowOnce)
+        );
+        assert_eq!(
+            m.handle_key(key(KeyCode::Char('a'))),
+            Some(ReviewDecision::AllowForSession)
+        );
+        assert_eq!(
+            m.handle_key(key(KeyCode::Esc)),
+            Some(ReviewDecision::Deny { message: None })
+        );
         assert_eq!(m.handle_key(key(KeyCode::Char('d'))), None);
         for c in "use rg".chars() {
             assert_eq!(m.handle_key(key(KeyCode::Char(c))), None);
         }
         let text = draw(&mut m, 60, 4);
         assert!(text.contains("Note for the model: use rg"), "{text}");
-        assert_eq!(m.handle_key(key(KeyCode::Enter)), Some(ReviewDecision::Deny { message: Some("use rg".into()) }));
+        assert_eq!(
+            m.handle_key(key(KeyCode::Enter)),
+            Some(ReviewDecision::Deny {
+                message: Some("use rg".into())
+            })
+        );
     }
 }

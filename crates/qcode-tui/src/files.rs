@@ -10,7 +10,11 @@ pub const MAX_FILES: usize = 50_000;
 /// rules, at most `limit` of them, sorted.
 pub fn walk(root: &Path, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root).hidden(true).git_ignore(true).require_git(false).build();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .git_ignore(true)
+        .require_git(false)
+        .build();
     for entry in walker.flatten() {
         if out.len() >= limit {
             break;
@@ -36,7 +40,9 @@ pub fn score(query: &str, candidate: &str) -> Option<i64> {
     if lower.len() != cand.len() {
         return None;
     }
-    let name_start = candidate.rfind('/').map_or(0, |i| candidate[..=i].chars().count());
+    let name_start = candidate
+        .rfind('/')
+        .map_or(0, |i| candidate[..=i].chars().count());
     let mut score: i64 = 0;
     let mut ci = 0;
     let mut prev: Option<usize> = None;
@@ -60,15 +66,24 @@ pub fn score(query: &str, candidate: &str) -> Option<i64> {
 
 /// The best `limit` matches, best first.
 pub fn fuzzy_match(query: &str, candidates: &[String], limit: usize) -> Vec<String> {
-    let mut scored: Vec<(i64, &String)> = candidates.iter().filter_map(|c| score(query, c).map(|s| (s, c))).collect();
+    let mut scored: Vec<(i64, &String)> = candidates
+        .iter()
+        .filter_map(|c| score(query, c).map(|s| (s, c)))
+        .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(limit).map(|(_, c)| c.clone()).collect()
+    scored
+        .into_iter()
+        .take(limit)
+        .map(|(_, c)| c.clone())
+        .collect()
 }
 
 /// The `@token` the cursor is in: (byte start of `@`, the query after it).
 pub fn at_token(text: &str, cursor: usize) -> Option<(usize, &str)> {
     let before = &text[..cursor];
-    let start = before.rfind(|c: char| c.is_whitespace()).map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+    let start = before.rfind(|c: char| c.is_whitespace()).map_or(0, |i| {
+        i + before[i..].chars().next().map_or(1, char::len_utf8)
+    });
     let token = &before[start..];
     let query = token.strip_prefix('@')?;
     Some((start, query))
@@ -94,10 +109,23 @@ mod tests {
 
     #[test]
     fn fuzzy_prefers_file_names_and_contiguous_matches() {
-        let files: Vec<String> =
-            ["src/main.rs", "crates/tui/src/app/mod.rs", "docs/maintainers.md", "src/domain.rs"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(fuzzy_match("main", &files, 2), vec!["src/main.rs", "docs/maintainers.md"]);
-        assert_eq!(fuzzy_match("amod", &files, 5), vec!["crates/tui/src/app/mod.rs"]);
+        let files: Vec<String> = [
+            "src/main.rs",
+            "crates/tui/src/app/mod.rs",
+            "docs/maintainers.md",
+            "src/domain.rs",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            fuzzy_match("main", &files, 2),
+            vec!["src/main.rs", "docs/maintainers.md"]
+        );
+        assert_eq!(
+            fuzzy_match("amod", &files, 5),
+            vec!["crates/tui/src/app/mod.rs"]
+        );
         assert!(fuzzy_match("zzz", &files, 5).is_empty());
     }
 

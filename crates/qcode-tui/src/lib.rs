@@ -5,16 +5,108 @@
 //! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
 //! engine, read configuration files, or do network I/O.
 
+pub mod app;
 pub mod approval;
 pub mod composer;
 pub mod files;
+pub mod frame;
 pub mod markdown;
+pub mod pager;
 pub mod popup;
+mod runner;
 pub mod screen;
 pub mod slash;
 pub mod status;
+mod term;
 pub mod transcript;
 pub mod wrap;
 
 #[cfg(test)]
 mod testutil;
+
+use std::path::PathBuf;
+
+use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+pub use app::{App, AppEvent, Effect, SessionStats};
+
+/// The engine's queue pair as the TUI sees it.
+#[derive(Debug)]
+pub struct EngineHandle {
+    pub ops: UnboundedSender<Op>,
+    pub events: UnboundedReceiver<Event>,
+}
+
+/// Everything the TUI needs to know at start; no secrets.
+#[derive(Debug, Clone)]
+pub struct TuiOptions {
+    pub cwd: PathBuf,
+    /// Shown by the welcome line and /about.
+    pub version: String,
+    /// Initial status-line values (replaced by `Event::SessionConfigured`).
+    pub model: String,
+    pub auth: AuthKind,
+    pub approval_mode: ApprovalMode,
+    pub context_window: Option<u64>,
+    /// Per-project prompt history (JSON lines); `None` keeps history in memory only.
+    pub history_file: Option<PathBuf>,
+    /// NO_COLOR: no colours, bold and dim kept.
+    pub no_color: bool,
+    /// First-run privacy notice, shown once at the top of the session.
+    pub privacy_notice: Option<String>,
+    /// Models offered by the /model picker (typing `/model <name>` accepts any name).
+    pub models: Vec<String>,
+}
+
+impl TuiOptions {
+    /// Options with defaults for everything but the working directory and version.
+    pub fn new(cwd: PathBuf, version: &str) -> Self {
+        Self {
+            cwd,
+            version: version.to_string(),
+            model: String::new(),
+            auth: AuthKind::QwenOauth,
+            approval_mode: ApprovalMode::Default,
+            context_window: None,
+            history_file: None,
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            privacy_notice: None,
+            models: Vec::new(),
+        }
+    }
+}
+
+/// Why the TUI ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitReason {
+    /// /quit, Ctrl+D, or Ctrl+C twice.
+    UserQuit,
+    /// The engine closed its event channel or reported `ShutdownComplete`.
+    EngineStopped,
+    /// SIGTERM.
+    Terminated,
+    /// SIGHUP (the terminal went away).
+    HangUp,
+}
+
+/// The result of a session.
+#[derive(Debug, Clone)]
+pub struct TuiExit {
+    pub reason: ExitReason,
+    pub stats: SessionStats,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("standard input/output is not a terminal; run qcode in an interactive terminal, or pass a prompt (-p) for headless mode")]
+    NotATerminal,
+    #[error("terminal I/O failed: {0}; the terminal was restored — run `reset` if it looks wrong")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the interactive session until the user quits, the engine stops, or a signal arrives.
+/// The terminal is restored in every case.
+pub async fn run(handle: EngineHandle, options: TuiOptions) -> Result<TuiExit, TuiError> {
+    runner::run(handle, options).await
+}

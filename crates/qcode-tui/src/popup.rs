@@ -32,7 +32,10 @@ pub struct Popup {
 
 impl Popup {
     pub fn new(items: Vec<PopupItem>) -> Self {
-        Self { items, ..Self::default() }
+        Self {
+            items,
+            ..Self::default()
+        }
     }
 
     pub fn with_title(mut self, title: &str) -> Self {
@@ -72,27 +75,53 @@ impl Widget for &Popup {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let mut y = area.y;
         if let Some(t) = &self.title {
-            Line::from(Span::styled(t.clone(), Style::default().add_modifier(Modifier::BOLD))).render(Rect::new(area.x, y, area.width, 1), buf);
+            Line::from(Span::styled(
+                t.clone(),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))
+            .render(Rect::new(area.x, y, area.width, 1), buf);
             y += 1;
         }
         if self.items.is_empty() {
-            Line::from(Span::styled(format!("  {}", self.empty_text), Style::default().add_modifier(Modifier::DIM)))
-                .render(Rect::new(area.x, y, area.width, 1), buf);
+            Line::from(Span::styled(
+                format!("  {}", self.empty_text),
+                Style::default().add_modifier(Modifier::DIM),
+            ))
+            .render(Rect::new(area.x, y, area.width, 1), buf);
             return;
         }
         let rows = (area.bottom().saturating_sub(y)) as usize;
-        let first = if self.selected >= rows { self.selected + 1 - rows } else { 0 };
-        let label_width = self.items.iter().map(|i| str_width(&i.label)).max().unwrap_or(0).min(area.width as usize / 2);
+        let first = if self.selected >= rows {
+            self.selected + 1 - rows
+        } else {
+            0
+        };
+        let label_width = self
+            .items
+            .iter()
+            .map(|i| str_width(&i.label))
+            .max()
+            .unwrap_or(0)
+            .min(area.width as usize / 2);
         for (i, item) in self.items.iter().enumerate().skip(first).take(rows) {
             let selected = i == self.selected;
             let marker = if selected { "› " } else { "  " };
-            let style = if selected { Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD) } else { Style::default() };
+            let style = if selected {
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
             let pad = label_width.saturating_sub(str_width(&item.label));
             let line = Line::from(vec![
                 Span::styled(marker, style),
                 Span::styled(item.label.clone(), style),
                 Span::raw(" ".repeat(pad + 2)),
-                Span::styled(item.description.clone(), Style::default().add_modifier(Modifier::DIM)),
+                Span::styled(
+                    item.description.clone(),
+                    Style::default().add_modifier(Modifier::DIM),
+                ),
             ]);
             line.render(Rect::new(area.x, y, area.width, 1), buf);
             y += 1;

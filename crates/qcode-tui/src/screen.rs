@@ -49,8 +49,19 @@ impl<B: Backend + Write> InlineScreen<B> {
     pub fn new(backend: B, size: Size, row: u16, colors: ColorMode) -> io::Result<Self> {
         let row = row.min(size.height.saturating_sub(1));
         let area = Rect::new(0, row, size.width, 1);
-        let terminal = Terminal::with_options(backend, TerminalOptions { viewport: Viewport::Fixed(area) }).map_err(io_err)?;
-        Ok(Self { terminal, size, area, colors })
+        let terminal = Terminal::with_options(
+            backend,
+            TerminalOptions {
+                viewport: Viewport::Fixed(area),
+            },
+        )
+        .map_err(io_err)?;
+        Ok(Self {
+            terminal,
+            size,
+            area,
+            colors,
+        })
     }
 
     pub fn area(&self) -> Rect {
@@ -71,7 +82,12 @@ impl<B: Backend + Write> InlineScreen<B> {
     }
 
     /// Writes `history` above the viewport, gives the viewport `height` rows, and draws.
-    pub fn update(&mut self, history: &[Line<'static>], height: u16, draw: impl FnOnce(&mut Frame)) -> io::Result<()> {
+    pub fn update(
+        &mut self,
+        history: &[Line<'static>],
+        height: u16,
+        draw: impl FnOnce(&mut Frame),
+    ) -> io::Result<()> {
         queue_sync(self.terminal.backend_mut(), true)?;
         let height = height.clamp(1, self.max_height());
         if !history.is_empty() || height != self.area.height {
@@ -95,13 +111,15 @@ impl<B: Backend + Write> InlineScreen<B> {
             return Ok(());
         }
         let b = self.terminal.backend_mut();
-        b.set_cursor_position(Position::new(0, self.size.height.saturating_sub(1))).map_err(io_err)?;
+        b.set_cursor_position(Position::new(0, self.size.height.saturating_sub(1)))
+            .map_err(io_err)?;
         b.append_lines(rows).map_err(io_err)
     }
 
     fn clear_from(&mut self, row: u16) -> io::Result<()> {
         let b = self.terminal.backend_mut();
-        b.set_cursor_position(Position::new(0, row)).map_err(io_err)?;
+        b.set_cursor_position(Position::new(0, row))
+            .map_err(io_err)?;
         b.clear_region(ClearType::AfterCursor).map_err(io_err)
     }
 
@@ -122,7 +140,8 @@ impl<B: Backend + Write> InlineScreen<B> {
             let area = Rect::new(0, cur, width, n);
             let mut buf = Buffer::empty(area);
             for (j, line) in lines[i..i + n as usize].iter().enumerate() {
-                line.clone().render(Rect::new(0, cur + j as u16, width, 1), &mut buf);
+                line.clone()
+                    .render(Rect::new(0, cur + j as u16, width, 1), &mut buf);
             }
             if self.colors == ColorMode::NoColor {
                 strip_colors(&mut buf);
@@ -184,7 +203,8 @@ impl<B: Backend + Write> InlineScreen<B> {
     pub fn park_cursor(&mut self) -> io::Result<()> {
         let bottom = self.area.bottom().min(self.size.height.saturating_sub(1));
         let b = self.terminal.backend_mut();
-        b.set_cursor_position(Position::new(0, bottom)).map_err(io_err)?;
+        b.set_cursor_position(Position::new(0, bottom))
+            .map_err(io_err)?;
         if self.area.bottom() >= self.size.height {
             b.append_lines(1).map_err(io_err)?;
         }

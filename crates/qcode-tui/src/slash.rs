@@ -27,8 +27,20 @@ pub struct CommandSpec {
 }
 
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { command: SlashCommand::Help, name: "help", aliases: &["?"], description: "Show keys and commands", args: "" },
-    CommandSpec { command: SlashCommand::Model, name: "model", aliases: &[], description: "Switch the model", args: "[name]" },
+    CommandSpec {
+        command: SlashCommand::Help,
+        name: "help",
+        aliases: &["?"],
+        description: "Show keys and commands",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Model,
+        name: "model",
+        aliases: &[],
+        description: "Switch the model",
+        args: "[name]",
+    },
     CommandSpec {
         command: SlashCommand::ApprovalMode,
         name: "approval-mode",
@@ -36,25 +48,69 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "Choose what runs without asking",
         args: "[plan|default|auto-edit|yolo]",
     },
-    CommandSpec { command: SlashCommand::Clear, name: "clear", aliases: &["new", "reset"], description: "Forget the conversation and clear the screen", args: "" },
-    CommandSpec { command: SlashCommand::Compress, name: "compress", aliases: &["compact", "summarize"], description: "Summarise older history to free context", args: "" },
-    CommandSpec { command: SlashCommand::Stats, name: "stats", aliases: &["usage"], description: "Tokens, requests, tool calls and durations", args: "" },
-    CommandSpec { command: SlashCommand::About, name: "about", aliases: &["version"], description: "Version, platform, model and auth", args: "" },
-    CommandSpec { command: SlashCommand::Copy, name: "copy", aliases: &[], description: "Copy the last answer to the clipboard (OSC 52)", args: "" },
-    CommandSpec { command: SlashCommand::Quit, name: "quit", aliases: &["exit", "q"], description: "Leave qcode", args: "" },
+    CommandSpec {
+        command: SlashCommand::Clear,
+        name: "clear",
+        aliases: &["new", "reset"],
+        description: "Forget the conversation and clear the screen",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Compress,
+        name: "compress",
+        aliases: &["compact", "summarize"],
+        description: "Summarise older history to free context",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Stats,
+        name: "stats",
+        aliases: &["usage"],
+        description: "Tokens, requests, tool calls and durations",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::About,
+        name: "about",
+        aliases: &["version"],
+        description: "Version, platform, model and auth",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Copy,
+        name: "copy",
+        aliases: &[],
+        description: "Copy the last answer to the clipboard (OSC 52)",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Quit,
+        name: "quit",
+        aliases: &["exit", "q"],
+        description: "Leave qcode",
+        args: "",
+    },
 ];
 
 /// A parsed `/name args` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<'a> {
-    Command { spec: &'static CommandSpec, args: &'a str },
-    Unknown { name: &'a str, suggestion: Option<&'static str> },
+    Command {
+        spec: &'static CommandSpec,
+        args: &'a str,
+    },
+    Unknown {
+        name: &'a str,
+        suggestion: Option<&'static str>,
+    },
 }
 
 /// Looks up a name or alias (case-insensitive).
 pub fn find(name: &str) -> Option<&'static CommandSpec> {
     let name = name.to_ascii_lowercase();
-    COMMANDS.iter().find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+    COMMANDS
+        .iter()
+        .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
 }
 
 /// Parses a line starting with `/`. Returns `None` when it is not a command (e.g. a path like
@@ -70,15 +126,20 @@ pub fn parse(line: &str) -> Option<Parsed<'_>> {
     };
     Some(match find(name) {
         Some(spec) => Parsed::Command { spec, args },
-        None => Parsed::Unknown { name, suggestion: suggest(name) },
+        None => Parsed::Unknown {
+            name,
+            suggestion: suggest(name),
+        },
     })
 }
 
 /// Commands whose name or alias starts with (then contains) `prefix`, for the popup.
 pub fn filter(prefix: &str) -> Vec<&'static CommandSpec> {
     let p = prefix.to_ascii_lowercase();
-    let mut starts: Vec<&'static CommandSpec> =
-        COMMANDS.iter().filter(|c| c.name.starts_with(&p) || c.aliases.iter().any(|a| a.starts_with(&p))).collect();
+    let mut starts: Vec<&'static CommandSpec> = COMMANDS
+        .iter()
+        .filter(|c| c.name.starts_with(&p) || c.aliases.iter().any(|a| a.starts_with(&p)))
+        .collect();
     for c in COMMANDS {
         if c.name.contains(&p) && !starts.contains(&c) {
             starts.push(c);
@@ -125,17 +186,43 @@ mod tests {
 
     #[test]
     fn parses_names_aliases_and_args() {
-        assert_eq!(parse("/model qwen3-coder-plus"), Some(Parsed::Command { spec: find("model").unwrap(), args: "qwen3-coder-plus" }));
-        assert!(matches!(parse("/exit"), Some(Parsed::Command { spec, .. }) if spec.command == SlashCommand::Quit));
+        assert_eq!(
+            parse("/model qwen3-coder-plus"),
+            Some(Parsed::Command {
+                spec: find("model").unwrap(),
+                args: "qwen3-coder-plus"
+            })
+        );
+        assert!(
+            matches!(parse("/exit"), Some(Parsed::Command { spec, .. }) if spec.command == SlashCommand::Quit)
+        );
         assert_eq!(parse("//not a command"), None);
         assert_eq!(parse("hello"), None);
     }
 
     #[test]
     fn unknown_commands_get_suggestions() {
-        assert_eq!(parse("/hlep"), Some(Parsed::Unknown { name: "hlep", suggestion: Some("help") }));
-        assert_eq!(parse("/modle"), Some(Parsed::Unknown { name: "modle", suggestion: Some("model") }));
-        assert_eq!(parse("/xyzzyplugh"), Some(Parsed::Unknown { name: "xyzzyplugh", suggestion: None }));
+        assert_eq!(
+            parse("/hlep"),
+            Some(Parsed::Unknown {
+                name: "hlep",
+                suggestion: Some("help")
+            })
+        );
+        assert_eq!(
+            parse("/modle"),
+            Some(Parsed::Unknown {
+                name: "modle",
+                suggestion: Some("model")
+            })
+        );
+        assert_eq!(
+            parse("/xyzzyplugh"),
+            Some(Parsed::Unknown {
+                name: "xyzzyplugh",
+                suggestion: None
+            })
+        );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 

@@ -77,11 +77,19 @@ impl StatusInfo {
             right_parts.push(vec![Span::styled(format!("{p}% context"), style)]);
         }
         if self.session_tokens > 0 {
-            right_parts.push(vec![Span::styled(format!("{} tokens", format_tokens(self.session_tokens)), dim)]);
+            right_parts.push(vec![Span::styled(
+                format!("{} tokens", format_tokens(self.session_tokens)),
+                dim,
+            )]);
         }
         let mut place = vec![Span::styled(self.cwd.clone(), dim)];
         if let Some(b) = &self.branch {
-            place.push(Span::styled(format!(" ({b})"), Style::default().fg(Color::Green).add_modifier(Modifier::DIM)));
+            place.push(Span::styled(
+                format!(" ({b})"),
+                Style::default()
+                    .fg(Color::Green)
+                    .add_modifier(Modifier::DIM),
+            ));
         }
         right_parts.push(place);
         let width = width as usize;
@@ -100,7 +108,9 @@ impl StatusInfo {
             if right_parts.is_empty() || left_w + 2 + right_w <= width {
                 let mut spans = left.clone();
                 if !right.is_empty() {
-                    spans.push(Span::raw(" ".repeat(width.saturating_sub(left_w + right_w).max(2))));
+                    spans.push(Span::raw(
+                        " ".repeat(width.saturating_sub(left_w + right_w).max(2)),
+                    ));
                     spans.extend(right);
                 }
                 return Line::from(spans);
@@ -113,11 +123,21 @@ impl StatusInfo {
 /// "⠋ Working 3s · Esc to cancel".
 pub fn working_line(frame: usize, elapsed_secs: u64, label: &str) -> Line<'static> {
     let spinner = SPINNER[frame % SPINNER.len()];
-    let time = if elapsed_secs >= 60 { format!("{}m {:02}s", elapsed_secs / 60, elapsed_secs % 60) } else { format!("{elapsed_secs}s") };
+    let time = if elapsed_secs >= 60 {
+        format!("{}m {:02}s", elapsed_secs / 60, elapsed_secs % 60)
+    } else {
+        format!("{elapsed_secs}s")
+    };
     Line::from(vec![
         Span::styled(format!("{spinner} "), Style::default().fg(Color::Cyan)),
-        Span::styled(label.to_string(), Style::default().add_modifier(Modifier::BOLD)),
-        Span::styled(format!(" {time} · Esc to cancel"), Style::default().add_modifier(Modifier::DIM)),
+        Span::styled(
+            label.to_string(),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(" {time} · Esc to cancel"),
+            Style::default().add_modifier(Modifier::DIM),
+        ),
     ])
 }
 
@@ -126,7 +146,11 @@ pub fn shorten_home(cwd: &Path, home: Option<&Path>) -> String {
     if let Some(h) = home
         && let Ok(rest) = cwd.strip_prefix(h)
     {
-        return if rest.as_os_str().is_empty() { "~".to_string() } else { format!("~/{}", rest.display()) };
+        return if rest.as_os_str().is_empty() {
+            "~".to_string()
+        } else {
+            format!("~/{}", rest.display())
+        };
     }
     cwd.display().to_string()
 }
@@ -143,7 +167,11 @@ pub fn git_branch(cwd: &Path) -> Option<String> {
             let text = std::fs::read_to_string(&dot_git).ok()?;
             let gitdir = text.trim().strip_prefix("gitdir:")?.trim().to_string();
             let p = Path::new(&gitdir);
-            Some(if p.is_absolute() { p.join("HEAD") } else { d.join(p).join("HEAD") })
+            Some(if p.is_absolute() {
+                p.join("HEAD")
+            } else {
+                d.join(p).join("HEAD")
+            })
         } else {
             None
         };
@@ -182,9 +210,17 @@ mod tests {
     #[test]
     fn status_line_snapshot_wide_and_narrow() {
         let s = info();
-        insta::assert_snapshot!(format!("{}\n{}\n{}", lines_text(&[s.line(100)], 100), lines_text(&[s.line(60)], 60), lines_text(&[s.line(40)], 40)));
+        insta::assert_snapshot!(format!(
+            "{}\n{}\n{}",
+            lines_text(&[s.line(100)], 100),
+            lines_text(&[s.line(60)], 60),
+            lines_text(&[s.line(40)], 40)
+        ));
         assert_eq!(s.context_percent(), Some(12));
-        let yolo = StatusInfo { approval_mode: ApprovalMode::Yolo, ..info() };
+        let yolo = StatusInfo {
+            approval_mode: ApprovalMode::Yolo,
+            ..info()
+        };
         let line = yolo.line(100);
         assert_eq!(line.spans[4].content, "yolo");
         assert_eq!(line.spans[4].style.fg, Some(Color::Red));
@@ -192,13 +228,28 @@ mod tests {
 
     #[test]
     fn working_line_and_formats() {
-        assert_eq!(working_line(0, 3, "Working").to_string(), "⠋ Working 3s · Esc to cancel");
-        assert_eq!(working_line(1, 65, "Working").to_string(), "⠙ Working 1m 05s · Esc to cancel");
+        assert_eq!(
+            working_line(0, 3, "Working").to_string(),
+            "⠋ Working 3s · Esc to cancel"
+        );
+        assert_eq!(
+            working_line(1, 65, "Working").to_string(),
+            "⠙ Working 1m 05s · Esc to cancel"
+        );
         assert_eq!(format_tokens(999), "999");
         assert_eq!(format_tokens(45_678), "45.7k");
-        assert_eq!(shorten_home(Path::new("/home/u/p"), Some(Path::new("/home/u"))), "~/p");
-        assert_eq!(shorten_home(Path::new("/home/u"), Some(Path::new("/home/u"))), "~");
-        assert_eq!(shorten_home(Path::new("/tmp"), Some(Path::new("/home/u"))), "/tmp");
+        assert_eq!(
+            shorten_home(Path::new("/home/u/p"), Some(Path::new("/home/u"))),
+            "~/p"
+        );
+        assert_eq!(
+            shorten_home(Path::new("/home/u"), Some(Path::new("/home/u"))),
+            "~"
+        );
+        assert_eq!(
+            shorten_home(Path::new("/tmp"), Some(Path::new("/home/u"))),
+            "/tmp"
+        );
     }
 
     #[test]
@@ -207,7 +258,10 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(".git")).unwrap();
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         std::fs::write(dir.path().join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
-        assert_eq!(git_branch(&dir.path().join("a/b")).as_deref(), Some("feature/x"));
+        assert_eq!(
+            git_branch(&dir.path().join("a/b")).as_deref(),
+            Some("feature/x")
+        );
         std::fs::write(dir.path().join(".git/HEAD"), "0123456789abcdef\n").unwrap();
         assert_eq!(git_branch(dir.path()).as_deref(), Some("0123456"));
     }

@@ -34,7 +34,8 @@ pub fn lines_buffer(lines: &[Line<'static>], width: u16) -> Buffer {
     let area = Rect::new(0, 0, width, wrapped.len().max(1) as u16);
     let mut buf = Buffer::empty(area);
     for (i, line) in wrapped.iter().enumerate() {
-        line.clone().render(Rect::new(0, i as u16, width, 1), &mut buf);
+        line.clone()
+            .render(Rect::new(0, i as u16, width, 1), &mut buf);
     }
     buf
 }
@@ -113,7 +114,10 @@ impl ratatui::backend::Backend for VtBackend {
     fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
         Ok(self.cursor)
     }
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, position: P) -> std::io::Result<()> {
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> std::io::Result<()> {
         let p = position.into();
         self.cursor = p;
         self.inner.set_cursor_position(p)
@@ -128,7 +132,10 @@ impl ratatui::backend::Backend for VtBackend {
         Ok(self.size)
     }
     fn window_size(&mut self) -> std::io::Result<ratatui::backend::WindowSize> {
-        Ok(ratatui::backend::WindowSize { columns_rows: self.size, pixels: ratatui::layout::Size::new(0, 0) })
+        Ok(ratatui::backend::WindowSize {
+            columns_rows: self.size,
+            pixels: ratatui::layout::Size::new(0, 0),
+        })
     }
     fn flush(&mut self) -> std::io::Result<()> {
         ratatui::backend::Backend::flush(&mut self.inner)

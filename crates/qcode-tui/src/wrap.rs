@@ -98,7 +98,9 @@ pub fn wrap_line(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
 }
 
 fn indent_cells(hang: usize) -> Vec<(String, Style)> {
-    (0..hang).map(|_| (" ".to_string(), Style::default())).collect()
+    (0..hang)
+        .map(|_| (" ".to_string(), Style::default()))
+        .collect()
 }
 
 fn cells_to_line(cells: Vec<(String, Style)>) -> Line<'static> {
@@ -208,7 +210,10 @@ mod tests {
             vec!["- alpha beta", "  gamma", "  delta"]
         );
         let l = Line::from("12. alpha beta gamma");
-        assert_eq!(texts(&wrap_line(&l, 12)), vec!["12. alpha", "    beta", "    gamma"]);
+        assert_eq!(
+            texts(&wrap_line(&l, 12)),
+            vec!["12. alpha", "    beta", "    gamma"]
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub struct History {
 
 impl History {
     pub fn new(path: Option<PathBuf>) -> Self {
-        Self { path, ..Self::default() }
+        Self {
+            path,
+            ..Self::default()
+        }
     }
 
     fn ensure_loaded(&mut self) {
@@ -122,7 +125,9 @@ fn read_file(path: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
-    text.lines().filter_map(|l| serde_json::from_str::<String>(l).ok()).collect()
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<String>(l).ok())
+        .collect()
 }
 
 fn write_file(path: &Path, entries: &[String]) -> std::io::Result<()> {

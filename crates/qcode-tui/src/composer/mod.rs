@@ -49,7 +49,10 @@ fn is_word_char(g: &str) -> bool {
 
 impl Composer {
     pub fn new(history_file: Option<PathBuf>) -> Self {
-        Self { history: History::new(history_file), ..Self::default() }
+        Self {
+            history: History::new(history_file),
+            ..Self::default()
+        }
     }
 
     pub fn text(&self) -> &str {
@@ -103,7 +106,11 @@ impl Composer {
         let text = raw.replace("\r\n", "\n").replace('\r', "\n");
         let lines = text.lines().count();
         if lines > PASTE_LINES || text.chars().count() > PASTE_CHARS {
-            let base = if lines > 1 { format!("[pasted {lines} lines") } else { format!("[pasted {} chars", text.chars().count()) };
+            let base = if lines > 1 {
+                format!("[pasted {lines} lines")
+            } else {
+                format!("[pasted {} chars", text.chars().count())
+            };
             let mut label = format!("{base}]");
             let mut n = 2;
             while self.text.contains(&label) || self.pastes.iter().any(|p| p.label == label) {
@@ -111,7 +118,10 @@ impl Composer {
                 n += 1;
             }
             self.insert_str(&label);
-            self.pastes.push(Paste { label, content: text });
+            self.pastes.push(Paste {
+                label,
+                content: text,
+            });
         } else {
             self.insert_str(&text);
         }
@@ -125,11 +135,17 @@ impl Composer {
     }
 
     fn prev_boundary(&self, from: usize) -> usize {
-        self.text[..from].grapheme_indices(true).next_back().map_or(0, |(i, _)| i)
+        self.text[..from]
+            .grapheme_indices(true)
+            .next_back()
+            .map_or(0, |(i, _)| i)
     }
 
     fn next_boundary(&self, from: usize) -> usize {
-        self.text[from..].graphemes(true).next().map_or(from, |g| from + g.len())
+        self.text[from..]
+            .graphemes(true)
+            .next()
+            .map_or(from, |g| from + g.len())
     }
 
     fn word_left(&self, from: usize) -> usize {
@@ -164,7 +180,9 @@ impl Composer {
     }
 
     fn line_end(&self) -> usize {
-        self.text[self.cursor..].find('\n').map_or(self.text.len(), |i| self.cursor + i)
+        self.text[self.cursor..]
+            .find('\n')
+            .map_or(self.text.len(), |i| self.cursor + i)
     }
 
     fn delete_range(&mut self, start: usize, end: usize, save: bool) {
@@ -183,12 +201,18 @@ impl Composer {
     /// A placeholder ending exactly at the cursor (deleted as a unit by Backspace).
     fn placeholder_before_cursor(&self) -> Option<usize> {
         let before = &self.text[..self.cursor];
-        self.pastes.iter().find(|p| before.ends_with(&p.label)).map(|p| self.cursor - p.label.len())
+        self.pastes
+            .iter()
+            .find(|p| before.ends_with(&p.label))
+            .map(|p| self.cursor - p.label.len())
     }
 
     fn placeholder_after_cursor(&self) -> Option<usize> {
         let after = &self.text[self.cursor..];
-        self.pastes.iter().find(|p| after.starts_with(&p.label)).map(|p| self.cursor + p.label.len())
+        self.pastes
+            .iter()
+            .find(|p| after.starts_with(&p.label))
+            .map(|p| self.cursor + p.label.len())
     }
 
     /// Moves the cursor one visual line up/down within the text; false at the first/last line.
@@ -208,7 +232,9 @@ impl Composer {
                 return false;
             }
             let next_start = end + 1;
-            let next_end = self.text[next_start..].find('\n').map_or(self.text.len(), |i| next_start + i);
+            let next_end = self.text[next_start..]
+                .find('\n')
+                .map_or(self.text.len(), |i| next_start + i);
             (next_start, next_end)
         };
         let mut pos = line_start;
@@ -246,15 +272,25 @@ impl Composer {
             KeyCode::Char('e') if ctrl => self.cursor = self.line_end(),
             KeyCode::Char('b') if ctrl => self.cursor = self.prev_boundary(self.cursor),
             KeyCode::Char('f') if ctrl => self.cursor = self.next_boundary(self.cursor),
-            KeyCode::Char('w') if ctrl => self.delete_range(self.word_left(self.cursor), self.cursor, true),
+            KeyCode::Char('w') if ctrl => {
+                self.delete_range(self.word_left(self.cursor), self.cursor, true)
+            }
             KeyCode::Char('u') if ctrl => {
                 let start = self.line_start();
-                let start = if start == self.cursor { self.prev_boundary(start) } else { start };
+                let start = if start == self.cursor {
+                    self.prev_boundary(start)
+                } else {
+                    start
+                };
                 self.delete_range(start, self.cursor, true);
             }
             KeyCode::Char('k') if ctrl => {
                 let end = self.line_end();
-                let end = if end == self.cursor { self.next_boundary(end) } else { end };
+                let end = if end == self.cursor {
+                    self.next_boundary(end)
+                } else {
+                    end
+                };
                 self.delete_range(self.cursor, end, true);
             }
             KeyCode::Char('y') if ctrl => {
@@ -264,17 +300,23 @@ impl Composer {
             KeyCode::Char('h') if ctrl => return self.backspace(),
             KeyCode::Char('b') if alt => self.cursor = self.word_left(self.cursor),
             KeyCode::Char('f') if alt => self.cursor = self.word_right(self.cursor),
-            KeyCode::Char('d') if alt => self.delete_range(self.cursor, self.word_right(self.cursor), true),
+            KeyCode::Char('d') if alt => {
+                self.delete_range(self.cursor, self.word_right(self.cursor), true)
+            }
             KeyCode::Char(_) if ctrl || alt => return ComposerResult::Ignored,
             KeyCode::Char(c) => {
                 let mut buf = [0u8; 4];
                 self.insert_str(c.encode_utf8(&mut buf));
                 self.history.stop_browsing();
             }
-            KeyCode::Backspace if ctrl || alt => self.delete_range(self.word_left(self.cursor), self.cursor, true),
+            KeyCode::Backspace if ctrl || alt => {
+                self.delete_range(self.word_left(self.cursor), self.cursor, true)
+            }
             KeyCode::Backspace => return self.backspace(),
             KeyCode::Delete => {
-                let end = self.placeholder_after_cursor().unwrap_or_else(|| self.next_boundary(self.cursor));
+                let end = self
+                    .placeholder_after_cursor()
+                    .unwrap_or_else(|| self.next_boundary(self.cursor));
                 self.delete_range(self.cursor, end, false);
             }
             KeyCode::Left if ctrl || alt => self.cursor = self.word_left(self.cursor),
@@ -310,7 +352,9 @@ impl Composer {
     }
 
     fn backspace(&mut self) -> ComposerResult {
-        let start = self.placeholder_before_cursor().unwrap_or_else(|| self.prev_boundary(self.cursor));
+        let start = self
+            .placeholder_before_cursor()
+            .unwrap_or_else(|| self.prev_boundary(self.cursor));
         self.delete_range(start, self.cursor, false);
         ComposerResult::Changed
     }

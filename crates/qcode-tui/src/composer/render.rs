@@ -25,7 +25,9 @@ pub struct ComposerLayout {
 
 /// Lays the composer out for `width` columns.
 pub fn layout(c: &Composer, width: u16) -> ComposerLayout {
-    let prompt_style = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let prompt_style = Style::default()
+        .fg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
     let avail = width.saturating_sub(PROMPT_WIDTH).max(1) as usize;
     if c.text().is_empty() {
         return ComposerLayout {
@@ -63,13 +65,23 @@ pub fn layout(c: &Composer, width: u16) -> ComposerLayout {
             rows.push(vec![Span::raw("  ")]);
             col = 0;
         }
-        let style = if placeholder_ranges.iter().any(|&(s, e)| i >= s && i < e) { paste_style } else { Style::default() };
-        let text = if g == "\t" { "    ".to_string() } else { g.to_string() };
+        let style = if placeholder_ranges.iter().any(|&(s, e)| i >= s && i < e) {
+            paste_style
+        } else {
+            Style::default()
+        };
+        let text = if g == "\t" {
+            "    ".to_string()
+        } else {
+            g.to_string()
+        };
         col += if g == "\t" { 4 } else { w };
         if let Some(row) = rows.last_mut() {
             let extend = row.len() > 1;
             match row.last_mut() {
-                Some(last) if last.style == style && extend => last.content.to_mut().push_str(&text),
+                Some(last) if last.style == style && extend => {
+                    last.content.to_mut().push_str(&text)
+                }
                 _ => row.push(Span::styled(text, style)),
             }
         }
@@ -97,9 +109,14 @@ impl ComposerLayout {
     pub fn render(&self, area: Rect, buf: &mut Buffer) -> Position {
         let visible = area.height as usize;
         let cursor_row = self.cursor.0 as usize;
-        let first = if cursor_row >= visible { cursor_row + 1 - visible } else { 0 };
+        let first = if cursor_row >= visible {
+            cursor_row + 1 - visible
+        } else {
+            0
+        };
         for (i, row) in self.rows.iter().skip(first).take(visible).enumerate() {
-            row.clone().render(Rect::new(area.x, area.y + i as u16, area.width, 1), buf);
+            row.clone()
+                .render(Rect::new(area.x, area.y + i as u16, area.width, 1), buf);
         }
         Position::new(
             area.x + self.cursor.1.min(area.width.saturating_sub(1)),

@@ -6,7 +6,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-    KeyEvent { code, modifiers, kind: KeyEventKind::Press, state: KeyEventState::NONE }
+    KeyEvent {
+        code,
+        modifiers,
+        kind: KeyEventKind::Press,
+        state: KeyEventState::NONE,
+    }
 }
 
 fn typed(c: &mut Composer, s: &str) {
@@ -31,7 +36,10 @@ fn enter_submits_and_newline_keys_insert() {
     let r = c.handle_key(key(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(r, ComposerResult::Submitted("hello\nworld\n!".into()));
     assert!(c.is_empty());
-    assert_eq!(c.handle_key(key(KeyCode::Enter, KeyModifiers::NONE)), ComposerResult::Ignored);
+    assert_eq!(
+        c.handle_key(key(KeyCode::Enter, KeyModifiers::NONE)),
+        ComposerResult::Ignored
+    );
 }
 
 #[test]
@@ -82,7 +90,8 @@ fn large_paste_becomes_placeholder_but_is_sent_in_full() {
     let small = "one\ntwo";
     c.paste(small);
     assert!(c.text().ends_with("]one\ntwo"));
-    let ComposerResult::Submitted(sent) = c.handle_key(key(KeyCode::Enter, KeyModifiers::NONE)) else {
+    let ComposerResult::Submitted(sent) = c.handle_key(key(KeyCode::Enter, KeyModifiers::NONE))
+    else {
         panic!("not submitted");
     };
     assert!(sent.starts_with("see line 1\nline 2\n"));
@@ -117,7 +126,11 @@ fn history_up_down_and_multiline_navigation() {
     c.clear();
     typed(&mut c, "ab\ncd");
     c.handle_key(key(KeyCode::Up, KeyModifiers::NONE));
-    assert_eq!(c.text(), "ab\ncd", "↑ inside multi-line text moves the cursor");
+    assert_eq!(
+        c.text(),
+        "ab\ncd",
+        "↑ inside multi-line text moves the cursor"
+    );
     assert_eq!(c.cursor(), 2);
 }
 
@@ -140,7 +153,13 @@ fn cjk_layout_and_cursor() {
     // "› " + the last row "n 测试" style content: cursor after the last wide char.
     let l = layout(&c, 20);
     let last = l.rows.last().unwrap();
-    assert_eq!(pos, Position::new(crate::wrap::line_width(last) as u16, l.rows.len() as u16 - 1));
+    assert_eq!(
+        pos,
+        Position::new(
+            crate::wrap::line_width(last) as u16,
+            l.rows.len() as u16 - 1
+        )
+    );
     for _ in 0..2 {
         c.handle_key(key(KeyCode::Left, KeyModifiers::NONE));
     }
@@ -158,5 +177,8 @@ fn empty_composer_shows_hint_and_placeholder_is_colored() {
     c.paste(&"x\n".repeat(10));
     let l = layout(&c, 40);
     assert_eq!(l.rows[0].spans[1].content, "[pasted 10 lines]");
-    assert_eq!(l.rows[0].spans[1].style.fg, Some(ratatui::style::Color::Magenta));
+    assert_eq!(
+        l.rows[0].spans[1].style.fg,
+        Some(ratatui::style::Color::Magenta)
+    );
 }

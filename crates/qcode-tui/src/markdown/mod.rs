@@ -32,7 +32,12 @@ pub enum Highlighting {
 }
 
 /// Renders markdown to logical lines. `width` only matters for tables and rules.
-pub fn render(src: &str, width: usize, hl: Option<&Highlighter>, highlighting: Highlighting) -> Vec<Line<'static>> {
+pub fn render(
+    src: &str,
+    width: usize,
+    hl: Option<&Highlighter>,
+    highlighting: Highlighting,
+) -> Vec<Line<'static>> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
@@ -54,7 +59,10 @@ pub fn render(src: &str, width: usize, hl: Option<&Highlighter>, highlighting: H
 
 enum Container {
     Quote,
-    Item { marker: String, first_line_pending: bool },
+    Item {
+        marker: String,
+        first_line_pending: bool,
+    },
 }
 
 struct TableState {
@@ -93,11 +101,19 @@ impl Writer<'_> {
         let mut spans = Vec::new();
         for c in &mut self.containers {
             match c {
-                Container::Quote => spans.push(Span::styled("│ ", Style::default().fg(Color::Green))),
-                Container::Item { marker, first_line_pending } => {
+                Container::Quote => {
+                    spans.push(Span::styled("│ ", Style::default().fg(Color::Green)))
+                }
+                Container::Item {
+                    marker,
+                    first_line_pending,
+                } => {
                     if *first_line_pending {
                         *first_line_pending = false;
-                        spans.push(Span::styled(marker.clone(), Style::default().fg(Color::Blue)));
+                        spans.push(Span::styled(
+                            marker.clone(),
+                            Style::default().fg(Color::Blue),
+                        ));
                     } else {
                         spans.push(Span::raw(" ".repeat(crate::wrap::str_width(marker))));
                     }
@@ -194,7 +210,10 @@ impl Writer<'_> {
             Event::Rule => {
                 self.block_start();
                 let n = self.width.min(40);
-                self.push_line(vec![Span::styled("─".repeat(n), Style::default().add_modifier(Modifier::DIM))]);
+                self.push_line(vec![Span::styled(
+                    "─".repeat(n),
+                    Style::default().add_modifier(Modifier::DIM),
+                )]);
                 self.need_blank = true;
             }
             Event::TaskListMarker(checked) => {
@@ -214,7 +233,9 @@ impl Writer<'_> {
                     HeadingLevel::H1 => base.fg(Color::Magenta).add_modifier(Modifier::UNDERLINED),
                     HeadingLevel::H2 => base.fg(Color::Magenta),
                     HeadingLevel::H3 => base,
-                    HeadingLevel::H4 | HeadingLevel::H5 | HeadingLevel::H6 => base.add_modifier(Modifier::ITALIC),
+                    HeadingLevel::H4 | HeadingLevel::H5 | HeadingLevel::H6 => {
+                        base.add_modifier(Modifier::ITALIC)
+                    }
                 };
                 self.styles.push(style);
                 let hashes = "#".repeat(level as usize);
@@ -234,7 +255,11 @@ impl Writer<'_> {
             }
             Tag::List(start) => {
                 self.flush_line();
-                if !self.containers.iter().any(|c| matches!(c, Container::Item { .. })) {
+                if !self
+                    .containers
+                    .iter()
+                    .any(|c| matches!(c, Container::Item { .. }))
+                {
                     self.block_start();
                 }
                 self.lists.push(start);
@@ -253,7 +278,10 @@ impl Writer<'_> {
                     }
                     Some(None) | None => "- ".to_string(),
                 };
-                self.containers.push(Container::Item { marker, first_line_pending: true });
+                self.containers.push(Container::Item {
+                    marker,
+                    first_line_pending: true,
+                });
             }
             Tag::Emphasis => self.push_style(|s| s.add_modifier(Modifier::ITALIC)),
             Tag::Strong => self.push_style(|s| s.add_modifier(Modifier::BOLD)),
@@ -270,11 +298,22 @@ impl Writer<'_> {
             }
             Tag::Table(aligns) => {
                 self.block_start();
-                self.table = Some(TableState { aligns, rows: Vec::new(), row: Vec::new(), cell: Vec::new() });
+                self.table = Some(TableState {
+                    aligns,
+                    rows: Vec::new(),
+                    row: Vec::new(),
+                    cell: Vec::new(),
+                });
             }
             Tag::TableHead | Tag::TableRow | Tag::TableCell => {}
-            Tag::HtmlBlock | Tag::FootnoteDefinition(_) | Tag::DefinitionList | Tag::DefinitionListTitle
-            | Tag::DefinitionListDefinition | Tag::Superscript | Tag::Subscript | Tag::MetadataBlock(_) => {}
+            Tag::HtmlBlock
+            | Tag::FootnoteDefinition(_)
+            | Tag::DefinitionList
+            | Tag::DefinitionListTitle
+            | Tag::DefinitionListDefinition
+            | Tag::Superscript
+            | Tag::Subscript
+            | Tag::MetadataBlock(_) => {}
         }
     }
 
@@ -300,7 +339,9 @@ impl Writer<'_> {
                         .hl
                         .and_then(|h| h.highlight(&lang, &code))
                         .unwrap_or_else(|| {
-                            code.lines().map(|l| Line::from(Span::styled(l.to_string(), code_style()))).collect()
+                            code.lines()
+                                .map(|l| Line::from(Span::styled(l.to_string(), code_style())))
+                                .collect()
                         });
                     for line in lines {
                         self.push_line(line.spans);
@@ -329,7 +370,10 @@ impl Writer<'_> {
                     && text != url
                     && !url.starts_with('#')
                 {
-                    self.text(&format!(" ({url})"), Style::default().add_modifier(Modifier::DIM));
+                    self.text(
+                        &format!(" ({url})"),
+                        Style::default().add_modifier(Modifier::DIM),
+                    );
                 }
             }
             TagEnd::Image => {
@@ -337,7 +381,10 @@ impl Writer<'_> {
                 self.text("]", style);
                 self.styles.pop();
                 if let Some((url, _)) = self.links.pop() {
-                    self.text(&format!(" ({url})"), Style::default().add_modifier(Modifier::DIM));
+                    self.text(
+                        &format!(" ({url})"),
+                        Style::default().add_modifier(Modifier::DIM),
+                    );
                 }
             }
             TagEnd::TableCell => {
@@ -355,7 +402,8 @@ impl Writer<'_> {
             TagEnd::Table => {
                 if let Some(t) = self.table.take() {
                     let prefix_width: usize = self.containers.len() * 2;
-                    let lines = render_table(&t.aligns, &t.rows, self.width.saturating_sub(prefix_width));
+                    let lines =
+                        render_table(&t.aligns, &t.rows, self.width.saturating_sub(prefix_width));
                     for line in lines {
                         self.push_line(line.spans);
                     }
@@ -366,8 +414,12 @@ impl Writer<'_> {
                 self.flush_line();
                 self.need_blank = true;
             }
-            TagEnd::FootnoteDefinition | TagEnd::DefinitionList | TagEnd::DefinitionListTitle
-            | TagEnd::DefinitionListDefinition | TagEnd::Superscript | TagEnd::Subscript
+            TagEnd::FootnoteDefinition
+            | TagEnd::DefinitionList
+            | TagEnd::DefinitionListTitle
+            | TagEnd::DefinitionListDefinition
+            | TagEnd::Superscript
+            | TagEnd::Subscript
             | TagEnd::MetadataBlock(_) => {}
         }
     }

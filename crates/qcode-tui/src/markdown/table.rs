@@ -14,7 +14,11 @@ const MIN_COL: usize = 3;
 
 /// Renders the rows (the first row is the header) with box-drawing borders. Columns are shrunk
 /// (widest first) until the table fits `width`; cells that do not fit end with `…`.
-pub fn render_table(aligns: &[Alignment], rows: &[Vec<CellSpans>], width: usize) -> Vec<Line<'static>> {
+pub fn render_table(
+    aligns: &[Alignment],
+    rows: &[Vec<CellSpans>],
+    width: usize,
+) -> Vec<Line<'static>> {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     if cols == 0 {
         return Vec::new();

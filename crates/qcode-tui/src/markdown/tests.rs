@@ -8,7 +8,9 @@ fn md(src: &str) -> String {
 
 #[test]
 fn headings_and_paragraphs() {
-    insta::assert_snapshot!(md("# Title\n\nSome *emphasis* and **bold** text.\n\n## Section\n\nMore `code` here.\n"));
+    insta::assert_snapshot!(md(
+        "# Title\n\nSome *emphasis* and **bold** text.\n\n## Section\n\nMore `code` here.\n"
+    ));
 }
 
 #[test]
@@ -46,11 +48,26 @@ fn code_block_links_quotes_rules() {
 fn code_is_highlighted_when_loaded() {
     let hl = Highlighter::new();
     hl.load_blocking();
-    let lines = render("```rust\nlet x = 1;\n```\n", 40, Some(&hl), Highlighting::On);
+    let lines = render(
+        "```rust\nlet x = 1;\n```\n",
+        40,
+        Some(&hl),
+        Highlighting::On,
+    );
     assert_eq!(lines.len(), 1);
     assert!(lines[0].spans.len() > 1);
-    assert!(lines[0].spans.iter().all(|s| matches!(s.style.fg, Some(Color::Rgb(..)))));
-    let plain = render("```rust\nlet x = 1;\n```\n", 40, Some(&hl), Highlighting::Off);
+    assert!(
+        lines[0]
+            .spans
+            .iter()
+            .all(|s| matches!(s.style.fg, Some(Color::Rgb(..))))
+    );
+    let plain = render(
+        "```rust\nlet x = 1;\n```\n",
+        40,
+        Some(&hl),
+        Highlighting::Off,
+    );
     assert_eq!(plain[0].spans.len(), 1);
     assert_eq!(plain[0].spans[0].style, code_style());
 }
@@ -69,7 +86,11 @@ fn styles_are_applied() {
 fn rendering_a_growing_prefix_is_monotone() {
     let full = "# T\n\npara one\nline two\n\n- a\n- b\n\nend\n";
     let all = render(full, 40, None, Highlighting::Off);
-    for cut in full.char_indices().filter(|(_, c)| *c == '\n').map(|(i, _)| i + 1) {
+    for cut in full
+        .char_indices()
+        .filter(|(_, c)| *c == '\n')
+        .map(|(i, _)| i + 1)
+    {
         let part = render(&full[..cut], 40, None, Highlighting::Off);
         assert!(part.len() <= all.len());
         for (a, b) in part.iter().zip(&all) {

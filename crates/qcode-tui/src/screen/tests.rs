@@ -14,7 +14,13 @@ struct Harness {
 
 impl Harness {
     fn new(w: u16, h: u16, start_row: u16) -> Self {
-        let screen = InlineScreen::new(VtBackend::new(w, h), Size::new(w, h), start_row, ColorMode::Color).unwrap();
+        let screen = InlineScreen::new(
+            VtBackend::new(w, h),
+            Size::new(w, h),
+            start_row,
+            ColorMode::Color,
+        )
+        .unwrap();
         let mut vt = vt100::Parser::new(nz(h), nz(w), 200);
         // Simulate earlier shell output above the start row.
         for i in 0..start_row {
@@ -30,7 +36,10 @@ impl Harness {
             .update(&lines, ui.len() as u16, |f| {
                 for (i, l) in ui.iter().enumerate() {
                     let a = f.area();
-                    f.render_widget(Line::from(l.clone()), Rect::new(a.x, a.y + i as u16, a.width, 1));
+                    f.render_widget(
+                        Line::from(l.clone()),
+                        Rect::new(a.x, a.y + i as u16, a.width, 1),
+                    );
                 }
             })
             .unwrap();
@@ -39,7 +48,11 @@ impl Harness {
     }
 
     fn screen_rows(&self) -> Vec<String> {
-        self.vt.screen().rows(0, self.vt.screen().size().1.into()).map(|r| r.trim_end().to_string()).collect()
+        self.vt
+            .screen()
+            .rows(0, self.vt.screen().size().1.into())
+            .map(|r| r.trim_end().to_string())
+            .collect()
     }
 
     fn scrollback(&mut self) -> Vec<String> {
@@ -55,7 +68,12 @@ impl Harness {
         let total = n - 1;
         for off in (1..=total).rev() {
             self.vt.screen_mut().set_scrollback(off);
-            let first = self.vt.screen().rows(0, self.vt.screen().size().1.into()).next().unwrap_or_default();
+            let first = self
+                .vt
+                .screen()
+                .rows(0, self.vt.screen().size().1.into())
+                .next()
+                .unwrap_or_default();
             all.push(first.trim_end().to_string());
         }
         self.vt.screen_mut().set_scrollback(0);
@@ -67,9 +85,15 @@ impl Harness {
 fn viewport_starts_at_cursor_and_history_goes_above() {
     let mut h = Harness::new(20, 6, 2);
     h.update(&[], &["> prompt", "status"]);
-    assert_eq!(h.screen_rows(), vec!["shell 0", "shell 1", "> prompt", "status", "", ""]);
+    assert_eq!(
+        h.screen_rows(),
+        vec!["shell 0", "shell 1", "> prompt", "status", "", ""]
+    );
     h.update(&["answer 1"], &["> prompt", "status"]);
-    assert_eq!(h.screen_rows(), vec!["shell 0", "shell 1", "answer 1", "> prompt", "status", ""]);
+    assert_eq!(
+        h.screen_rows(),
+        vec!["shell 0", "shell 1", "answer 1", "> prompt", "status", ""]
+    );
 }
 
 #[test]
@@ -79,7 +103,10 @@ fn lines_scroll_into_native_scrollback() {
     let hist: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
     let refs: Vec<&str> = hist.iter().map(String::as_str).collect();
     h.update(&refs, &["> p", "s"]);
-    assert_eq!(h.screen_rows(), vec!["line 5", "line 6", "line 7", "> p", "s"]);
+    assert_eq!(
+        h.screen_rows(),
+        vec!["line 5", "line 6", "line 7", "> p", "s"]
+    );
     assert_eq!(h.scrollback(), vec!["line 1", "line 2", "line 3", "line 4"]);
 }
 
@@ -88,7 +115,11 @@ fn viewport_grows_and_shrinks_without_losing_history() {
     let mut h = Harness::new(20, 6, 3);
     h.update(&[], &["a", "b"]);
     h.update(&[], &["a", "b", "c", "d", "e"]);
-    assert_eq!(h.screen.area().y, 1, "grew upwards by scrolling (one row stays for the transcript)");
+    assert_eq!(
+        h.screen.area().y,
+        1,
+        "grew upwards by scrolling (one row stays for the transcript)"
+    );
     assert_eq!(h.screen_rows()[0], "shell 2");
     assert_eq!(h.screen_rows()[5], "e");
     h.update(&["hist"], &["a"]);
@@ -103,16 +134,27 @@ fn long_wrapped_and_wide_history_lines() {
     let mut h = Harness::new(10, 6, 0);
     h.update(&[], &["ui"]);
     h.update(&["你好世界你好世界 ok", "short"], &["ui"]);
-    assert_eq!(h.screen_rows()[..4], ["你好世界你", "好世界 ok", "short", "ui"]);
+    assert_eq!(
+        h.screen_rows()[..4],
+        ["你好世界你", "好世界 ok", "short", "ui"]
+    );
 }
 
 #[test]
 fn no_color_strips_colors_but_keeps_bold() {
     use ratatui::style::{Color, Style, Stylize};
-    let mut screen = InlineScreen::new(VtBackend::new(20, 4), Size::new(20, 4), 0, ColorMode::NoColor).unwrap();
+    let mut screen = InlineScreen::new(
+        VtBackend::new(20, 4),
+        Size::new(20, 4),
+        0,
+        ColorMode::NoColor,
+    )
+    .unwrap();
     let styled = Line::from(vec!["red".fg(Color::Red).bold()]);
     screen
-        .update(&[styled.clone()], 1, |f| f.render_widget(Line::from("x".fg(Color::Green)), f.area()))
+        .update(&[styled.clone()], 1, |f| {
+            f.render_widget(Line::from("x".fg(Color::Green)), f.area())
+        })
         .unwrap();
     let bytes = screen.backend_mut().take_bytes();
     let mut vt = vt100::Parser::new(nz(4), nz(20), 0);

@@ -25,20 +25,42 @@ pub enum NoticeKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// What the user sent (paste placeholders already expanded).
-    User { text: String },
+    User {
+        text: String,
+    },
     /// A finished answer's markdown source.
-    Assistant { markdown: String },
+    Assistant {
+        markdown: String,
+    },
     /// The model's reasoning; collapsed to one line in the scrollback.
-    Reasoning { text: String, secs: u64 },
+    Reasoning {
+        text: String,
+        secs: u64,
+    },
     Tool(ToolCell),
     /// A local `!command` and its output.
-    Shell { command: String, output: String, exit_code: Option<i32> },
-    Notice { kind: NoticeKind, text: String, hint: Option<String> },
+    Shell {
+        command: String,
+        output: String,
+        exit_code: Option<i32>,
+    },
+    Notice {
+        kind: NoticeKind,
+        text: String,
+        hint: Option<String>,
+    },
     /// The user's answer to an approval request.
-    Decision { tool: String, decision: ReviewDecision },
-    Todos { items: Vec<TodoItem> },
+    Decision {
+        tool: String,
+        decision: ReviewDecision,
+    },
+    Todos {
+        items: Vec<TodoItem>,
+    },
     /// Preformatted output of a slash command (/help, /stats, /about).
-    Info { lines: Vec<Line<'static>> },
+    Info {
+        lines: Vec<Line<'static>>,
+    },
 }
 
 fn dim() -> Style {
@@ -47,22 +69,37 @@ fn dim() -> Style {
 
 impl Cell {
     /// Logical (unwrapped) lines of the cell.
-    pub fn lines(&self, width: usize, hl: Option<&Highlighter>, detail: Detail) -> Vec<Line<'static>> {
+    pub fn lines(
+        &self,
+        width: usize,
+        hl: Option<&Highlighter>,
+        detail: Detail,
+    ) -> Vec<Line<'static>> {
         match self {
             Cell::User { text } => user_lines(text, detail),
             Cell::Assistant { markdown } => markdown::render(markdown, width, hl, Highlighting::On),
             Cell::Reasoning { text, secs } => match detail {
                 Detail::Compact => vec![reasoning_summary(text, *secs)],
                 Detail::Full => {
-                    let mut out = vec![Line::from(Span::styled(format!("✻ Thought for {secs}s"), dim()))];
+                    let mut out = vec![Line::from(Span::styled(
+                        format!("✻ Thought for {secs}s"),
+                        dim(),
+                    ))];
                     out.extend(text.trim().lines().map(|l| {
-                        Line::from(Span::styled(l.to_string(), dim().add_modifier(Modifier::ITALIC)))
+                        Line::from(Span::styled(
+                            l.to_string(),
+                            dim().add_modifier(Modifier::ITALIC),
+                        ))
                     }));
                     out
                 }
             },
             Cell::Tool(t) => t.lines(detail),
-            Cell::Shell { command, output, exit_code } => shell_lines(command, output, *exit_code, detail),
+            Cell::Shell {
+                command,
+                output,
+                exit_code,
+            } => shell_lines(command, output, *exit_code, detail),
             Cell::Notice { kind, text, hint } => notice_lines(*kind, text, hint.as_deref()),
             Cell::Decision { tool, decision } => vec![decision_line(tool, decision)],
             Cell::Todos { items } => todo_lines(items),
@@ -72,7 +109,9 @@ impl Cell {
 }
 
 fn user_lines(text: &str, detail: Detail) -> Vec<Line<'static>> {
-    let prompt = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    let prompt = Style::default()
+        .fg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
     let all: Vec<&str> = text.lines().collect();
     let limit = match detail {
         Detail::Compact => 12,
@@ -83,12 +122,22 @@ fn user_lines(text: &str, detail: Detail) -> Vec<Line<'static>> {
         .take(limit)
         .enumerate()
         .map(|(i, l)| {
-            let lead = if i == 0 { Span::styled("› ", prompt) } else { Span::raw("  ") };
-            Line::from(vec![lead, Span::styled(l.to_string(), Style::default().add_modifier(Modifier::BOLD))])
+            let lead = if i == 0 {
+                Span::styled("› ", prompt)
+            } else {
+                Span::raw("  ")
+            };
+            Line::from(vec![
+                lead,
+                Span::styled(l.to_string(), Style::default().add_modifier(Modifier::BOLD)),
+            ])
         })
         .collect();
     if all.len() > limit {
-        out.push(Line::from(Span::styled(format!("  … +{} lines", all.len() - limit), dim())));
+        out.push(Line::from(Span::styled(
+            format!("  … +{} lines", all.len() - limit),
+            dim(),
+        )));
     }
     if out.is_empty() {
         out.push(Line::from(Span::styled("› ", prompt)));
@@ -108,30 +157,60 @@ fn reasoning_summary(text: &str, secs: u64) -> Line<'static> {
     }
     let mut spans = vec![Span::styled(format!("✻ Thought for {secs}s"), dim())];
     if !summary.is_empty() {
-        spans.push(Span::styled(format!(" · {summary}"), dim().add_modifier(Modifier::ITALIC)));
+        spans.push(Span::styled(
+            format!(" · {summary}"),
+            dim().add_modifier(Modifier::ITALIC),
+        ));
     }
     Line::from(spans)
 }
 
-fn shell_lines(command: &str, output: &str, exit_code: Option<i32>, detail: Detail) -> Vec<Line<'static>> {
+fn shell_lines(
+    command: &str,
+    output: &str,
+    exit_code: Option<i32>,
+    detail: Detail,
+) -> Vec<Line<'static>> {
     let ok = exit_code == Some(0);
-    let icon = if ok { Span::styled("$ ", Style::default().fg(Color::Green)) } else { Span::styled("$ ", Style::default().fg(Color::Red)) };
-    let mut out = vec![Line::from(vec![icon, Span::styled(command.to_string(), Style::default().add_modifier(Modifier::BOLD))])];
+    let icon = if ok {
+        Span::styled("$ ", Style::default().fg(Color::Green))
+    } else {
+        Span::styled("$ ", Style::default().fg(Color::Red))
+    };
+    let mut out = vec![Line::from(vec![
+        icon,
+        Span::styled(
+            command.to_string(),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+    ])];
     let lines: Vec<&str> = output.trim_end().lines().collect();
     let limit = match detail {
         Detail::Compact => 20,
         Detail::Full => usize::MAX,
     };
     for l in lines.iter().take(limit) {
-        out.push(Line::from(vec![Span::raw("  "), Span::styled(l.replace('\t', "    "), dim())]));
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(l.replace('\t', "    "), dim()),
+        ]));
     }
     if lines.len() > limit {
-        out.push(Line::from(Span::styled(format!("  … +{} lines (Ctrl+T to view all)", lines.len() - limit), dim())));
+        out.push(Line::from(Span::styled(
+            format!("  … +{} lines (Ctrl+T to view all)", lines.len() - limit),
+            dim(),
+        )));
     }
     match exit_code {
         Some(0) => {}
-        Some(code) => out.push(Line::from(Span::styled(format!("  exit code {code}"), Style::default().fg(Color::Red)))),
-        None => out.push(Line::from(Span::styled("  killed by a signal", Style::default().fg(Color::Red)))),
+        Some(code) => out.push(Line::from(Span::styled(
+            format!("  exit code {code}"),
+            Style::default().fg(Color::Red),
+        ))),
+        None => out.push(Line::from(Span::styled(
+            "  killed by a signal",
+            Style::default().fg(Color::Red),
+        ))),
     }
     out
 }
@@ -147,7 +226,11 @@ fn notice_lines(kind: NoticeKind, text: &str, hint: Option<&str>) -> Vec<Line<'s
         .lines()
         .enumerate()
         .map(|(i, l)| {
-            let lead = if i == 0 { format!("{icon} ") } else { "  ".to_string() };
+            let lead = if i == 0 {
+                format!("{icon} ")
+            } else {
+                "  ".to_string()
+            };
             Line::from(Span::styled(format!("{lead}{l}"), style))
         })
         .collect();
@@ -181,14 +264,25 @@ fn decision_line(tool: &str, decision: &ReviewDecision) -> Line<'static> {
 }
 
 fn todo_lines(items: &[TodoItem]) -> Vec<Line<'static>> {
-    let mut out = vec![Line::from(Span::styled("☰ Plan", Style::default().add_modifier(Modifier::BOLD)))];
+    let mut out = vec![Line::from(Span::styled(
+        "☰ Plan",
+        Style::default().add_modifier(Modifier::BOLD),
+    ))];
     for item in items {
         let (mark, style) = match item.status {
             TodoStatus::Pending => ("☐", Style::default()),
-            TodoStatus::InProgress => ("◐", Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+            TodoStatus::InProgress => (
+                "◐",
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD),
+            ),
             TodoStatus::Completed => ("☑", dim().add_modifier(Modifier::CROSSED_OUT)),
         };
-        out.push(Line::from(vec![Span::raw("  "), Span::styled(format!("{mark} {}", item.content), style)]));
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(format!("{mark} {}", item.content), style),
+        ]));
     }
     out
 }

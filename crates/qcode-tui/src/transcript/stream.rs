@@ -47,7 +47,13 @@ impl MarkdownStream {
         delta.contains('\n')
     }
 
-    fn render_chunk(&self, src: &str, width: usize, hl: Option<&Highlighter>, h: Highlighting) -> Vec<Line<'static>> {
+    fn render_chunk(
+        &self,
+        src: &str,
+        width: usize,
+        hl: Option<&Highlighter>,
+        h: Highlighting,
+    ) -> Vec<Line<'static>> {
         let mut lines = markdown::render(src, width, hl, h);
         if self.has_prior && !lines.is_empty() {
             lines.insert(0, Line::default());
@@ -71,7 +77,8 @@ impl MarkdownStream {
             let before = if cut == stable {
                 lines.len()
             } else {
-                self.render_chunk(&self.pending[..cut], width, None, Highlighting::Off).len()
+                self.render_chunk(&self.pending[..cut], width, None, Highlighting::Off)
+                    .len()
             };
             self.pending.drain(..cut);
             self.has_prior = self.has_prior || before > 0;
@@ -138,7 +145,9 @@ pub fn stable_prefix(src: &str) -> (usize, Option<usize>) {
         if let Some((c, n)) = fence_marker(line) {
             match fence {
                 None => fence = Some((c, n)),
-                Some((fc, fnum)) if fc == c && n >= fnum && line.trim().chars().all(|x| x == c) => fence = None,
+                Some((fc, fnum)) if fc == c && n >= fnum && line.trim().chars().all(|x| x == c) => {
+                    fence = None
+                }
                 Some(_) => {}
             }
             if fence.is_none() {
@@ -156,7 +165,10 @@ pub fn stable_prefix(src: &str) -> (usize, Option<usize>) {
         }
         stable = end;
         if trimmed.is_empty() {
-            if !last_text_line.is_empty() && !starts_list_or_indent(last_text_line) && !last_text_line.trim_start().starts_with('|') {
+            if !last_text_line.is_empty()
+                && !starts_list_or_indent(last_text_line)
+                && !last_text_line.trim_start().starts_with('|')
+            {
                 boundary = Some(end);
             }
         } else {
@@ -214,7 +226,10 @@ mod tests {
         assert_eq!(texts(&s.live_lines(60)), vec!["", "code"]);
         s.push("```\n| h |\n|---|\n");
         assert_eq!(texts(&s.take_stable(60, None)), vec!["", "code"]);
-        assert!(s.take_stable(60, None).is_empty(), "table rows are held back");
+        assert!(
+            s.take_stable(60, None).is_empty(),
+            "table rows are held back"
+        );
         s.push("| v |\n\nafter\n");
         let committed = texts(&s.take_stable(60, None));
         assert_eq!(committed[0], "");
@@ -227,7 +242,10 @@ mod tests {
         let mut s = MarkdownStream::new();
         s.push("para\n\nnext\n");
         assert_eq!(texts(&s.take_stable(60, None)), vec!["para", "", "next"]);
-        assert_eq!(s.pending, "next\n", "pending source is cut at block boundaries");
+        assert_eq!(
+            s.pending, "next\n",
+            "pending source is cut at block boundaries"
+        );
         s.push("more\n\n");
         assert_eq!(texts(&s.take_stable(60, None)), vec!["more"]);
         assert_eq!(s.pending, "");

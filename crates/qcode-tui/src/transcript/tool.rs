@@ -36,7 +36,11 @@ impl ToolCell {
         Self {
             call_id: call_id.to_string(),
             name: name.to_string(),
-            summary: if summary.trim().is_empty() { name.to_string() } else { summary.to_string() },
+            summary: if summary.trim().is_empty() {
+                name.to_string()
+            } else {
+                summary.to_string()
+            },
             state: ToolState::Running,
             output: String::new(),
             diff: None,
@@ -47,15 +51,27 @@ impl ToolCell {
     fn header(&self, spinner: &str) -> Line<'static> {
         let (icon, style) = match self.state {
             ToolState::Running => (spinner.to_string(), Style::default().fg(Color::Cyan)),
-            ToolState::Done(ToolStatus::Success) => ("✓".to_string(), Style::default().fg(Color::Green)),
-            ToolState::Done(ToolStatus::Error) => ("✗".to_string(), Style::default().fg(Color::Red)),
-            ToolState::Done(ToolStatus::Denied) => ("⊘".to_string(), Style::default().fg(Color::Yellow)),
-            ToolState::Done(ToolStatus::Cancelled) => ("✗".to_string(), Style::default().add_modifier(Modifier::DIM)),
+            ToolState::Done(ToolStatus::Success) => {
+                ("✓".to_string(), Style::default().fg(Color::Green))
+            }
+            ToolState::Done(ToolStatus::Error) => {
+                ("✗".to_string(), Style::default().fg(Color::Red))
+            }
+            ToolState::Done(ToolStatus::Denied) => {
+                ("⊘".to_string(), Style::default().fg(Color::Yellow))
+            }
+            ToolState::Done(ToolStatus::Cancelled) => (
+                "✗".to_string(),
+                Style::default().add_modifier(Modifier::DIM),
+            ),
         };
         let mut spans = vec![
             Span::styled(icon, style.add_modifier(Modifier::BOLD)),
             Span::raw(" "),
-            Span::styled(first_line(&self.summary), Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled(
+                first_line(&self.summary),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
         ];
         let dim = Style::default().add_modifier(Modifier::DIM);
         match self.state {
@@ -63,7 +79,10 @@ impl ToolCell {
             ToolState::Done(ToolStatus::Denied) => spans.push(Span::styled(" · denied", dim)),
             ToolState::Done(ToolStatus::Cancelled) => spans.push(Span::styled(" · cancelled", dim)),
             ToolState::Done(ToolStatus::Success | ToolStatus::Error) => {
-                spans.push(Span::styled(format!(" · {}", format_duration_ms(self.duration_ms)), dim));
+                spans.push(Span::styled(
+                    format!(" · {}", format_duration_ms(self.duration_ms)),
+                    dim,
+                ));
             }
         }
         Line::from(spans)
@@ -86,7 +105,10 @@ impl ToolCell {
             }
             if body_lines.len() > limit {
                 out.push(Line::from(Span::styled(
-                    format!("  … +{} lines (Ctrl+T to view all)", body_lines.len() - limit),
+                    format!(
+                        "  … +{} lines (Ctrl+T to view all)",
+                        body_lines.len() - limit
+                    ),
                     Style::default().add_modifier(Modifier::DIM),
                 )));
             }
@@ -135,13 +157,19 @@ pub fn diff_style(line: &str) -> Style {
 
 /// Lines of a unified diff, coloured.
 pub fn diff_lines(diff: &str) -> Vec<Line<'static>> {
-    diff.lines().map(|l| Line::from(Span::styled(l.replace('\t', "    "), diff_style(l)))).collect()
+    diff.lines()
+        .map(|l| Line::from(Span::styled(l.replace('\t', "    "), diff_style(l))))
+        .collect()
 }
 
 fn first_line(s: &str) -> String {
     let mut lines = s.lines();
     let first = lines.next().unwrap_or("").to_string();
-    if lines.next().is_some() { format!("{first} …") } else { first }
+    if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first
+    }
 }
 
 /// "850ms", "2.4s", "1m 05s".

@@ -22,9 +22,15 @@ fn tool_cell_with_diff() {
     let cell = Cell::Tool(edit_cell());
     insta::assert_snapshot!(text(&cell, Detail::Compact));
     let lines = cell.lines(60, None, Detail::Compact);
-    let removed = lines.iter().find(|l| l.to_string().contains("-fn b()")).unwrap();
+    let removed = lines
+        .iter()
+        .find(|l| l.to_string().contains("-fn b()"))
+        .unwrap();
     assert_eq!(removed.spans[1].style.fg, Some(Color::Red));
-    let added = lines.iter().find(|l| l.to_string().contains("+fn b()")).unwrap();
+    let added = lines
+        .iter()
+        .find(|l| l.to_string().contains("+fn b()"))
+        .unwrap();
     assert_eq!(added.spans[1].style.fg, Some(Color::Green));
 }
 
@@ -55,20 +61,57 @@ fn tool_states() {
 #[test]
 fn notices_reasoning_decisions_todos() {
     let cells = vec![
-        Cell::Notice { kind: NoticeKind::Error, text: "401 Unauthorized".into(), hint: Some("run /auth to log in again".into()) },
-        Cell::Notice { kind: NoticeKind::Retry, text: "Rate limited; retrying in 2s (attempt 2/5)".into(), hint: None },
-        Cell::Reasoning { text: "**Checking the layout**\nthen more".into(), secs: 3 },
-        Cell::Decision { tool: "shell".into(), decision: ReviewDecision::Deny { message: Some("use cargo nextest".into()) } },
-        Cell::Decision { tool: "edit".into(), decision: ReviewDecision::AllowForSession },
+        Cell::Notice {
+            kind: NoticeKind::Error,
+            text: "401 Unauthorized".into(),
+            hint: Some("run /auth to log in again".into()),
+        },
+        Cell::Notice {
+            kind: NoticeKind::Retry,
+            text: "Rate limited; retrying in 2s (attempt 2/5)".into(),
+            hint: None,
+        },
+        Cell::Reasoning {
+            text: "**Checking the layout**\nthen more".into(),
+            secs: 3,
+        },
+        Cell::Decision {
+            tool: "shell".into(),
+            decision: ReviewDecision::Deny {
+                message: Some("use cargo nextest".into()),
+            },
+        },
+        Cell::Decision {
+            tool: "edit".into(),
+            decision: ReviewDecision::AllowForSession,
+        },
         Cell::Todos {
             items: vec![
-                TodoItem { id: "1".into(), content: "Read the code".into(), status: TodoStatus::Completed },
-                TodoItem { id: "2".into(), content: "Write the fix".into(), status: TodoStatus::InProgress },
-                TodoItem { id: "3".into(), content: "Run tests".into(), status: TodoStatus::Pending },
+                TodoItem {
+                    id: "1".into(),
+                    content: "Read the code".into(),
+                    status: TodoStatus::Completed,
+                },
+                TodoItem {
+                    id: "2".into(),
+                    content: "Write the fix".into(),
+                    status: TodoStatus::InProgress,
+                },
+                TodoItem {
+                    id: "3".into(),
+                    content: "Run tests".into(),
+                    status: TodoStatus::Pending,
+                },
             ],
         },
-        Cell::User { text: "fix the bug\nin 你好.rs".into() },
-        Cell::Shell { command: "false".into(), output: String::new(), exit_code: Some(1) },
+        Cell::User {
+            text: "fix the bug\nin 你好.rs".into(),
+        },
+        Cell::Shell {
+            command: "false".into(),
+            output: String::new(),
+            exit_code: Some(1),
+        },
     ];
     let all: Vec<String> = cells.iter().map(|c| text(c, Detail::Compact)).collect();
     insta::assert_snapshot!(all.join("\n---\n"));

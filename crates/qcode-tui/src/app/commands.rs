@@ -1,0 +1,161 @@
+//! Slash-command execution (one exhaustive match over [`SlashCommand`]) and the pickers.
+
+use qcode_protocol::{ApprovalMode, Op};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::{App, Effect, PopupKind};
+use crate::popup::{Popup, PopupItem};
+use crate::slash::{COMMANDS, SlashCommand};
+use crate::transcript::{Cell, NoticeKind};
+use crate::ExitReason;
+
+/// Key bindings shown by /help.
+const KEYS: &[(&str, &str)] = &[
+    ("Enter", "send"),
+    ("Shift+Enter, Ctrl+J", "new line"),
+    ("Esc, Ctrl+C", "cancel the running turn"),
+    ("Ctrl+C twice, Ctrl+D", "exit (on an empty prompt)"),
+    ("Shift+Tab", "cycle approval mode"),
+    ("Ctrl+T", "full transcript"),
+    ("Ctrl+L", "clear the screen"),
+    ("Ctrl+Z", "suspend"),
+    ("↑ / ↓", "history"),
+    ("Ctrl+A/E/W/U/K, Alt+←/→", "line editing"),
+    ("@path", "attach a file (fuzzy picker, Tab completes)"),
+    ("!command", "run a shell command locally"),
+];
+
+fn approval_description(mode: ApprovalMode) -> &'static str {
+    match mode {
+        ApprovalMode::Plan => "read-only: plan, never change anything",
+        ApprovalMode::Default => "ask before edits, shell commands and fetches",
+        ApprovalMode::AutoEdit => "edit files freely; ask before shell and fetches",
+        ApprovalMode::Yolo => "run everything without asking",
+    }
+}
+
+impl App {
+    pub(crate) fn run_command(&mut self, command: SlashCommand, args: &str) {
+        match command {
+            SlashCommand::Help => self.emit_cell(Cell::Info { lines: help_lines() }),
+            SlashCommand::Model => {
+                if args.is_empty() {
+                    self.open_model_picker();
+                } else {
+                    self.set_model(args);
+                }
+            }
+            SlashCommand::ApprovalMode => {
+                if args.is_empty() {
+                    let items = ApprovalMode::ALL
+                        .iter()
+                        .map(|m| PopupItem { value: m.as_str().into(), label: m.as_str().into(), description: approval_description(*m).into() })
+                        .collect();
+                    let mut p = Popup::new(items).with_title("Approval mode (Enter to choose, Esc to cancel)");
+                    p.selected = ApprovalMode::ALL.iter().position(|m| *m == self.status.approval_mode).unwrap_or(0);
+                    self.popup = Some((PopupKind::ApprovalMode, p));
+                } else {
+                    match ApprovalMode::parse(args) {
+                        Some(mode) => self.set_approval_mode(mode),
+                        None => self.notice(
+                            NoticeKind::Error,
+                            format!("Unknown approval mode \"{args}\""),
+                            Some("use one of: plan, default, auto-edit, yolo".into()),
+                        ),
+                    }
+                }
+            }
+            SlashCommand::Clear => {
+                self.send(Op::ClearHistory);
+                self.transcript.clear();
+                self.history_out.clear();
+                self.inserted_any = false;
+                self.status.context_tokens = 0;
+                self.effects.push(Effect::ClearScreen);
+            }
+            SlashCommand::Compress => {
+                self.send(Op::Compact);
+                self.notice(NoticeKind::Info, "Compressing history…", None);
+            }
+            SlashCommand::Stats => {
+                let lines = self.stats.lines(self.started.elapsed());
+                self.emit_cell(Cell::Info { lines });
+            }
+            SlashCommand::About => {
+                let text = self.about_text();
+                let mut lines = vec![Line::from(Span::styled("About qcode", Style::default().add_modifier(Modifier::BOLD)))];
+                lines.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
+                self.emit_cell(Cell::Info { lines });
+            }
+            SlashCommand::Copy => {
+                if self.last_answer.is_empty() {
+                    self.notice(NoticeKind::Info, "Nothing to copy yet", None);
+                } else {
+                    self.effects.push(Effect::Copy(self.last_answer.clone()));
+                    let n = self.last_answer.lines().count();
+                    self.notice(NoticeKind::Info, format!("Copied the last answer ({n} lines) to the clipboard"), Some("uses OSC 52; in tmux enable `set -g set-clipboard on`".into()));
+                }
+            }
+            SlashCommand::Quit => self.quit(ExitReason::UserQuit),
+        }
+    }
+
+    /// Plain text of /about (copyable).
+    pub(crate) fn about_text(&self) -> String {
+        format!(
+            "version   {}\nplatform  {} {}\nmodel     {}\nauth      {}\napproval  {}",
+            self.options.version,
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            self.status.model,
+            self.status.auth.as_str(),
+            self.status.approval_mode.as_str(),
+        )
+    }
+
+    pub(crate) fn set_model(&mut self, model: &str) {
+        let model = model.trim().to_string();
+        self.send(Op::SetModel { model: model.clone() });
+        self.status.model = model.clone();
+        self.notice(NoticeKind::Info, format!("Model: {model}"), None);
+    }
+
+    fn open_model_picker(&mut self) {
+        let mut models = self.options.models.clone();
+        if !models.contains(&self.status.model) {
+            models.insert(0, self.status.model.clone());
+        }
+        let items: Vec<PopupItem> = models
+            .iter()
+            .map(|m| PopupItem {
+                value: m.clone(),
+                label: m.clone(),
+                description: if *m == self.status.model { "current".into() } else { String::new() },
+            })
+            .collect();
+        let mut p = Popup::new(items).with_title("Model (Enter to choose, Esc to cancel; or type /model <name>)");
+        p.selected = models.iter().position(|m| *m == self.status.model).unwrap_or(0);
+        self.popup = Some((PopupKind::Model, p));
+    }
+}
+
+fn help_lines() -> Vec<Line<'static>> {
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let dim = Style::default().add_modifier(Modifier::DIM);
+    let mut lines = vec![Line::from(Span::styled("Commands", bold))];
+    for c in COMMANDS {
+        let mut name = format!("/{}", c.name);
+        if !c.args.is_empty() {
+            name = format!("{name} {}", c.args);
+        }
+        let aliases = if c.aliases.is_empty() { String::new() } else { format!(" (/{})", c.aliases.join(", /")) };
+        lines.push(Line::from(vec![Span::raw(format!("  {name:<40}")), Span::styled(format!("{}{aliases}", c.description), dim)]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Keys", bold)));
+    for (k, d) in KEYS {
+        lines.push(Line::from(vec![Span::raw(format!("  {k:<40}")), Span::styled(d.to_string(), dim)]));
+    }
+    lines
+}

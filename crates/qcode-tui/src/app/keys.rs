@@ -1,0 +1,336 @@
+//! Terminal input: global keys, the approval modal, popups, the composer, and submission.
+
+use std::time::Instant;
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use qcode_protocol::Op;
+
+use super::{App, AppEvent, CTRL_C_WINDOW, Effect, FilesState, PopupKind};
+use crate::composer::ComposerResult;
+use crate::files;
+use crate::pager::{Pager, PagerKey};
+use crate::popup::{Popup, PopupItem};
+use crate::slash;
+use crate::transcript::{Cell, NoticeKind};
+use crate::ExitReason;
+
+impl App {
+    pub fn handle_terminal_event(&mut self, event: TermEvent) {
+        self.dirty = true;
+        match event {
+            TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(key),
+            TermEvent::Key(_) => {}
+            TermEvent::Paste(text) => {
+                if let Some(modal) = self.approvals.front_mut() {
+                    modal.paste(&text);
+                } else {
+                    self.composer.paste(&text);
+                    self.update_popup();
+                }
+            }
+            TermEvent::Resize(w, _) => self.set_width(w),
+            TermEvent::FocusGained | TermEvent::FocusLost | TermEvent::Mouse(_) => {}
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(pager) = self.pager.as_mut() {
+            let total = pager.rows(self.width).len();
+            if pager.handle_key(key, total) == PagerKey::Close {
+                self.pager = None;
+                self.effects.push(Effect::ClosePager);
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Char('c') if ctrl => return self.ctrl_c(),
+            KeyCode::Char('d') if ctrl && self.composer.is_empty() && self.approvals.is_empty() => {
+                self.quit(ExitReason::UserQuit);
+                return;
+            }
+            KeyCode::Char('z') if ctrl => return self.effects.push(Effect::Suspend),
+            KeyCode::Char('l') if ctrl => return self.effects.push(Effect::ClearScreen),
+            KeyCode::Char('t') if ctrl => {
+                self.pager = Some(Pager::new(self.pager_lines()));
+                self.effects.push(Effect::OpenPager);
+                return;
+            }
+            _ => {}
+        }
+        if let Some(modal) = self.approvals.front_mut() {
+            if let Some(decision) = modal.handle_key(key) {
+                if let Some(modal) = self.approvals.pop_front() {
+                    self.send(Op::ApprovalDecision { request_id: modal.request_id.clone(), decision: decision.clone() });
+                    self.emit_cell(Cell::Decision { tool: modal.tool, decision });
+                }
+            }
+            return;
+        }
+        if self.popup.is_some() && self.popup_key(key) {
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => {
+                if self.turn.is_some() {
+                    self.send(Op::Interrupt);
+                }
+                return;
+            }
+            KeyCode::BackTab => {
+                let mode = self.status.approval_mode.next();
+                self.set_approval_mode(mode);
+                return;
+            }
+            _ => {}
+        }
+        match self.composer.handle_key(key) {
+            ComposerResult::Submitted(text) => {
+                self.popup = None;
+                self.submit(text);
+            }
+            ComposerResult::Changed => self.update_popup(),
+            ComposerResult::Ignored => {}
+        }
+    }
+
+    fn ctrl_c(&mut self) {
+        if let Some(modal) = self.approvals.pop_front() {
+            let decision = qcode_protocol::ReviewDecision::Deny { message: None };
+            self.send(Op::ApprovalDecision { request_id: modal.request_id.clone(), decision: decision.clone() });
+            self.emit_cell(Cell::Decision { tool: modal.tool, decision });
+        }
+        if self.turn.is_some() {
+            self.send(Op::Interrupt);
+            return;
+        }
+        if self.popup.take().is_some() {
+            return;
+        }
+        if !self.composer.is_empty() {
+            self.composer.clear();
+            return;
+        }
+        let now = Instant::now();
+        if self.ctrl_c_at.is_some_and(|t| now.duration_since(t) < CTRL_C_WINDOW) {
+            self.quit(ExitReason::UserQuit);
+        } else {
+            self.ctrl_c_at = Some(now);
+            self.set_hint("Press Ctrl+C again to exit");
+        }
+    }
+
+    pub(crate) fn quit(&mut self, reason: ExitReason) {
+        if self.turn.is_some() {
+            self.send(Op::Interrupt);
+        }
+        self.send(Op::Shutdown);
+        self.exit = Some(reason);
+    }
+
+    pub(crate) fn set_approval_mode(&mut self, mode: qcode_protocol::ApprovalMode) {
+        self.status.approval_mode = mode;
+        self.send(Op::SetApprovalMode { mode });
+        self.set_hint(&format!("Approval mode: {}", mode.as_str()));
+    }
+
+    /// Handles a submitted prompt: a slash command, a local `!command`, or a user turn.
+    pub(crate) fn submit(&mut self, text: String) {
+        let trimmed = text.trim();
+        if let Some(parsed) = slash::parse(trimmed) {
+            match parsed {
+                slash::Parsed::Command { spec, args } => {
+                    let args = args.to_string();
+                    self.run_command(spec.command, &args);
+                }
+                slash::Parsed::Unknown { name, suggestion } => {
+                    let hint = suggestion.map_or_else(|| "type /help to see all commands".to_string(), |s| format!("did you mean /{s}?"));
+                    self.notice(NoticeKind::Error, format!("Unknown command /{name}"), Some(hint));
+                }
+            }
+            return;
+        }
+        if let Some(cmd) = trimmed.strip_prefix('!') {
+            let cmd = cmd.trim().to_string();
+            if !cmd.is_empty() {
+                self.run_shell(cmd);
+            }
+            return;
+        }
+        if self.turn.is_some() {
+            self.queued.push_back(text);
+            self.set_hint("Queued; it will be sent when the current turn ends");
+            return;
+        }
+        self.start_turn(text);
+    }
+
+    pub(crate) fn start_turn(&mut self, text: String) {
+        self.emit_cell(Cell::User { text: text.clone() });
+        self.send(Op::UserTurn { text });
+        let _ = self.turn_started_locally();
+    }
+
+    fn turn_started_locally(&mut self) -> &mut super::Turn {
+        self.turn.get_or_insert_with(|| super::Turn {
+            started: Instant::now(),
+            stream: None,
+            reasoning: None,
+            tools: Vec::new(),
+            answer_started: false,
+        })
+    }
+
+    fn run_shell(&mut self, command: String) {
+        self.shells.push(command.clone());
+        let cwd = self.options.cwd.clone();
+        let tx = self.app_tx.clone();
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            self.shells.retain(|c| *c != command);
+            self.notice(NoticeKind::Error, "Cannot run a shell command here", None);
+            return;
+        };
+        handle.spawn(async move {
+            let result = tokio::process::Command::new("bash")
+                .arg("-c")
+                .arg(&command)
+                .current_dir(&cwd)
+                .stdin(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .output()
+                .await;
+            let (output, exit_code) = match result {
+                Ok(out) => {
+                    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                    text.push_str(&String::from_utf8_lossy(&out.stderr));
+                    (text, out.status.code())
+                }
+                Err(e) => (format!("could not run bash: {e}"), Some(127)),
+            };
+            let _ = tx.send(AppEvent::ShellDone { command, output, exit_code });
+        });
+    }
+
+    /// Keys for an open popup; returns true when consumed.
+    fn popup_key(&mut self, key: KeyEvent) -> bool {
+        let Some((kind, popup)) = self.popup.as_mut() else { return false };
+        match key.code {
+            KeyCode::Up => popup.up(),
+            KeyCode::Down => popup.down(),
+            KeyCode::Char('p') if key.modifiers.contains(KeyModifiers::CONTROL) => popup.up(),
+            KeyCode::Char('n') if key.modifiers.contains(KeyModifiers::CONTROL) => popup.down(),
+            KeyCode::Esc => self.popup = None,
+            KeyCode::Tab => {
+                let kind = kind.clone();
+                let value = popup.selected().map(|i| i.value.clone());
+                if let Some(v) = value {
+                    self.accept_completion(&kind, &v, false);
+                }
+            }
+            KeyCode::Enter if key.modifiers.is_empty() => {
+                let kind = kind.clone();
+                let value = popup.selected().map(|i| i.value.clone());
+                match value {
+                    Some(v) => self.accept_completion(&kind, &v, true),
+                    None => {
+                        self.popup = None;
+                        return false;
+                    }
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn accept_completion(&mut self, kind: &PopupKind, value: &str, enter: bool) {
+        match kind {
+            PopupKind::Slash => {
+                let typed_args = self.composer.text().split_once(' ').map(|(_, a)| a.trim().to_string()).unwrap_or_default();
+                self.popup = None;
+                let needs_args = slash::find(value).is_some_and(|s| !s.args.is_empty());
+                if enter && (!needs_args || !typed_args.is_empty() || matches!(value, "model" | "approval-mode")) {
+                    self.composer.clear();
+                    self.submit(format!("/{value} {typed_args}").trim().to_string());
+                } else {
+                    self.composer.set_text(&format!("/{value} "));
+                }
+            }
+            PopupKind::Files { start } => {
+                let start = *start;
+                self.composer.replace_before_cursor(start, &format!("@{value} "));
+                self.popup = None;
+            }
+            PopupKind::Model => {
+                self.popup = None;
+                self.set_model(value);
+            }
+            PopupKind::ApprovalMode => {
+                self.popup = None;
+                if let Some(mode) = qcode_protocol::ApprovalMode::parse(value) {
+                    self.set_approval_mode(mode);
+                }
+            }
+        }
+    }
+
+    /// Opens, updates or closes the slash / `@` popup after the composer changed.
+    pub(crate) fn update_popup(&mut self) {
+        if matches!(self.popup, Some((PopupKind::Model | PopupKind::ApprovalMode, _))) {
+            return;
+        }
+        let text = self.composer.text();
+        if let Some(rest) = text.strip_prefix('/')
+            && !rest.contains(char::is_whitespace)
+            && !rest.starts_with('/')
+        {
+            let items: Vec<PopupItem> = slash::filter(rest)
+                .into_iter()
+                .map(|c| PopupItem {
+                    value: c.name.to_string(),
+                    label: if c.args.is_empty() { format!("/{}", c.name) } else { format!("/{} {}", c.name, c.args) },
+                    description: c.description.to_string(),
+                })
+                .collect();
+            match &mut self.popup {
+                Some((PopupKind::Slash, p)) => p.set_items(items),
+                _ => {
+                    let mut p = Popup::new(items);
+                    p.empty_text = "no matching command".into();
+                    self.popup = Some((PopupKind::Slash, p));
+                }
+            }
+            return;
+        }
+        if let Some((start, query)) = files::at_token(text, self.composer.cursor()) {
+            let query = query.to_string();
+            if self.files == FilesState::NotStarted {
+                self.start_file_index();
+            }
+            let (items, empty) = match &self.files {
+                FilesState::Ready(all) => (files::fuzzy_match(&query, all, crate::popup::MAX_ROWS), "no matching file"),
+                FilesState::Indexing | FilesState::NotStarted => (Vec::new(), "indexing files…"),
+            };
+            let items = items.into_iter().map(|f| PopupItem { value: f.clone(), label: f, description: String::new() }).collect();
+            let mut p = Popup::new(items);
+            p.empty_text = empty.into();
+            self.popup = Some((PopupKind::Files { start }, p));
+            return;
+        }
+        self.popup = None;
+    }
+
+    fn start_file_index(&mut self) {
+        self.files = FilesState::Indexing;
+        let tx = self.app_tx.clone();
+        let cwd = self.options.cwd.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn_blocking(move || {
+                    let _ = tx.send(AppEvent::FilesIndexed(files::walk(&cwd, files::MAX_FILES)));
+                });
+            }
+            Err(_) => self.files = FilesState::Ready(files::walk(&cwd, files::MAX_FILES)),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Session statistics tracked from engine events, shown by `/stats` and returned on exit.
+
+use std::time::Duration;
+
+use qcode_protocol::Usage;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use crate::status::format_tokens;
+use crate::transcript::tool::format_duration_ms;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionStats {
+    pub turns: u64,
+    pub requests: u64,
+    pub tool_calls: u64,
+    pub tool_failures: u64,
+    pub tool_time: Duration,
+    pub model_time: Duration,
+    pub errors: u64,
+    pub retries: u64,
+    pub usage: Usage,
+}
+
+impl SessionStats {
+    pub fn lines(&self, session: Duration) -> Vec<Line<'static>> {
+        let label = Style::default().add_modifier(Modifier::DIM);
+        let row = |k: &str, v: String| Line::from(vec![Span::styled(format!("  {k:<16}"), label), Span::raw(v)]);
+        vec![
+            Line::from(Span::styled("Session stats", Style::default().add_modifier(Modifier::BOLD))),
+            row("duration", format_duration_ms(session.as_millis() as u64)),
+            row("turns", self.turns.to_string()),
+            row("requests", format!("{} ({} retries, {} errors)", self.requests, self.retries, self.errors)),
+            row("time working", format_duration_ms(self.model_time.as_millis() as u64)),
+            row(
+                "tool calls",
+                format!("{} ({} failed, {})", self.tool_calls, self.tool_failures, format_duration_ms(self.tool_time.as_millis() as u64)),
+            ),
+            row(
+                "tokens",
+                format!(
+                    "{} total · {} prompt ({} cached) · {} output ({} reasoning)",
+                    format_tokens(self.usage.total_tokens),
+                    format_tokens(self.usage.prompt_tokens),
+                    format_tokens(self.usage.cached_tokens),
+                    format_tokens(self.usage.completion_tokens),
+                    format_tokens(self.usage.reasoning_tokens),
+                ),
+            ),
+        ]
+    }
+}

@@ -1,0 +1,196 @@
+//! The terminal loop: one `tokio::select!` over terminal input, engine events, internal app
+//! events and signals; frames are drawn by the [`FrameScheduler`] (coalesced, ≤ ~60 fps, none
+//! when nothing changed). The first frame is drawn before any background work starts.
+
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Size;
+use ratatui::Terminal;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::unbounded_channel;
+
+use crate::app::{App, Effect};
+use crate::frame::FrameScheduler;
+use crate::screen::{ColorMode, InlineScreen, strip_colors};
+use crate::{EngineHandle, ExitReason, TuiError, TuiExit, TuiOptions, term};
+
+type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Spinner/elapsed-time refresh while something animates.
+const ANIMATION_TICK: Duration = Duration::from_millis(80);
+
+pub async fn run(handle: EngineHandle, options: TuiOptions) -> Result<TuiExit, TuiError> {
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    let _panic_guard = term::PanicGuard::install();
+    term::enter()?;
+    let result = match Loop::start(handle, options) {
+        Ok(l) => l.run().await,
+        Err(e) => Err(TuiError::from(e)),
+    };
+    term::restore();
+    result
+}
+
+struct Loop {
+    app: App,
+    screen: InlineScreen<Backend>,
+    pager: Option<Terminal<Backend>>,
+    frames: FrameScheduler,
+    handle: EngineHandle,
+    app_rx: tokio::sync::mpsc::UnboundedReceiver<crate::AppEvent>,
+    colors: ColorMode,
+}
+
+fn backend() -> Backend {
+    CrosstermBackend::new(BufWriter::with_capacity(1 << 16, io::stdout()))
+}
+
+impl Loop {
+    fn start(handle: EngineHandle, options: TuiOptions) -> io::Result<Self> {
+        let (w, h) = crossterm::terminal::size()?;
+        let row = match crossterm::cursor::position() {
+            Ok((0, y)) => y,
+            Ok((_, y)) => y + 1,
+            Err(_) => h.saturating_sub(1),
+        };
+        let colors = if options.no_color { ColorMode::NoColor } else { ColorMode::Color };
+        let screen = InlineScreen::new(backend(), Size::new(w, h), row, colors)?;
+        let (app_tx, app_rx) = unbounded_channel();
+        let app = App::new(options, handle.ops.clone(), app_tx);
+        Ok(Self { app, screen, pager: None, frames: FrameScheduler::new(), handle, app_rx, colors })
+    }
+
+    fn draw(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        self.frames.drawn(now);
+        if let Some(term) = self.pager.as_mut() {
+            let colors = self.colors;
+            if let Some(pager) = self.app.pager_mut() {
+                term.draw(|f| {
+                    let area = f.area();
+                    pager.render(area, f.buffer_mut());
+                    if colors == ColorMode::NoColor {
+                        strip_colors(f.buffer_mut());
+                    }
+                })?;
+            }
+            return Ok(());
+        }
+        let history = self.app.take_history();
+        let size = self.screen.size();
+        let plan = self.app.plan(size.width, self.screen.max_height());
+        let app = &mut self.app;
+        self.screen.update(&history, plan.height(), |f| app.render(&plan, f))
+    }
+
+    fn apply_effects(&mut self) -> io::Result<()> {
+        for effect in self.app.take_effects() {
+            match effect {
+                Effect::ClearScreen => self.screen.clear_screen()?,
+                Effect::Copy(text) => {
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                    let mut out = io::stdout();
+                    write!(out, "\x1b]52;c;{b64}\x07")?;
+                    out.flush()?;
+                }
+                Effect::Suspend => {
+                    self.screen.park_cursor()?;
+                    term::suspend()?;
+                    let size = crossterm::terminal::size()?;
+                    self.screen.resize(Size::new(size.0, size.1))?;
+                    let bottom = size.1.saturating_sub(self.screen.area().height);
+                    self.screen.invalidate(Some(bottom))?;
+                }
+                Effect::OpenPager => {
+                    execute!(io::stdout(), EnterAlternateScreen)?;
+                    let mut t = Terminal::new(backend())?;
+                    t.clear()?;
+                    self.pager = Some(t);
+                }
+                Effect::ClosePager => {
+                    self.pager = None;
+                    execute!(io::stdout(), LeaveAlternateScreen)?;
+                    self.screen.invalidate(None)?;
+                }
+            }
+            self.app.mark_dirty();
+        }
+        Ok(())
+    }
+
+    async fn run(mut self) -> Result<TuiExit, TuiError> {
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        self.draw()?;
+        self.app.after_first_frame();
+        let mut input = EventStream::new();
+        let mut engine_open = true;
+        let reason = loop {
+            if let Some(reason) = self.app.exit_reason() {
+                break reason;
+            }
+            let deadline = self.frames.deadline().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                ev = input.next() => match ev {
+                    Some(Ok(ev)) => {
+                        if let TermEvent::Resize(w, h) = ev {
+                            self.screen.resize(Size::new(w, h))?;
+                            if let Some(t) = self.pager.as_mut() {
+                                t.autoresize()?;
+                            }
+                        }
+                        self.app.handle_terminal_event(ev);
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break ExitReason::HangUp,
+                },
+                ev = self.handle.events.recv(), if engine_open => match ev {
+                    Some(ev) => self.app.handle_engine_event(ev),
+                    None => {
+                        engine_open = false;
+                        self.app.engine_closed();
+                    }
+                },
+                Some(ev) = self.app_rx.recv() => self.app.handle_app_event(ev),
+                _ = sigterm.recv() => break ExitReason::Terminated,
+                _ = sighup.recv() => break ExitReason::HangUp,
+                () = sleep_until(deadline), if deadline.is_some() => {}
+            }
+            self.apply_effects()?;
+            let now = Instant::now();
+            if self.app.take_dirty() {
+                self.frames.request(now);
+            }
+            if self.app.animating() && self.frames.deadline().is_none() {
+                self.frames.request_at(now + ANIMATION_TICK);
+            }
+            if self.frames.due(now) {
+                self.draw()?;
+            }
+        };
+        if self.pager.take().is_some() {
+            let _ = execute!(io::stdout(), LeaveAlternateScreen);
+            self.screen.invalidate(None)?;
+        }
+        // Flush what is left of the transcript, then leave the prompt below it.
+        self.draw()?;
+        self.screen.park_cursor()?;
+        Ok(TuiExit { reason, stats: self.app.stats().clone() })
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
