@@ -127,7 +127,7 @@ impl ApprovalModal {
     /// Rows wanted for `width` (title, body, footer, and a hint line when in note mode).
     pub fn desired_height(&self, width: u16) -> u16 {
         let body = wrap_lines(&self.body(), width.saturating_sub(2) as usize).len();
-        (body + 3 + usize::from(self.note.is_some())) as u16
+        (body + 2 + usize::from(self.note.is_some())) as u16
     }
 
     /// Handles a key; returns the decision once the user made one.
@@ -276,7 +276,7 @@ mod tests {
         m.handle_key(key(KeyCode::PageDown));
         let scrolled = draw(&mut m, 70, 8);
         assert!(scrolled.contains("↑ +new 5"), "{scrolled}");
-        assert_eq!(m.desired_height(70), 28);
+        assert_eq!(m.desired_height(70), 27);
     }
 
     #[test]

@@ -143,19 +143,18 @@ impl App {
 fn help_lines() -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let dim = Style::default().add_modifier(Modifier::DIM);
+    let names: Vec<String> =
+        COMMANDS.iter().map(|c| if c.args.is_empty() { format!("/{}", c.name) } else { format!("/{} {}", c.name, c.args) }).collect();
+    let col = names.iter().map(String::len).chain(KEYS.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(0) + 2;
     let mut lines = vec![Line::from(Span::styled("Commands", bold))];
-    for c in COMMANDS {
-        let mut name = format!("/{}", c.name);
-        if !c.args.is_empty() {
-            name = format!("{name} {}", c.args);
-        }
+    for (c, name) in COMMANDS.iter().zip(&names) {
         let aliases = if c.aliases.is_empty() { String::new() } else { format!(" (/{})", c.aliases.join(", /")) };
-        lines.push(Line::from(vec![Span::raw(format!("  {name:<40}")), Span::styled(format!("{}{aliases}", c.description), dim)]));
+        lines.push(Line::from(vec![Span::raw(format!("  {name:<col$}")), Span::styled(format!("{}{aliases}", c.description), dim)]));
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Keys", bold)));
     for (k, d) in KEYS {
-        lines.push(Line::from(vec![Span::raw(format!("  {k:<40}")), Span::styled(d.to_string(), dim)]));
+        lines.push(Line::from(vec![Span::raw(format!("  {k:<col$}")), Span::styled(d.to_string(), dim)]));
     }
     lines
 }

@@ -144,7 +144,11 @@ impl App {
                     self.emit_cell(Cell::Decision { tool, decision });
                 }
             }
-            Event::TodoUpdate { todos } => self.emit_cell(Cell::Todos { items: todos }),
+            Event::TodoUpdate { todos } => {
+                self.end_reasoning();
+                self.end_stream();
+                self.emit_cell(Cell::Todos { items: todos });
+            }
             Event::Usage { usage, total } => {
                 self.status.context_tokens = usage.prompt_tokens;
                 self.status.session_tokens = total.total_tokens;

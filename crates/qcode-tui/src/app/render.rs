@@ -88,6 +88,10 @@ impl App {
             }
             (None, None) => None,
         };
+        if live.is_empty() && self.inserted_any {
+            // One calm blank row between the transcript and the prompt.
+            live.push(Line::default());
+        }
         let composer = layout(&self.composer, width);
         let modal_rows = self.approvals.front().map_or(0, |m| m.desired_height(width));
         let popup_rows = if modal_rows > 0 { 0 } else { self.popup.as_ref().map_or(0, |(_, p)| p.height()) };
