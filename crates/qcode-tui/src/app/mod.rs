@@ -334,5 +334,3 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,2 @@
+//! Integration tests of qcode-tui (one test binary).
+mod suite;
