@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use qcode_protocol::{
-    ApprovalDetails, ApprovalMode, AuthKind, Event, FinishReason, Op, ReviewDecision, TodoItem, TodoStatus, ToolStatus,
-    TurnOutcome, Usage,
+    ApprovalDetails, ApprovalMode, AuthKind, Event, FinishReason, Op, ReviewDecision, TodoItem,
+    TodoStatus, ToolStatus, TurnOutcome, Usage,
 };
 use qcode_tui::{EngineHandle, TuiOptions};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -65,7 +65,10 @@ impl Fake {
             }
             Op::SetApprovalMode { mode } => self.mode = mode,
             Op::ClearHistory => self.send(Event::HistoryCleared),
-            Op::Compact => self.send(Event::Compacted { before_tokens: self.total.prompt_tokens, after_tokens: 1200 }),
+            Op::Compact => self.send(Event::Compacted {
+                before_tokens: self.total.prompt_tokens,
+                after_tokens: 1200,
+            }),
             Op::UserTurn { .. } | Op::ApprovalDecision { .. } | Op::SwitchAuth { .. } => {}
         }
         Flow::Continue
@@ -80,8 +83,17 @@ impl Fake {
         self.turn += 1;
         let turn_id = self.turn;
         self.send(Event::TurnStarted { turn_id });
-        self.send(Event::RequestStarted { turn_id, request: 1 });
-        for chunk in ["Let me think about ", "how to answer \"", prompt, "\".\nFirst I will read the code, ", "then run the tests."] {
+        self.send(Event::RequestStarted {
+            turn_id,
+            request: 1,
+        });
+        for chunk in [
+            "Let me think about ",
+            "how to answer \"",
+            prompt,
+            "\".\nFirst I will read the code, ",
+            "then run the tests.",
+        ] {
             self.send(Event::ReasoningDelta { text: chunk.into() });
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(120).await {
                 return f;
@@ -89,13 +101,29 @@ impl Fake {
         }
         self.send(Event::TodoUpdate {
             todos: vec![
-                TodoItem { id: "1".into(), content: "Read the code".into(), status: TodoStatus::Completed },
-                TodoItem { id: "2".into(), content: "Fix the loop".into(), status: TodoStatus::InProgress },
+                TodoItem {
+                    id: "1".into(),
+                    content: "Read the code".into(),
+                    status: TodoStatus::Completed,
+                },
+                TodoItem {
+                    id: "2".into(),
+                    content: "Fix the loop".into(),
+                    status: TodoStatus::InProgress,
+                },
             ],
         });
-        self.send(Event::ToolCallBegin { call_id: "t1".into(), name: "shell".into(), summary: "Shell: cargo test".into(), arguments: serde_json::json!({"command": "cargo test"}) });
+        self.send(Event::ToolCallBegin {
+            call_id: "t1".into(),
+            name: "shell".into(),
+            summary: "Shell: cargo test".into(),
+            arguments: serde_json::json!({"command": "cargo test"}),
+        });
         for i in 1..=8 {
-            self.send(Event::ToolOutputDelta { call_id: "t1".into(), chunk: format!("test case_{i} ... ok\n") });
+            self.send(Event::ToolOutputDelta {
+                call_id: "t1".into(),
+                chunk: format!("test case_{i} ... ok\n"),
+            });
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(100).await {
                 return f;
             }
@@ -109,8 +137,21 @@ impl Fake {
             duration_ms: 812,
         });
         let diff = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -10,4 +10,4 @@\n fn parse(lines: &[&str]) {\n-    for i in 0..lines.len() - 1 {\n+    for i in 0..lines.len() {\n         handle(lines[i]);\n     }\n".to_string();
-        self.send(Event::ToolCallBegin { call_id: "t2".into(), name: "edit".into(), summary: "Edit src/lib.rs".into(), arguments: serde_json::json!({}) });
-        self.send(Event::ApprovalRequest { request_id: "r1".into(), call_id: "t2".into(), tool: "edit".into(), details: ApprovalDetails::Edit { path: "src/lib.rs".into(), diff: diff.clone() } });
+        self.send(Event::ToolCallBegin {
+            call_id: "t2".into(),
+            name: "edit".into(),
+            summary: "Edit src/lib.rs".into(),
+            arguments: serde_json::json!({}),
+        });
+        self.send(Event::ApprovalRequest {
+            request_id: "r1".into(),
+            call_id: "t2".into(),
+            tool: "edit".into(),
+            details: ApprovalDetails::Edit {
+                path: "src/lib.rs".into(),
+                diff: diff.clone(),
+            },
+        });
         let decision = loop {
             match self.ops.recv().await {
                 Some(Op::ApprovalDecision { decision, .. }) => break decision,
@@ -125,19 +166,42 @@ impl Fake {
             ReviewDecision::AllowOnce | ReviewDecision::AllowForSession => ToolStatus::Success,
             ReviewDecision::Deny { .. } => ToolStatus::Denied,
         };
-        self.send(Event::ToolCallEnd { call_id: "t2".into(), name: "edit".into(), status, output: "edited".into(), diff: Some(diff), duration_ms: 3 });
-        self.send(Event::RequestStarted { turn_id, request: 2 });
+        self.send(Event::ToolCallEnd {
+            call_id: "t2".into(),
+            name: "edit".into(),
+            status,
+            output: "edited".into(),
+            diff: Some(diff),
+            duration_ms: 3,
+        });
+        self.send(Event::RequestStarted {
+            turn_id,
+            request: 2,
+        });
         let chars: Vec<char> = ANSWER.chars().collect();
         for chunk in chars.chunks(4) {
-            self.send(Event::TextDelta { text: chunk.iter().collect() });
+            self.send(Event::TextDelta {
+                text: chunk.iter().collect(),
+            });
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(8).await {
                 return f;
             }
         }
-        self.send(Event::ResponseComplete { finish: FinishReason::Stop });
-        let usage = Usage { prompt_tokens: 9_000 * self.turn, completion_tokens: 400, total_tokens: 9_000 * self.turn + 400, cached_tokens: 0, reasoning_tokens: 50 };
+        self.send(Event::ResponseComplete {
+            finish: FinishReason::Stop,
+        });
+        let usage = Usage {
+            prompt_tokens: 9_000 * self.turn,
+            completion_tokens: 400,
+            total_tokens: 9_000 * self.turn + 400,
+            cached_tokens: 0,
+            reasoning_tokens: 50,
+        };
         self.total.add(&usage);
-        self.send(Event::Usage { usage, total: self.total });
+        self.send(Event::Usage {
+            usage,
+            total: self.total,
+        });
         Flow::Continue
     }
 
@@ -151,7 +215,10 @@ impl Fake {
                         Flow::Interrupted => TurnOutcome::Interrupted,
                         Flow::Continue | Flow::Quit => TurnOutcome::Completed,
                     };
-                    self.send(Event::TurnComplete { turn_id: self.turn, outcome });
+                    self.send(Event::TurnComplete {
+                        turn_id: self.turn,
+                        outcome,
+                    });
                     flow
                 }
                 other => self.apply(other),
@@ -168,14 +235,33 @@ impl Fake {
 async fn main() {
     let (op_tx, op_rx) = unbounded_channel();
     let (ev_tx, ev_rx) = unbounded_channel();
-    let fake = Fake { ops: op_rx, events: ev_tx, model: "qwen3-coder-plus".into(), mode: ApprovalMode::Default, total: Usage::default(), turn: 0 };
+    let fake = Fake {
+        ops: op_rx,
+        events: ev_tx,
+        model: "qwen3-coder-plus".into(),
+        mode: ApprovalMode::Default,
+        total: Usage::default(),
+        turn: 0,
+    };
     tokio::spawn(fake.run());
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let mut options = TuiOptions::new(cwd, env!("CARGO_PKG_VERSION"));
     options.model = "qwen3-coder-plus".into();
-    options.models = vec!["qwen3-coder-plus".into(), "qwen3-coder-flash".into(), "qwen3-max".into()];
+    options.models = vec![
+        "qwen3-coder-plus".into(),
+        "qwen3-coder-flash".into(),
+        "qwen3-max".into(),
+    ];
     options.history_file = std::env::temp_dir().join("qcode-fake-history.jsonl").into();
-    match qcode_tui::run(EngineHandle { ops: op_tx, events: ev_rx }, options).await {
+    match qcode_tui::run(
+        EngineHandle {
+            ops: op_tx,
+            events: ev_rx,
+        },
+        options,
+    )
+    .await
+    {
         Ok(exit) => println!("exit: {:?} · {} turns", exit.reason, exit.stats.turns),
         Err(e) => {
             eprintln!("error: {e}");

@@ -99,7 +99,9 @@ pub struct TuiExit {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
-    #[error("standard input/output is not a terminal; run qcode in an interactive terminal, or pass a prompt (-p) for headless mode")]
+    #[error(
+        "standard input/output is not a terminal; run qcode in an interactive terminal, or pass a prompt (-p) for headless mode"
+    )]
     NotATerminal,
     #[error("terminal I/O failed: {0}; the terminal was restored — run `reset` if it looks wrong")]
     Io(#[from] std::io::Error),

@@ -10,9 +10,9 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use futures::StreamExt;
+use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Size;
-use ratatui::Terminal;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -62,11 +62,23 @@ impl Loop {
             Ok((_, y)) => y + 1,
             Err(_) => h.saturating_sub(1),
         };
-        let colors = if options.no_color { ColorMode::NoColor } else { ColorMode::Color };
+        let colors = if options.no_color {
+            ColorMode::NoColor
+        } else {
+            ColorMode::Color
+        };
         let screen = InlineScreen::new(backend(), Size::new(w, h), row, colors)?;
         let (app_tx, app_rx) = unbounded_channel();
         let app = App::new(options, handle.ops.clone(), app_tx);
-        Ok(Self { app, screen, pager: None, frames: FrameScheduler::new(), handle, app_rx, colors })
+        Ok(Self {
+            app,
+            screen,
+            pager: None,
+            frames: FrameScheduler::new(),
+            handle,
+            app_rx,
+            colors,
+        })
     }
 
     fn draw(&mut self) -> io::Result<()> {
@@ -89,7 +101,8 @@ impl Loop {
         let size = self.screen.size();
         let plan = self.app.plan(size.width, self.screen.max_height());
         let app = &mut self.app;
-        self.screen.update(&history, plan.height(), |f| app.render(&plan, f))
+        self.screen
+            .update(&history, plan.height(), |f| app.render(&plan, f))
     }
 
     fn apply_effects(&mut self) -> io::Result<()> {
@@ -184,7 +197,10 @@ impl Loop {
         // Flush what is left of the transcript, then leave the prompt below it.
         self.draw()?;
         self.screen.park_cursor()?;
-        Ok(TuiExit { reason, stats: self.app.stats().clone() })
+        Ok(TuiExit {
+            reason,
+            stats: self.app.stats().clone(),
+        })
     }
 }
 

@@ -160,7 +160,7 @@ pub fn suggest(name: &str) -> Option<&'static str> {
             }
         }
     }
-    let limit = (name.chars().count() / 2).max(1).min(3);
+    let limit = (name.chars().count() / 2).clamp(1, 3);
     best.filter(|(d, _)| *d <= limit).map(|(_, n)| n)
 }
 

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::Show;
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags};
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags,
+    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
 use crossterm::execute;
 use crossterm::terminal::{LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 
@@ -27,7 +30,12 @@ pub fn enter() -> io::Result<()> {
 /// Restores the terminal; safe to call more than once and when modes were never entered.
 pub fn restore() {
     let mut out = io::stdout();
-    let _ = execute!(out, PopKeyboardEnhancementFlags, DisableBracketedPaste, Show);
+    let _ = execute!(
+        out,
+        PopKeyboardEnhancementFlags,
+        DisableBracketedPaste,
+        Show
+    );
     let _ = disable_raw_mode();
     let _ = out.flush();
 }
@@ -75,7 +83,9 @@ impl Drop for PanicGuard {
 pub fn suspend() -> io::Result<()> {
     restore();
     let pid = std::process::id().to_string();
-    let status = std::process::Command::new("kill").args(["-TSTP", &pid]).status();
+    let status = std::process::Command::new("kill")
+        .args(["-TSTP", &pid])
+        .status();
     // Execution continues here after `fg` (SIGCONT).
     enter()?;
     status.map(|_| ())

@@ -5,10 +5,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::{App, Effect, PopupKind};
+use crate::ExitReason;
 use crate::popup::{Popup, PopupItem};
 use crate::slash::{COMMANDS, SlashCommand};
 use crate::transcript::{Cell, NoticeKind};
-use crate::ExitReason;
 
 /// Key bindings shown by /help.
 const KEYS: &[(&str, &str)] = &[
@@ -38,7 +38,9 @@ fn approval_description(mode: ApprovalMode) -> &'static str {
 impl App {
     pub(crate) fn run_command(&mut self, command: SlashCommand, args: &str) {
         match command {
-            SlashCommand::Help => self.emit_cell(Cell::Info { lines: help_lines() }),
+            SlashCommand::Help => self.emit_cell(Cell::Info {
+                lines: help_lines(),
+            }),
             SlashCommand::Model => {
                 if args.is_empty() {
                     self.open_model_picker();
@@ -50,10 +52,18 @@ impl App {
                 if args.is_empty() {
                     let items = ApprovalMode::ALL
                         .iter()
-                        .map(|m| PopupItem { value: m.as_str().into(), label: m.as_str().into(), description: approval_description(*m).into() })
+                        .map(|m| PopupItem {
+                            value: m.as_str().into(),
+                            label: m.as_str().into(),
+                            description: approval_description(*m).into(),
+                        })
                         .collect();
-                    let mut p = Popup::new(items).with_title("Approval mode (Enter to choose, Esc to cancel)");
-                    p.selected = ApprovalMode::ALL.iter().position(|m| *m == self.status.approval_mode).unwrap_or(0);
+                    let mut p = Popup::new(items)
+                        .with_title("Approval mode (Enter to choose, Esc to cancel)");
+                    p.selected = ApprovalMode::ALL
+                        .iter()
+                        .position(|m| *m == self.status.approval_mode)
+                        .unwrap_or(0);
                     self.popup = Some((PopupKind::ApprovalMode, p));
                 } else {
                     match ApprovalMode::parse(args) {
@@ -84,7 +94,10 @@ impl App {
             }
             SlashCommand::About => {
                 let text = self.about_text();
-                let mut lines = vec![Line::from(Span::styled("About qcode", Style::default().add_modifier(Modifier::BOLD)))];
+                let mut lines = vec![Line::from(Span::styled(
+                    "About qcode",
+                    Style::default().add_modifier(Modifier::BOLD),
+                ))];
                 lines.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
                 self.emit_cell(Cell::Info { lines });
             }
@@ -94,7 +107,11 @@ impl App {
                 } else {
                     self.effects.push(Effect::Copy(self.last_answer.clone()));
                     let n = self.last_answer.lines().count();
-                    self.notice(NoticeKind::Info, format!("Copied the last answer ({n} lines) to the clipboard"), Some("uses OSC 52; in tmux enable `set -g set-clipboard on`".into()));
+                    self.notice(
+                        NoticeKind::Info,
+                        format!("Copied the last answer ({n} lines) to the clipboard"),
+                        Some("uses OSC 52; in tmux enable `set -g set-clipboard on`".into()),
+                    );
                 }
             }
             SlashCommand::Quit => self.quit(ExitReason::UserQuit),
@@ -116,7 +133,9 @@ impl App {
 
     pub(crate) fn set_model(&mut self, model: &str) {
         let model = model.trim().to_string();
-        self.send(Op::SetModel { model: model.clone() });
+        self.send(Op::SetModel {
+            model: model.clone(),
+        });
         self.status.model = model.clone();
         self.notice(NoticeKind::Info, format!("Model: {model}"), None);
     }
@@ -131,11 +150,19 @@ impl App {
             .map(|m| PopupItem {
                 value: m.clone(),
                 label: m.clone(),
-                description: if *m == self.status.model { "current".into() } else { String::new() },
+                description: if *m == self.status.model {
+                    "current".into()
+                } else {
+                    String::new()
+                },
             })
             .collect();
-        let mut p = Popup::new(items).with_title("Model (Enter to choose, Esc to cancel; or type /model <name>)");
-        p.selected = models.iter().position(|m| *m == self.status.model).unwrap_or(0);
+        let mut p = Popup::new(items)
+            .with_title("Model (Enter to choose, Esc to cancel; or type /model <name>)");
+        p.selected = models
+            .iter()
+            .position(|m| *m == self.status.model)
+            .unwrap_or(0);
         self.popup = Some((PopupKind::Model, p));
     }
 }
@@ -143,18 +170,42 @@ impl App {
 fn help_lines() -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let dim = Style::default().add_modifier(Modifier::DIM);
-    let names: Vec<String> =
-        COMMANDS.iter().map(|c| if c.args.is_empty() { format!("/{}", c.name) } else { format!("/{} {}", c.name, c.args) }).collect();
-    let col = names.iter().map(String::len).chain(KEYS.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(0) + 2;
+    let names: Vec<String> = COMMANDS
+        .iter()
+        .map(|c| {
+            if c.args.is_empty() {
+                format!("/{}", c.name)
+            } else {
+                format!("/{} {}", c.name, c.args)
+            }
+        })
+        .collect();
+    let col = names
+        .iter()
+        .map(String::len)
+        .chain(KEYS.iter().map(|(k, _)| k.chars().count()))
+        .max()
+        .unwrap_or(0)
+        + 2;
     let mut lines = vec![Line::from(Span::styled("Commands", bold))];
     for (c, name) in COMMANDS.iter().zip(&names) {
-        let aliases = if c.aliases.is_empty() { String::new() } else { format!(" (/{})", c.aliases.join(", /")) };
-        lines.push(Line::from(vec![Span::raw(format!("  {name:<col$}")), Span::styled(format!("{}{aliases}", c.description), dim)]));
+        let aliases = if c.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (/{})", c.aliases.join(", /"))
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {name:<col$}")),
+            Span::styled(format!("{}{aliases}", c.description), dim),
+        ]));
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Keys", bold)));
     for (k, d) in KEYS {
-        lines.push(Line::from(vec![Span::raw(format!("  {k:<col$}")), Span::styled(d.to_string(), dim)]));
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {k:<col$}")),
+            Span::styled(d.to_string(), dim),
+        ]));
     }
     lines
 }

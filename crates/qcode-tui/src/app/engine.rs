@@ -22,7 +22,9 @@ impl App {
 
     /// Collapses finished reasoning into its one-line summary.
     fn end_reasoning(&mut self) {
-        let Some(turn) = self.turn.as_mut() else { return };
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
         if let Some((text, started)) = turn.reasoning.take()
             && !text.trim().is_empty()
         {
@@ -35,21 +37,31 @@ impl App {
     fn end_stream(&mut self) {
         let width = self.width as usize;
         let hl = self.highlighter.clone();
-        let Some(turn) = self.turn.as_mut() else { return };
-        let Some(mut stream) = turn.stream.take() else { return };
+        let Some(turn) = self.turn.as_mut() else {
+            return;
+        };
+        let Some(mut stream) = turn.stream.take() else {
+            return;
+        };
         let started = std::mem::take(&mut turn.answer_started);
         let rest = stream.finish(width, Some(&hl));
         self.emit_lines(rest, !started);
         if !stream.is_empty() {
             self.last_answer = stream.source().to_string();
-            self.transcript.push(Cell::Assistant { markdown: stream.source().to_string() });
+            self.transcript.push(Cell::Assistant {
+                markdown: stream.source().to_string(),
+            });
         }
     }
 
     fn end_turn_output(&mut self) {
         self.end_reasoning();
         self.end_stream();
-        let tools: Vec<ToolCell> = self.turn.as_mut().map(|t| std::mem::take(&mut t.tools)).unwrap_or_default();
+        let tools: Vec<ToolCell> = self
+            .turn
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.tools))
+            .unwrap_or_default();
         for mut t in tools {
             if t.state == ToolState::Running {
                 t.state = ToolState::Done(qcode_protocol::ToolStatus::Cancelled);
@@ -61,7 +73,13 @@ impl App {
     pub fn handle_engine_event(&mut self, event: Event) {
         self.dirty = true;
         match event {
-            Event::SessionConfigured { model, auth, approval_mode, cwd: _, context_window } => {
+            Event::SessionConfigured {
+                model,
+                auth,
+                approval_mode,
+                cwd: _,
+                context_window,
+            } => {
                 let changed = model != self.status.model;
                 self.status.model = model.clone();
                 self.status.auth = auth;
@@ -96,25 +114,46 @@ impl App {
             }
             Event::ReasoningDelta { text } => {
                 let turn = self.turn_mut();
-                let r = turn.reasoning.get_or_insert_with(|| (String::new(), Instant::now()));
+                let r = turn
+                    .reasoning
+                    .get_or_insert_with(|| (String::new(), Instant::now()));
                 r.0.push_str(&text);
             }
             Event::ResponseComplete { .. } => {
                 self.end_reasoning();
                 self.end_stream();
             }
-            Event::ToolCallBegin { call_id, name, summary, arguments: _ } => {
+            Event::ToolCallBegin {
+                call_id,
+                name,
+                summary,
+                arguments: _,
+            } => {
                 self.end_reasoning();
                 self.end_stream();
                 self.stats.tool_calls += 1;
-                self.turn_mut().tools.push(ToolCell::new(&call_id, &name, &summary));
+                self.turn_mut()
+                    .tools
+                    .push(ToolCell::new(&call_id, &name, &summary));
             }
             Event::ToolOutputDelta { call_id, chunk } => {
-                if let Some(t) = self.turn_mut().tools.iter_mut().find(|t| t.call_id == call_id) {
+                if let Some(t) = self
+                    .turn_mut()
+                    .tools
+                    .iter_mut()
+                    .find(|t| t.call_id == call_id)
+                {
                     t.output.push_str(&chunk);
                 }
             }
-            Event::ToolCallEnd { call_id, name, status, output, diff, duration_ms } => {
+            Event::ToolCallEnd {
+                call_id,
+                name,
+                status,
+                output,
+                diff,
+                duration_ms,
+            } => {
                 let turn = self.turn_mut();
                 let mut cell = match turn.tools.iter().position(|t| t.call_id == call_id) {
                     Some(i) => turn.tools.remove(i),
@@ -130,13 +169,25 @@ impl App {
                 }
                 self.emit_cell(Cell::Tool(cell));
             }
-            Event::ApprovalRequest { request_id, call_id, tool, details } => {
+            Event::ApprovalRequest {
+                request_id,
+                call_id,
+                tool,
+                details,
+            } => {
                 self.end_reasoning();
                 self.end_stream();
                 self.popup = None;
-                self.approvals.push_back(ApprovalModal::new(&request_id, &call_id, &tool, details));
+                self.approvals
+                    .push_back(ApprovalModal::new(&request_id, &call_id, &tool, details));
             }
-            Event::ApprovalDecided { request_id, decision, source, tool, .. } => {
+            Event::ApprovalDecided {
+                request_id,
+                decision,
+                source,
+                tool,
+                ..
+            } => {
                 // Decisions made elsewhere (policy) close a modal that may still be open.
                 let before = self.approvals.len();
                 self.approvals.retain(|a| a.request_id != request_id);
@@ -154,13 +205,26 @@ impl App {
                 self.status.session_tokens = total.total_tokens;
                 self.stats.usage = total;
             }
-            Event::Retry { attempt, max_attempts, delay_ms, reason } => {
+            Event::Retry {
+                attempt,
+                max_attempts,
+                delay_ms,
+                reason,
+            } => {
                 self.stats.retries += 1;
                 let secs = (delay_ms as f64 / 1000.0).max(0.1);
-                self.notice(NoticeKind::Retry, format!("{reason} — retrying in {secs:.1}s (attempt {attempt}/{max_attempts})"), None);
+                self.notice(
+                    NoticeKind::Retry,
+                    format!("{reason} — retrying in {secs:.1}s (attempt {attempt}/{max_attempts})"),
+                    None,
+                );
             }
             Event::Warning { message } => self.notice(NoticeKind::Warning, message, None),
-            Event::Error { kind, message, hint } => {
+            Event::Error {
+                kind,
+                message,
+                hint,
+            } => {
                 self.end_turn_output();
                 self.stats.errors += 1;
                 let hint = hint.or_else(|| default_hint(kind).map(str::to_string));
@@ -174,16 +238,31 @@ impl App {
                 self.approvals.clear();
                 match outcome {
                     TurnOutcome::Completed | TurnOutcome::Failed => {}
-                    TurnOutcome::Interrupted => self.notice(NoticeKind::Info, "Interrupted · tell the model what to do differently", None),
-                    TurnOutcome::TurnLimit => self.notice(NoticeKind::Warning, "Stopped: the session's turn limit was reached", None),
+                    TurnOutcome::Interrupted => self.notice(
+                        NoticeKind::Info,
+                        "Interrupted · tell the model what to do differently",
+                        None,
+                    ),
+                    TurnOutcome::TurnLimit => self.notice(
+                        NoticeKind::Warning,
+                        "Stopped: the session's turn limit was reached",
+                        None,
+                    ),
                 }
                 if let Some(next) = self.queued.pop_front() {
                     self.start_turn(next);
                 }
             }
-            Event::Compacted { before_tokens, after_tokens } => self.notice(
+            Event::Compacted {
+                before_tokens,
+                after_tokens,
+            } => self.notice(
                 NoticeKind::Info,
-                format!("History compressed: {} → {} tokens", format_tokens(before_tokens), format_tokens(after_tokens)),
+                format!(
+                    "History compressed: {} → {} tokens",
+                    format_tokens(before_tokens),
+                    format_tokens(after_tokens)
+                ),
                 None,
             ),
             Event::HistoryCleared => {}
@@ -200,6 +279,14 @@ fn default_hint(kind: qcode_protocol::ErrorKind) -> Option<&'static str> {
         K::RateLimit | K::Quota => Some("wait a moment or switch to another model with /model"),
         K::ContextTooLong => Some("run /compress or /clear to free context"),
         K::NotFound => Some("check the model name (/model) and the base URL"),
-        K::Config | K::Input | K::Server | K::BadRequest | K::Stream | K::TurnLimit | K::Tool | K::Interrupted | K::Internal => None,
+        K::Config
+        | K::Input
+        | K::Server
+        | K::BadRequest
+        | K::Stream
+        | K::TurnLimit
+        | K::Tool
+        | K::Interrupted
+        | K::Internal => None,
     }
 }

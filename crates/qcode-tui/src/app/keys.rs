@@ -6,13 +6,13 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use qcode_protocol::Op;
 
 use super::{App, AppEvent, CTRL_C_WINDOW, Effect, FilesState, PopupKind};
+use crate::ExitReason;
 use crate::composer::ComposerResult;
 use crate::files;
 use crate::pager::{Pager, PagerKey};
 use crate::popup::{Popup, PopupItem};
 use crate::slash;
 use crate::transcript::{Cell, NoticeKind};
-use crate::ExitReason;
 
 impl App {
     pub fn handle_terminal_event(&mut self, event: TermEvent) {
@@ -59,11 +59,17 @@ impl App {
             _ => {}
         }
         if let Some(modal) = self.approvals.front_mut() {
-            if let Some(decision) = modal.handle_key(key) {
-                if let Some(modal) = self.approvals.pop_front() {
-                    self.send(Op::ApprovalDecision { request_id: modal.request_id.clone(), decision: decision.clone() });
-                    self.emit_cell(Cell::Decision { tool: modal.tool, decision });
-                }
+            if let Some(decision) = modal.handle_key(key)
+                && let Some(modal) = self.approvals.pop_front()
+            {
+                self.send(Op::ApprovalDecision {
+                    request_id: modal.request_id.clone(),
+                    decision: decision.clone(),
+                });
+                self.emit_cell(Cell::Decision {
+                    tool: modal.tool,
+                    decision,
+                });
             }
             return;
         }
@@ -97,8 +103,14 @@ impl App {
     fn ctrl_c(&mut self) {
         if let Some(modal) = self.approvals.pop_front() {
             let decision = qcode_protocol::ReviewDecision::Deny { message: None };
-            self.send(Op::ApprovalDecision { request_id: modal.request_id.clone(), decision: decision.clone() });
-            self.emit_cell(Cell::Decision { tool: modal.tool, decision });
+            self.send(Op::ApprovalDecision {
+                request_id: modal.request_id.clone(),
+                decision: decision.clone(),
+            });
+            self.emit_cell(Cell::Decision {
+                tool: modal.tool,
+                decision,
+            });
         }
         if self.turn.is_some() {
             self.send(Op::Interrupt);
@@ -112,7 +124,10 @@ impl App {
             return;
         }
         let now = Instant::now();
-        if self.ctrl_c_at.is_some_and(|t| now.duration_since(t) < CTRL_C_WINDOW) {
+        if self
+            .ctrl_c_at
+            .is_some_and(|t| now.duration_since(t) < CTRL_C_WINDOW)
+        {
             self.quit(ExitReason::UserQuit);
         } else {
             self.ctrl_c_at = Some(now);
@@ -144,8 +159,15 @@ impl App {
                     self.run_command(spec.command, &args);
                 }
                 slash::Parsed::Unknown { name, suggestion } => {
-                    let hint = suggestion.map_or_else(|| "type /help to see all commands".to_string(), |s| format!("did you mean /{s}?"));
-                    self.notice(NoticeKind::Error, format!("Unknown command /{name}"), Some(hint));
+                    let hint = suggestion.map_or_else(
+                        || "type /help to see all commands".to_string(),
+                        |s| format!("did you mean /{s}?"),
+                    );
+                    self.notice(
+                        NoticeKind::Error,
+                        format!("Unknown command /{name}"),
+                        Some(hint),
+                    );
                 }
             }
             return;
@@ -207,13 +229,19 @@ impl App {
                 }
                 Err(e) => (format!("could not run bash: {e}"), Some(127)),
             };
-            let _ = tx.send(AppEvent::ShellDone { command, output, exit_code });
+            let _ = tx.send(AppEvent::ShellDone {
+                command,
+                output,
+                exit_code,
+            });
         });
     }
 
     /// Keys for an open popup; returns true when consumed.
     fn popup_key(&mut self, key: KeyEvent) -> bool {
-        let Some((kind, popup)) = self.popup.as_mut() else { return false };
+        let Some((kind, popup)) = self.popup.as_mut() else {
+            return false;
+        };
         match key.code {
             KeyCode::Up => popup.up(),
             KeyCode::Down => popup.down(),
@@ -246,10 +274,19 @@ impl App {
     fn accept_completion(&mut self, kind: &PopupKind, value: &str, enter: bool) {
         match kind {
             PopupKind::Slash => {
-                let typed_args = self.composer.text().split_once(' ').map(|(_, a)| a.trim().to_string()).unwrap_or_default();
+                let typed_args = self
+                    .composer
+                    .text()
+                    .split_once(' ')
+                    .map(|(_, a)| a.trim().to_string())
+                    .unwrap_or_default();
                 self.popup = None;
                 let needs_args = slash::find(value).is_some_and(|s| !s.args.is_empty());
-                if enter && (!needs_args || !typed_args.is_empty() || matches!(value, "model" | "approval-mode")) {
+                if enter
+                    && (!needs_args
+                        || !typed_args.is_empty()
+                        || matches!(value, "model" | "approval-mode"))
+                {
                     self.composer.clear();
                     self.submit(format!("/{value} {typed_args}").trim().to_string());
                 } else {
@@ -258,7 +295,8 @@ impl App {
             }
             PopupKind::Files { start } => {
                 let start = *start;
-                self.composer.replace_before_cursor(start, &format!("@{value} "));
+                self.composer
+                    .replace_before_cursor(start, &format!("@{value} "));
                 self.popup = None;
             }
             PopupKind::Model => {
@@ -276,7 +314,10 @@ impl App {
 
     /// Opens, updates or closes the slash / `@` popup after the composer changed.
     pub(crate) fn update_popup(&mut self) {
-        if matches!(self.popup, Some((PopupKind::Model | PopupKind::ApprovalMode, _))) {
+        if matches!(
+            self.popup,
+            Some((PopupKind::Model | PopupKind::ApprovalMode, _))
+        ) {
             return;
         }
         let text = self.composer.text();
@@ -288,7 +329,11 @@ impl App {
                 .into_iter()
                 .map(|c| PopupItem {
                     value: c.name.to_string(),
-                    label: if c.args.is_empty() { format!("/{}", c.name) } else { format!("/{} {}", c.name, c.args) },
+                    label: if c.args.is_empty() {
+                        format!("/{}", c.name)
+                    } else {
+                        format!("/{} {}", c.name, c.args)
+                    },
                     description: c.description.to_string(),
                 })
                 .collect();
@@ -308,10 +353,20 @@ impl App {
                 self.start_file_index();
             }
             let (items, empty) = match &self.files {
-                FilesState::Ready(all) => (files::fuzzy_match(&query, all, crate::popup::MAX_ROWS), "no matching file"),
+                FilesState::Ready(all) => (
+                    files::fuzzy_match(&query, all, crate::popup::MAX_ROWS),
+                    "no matching file",
+                ),
                 FilesState::Indexing | FilesState::NotStarted => (Vec::new(), "indexing files…"),
             };
-            let items = items.into_iter().map(|f| PopupItem { value: f.clone(), label: f, description: String::new() }).collect();
+            let items = items
+                .into_iter()
+                .map(|f| PopupItem {
+                    value: f.clone(),
+                    label: f,
+                    description: String::new(),
+                })
+                .collect();
             let mut p = Popup::new(items);
             p.empty_text = empty.into();
             self.popup = Some((PopupKind::Files { start }, p));

@@ -37,7 +37,11 @@ pub enum AppEvent {
     HighlighterReady,
     GitBranch(Option<String>),
     /// A local `!command` finished.
-    ShellDone { command: String, output: String, exit_code: Option<i32> },
+    ShellDone {
+        command: String,
+        output: String,
+        exit_code: Option<i32>,
+    },
 }
 
 /// Things only the terminal loop can do.
@@ -56,7 +60,9 @@ pub enum Effect {
 pub enum PopupKind {
     Slash,
     /// `@` completion; the byte offset of the `@`.
-    Files { start: usize },
+    Files {
+        start: usize,
+    },
     Model,
     ApprovalMode,
 }
@@ -112,7 +118,11 @@ pub struct App {
 const CTRL_C_WINDOW: Duration = Duration::from_secs(2);
 
 impl App {
-    pub fn new(options: TuiOptions, ops: UnboundedSender<Op>, app_tx: UnboundedSender<AppEvent>) -> Self {
+    pub fn new(
+        options: TuiOptions,
+        ops: UnboundedSender<Op>,
+        app_tx: UnboundedSender<AppEvent>,
+    ) -> Self {
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let status = StatusInfo {
             model: options.model.clone(),
@@ -161,16 +171,31 @@ impl App {
         let dim = Style::default().add_modifier(Modifier::DIM);
         let lines = vec![
             Line::from(vec![
-                Span::styled(">_ ", Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    ">_ ",
+                    Style::default()
+                        .fg(Color::Cyan)
+                        .add_modifier(Modifier::BOLD),
+                ),
                 Span::styled("qcode", Style::default().add_modifier(Modifier::BOLD)),
                 Span::styled(format!(" {}", self.options.version), dim),
             ]),
-            Line::from(Span::styled(format!("   {} · {}", self.status.model, self.status.cwd), dim)),
-            Line::from(Span::styled("   /help for keys and commands · Ctrl+T transcript · Ctrl+C twice to exit", dim)),
+            Line::from(Span::styled(
+                format!("   {} · {}", self.status.model, self.status.cwd),
+                dim,
+            )),
+            Line::from(Span::styled(
+                "   /help for keys and commands · Ctrl+T transcript · Ctrl+C twice to exit",
+                dim,
+            )),
         ];
         self.emit_cell(Cell::Info { lines });
         if let Some(notice) = self.options.privacy_notice.clone() {
-            self.emit_cell(Cell::Notice { kind: NoticeKind::Info, text: notice, hint: None });
+            self.emit_cell(Cell::Notice {
+                kind: NoticeKind::Info,
+                text: notice,
+                hint: None,
+            });
         }
     }
 
@@ -266,8 +291,17 @@ impl App {
         self.dirty = true;
     }
 
-    pub(crate) fn notice(&mut self, kind: NoticeKind, text: impl Into<String>, hint: Option<String>) {
-        self.emit_cell(Cell::Notice { kind, text: text.into(), hint });
+    pub(crate) fn notice(
+        &mut self,
+        kind: NoticeKind,
+        text: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.emit_cell(Cell::Notice {
+            kind,
+            text: text.into(),
+            hint,
+        });
     }
 
     fn set_hint(&mut self, text: &str) {
@@ -284,11 +318,14 @@ impl App {
             }
             out.extend(cell.lines(self.width as usize, self.hl(), Detail::Full));
         }
-        if let Some(turn) = &self.turn {
-            if let Some(stream) = &turn.stream {
-                out.push(Line::default());
-                out.extend(crate::markdown::render(stream.source(), self.width as usize, self.hl(), crate::markdown::Highlighting::On));
-            }
+        if let Some(stream) = self.turn.as_ref().and_then(|t| t.stream.as_ref()) {
+            out.push(Line::default());
+            out.extend(crate::markdown::render(
+                stream.source(),
+                self.width as usize,
+                self.hl(),
+                crate::markdown::Highlighting::On,
+            ));
         }
         out
     }
@@ -302,11 +339,19 @@ impl App {
             }
             AppEvent::HighlighterReady => {}
             AppEvent::GitBranch(b) => self.status.branch = b,
-            AppEvent::ShellDone { command, output, exit_code } => {
+            AppEvent::ShellDone {
+                command,
+                output,
+                exit_code,
+            } => {
                 if let Some(i) = self.shells.iter().position(|c| *c == command) {
                     self.shells.remove(i);
                 }
-                self.emit_cell(Cell::Shell { command, output, exit_code });
+                self.emit_cell(Cell::Shell {
+                    command,
+                    output,
+                    exit_code,
+                });
             }
         }
     }
@@ -333,4 +378,3 @@ impl App {
         }
     }
 }
-

@@ -41,7 +41,11 @@ impl App {
     /// Lays out the bottom pane for `width` columns and at most `max_height` rows.
     pub fn plan(&mut self, width: u16, max_height: u16) -> FramePlan {
         self.set_width(width);
-        if self.hint.as_ref().is_some_and(|(_, t)| t.elapsed() > super::CTRL_C_WINDOW) {
+        if self
+            .hint
+            .as_ref()
+            .is_some_and(|(_, t)| t.elapsed() > super::CTRL_C_WINDOW)
+        {
             self.hint = None;
         }
         let w = width as usize;
@@ -50,10 +54,16 @@ impl App {
         if let Some(turn) = &self.turn {
             if let Some((text, _)) = &turn.reasoning {
                 let style = Style::default().add_modifier(Modifier::DIM | Modifier::ITALIC);
-                let lines: Vec<Line<'static>> = text.lines().map(|l| Line::from(Span::styled(l.to_string(), style))).collect();
+                let lines: Vec<Line<'static>> = text
+                    .lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), style)))
+                    .collect();
                 let wrapped = wrap_lines(&lines, w);
                 let skip = wrapped.len().saturating_sub(REASONING_TAIL);
-                live.push(Line::from(Span::styled("✻ Thinking…", Style::default().add_modifier(Modifier::DIM))));
+                live.push(Line::from(Span::styled(
+                    "✻ Thinking…",
+                    Style::default().add_modifier(Modifier::DIM),
+                )));
                 live.extend(wrapped.into_iter().skip(skip));
             }
             if let Some(stream) = &turn.stream {
@@ -74,15 +84,32 @@ impl App {
             if !live.is_empty() {
                 live.push(Line::default());
             }
-            live.push(Line::from(vec![Span::raw(format!("{spinner} $ ")), Span::styled(cmd.clone(), Style::default().add_modifier(Modifier::BOLD))]));
+            live.push(Line::from(vec![
+                Span::raw(format!("{spinner} $ ")),
+                Span::styled(cmd.clone(), Style::default().add_modifier(Modifier::BOLD)),
+            ]));
         }
         let working = match (&self.turn, &self.hint) {
-            (_, Some((hint, _))) => Some(Line::from(Span::styled(hint.clone(), Style::default().add_modifier(Modifier::DIM)))),
+            (_, Some((hint, _))) => Some(Line::from(Span::styled(
+                hint.clone(),
+                Style::default().add_modifier(Modifier::DIM),
+            ))),
             (Some(turn), None) => {
-                let label = if self.approvals.is_empty() { "Working" } else { "Waiting for approval" };
-                let mut line = working_line(self.spinner_frame(), turn.started.elapsed().as_secs(), label);
+                let label = if self.approvals.is_empty() {
+                    "Working"
+                } else {
+                    "Waiting for approval"
+                };
+                let mut line = working_line(
+                    self.spinner_frame(),
+                    turn.started.elapsed().as_secs(),
+                    label,
+                );
                 if !self.queued.is_empty() {
-                    line.spans.push(Span::styled(format!(" · {} queued", self.queued.len()), Style::default().add_modifier(Modifier::DIM)));
+                    line.spans.push(Span::styled(
+                        format!(" · {} queued", self.queued.len()),
+                        Style::default().add_modifier(Modifier::DIM),
+                    ));
                 }
                 Some(line)
             }
@@ -93,9 +120,20 @@ impl App {
             live.push(Line::default());
         }
         let composer = layout(&self.composer, width);
-        let modal_rows = self.approvals.front().map_or(0, |m| m.desired_height(width));
-        let popup_rows = if modal_rows > 0 { 0 } else { self.popup.as_ref().map_or(0, |(_, p)| p.height()) };
-        let composer_rows = if modal_rows > 0 { 0 } else { composer.height(COMPOSER_ROWS) };
+        let modal_rows = self
+            .approvals
+            .front()
+            .map_or(0, |m| m.desired_height(width));
+        let popup_rows = if modal_rows > 0 {
+            0
+        } else {
+            self.popup.as_ref().map_or(0, |(_, p)| p.height())
+        };
+        let composer_rows = if modal_rows > 0 {
+            0
+        } else {
+            composer.height(COMPOSER_ROWS)
+        };
         // Fixed part: working line, popup/modal, composer, status line; the rest is live output.
         let mut fixed = u16::from(working.is_some()) + popup_rows + composer_rows + 1;
         let mut modal_rows = modal_rows;
@@ -108,7 +146,15 @@ impl App {
             live.drain(..live.len() - live_room);
         }
         let height = (fixed as usize + live.len()).min(max_height as usize) as u16;
-        FramePlan { live, working, composer, composer_rows, popup_rows, modal_rows, height }
+        FramePlan {
+            live,
+            working,
+            composer,
+            composer_rows,
+            popup_rows,
+            modal_rows,
+            height,
+        }
     }
 
     /// Draws a planned frame; sets the terminal cursor where the user types.
@@ -117,7 +163,12 @@ impl App {
         let buf = frame.buffer_mut();
         let mut y = area.y;
         let row = |h: u16, y: &mut u16| {
-            let r = Rect::new(area.x, *y, area.width, h.min(area.bottom().saturating_sub(*y)));
+            let r = Rect::new(
+                area.x,
+                *y,
+                area.width,
+                h.min(area.bottom().saturating_sub(*y)),
+            );
             *y += r.height;
             r
         };

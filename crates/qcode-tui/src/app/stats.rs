@@ -25,16 +25,38 @@ pub struct SessionStats {
 impl SessionStats {
     pub fn lines(&self, session: Duration) -> Vec<Line<'static>> {
         let label = Style::default().add_modifier(Modifier::DIM);
-        let row = |k: &str, v: String| Line::from(vec![Span::styled(format!("  {k:<16}"), label), Span::raw(v)]);
+        let row = |k: &str, v: String| {
+            Line::from(vec![
+                Span::styled(format!("  {k:<16}"), label),
+                Span::raw(v),
+            ])
+        };
         vec![
-            Line::from(Span::styled("Session stats", Style::default().add_modifier(Modifier::BOLD))),
+            Line::from(Span::styled(
+                "Session stats",
+                Style::default().add_modifier(Modifier::BOLD),
+            )),
             row("duration", format_duration_ms(session.as_millis() as u64)),
             row("turns", self.turns.to_string()),
-            row("requests", format!("{} ({} retries, {} errors)", self.requests, self.retries, self.errors)),
-            row("time working", format_duration_ms(self.model_time.as_millis() as u64)),
+            row(
+                "requests",
+                format!(
+                    "{} ({} retries, {} errors)",
+                    self.requests, self.retries, self.errors
+                ),
+            ),
+            row(
+                "time working",
+                format_duration_ms(self.model_time.as_millis() as u64),
+            ),
             row(
                 "tool calls",
-                format!("{} ({} failed, {})", self.tool_calls, self.tool_failures, format_duration_ms(self.tool_time.as_millis() as u64)),
+                format!(
+                    "{} ({} failed, {})",
+                    self.tool_calls,
+                    self.tool_failures,
+                    format_duration_ms(self.tool_time.as_millis() as u64)
+                ),
             ),
             row(
                 "tokens",

@@ -70,7 +70,7 @@ impl History {
     }
 
     /// Older entry (↑). `current` is the composer text, kept as the draft when browsing starts.
-    pub fn prev(&mut self, current: &str) -> Option<String> {
+    pub fn older(&mut self, current: &str) -> Option<String> {
         self.ensure_loaded();
         let idx = match self.cursor {
             None => {
@@ -88,7 +88,7 @@ impl History {
     }
 
     /// Newer entry (↓); past the newest, the draft comes back.
-    pub fn next(&mut self) -> Option<String> {
+    pub fn newer(&mut self) -> Option<String> {
         let i = self.cursor?;
         if i + 1 >= self.entries.len() {
             self.cursor = None;
@@ -156,12 +156,12 @@ mod tests {
         h.push("two");
         h.push("one");
         assert_eq!(h.entries(), ["two", "one"]);
-        assert_eq!(h.prev("draft").as_deref(), Some("one"));
-        assert_eq!(h.prev("ignored").as_deref(), Some("two"));
-        assert_eq!(h.prev("ignored"), None);
-        assert_eq!(h.next().as_deref(), Some("one"));
-        assert_eq!(h.next().as_deref(), Some("draft"));
-        assert_eq!(h.next(), None);
+        assert_eq!(h.older("draft").as_deref(), Some("one"));
+        assert_eq!(h.older("ignored").as_deref(), Some("two"));
+        assert_eq!(h.older("ignored"), None);
+        assert_eq!(h.newer().as_deref(), Some("one"));
+        assert_eq!(h.newer().as_deref(), Some("draft"));
+        assert_eq!(h.newer(), None);
     }
 
     #[test]

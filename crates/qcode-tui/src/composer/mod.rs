@@ -332,7 +332,7 @@ impl Composer {
                     return ComposerResult::Changed;
                 }
                 let current = self.text.clone();
-                match self.history.prev(&current) {
+                match self.history.older(&current) {
                     Some(entry) => self.set_text(&entry),
                     None => return ComposerResult::Ignored,
                 }
@@ -341,7 +341,7 @@ impl Composer {
                 if !self.history.is_browsing() && self.move_vertical(false) {
                     return ComposerResult::Changed;
                 }
-                match self.history.next() {
+                match self.history.newer() {
                     Some(entry) => self.set_text(&entry),
                     None => return ComposerResult::Ignored,
                 }

@@ -152,7 +152,7 @@ fn no_color_strips_colors_but_keeps_bold() {
     .unwrap();
     let styled = Line::from(vec!["red".fg(Color::Red).bold()]);
     screen
-        .update(&[styled.clone()], 1, |f| {
+        .update(std::slice::from_ref(&styled), 1, |f| {
             f.render_widget(Line::from("x".fg(Color::Green)), f.area())
         })
         .unwrap();

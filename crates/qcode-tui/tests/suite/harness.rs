@@ -1,7 +1,9 @@
 //! Drives the TUI's state machine without a terminal: synthetic keys and engine events in,
 //! Ops, scrollback lines and rendered frames out.
 
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers,
+};
 use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
 use qcode_tui::{App, AppEvent, TuiOptions};
 use ratatui::Terminal;
@@ -35,14 +37,24 @@ impl Harness {
     pub fn with_options(o: TuiOptions) -> Self {
         let (op_tx, ops) = unbounded_channel();
         let (app_tx, app_rx) = unbounded_channel();
-        let mut h = Self { app: App::new(o, op_tx, app_tx), ops, app_rx, scrollback: Vec::new() };
+        let mut h = Self {
+            app: App::new(o, op_tx, app_tx),
+            ops,
+            app_rx,
+            scrollback: Vec::new(),
+        };
         h.app.set_width(80);
         h.flush();
         h
     }
 
     pub fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
-        self.app.handle_terminal_event(TermEvent::Key(KeyEvent { code, modifiers, kind: KeyEventKind::Press, state: KeyEventState::NONE }));
+        self.app.handle_terminal_event(TermEvent::Key(KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press,
+            state: KeyEventState::NONE,
+        }));
         self.flush();
     }
 
@@ -109,7 +121,9 @@ impl Harness {
             rows.push(row.trim_end().to_string());
         }
         let text = rows.join("\n");
-        qcode_tui::status::SPINNER.iter().fold(text, |t, s| t.replace(s, "*"))
+        qcode_tui::status::SPINNER
+            .iter()
+            .fold(text, |t, s| t.replace(s, "*"))
     }
 
     pub fn scrollback_text(&self) -> String {

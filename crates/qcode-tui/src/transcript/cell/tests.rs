@@ -60,7 +60,7 @@ fn tool_states() {
 
 #[test]
 fn notices_reasoning_decisions_todos() {
-    let cells = vec![
+    let cells = [
         Cell::Notice {
             kind: NoticeKind::Error,
             text: "401 Unauthorized".into(),
