@@ -264,3 +264,6 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
     let reply = shared.route(request);
     let _ = http::write_reply(stream, &reply, &shared.shutdown);
 }
+
+#[cfg(test)]
+mod tests;
