@@ -12,9 +12,14 @@ use crate::exit::Failure;
 /// Piped input larger than this is refused (it would not fit any context window anyway).
 const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
 
-pub async fn run(cli: &Cli, prompt: Option<String>, stdin_piped: bool) -> i32 {
+pub async fn run(
+    cli: &Cli,
+    prompt: Option<String>,
+    stdin_piped: bool,
+    started: std::time::Instant,
+) -> i32 {
     match prepare_prompt(prompt, stdin_piped).await {
-        Ok(prompt) => run_prompt(cli, prompt).await,
+        Ok(prompt) => run_prompt(cli, prompt, started).await,
         Err(f) => f.report(),
     }
 }
@@ -69,15 +74,16 @@ fn read_stdin() -> Result<String, Failure> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-async fn run_prompt(cli: &Cli, prompt: String) -> i32 {
+async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i32 {
     let (snapshot, env) = match crate::session::load_config(cli) {
         Ok(v) => v,
         Err(f) => return f.report(),
     };
-    let mut session = match crate::session::start(snapshot, &env, Interaction::Headless).await {
-        Ok(s) => s,
-        Err(f) => return f.report(),
-    };
+    let mut session =
+        match crate::session::start(snapshot, &env, Interaction::Headless, started).await {
+            Ok(s) => s,
+            Err(f) => return f.report(),
+        };
     let format = match cli.output_format {
         OutputFormatArg::Text => OutputFormat::Text,
         OutputFormatArg::Json => OutputFormat::Json,
@@ -109,5 +115,6 @@ async fn run_prompt(cli: &Cli, prompt: String) -> i32 {
     )
     .await;
     ctrl_c.abort();
+    session.finish().await;
     code
 }

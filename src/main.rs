@@ -2,11 +2,13 @@
 //! front end (the TUI, or the headless runner), and turns the outcome into an exit code.
 //! Glue only: behaviour lives in the crates.
 
+mod auth_cmd;
 mod auth_glue;
 mod cli;
 mod exit;
 mod headless;
 mod session;
+mod telemetry_glue;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -44,7 +46,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
     let stdin_piped = !std::io::stdin().is_terminal();
     let prompt = cli.prompt();
     if prompt.is_some() || stdin_piped {
-        headless::run(&cli, prompt, stdin_piped).await
+        headless::run(&cli, prompt, stdin_piped, started).await
     } else {
         session::interactive(&cli, started).await
     }

@@ -15,9 +15,35 @@ use crate::exit::Failure;
 /// Everything a front end needs once the engine runs.
 pub struct Session {
     pub snapshot: ConfigSnapshot,
+    /// The queue pair; `events` passes through the usage-statistics observer.
     pub engine: EngineHandle,
     pub model: String,
     pub auth: AuthKind,
+    pub telemetry: qcode_telemetry::Telemetry,
+    observer: tokio::task::JoinHandle<u32>,
+}
+
+impl Session {
+    /// Ends the session: records its end and gives the exporter a bounded moment.
+    pub async fn finish(self) {
+        let Session {
+            engine,
+            telemetry,
+            observer,
+            ..
+        } = self;
+        drop(engine);
+        let turns = tokio::time::timeout(std::time::Duration::from_millis(50), observer)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        telemetry.end_session(turns);
+        let _ = tokio::task::spawn_blocking(move || {
+            telemetry.shutdown(crate::telemetry_glue::SHUTDOWN_BUDGET)
+        })
+        .await;
+    }
 }
 
 pub fn cli_overrides(cli: &Cli) -> CliOverrides {
@@ -71,11 +97,12 @@ pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
     Ok((snapshot, env))
 }
 
-/// Builds the engine for `snapshot`.
+/// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry.
 pub async fn start(
     snapshot: ConfigSnapshot,
     env: &EnvLayer,
     interaction: Interaction,
+    started: std::time::Instant,
 ) -> Result<Session, Failure> {
     let client = Arc::new(auth_glue::build_client().map_err(|e| {
         Failure::new(
@@ -84,12 +111,8 @@ pub async fn start(
             None,
         )
     })?);
-    let resolver = Arc::new(auth_glue::Resolver::new(
-        snapshot.clone(),
-        env.clone(),
-        client.clone(),
-    ));
-    let auth = resolver.initial(interaction).await?;
+    let resolver = Arc::new(auth_glue::Resolver::new(snapshot.clone()));
+    let auth = resolver.initial()?;
 
     let tool_ctx = build_tool_context(&snapshot)?;
     let context = qcode_core::context::load(
@@ -133,11 +156,30 @@ pub async fn start(
         auth_resolver: Some(resolver),
     };
     let engine = qcode_core::spawn(config, deps);
+    let run_mode = match interaction {
+        Interaction::Interactive => qcode_telemetry::RunMode::Interactive,
+        Interaction::Headless => qcode_telemetry::RunMode::Headless,
+    };
+    let telemetry = crate::telemetry_glue::init(
+        &snapshot,
+        env,
+        run_mode,
+        auth.kind,
+        snapshot.approval_mode,
+        started,
+    );
+    let (events, observer) = crate::telemetry_glue::tee(engine.events, telemetry.clone());
+    let engine = EngineHandle {
+        ops: engine.ops,
+        events,
+    };
     Ok(Session {
         snapshot,
         engine,
         model,
         auth: auth.kind,
+        telemetry,
+        observer,
     })
 }
 
@@ -174,15 +216,20 @@ pub async fn interactive(cli: &Cli, _started: std::time::Instant) -> i32 {
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {
-    auth_glue::auth_command(cli, args).await
+    crate::auth_cmd::run(cli, args).await
 }
 
 pub async fn privacy_command(cli: &Cli, args: &crate::cli::PrivacyArgs) -> i32 {
-    let _ = (cli, args);
-    Failure::new(
-        ErrorKind::Input,
-        "usage statistics are not built into this version",
-        None,
-    )
-    .report()
+    let words: &[&str] = match args.action {
+        None | Some(crate::cli::PrivacyAction::Status) => &["status"],
+        Some(crate::cli::PrivacyAction::On) => &["on"],
+        Some(crate::cli::PrivacyAction::Off) => &["off"],
+        Some(crate::cli::PrivacyAction::Log) => &["log"],
+    };
+    let result = load_config(cli)
+        .and_then(|(snapshot, env)| crate::telemetry_glue::privacy_command(&snapshot, &env, words));
+    match result {
+        Ok(()) => 0,
+        Err(f) => f.report(),
+    }
 }
