@@ -7,7 +7,8 @@
 //! the error, so output is never duplicated. A transport failure *after* the finish chunk ends
 //! the stream normally (the answer is complete). A body that ends cleanly without `[DONE]` is
 //! complete too, with `Finish(Unknown)` when no finish reason came; a body that ends before
-//! any data is a retryable [`ClientError::Stream`].
+//! any data is a retryable [`ClientError::Stream`]. A `200` with a JSON body (a provider that
+//! ignored `stream: true`) is decoded as one whole completion; a `200` HTML page is an error.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -22,10 +23,12 @@ use tokio_util::sync::CancellationToken;
 use crate::client::{Target, cancellable, error_chain, read_body, timeout};
 use crate::decode::{Decoder, Out, Step};
 use crate::retry::{Decision, decide, parse_retry_after, reason};
-use crate::sse::SseParser;
+use crate::sse::{SseEvent, SseParser};
 use crate::{ChatClient, ClientError, CredentialSource, Endpoint, ResponseEvent, TimeoutPhase};
 
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Longest non-streamed (whole JSON) completion accepted.
+const MAX_JSON_BODY: usize = 32 << 20;
 
 type Item = Result<ResponseEvent, ClientError>;
 
@@ -148,6 +151,24 @@ impl Driver {
         };
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if content_type.starts_with("text/html") {
+                return Err(ClientError::Malformed {
+                    message: format!(
+                        "{} answered with an HTML page instead of an event stream",
+                        target.host_port
+                    ),
+                });
+            }
+            if content_type.starts_with("application/json") {
+                let body = read_body(response, MAX_JSON_BODY, idle, &self.cancel).await?;
+                return self.whole_completion(&body, endpoint.bearer.clone());
+            }
             self.phase = Phase::Streaming(Box::new(Active {
                 response,
                 parser: SseParser::new(),
@@ -181,6 +202,29 @@ impl Driver {
             };
         }
         self.attempt_failed(error, retry_after)
+    }
+
+    /// A provider that ignored `stream: true` and sent one whole completion (`choices[].message`):
+    /// decoded like a single chunk.
+    fn whole_completion(
+        &mut self,
+        body: &[u8],
+        secret: Option<crate::Secret>,
+    ) -> Result<(), ClientError> {
+        let mut decoder = Decoder::new(secret);
+        let event = SseEvent {
+            event: b"",
+            data: body,
+        };
+        match decoder.on_event(event, &mut self.out) {
+            Ok(_) => {
+                decoder.finish(&mut self.out);
+                self.phase = Phase::Done;
+                Ok(())
+            }
+            Err(error) if decoder.produced_output() => Err(error),
+            Err(error) => self.attempt_failed(error, None),
+        }
     }
 
     /// An attempt failed before producing output: schedule a retry or give up.

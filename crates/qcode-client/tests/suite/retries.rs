@@ -318,3 +318,29 @@ async fn no_retry_policy_fails_at_once() {
         Some(ClientError::Server { status: 503, .. })
     ));
 }
+
+#[tokio::test]
+async fn no_response_headers_is_a_response_timeout() {
+    let server = MockServer::start();
+    server.enqueue(Reply::hang());
+    server.enqueue(Reply::hang());
+    let mut options = fast_options();
+    options.idle_timeout = Duration::from_millis(200);
+    options.retry.max_attempts = 2;
+    let got = collect_with(
+        &client_with(options),
+        creds(&server),
+        &request(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(got.retries().len(), 1);
+    assert_eq!(
+        got.error,
+        Some(ClientError::Timeout {
+            phase: TimeoutPhase::Response,
+            after: Duration::from_millis(200)
+        })
+    );
+    assert_eq!(server.requests().len(), 2);
+}

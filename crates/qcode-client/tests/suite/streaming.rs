@@ -238,3 +238,62 @@ async fn large_reply_streams_completely() {
     assert_eq!(got.events.len(), 100_000 + 2);
     eprintln!("large reply: {} bytes of text in {took:?}", answer.len());
 }
+
+#[tokio::test]
+async fn non_streamed_json_completion_is_accepted() {
+    let server = MockServer::start();
+    server.enqueue(Reply::status(200).json_body(serde_json::json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "choices": [{
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": "Reading it.",
+                "tool_calls": [
+                    {"id": "a", "type": "function", "function": {"name": "read_file", "arguments": "{\"file_path\":\"/a\"}"}},
+                    {"id": "b", "type": "function", "function": {"name": "glob", "arguments": "{}"}}
+                ]
+            },
+            "finish_reason": "tool_calls"
+        }],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 6, "total_tokens": 15}
+    })));
+    let got = collect(&server).await;
+    assert!(got.error.is_none(), "{:?}", got.error);
+    assert_eq!(
+        got.events,
+        vec![
+            text("Reading it."),
+            ResponseEvent::ToolCall(ToolCall {
+                id: "a".into(),
+                name: "read_file".into(),
+                arguments: r#"{"file_path":"/a"}"#.into(),
+            }),
+            ResponseEvent::ToolCall(ToolCall {
+                id: "b".into(),
+                name: "glob".into(),
+                arguments: "{}".into(),
+            }),
+            usage(9, 6, 0, 0),
+            ResponseEvent::Finish(FinishReason::ToolCalls),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn html_page_with_200_is_malformed_not_retried() {
+    let server = MockServer::start();
+    server.enqueue(
+        Reply::status(200)
+            .header("Content-Type", "text/html")
+            .body("<html>login</html>"),
+    );
+    let got = collect(&server).await;
+    assert!(
+        matches!(&got.error, Some(qcode_client::ClientError::Malformed { message }) if message.contains("HTML page")),
+        "{:?}",
+        got.error
+    );
+    assert_eq!(server.requests().len(), 1);
+}

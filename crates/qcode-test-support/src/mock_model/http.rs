@@ -116,6 +116,7 @@ pub(crate) fn write_reply(
 ) -> io::Result<()> {
     let items = match &reply.body {
         Body::ResetConnection => return reset(stream),
+        Body::Hang => return stall(stream, shutdown),
         Body::Full(bytes) => {
             let mut out = head(reply, Some(bytes.len()));
             out.extend_from_slice(bytes);

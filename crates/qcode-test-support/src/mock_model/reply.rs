@@ -135,6 +135,8 @@ pub(crate) enum Body {
     Stream(Vec<SseItem>),
     /// No response at all: reset the connection as soon as the request was read.
     ResetConnection,
+    /// No response at all: keep the connection open and silent until the client gives up.
+    Hang,
 }
 
 /// One scripted answer to one request.
@@ -178,6 +180,15 @@ impl Reply {
     pub fn reset_connection() -> Self {
         Self {
             body: Body::ResetConnection,
+            ..Self::status(0)
+        }
+    }
+
+    /// No HTTP response: read the request, then send nothing (not even headers) until the
+    /// client closes the connection (tests response timeouts).
+    pub fn hang() -> Self {
+        Self {
+            body: Body::Hang,
             ..Self::status(0)
         }
     }
