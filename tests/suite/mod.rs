@@ -4,3 +4,4 @@ mod agent;
 mod config_discovery;
 mod errors;
 mod headless;
+mod qwen_oauth;
