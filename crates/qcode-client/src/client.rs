@@ -139,7 +139,7 @@ impl ChatClient {
                 return Err(crate::provider::from_status(
                     status,
                     &body,
-                    target.url.as_str(),
+                    &target.shown,
                     endpoint.bearer.as_ref(),
                 ));
             }
@@ -223,18 +223,20 @@ pub(crate) fn timeout(phase: TimeoutPhase, after: Duration) -> ClientError {
 /// A validated request URL.
 pub(crate) struct Target {
     pub url: Url,
+    /// The URL for messages: query and user info redacted.
+    pub shown: String,
     pub host_port: String,
 }
 
 impl Target {
-    /// `{base_url}/{path}` with the base checked: http(s), a host, no trailing slash issues.
+    /// `{base_url}/{path}` with the base checked: http(s) and a host. A query on the base URL
+    /// (e.g. `?api-version=…`) is kept after the path.
     pub(crate) fn new(base_url: &str, path: &str) -> Result<Self, ClientError> {
         let invalid = |reason: &str| ClientError::InvalidBaseUrl {
-            url: base_url.to_string(),
+            url: redact_raw(base_url),
             reason: reason.to_string(),
         };
-        let base = base_url.trim().trim_end_matches('/');
-        let url = Url::parse(&format!("{base}/{path}")).map_err(|e| invalid(&e.to_string()))?;
+        let mut url = Url::parse(base_url.trim()).map_err(|e| invalid(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));
         }
@@ -243,7 +245,45 @@ impl Target {
             .port_or_known_default()
             .ok_or_else(|| invalid("it has no port"))?;
         let host_port = format!("{host}:{port}");
-        Ok(Self { url, host_port })
+        let full_path = format!("{}/{path}", url.path().trim_end_matches('/'));
+        url.set_path(&full_path);
+        let shown = redact(&url);
+        Ok(Self {
+            url,
+            shown,
+            host_port,
+        })
+    }
+}
+
+/// A URL safe for messages: no user info, query values replaced.
+fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    if shown.query().is_some() {
+        shown.set_query(Some("[redacted]"));
+    }
+    shown.to_string()
+}
+
+/// Best-effort redaction of a URL that did not parse: drops the query and any user info.
+fn redact_raw(raw: &str) -> String {
+    let (before_query, had_query) = match raw.split_once('?') {
+        Some((before, _)) => (before, true),
+        None => (raw, false),
+    };
+    let without_user = match before_query.split_once('@') {
+        Some((scheme_user, rest)) => match scheme_user.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://[redacted]@{rest}"),
+            None => format!("[redacted]@{rest}"),
+        },
+        None => before_query.to_string(),
+    };
+    if had_query {
+        format!("{without_user}?[redacted]")
+    } else {
+        without_user
     }
 }
 
@@ -259,7 +299,12 @@ pub(crate) fn error_chain(e: &reqwest::Error) -> String {
         source = cause.source();
     }
     if parts.is_empty() {
-        e.to_string()
+        // The top level names the URL: show it redacted.
+        let text = e.to_string();
+        match e.url() {
+            Some(url) => text.replace(url.as_str(), &redact(url)),
+            None => text,
+        }
     } else {
         parts.join(": ")
     }
@@ -324,4 +369,44 @@ fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
                 .map(str::to_string),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn target_joins_paths_and_keeps_queries() {
+        let t = Target::new(
+            " https://h.example/compatible-mode/v1/ ",
+            "chat/completions",
+        )
+        .unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            "https://h.example/compatible-mode/v1/chat/completions"
+        );
+        assert_eq!(t.host_port, "h.example:443");
+        let t = Target::new("http://u:pw@127.0.0.1:8080/v1?key=secret", "models").unwrap();
+        assert_eq!(
+            t.url.as_str(),
+            "http://u:pw@127.0.0.1:8080/v1/models?key=secret"
+        );
+        assert_eq!(t.shown, "http://127.0.0.1:8080/v1/models?[redacted]");
+        assert_eq!(t.host_port, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn invalid_base_urls_are_redacted() {
+        match Target::new("localhost:1234/v1?token=abc", "models") {
+            Err(ClientError::InvalidBaseUrl { url, .. }) => {
+                assert_eq!(url, "localhost:1234/v1?[redacted]")
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+        assert_eq!(redact_raw("http://user:pw@h/v1"), "http://[redacted]@h/v1");
+    }
 }

@@ -185,7 +185,7 @@ impl Driver {
         let error = crate::provider::from_status(
             status,
             &body,
-            target.url.as_str(),
+            &target.shown,
             endpoint.bearer.as_ref(),
         );
         if status == 401 && !self.refreshed {
