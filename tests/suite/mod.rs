@@ -5,3 +5,4 @@ mod config_discovery;
 mod errors;
 mod headless;
 mod qwen_oauth;
+mod telemetry;

@@ -55,12 +55,14 @@ fn login(w: &World, oauth: &OAuthServer) -> Run {
 }
 
 fn creds(w: &World) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(w.home.join(".qwen/oauth_creds.json")).unwrap()).unwrap()
+    serde_json::from_str(&std::fs::read_to_string(w.home.join(".qwen/oauth_creds.json")).unwrap())
+        .unwrap()
 }
 
 fn qcode_p(w: &World, oauth: &OAuthServer) -> std::process::Command {
     let mut c = w.cmd();
-    c.env("QCODE_QWEN_OAUTH_BASE_URL", oauth.base_url()).args(["-p", "hello"]);
+    c.env("QCODE_QWEN_OAUTH_BASE_URL", oauth.base_url())
+        .args(["-p", "hello"]);
     c
 }
 
@@ -68,37 +70,61 @@ fn qcode_p(w: &World, oauth: &OAuthServer) -> std::process::Command {
 fn login_then_prompt_uses_token_resource_url_and_headers() {
     let w = World::new();
     let mock = MockServer::start();
-    let Some(oauth) = server(&mock, 3600) else { return };
+    let Some(oauth) = server(&mock, 3600) else {
+        return;
+    };
     let r = login(&w, &oauth);
     r.assert_code(0);
     let c = creds(&w);
     let token = c["access_token"].as_str().unwrap().to_string();
     let refresh = c["refresh_token"].as_str().unwrap().to_string();
-    assert!(c["expiry_date"].as_i64().unwrap() > 1_700_000_000_000, "epoch milliseconds");
+    assert!(
+        c["expiry_date"].as_i64().unwrap() > 1_700_000_000_000,
+        "epoch milliseconds"
+    );
     for secret in [&token, &refresh] {
-        assert!(!r.stdout.contains(secret.as_str()) && !r.stderr.contains(secret.as_str()), "secret printed");
+        assert!(
+            !r.stdout.contains(secret.as_str()) && !r.stderr.contains(secret.as_str()),
+            "secret printed"
+        );
     }
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(w.home.join(".qwen/oauth_creds.json")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(w.home.join(".qwen/oauth_creds.json"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     // The chosen method is remembered.
     let settings = std::fs::read_to_string(w.home.join(".qcode/settings.json")).unwrap();
-    assert!(settings.contains("\"selectedType\": \"qwen-oauth\""), "{settings}");
+    assert!(
+        settings.contains("\"selectedType\": \"qwen-oauth\""),
+        "{settings}"
+    );
 
     mock.enqueue(Reply::text("hi from qwen", 4));
     let r = run(&mut qcode_p(&w, &oauth));
     r.assert_code(0);
     assert_eq!(r.stdout, "hi from qwen");
     let req = &mock.requests()[0];
-    assert_eq!(req.header("authorization"), Some(format!("Bearer {token}").as_str()));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
     assert_eq!(req.header("x-dashscope-authtype"), Some("qwen-oauth"));
     assert_eq!(req.header("x-dashscope-cachecontrol"), Some("enable"));
     assert!(req.header("user-agent").unwrap().starts_with("qcode/"));
     assert_eq!(req.body_json().unwrap()["model"], "coder-model");
 
-    let status = run(w.cmd().env("QCODE_QWEN_OAUTH_BASE_URL", oauth.base_url()).args(["auth", "status"]));
+    let status = run(w
+        .cmd()
+        .env("QCODE_QWEN_OAUTH_BASE_URL", oauth.base_url())
+        .args(["auth", "status"]));
     status.assert_code(0);
-    assert!(status.stdout.contains("qwen-oauth") || status.stdout.to_lowercase().contains("qwen"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("qwen-oauth") || status.stdout.to_lowercase().contains("qwen"),
+        "{}",
+        status.stdout
+    );
     assert!(!status.stdout.contains(&token) && !status.stdout.contains(&refresh));
 }
 
@@ -106,7 +132,9 @@ fn login_then_prompt_uses_token_resource_url_and_headers() {
 fn expired_token_is_refreshed_before_the_request() {
     let w = World::new();
     let mock = MockServer::start();
-    let Some(oauth) = server(&mock, 2) else { return };
+    let Some(oauth) = server(&mock, 2) else {
+        return;
+    };
     login(&w, &oauth).assert_code(0);
     let first = creds(&w)["access_token"].as_str().unwrap().to_string();
     std::thread::sleep(Duration::from_millis(2500));
@@ -115,14 +143,19 @@ fn expired_token_is_refreshed_before_the_request() {
     let second = creds(&w)["access_token"].as_str().unwrap().to_string();
     assert_ne!(first, second, "refreshed before the request");
     assert_eq!(oauth.count_token_requests("refresh_token"), 1);
-    assert_eq!(mock.requests()[0].header("authorization"), Some(format!("Bearer {second}").as_str()));
+    assert_eq!(
+        mock.requests()[0].header("authorization"),
+        Some(format!("Bearer {second}").as_str())
+    );
 }
 
 #[test]
 fn a_401_from_the_model_api_refreshes_once_and_retries() {
     let w = World::new();
     let mock = MockServer::start();
-    let Some(oauth) = server(&mock, 3600) else { return };
+    let Some(oauth) = server(&mock, 3600) else {
+        return;
+    };
     login(&w, &oauth).assert_code(0);
     let second = creds(&w)["access_token"].as_str().unwrap().to_string();
     // The provider rejects the (still valid) token: refresh once, retry once.
@@ -135,8 +168,14 @@ fn a_401_from_the_model_api_refreshes_once_and_retries() {
     assert_ne!(third, second);
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {second}").as_str()));
-    assert_eq!(reqs[1].header("authorization"), Some(format!("Bearer {third}").as_str()));
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some(format!("Bearer {second}").as_str())
+    );
+    assert_eq!(
+        reqs[1].header("authorization"),
+        Some(format!("Bearer {third}").as_str())
+    );
     assert_eq!(oauth.count_token_requests("refresh_token"), 1);
 }
 
@@ -144,7 +183,9 @@ fn a_401_from_the_model_api_refreshes_once_and_retries() {
 fn refresh_failure_removes_credentials_and_exits_41() {
     let w = World::new();
     let mock = MockServer::start();
-    let Some(oauth) = server(&mock, 3600) else { return };
+    let Some(oauth) = server(&mock, 3600) else {
+        return;
+    };
     // A file in Qwen Code's format whose refresh token the server does not know, already expired.
     std::fs::create_dir_all(w.home.join(".qwen")).unwrap();
     std::fs::write(
@@ -154,8 +195,15 @@ fn refresh_failure_removes_credentials_and_exits_41() {
     .unwrap();
     let r = run(&mut qcode_p(&w, &oauth));
     r.assert_code(41);
-    assert!(r.stderr.contains("qcode auth qwen-oauth") || r.stderr.contains("/auth"), "{}", r.stderr);
-    assert!(!w.home.join(".qwen/oauth_creds.json").exists(), "stale credentials removed");
+    assert!(
+        r.stderr.contains("qcode auth qwen-oauth") || r.stderr.contains("/auth"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !w.home.join(".qwen/oauth_creds.json").exists(),
+        "stale credentials removed"
+    );
     assert!(mock.requests().is_empty());
     assert!(!r.stderr.contains("unknown-refresh") && !r.stderr.contains("old-access"));
 }
@@ -165,13 +213,23 @@ fn api_key_login_reads_stdin_and_is_used() {
     let w = World::new();
     let mock = MockServer::start();
     let r = run_with_stdin(
-        w.cmd().args(["auth", "api-key", "--base-url", &mock.url(), "--model", "saved-model"]),
+        w.cmd().args([
+            "auth",
+            "api-key",
+            "--base-url",
+            &mock.url(),
+            "--model",
+            "saved-model",
+        ]),
         "sk-saved-secret\n",
     );
     r.assert_code(0);
     assert!(!r.stdout.contains("sk-saved-secret") && !r.stderr.contains("sk-saved-secret"));
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(w.home.join(".qcode/credentials.json")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(w.home.join(".qcode/credentials.json"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     mock.enqueue(Reply::text("keyed", 4));
     run(w.cmd().args(["-p", "hi"])).assert_code(0);
@@ -191,7 +249,11 @@ fn explicit_choice_that_is_incomplete_says_what_is_missing() {
     let w = World::new();
     let r = run(w.cmd().args(["-p", "hi", "--auth-type", "qwen-oauth"]));
     r.assert_code(41);
-    assert!(r.stderr.contains("not signed in") && r.stderr.contains("qcode auth qwen-oauth"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not signed in") && r.stderr.contains("qcode auth qwen-oauth"),
+        "{}",
+        r.stderr
+    );
     let r = run(w.cmd().args(["-p", "hi", "--auth-type", "openai"]));
     r.assert_code(41);
     assert!(r.stderr.contains("OPENAI_API_KEY"), "{}", r.stderr);
