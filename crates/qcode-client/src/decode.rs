@@ -220,23 +220,11 @@ impl Decoder {
         if data.is_empty() {
             return Ok(Step::Continue);
         }
+        if event.event == b"error" {
+            return Err(self.error_event(data));
+        }
         let chunk: Chunk<'_> = match serde_json::from_slice(data) {
             Ok(chunk) => chunk,
-            Err(err) if event.event == b"error" => {
-                let text = String::from_utf8_lossy(data);
-                return Err(ClientError::Provider {
-                    code: None,
-                    transient: ProviderError {
-                        message: text.to_string(),
-                        code: None,
-                    }
-                    .is_transient(),
-                    message: crate::provider::clean(
-                        &format!("{text} ({err})"),
-                        self.secret.as_ref(),
-                    ),
-                });
-            }
             Err(err) => {
                 let text = String::from_utf8_lossy(data);
                 let preview: String = text.chars().take(120).collect();
@@ -291,6 +279,22 @@ impl Decoder {
             self.usage = Some(convert_usage(&usage));
         }
         Ok(Step::Continue)
+    }
+
+    /// An `event: error` SSE event: JSON in any error shape, or plain text.
+    fn error_event(&self, data: &[u8]) -> ClientError {
+        if let Ok(value) = serde_json::from_slice::<Value>(data) {
+            return from_stream_error(&value, self.secret.as_ref());
+        }
+        let provider = ProviderError {
+            message: String::from_utf8_lossy(data).into_owned(),
+            code: None,
+        };
+        ClientError::Provider {
+            message: provider.clean_message(self.secret.as_ref()),
+            transient: provider.is_transient(),
+            code: None,
+        }
     }
 
     fn on_delta(&mut self, delta: Delta<'_>, out: &mut Out) {

@@ -371,9 +371,19 @@ fn event_error_with_plain_text_is_a_provider_error() {
             transient: true,
             message,
             ..
-        }) => assert!(message.starts_with("upstream overloaded"), "{message}"),
+        }) => assert_eq!(message, "upstream overloaded"),
         other => panic!("unexpected {other:?}"),
     }
+    let input =
+        "event: error\ndata: {\"message\":\"Overloaded\",\"type\":\"overloaded_error\"}\n\n";
+    assert_eq!(
+        decode_every_split(input).error,
+        Some(ClientError::Provider {
+            code: Some("overloaded_error".into()),
+            message: "Overloaded".into(),
+            transient: true
+        })
+    );
 }
 
 #[test]

@@ -297,3 +297,20 @@ async fn html_page_with_200_is_malformed_not_retried() {
     );
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn stream_is_send_and_static() {
+    use futures::StreamExt;
+    let server = MockServer::start();
+    server.enqueue(Reply::text("moved", 100));
+    let client = super::support::client();
+    let stream = client.stream(
+        super::support::creds(&server),
+        &super::support::request(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    drop(client);
+    let events: Vec<_> = tokio::spawn(stream.collect::<Vec<_>>()).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0], Ok(text("moved")));
+}
