@@ -245,11 +245,10 @@ pub(crate) fn spawn_background(spec: Spawn<'_>, log_dir: &Path) -> std::io::Resu
     let mut n = 0u32;
     let (file, log) = loop {
         let log = log_dir.join(format!("shell-{stamp}-{n}.log"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&log)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        // The output may contain secrets: readable by the user only.
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.write(true).create_new(true).open(&log) {
             Ok(f) => break (f, log),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
             Err(e) => return Err(e),
