@@ -325,3 +325,78 @@ async fn permission_key_of_a_prepared_call() {
     assert_eq!(call.permission_key(), "cargo build");
     assert!(!call.outside_workspace());
 }
+
+#[tokio::test]
+async fn dropping_the_running_call_kills_the_group() {
+    let ws = Ws::new();
+    let call = ws
+        .prepare(
+            "run_shell_command",
+            json!({"command": "sleep 1000 & echo $$ > pid; wait"}),
+        )
+        .await
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = ws.ctx.clone();
+    let task = tokio::spawn(async move { call.execute(&ctx, CancellationToken::new(), &tx).await });
+    let pgid = read_pid(&ws, "pid").await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert_eq!(wait_group_gone(pgid).await, Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn utf8_split_across_chunks_is_reassembled() {
+    let ws = Ws::new();
+    let (r, chunks) = ws
+        .execute(
+            ws.prepare(
+                "run_shell_command",
+                json!({"command": r"printf '\xc3'; sleep 0.1; printf '\xa9\n'"}),
+            )
+            .await
+            .unwrap(),
+            CancellationToken::new(),
+        )
+        .await;
+    assert_eq!(r.output, "Exit code 0\nOutput:\né");
+    assert_eq!(chunks.concat(), "é\n");
+}
+
+#[tokio::test]
+async fn already_cancelled_calls_do_not_run() {
+    let ws = Ws::new();
+    let call = ws
+        .prepare("run_shell_command", json!({"command": "touch ran"}))
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let (r, _) = ws.execute(call, cancel).await;
+    assert_eq!(r.status, ToolResultStatus::Cancelled);
+    assert_eq!(r.output, "run_shell_command: cancelled before it started");
+    assert!(!ws.path("ran").exists());
+}
+
+#[tokio::test]
+async fn background_logs_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Ws::new();
+    let r = ws
+        .run(
+            "run_shell_command",
+            json!({"command": "echo hi", "is_background": true}),
+        )
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Success);
+    let log = std::fs::read_dir(&ws.ctx.background_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
