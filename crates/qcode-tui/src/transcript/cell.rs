@@ -265,7 +265,7 @@ fn decision_line(tool: &str, decision: &ReviewDecision) -> Line<'static> {
 
 fn todo_lines(items: &[TodoItem]) -> Vec<Line<'static>> {
     let mut out = vec![Line::from(Span::styled(
-        "☰ Plan",
+        "• Plan",
         Style::default().add_modifier(Modifier::BOLD),
     ))];
     for item in items {
