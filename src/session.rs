@@ -33,16 +33,7 @@ impl Session {
             ..
         } = self;
         drop(engine);
-        let turns = tokio::time::timeout(std::time::Duration::from_millis(50), observer)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
-        telemetry.end_session(turns);
-        let _ = tokio::task::spawn_blocking(move || {
-            telemetry.shutdown(crate::telemetry_glue::SHUTDOWN_BUDGET)
-        })
-        .await;
+        finish_telemetry(telemetry, observer).await;
     }
 }
 
@@ -204,15 +195,72 @@ fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolCont
     .map_err(|e| Failure::new(ErrorKind::Config, e.to_string(), None))
 }
 
-/// `qcode` with no prompt on a terminal.
-pub async fn interactive(cli: &Cli, _started: std::time::Instant) -> i32 {
-    let _ = cli;
-    Failure::new(
-        ErrorKind::Input,
-        "the interactive session is not available in this build",
-        Some("pass a prompt: qcode -p \"…\"".into()),
-    )
-    .report()
+/// `qcode` with no prompt on a terminal: the interactive session.
+pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
+    let (snapshot, env) = match load_config(cli) {
+        Ok(v) => v,
+        Err(f) => return f.report(),
+    };
+    let session = match start(snapshot, &env, Interaction::Interactive, started).await {
+        Ok(s) => s,
+        Err(f) => return f.report(),
+    };
+    let Session {
+        snapshot,
+        engine,
+        model,
+        auth,
+        telemetry,
+        observer,
+    } = session;
+    let privacy_notice = (telemetry.is_exporting()
+        && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
+    .then(|| {
+        let _ = qcode_telemetry::mark_notice_shown(&snapshot.paths.qcode_home);
+        qcode_telemetry::NOTICE.to_string()
+    });
+    let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
+    options.model = model.clone();
+    options.auth = auth;
+    options.approval_mode = snapshot.approval_mode;
+    options.context_window = snapshot
+        .context_window
+        .or_else(|| qcode_config::context_window(&model));
+    options.history_file = Some(
+        snapshot
+            .paths
+            .project_dir(&snapshot.project_root)
+            .join("history.jsonl"),
+    );
+    options.no_color = env.get("NO_COLOR").is_some();
+    options.privacy_notice = privacy_notice;
+    let handle = qcode_tui::EngineHandle {
+        ops: engine.ops,
+        events: engine.events,
+    };
+    let result = qcode_tui::run(handle, options).await;
+    let code = match result {
+        Ok(_) => 0,
+        Err(e) => Failure::new(ErrorKind::Internal, e.to_string(), None).report(),
+    };
+    finish_telemetry(telemetry, observer).await;
+    code
+}
+
+async fn finish_telemetry(
+    telemetry: qcode_telemetry::Telemetry,
+    observer: tokio::task::JoinHandle<u32>,
+) {
+    let turns = tokio::time::timeout(std::time::Duration::from_millis(50), observer)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(0);
+    telemetry.end_session(turns);
+    let _ = tokio::task::spawn_blocking(move || {
+        telemetry.shutdown(crate::telemetry_glue::SHUTDOWN_BUDGET)
+    })
+    .await;
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {

@@ -197,6 +197,10 @@ impl ChatClient {
     pub(crate) fn send_error(&self, e: &reqwest::Error, target: &Target) -> ClientError {
         if e.is_connect() && e.is_timeout() {
             timeout(TimeoutPhase::Connect, self.options.connect_timeout)
+        } else if e.is_connect() && target.is_loopback() && is_refused(e) {
+            ClientError::LocalServerDown {
+                host_port: target.host_port.clone(),
+            }
         } else if e.is_connect() {
             ClientError::Connect {
                 host_port: target.host_port.clone(),
@@ -229,6 +233,16 @@ pub(crate) struct Target {
 }
 
 impl Target {
+    /// Whether the host is this machine (localhost, 127.0.0.0/8, ::1).
+    pub(crate) fn is_loopback(&self) -> bool {
+        match self.url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
     /// `{base_url}/{path}` with the base checked: http(s) and a host. A query on the base URL
     /// (e.g. `?api-version=…`) is kept after the path.
     pub(crate) fn new(base_url: &str, path: &str) -> Result<Self, ClientError> {
@@ -409,4 +423,18 @@ mod tests {
         }
         assert_eq!(redact_raw("http://user:pw@h/v1"), "http://[redacted]@h/v1");
     }
+}
+
+/// Whether an error's chain contains an I/O "connection refused".
+fn is_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }

@@ -42,6 +42,11 @@ pub enum ClientError {
     #[error("could not connect to {host_port}: {reason}")]
     Connect { host_port: String, reason: String },
 
+    /// A server on this machine refused the connection: nothing listens on that port. Not
+    /// retried (a local server that is not running will not appear in seconds).
+    #[error("nothing is listening on {host_port} (connection refused)")]
+    LocalServerDown { host_port: String },
+
     #[error("timed out after {} while {phase}", secs(*after))]
     Timeout {
         phase: TimeoutPhase,
@@ -117,7 +122,9 @@ impl ClientError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidBaseUrl { .. } | Self::InvalidHeader { .. } => ErrorKind::Config,
-            Self::Connect { .. } | Self::Timeout { .. } => ErrorKind::Network,
+            Self::Connect { .. } | Self::LocalServerDown { .. } | Self::Timeout { .. } => {
+                ErrorKind::Network
+            }
             Self::Unauthorized { .. } | Self::Credentials { .. } => ErrorKind::Auth,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::RateLimited { .. } => ErrorKind::RateLimit,
@@ -152,6 +159,7 @@ impl ClientError {
             | Self::Quota { .. }
             | Self::ContextTooLong { .. }
             | Self::Malformed { .. }
+            | Self::LocalServerDown { .. }
             | Self::Cancelled
             | Self::Setup { .. } => false,
         }
@@ -168,6 +176,10 @@ impl ClientError {
             Self::Connect { .. } => {
                 "Check the base URL and your network or proxy; for a local server (Ollama, \
                  LM Studio, vLLM) make sure it is running."
+            }
+            Self::LocalServerDown { .. } => {
+                "Start the local model server (Ollama: `ollama serve`; LM Studio: start the \
+                 server; vLLM: `vllm serve <model>`), or check the port in the base URL."
             }
             Self::Timeout {
                 phase: TimeoutPhase::Connect,

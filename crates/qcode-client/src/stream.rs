@@ -182,12 +182,8 @@ impl Driver {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = read_body(response, MAX_ERROR_BODY, idle, &self.cancel).await?;
-        let error = crate::provider::from_status(
-            status,
-            &body,
-            &target.shown,
-            endpoint.bearer.as_ref(),
-        );
+        let error =
+            crate::provider::from_status(status, &body, &target.shown, endpoint.bearer.as_ref());
         if status == 401 && !self.refreshed {
             self.refreshed = true;
             let fresh =

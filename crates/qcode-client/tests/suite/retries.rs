@@ -264,7 +264,7 @@ async fn stall_before_output_is_retried_after_the_idle_timeout() {
 }
 
 #[tokio::test]
-async fn connection_refused_names_host_and_port_after_retries() {
+async fn refused_local_server_is_reported_at_once_with_host_and_port() {
     let port = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -273,29 +273,24 @@ async fn connection_refused_names_host_and_port_after_retries() {
         format!("http://127.0.0.1:{port}/v1"),
         Some(Secret::new(KEY)),
     ));
-    let mut options = fast_options();
-    options.retry = RetryPolicy {
-        max_attempts: 2,
-        ..options.retry
-    };
     let got = collect_with(
-        &client_with(options),
+        &client_with(fast_options()),
         creds,
         &request(),
         CancellationToken::new(),
     )
     .await;
-    assert_eq!(got.retries().len(), 1);
-    assert_eq!(
-        retry_event(got.retries()[0]).3,
-        format!("could not connect to 127.0.0.1:{port}")
+    assert!(
+        got.retries().is_empty(),
+        "a local server that is down is not retried"
     );
-    match got.error {
-        Some(ClientError::Connect { host_port, reason }) => {
-            assert_eq!(host_port, format!("127.0.0.1:{port}"));
-            assert!(reason.to_lowercase().contains("refused"), "{reason}");
+    match &got.error {
+        Some(e @ ClientError::LocalServerDown { host_port }) => {
+            assert_eq!(host_port, &format!("127.0.0.1:{port}"));
+            assert_eq!(e.kind(), qcode_protocol::ErrorKind::Network);
+            assert!(e.hint().unwrap().contains("ollama serve"));
         }
-        other => panic!("expected Connect, got {other:?}"),
+        other => panic!("expected LocalServerDown, got {other:?}"),
     }
 }
 
