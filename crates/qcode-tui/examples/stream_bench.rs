@@ -29,11 +29,15 @@ fn main() {
         if i % 80 == 0 {
             lines += app.take_history().len();
             let plan = app.plan(100, 29);
-            term.draw(|f| app.render(&plan, f)).unwrap_or_else(|e| panic!("{e}"));
+            term.draw(|f| app.render(&plan, f))
+                .unwrap_or_else(|e| panic!("{e}"));
             frames += 1;
         }
     }
-    app.handle_engine_event(Event::TurnComplete { turn_id: 1, outcome: TurnOutcome::Completed });
+    app.handle_engine_event(Event::TurnComplete {
+        turn_id: 1,
+        outcome: TurnOutcome::Completed,
+    });
     lines += app.take_history().len();
     let took = start.elapsed();
     println!(

@@ -116,12 +116,11 @@ impl Loop {
                     out.flush()?;
                 }
                 Effect::Suspend => {
+                    self.draw()?;
                     self.screen.park_cursor()?;
                     term::suspend()?;
-                    let size = crossterm::terminal::size()?;
-                    self.screen.resize(Size::new(size.0, size.1))?;
-                    let bottom = size.1.saturating_sub(self.screen.area().height);
-                    self.screen.invalidate(Some(bottom))?;
+                    let (w, h) = crossterm::terminal::size()?;
+                    self.screen.resume(Size::new(w, h))?;
                 }
                 Effect::OpenPager => {
                     execute!(io::stdout(), EnterAlternateScreen)?;

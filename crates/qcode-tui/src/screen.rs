@@ -199,6 +199,16 @@ impl<B: Backend + Write> InlineScreen<B> {
         self.terminal.resize(self.area).map_err(io_err)
     }
 
+    /// After a suspend: the shell printed below us; put the viewport at the bottom of a screen
+    /// of `size` without touching what is above it.
+    pub fn resume(&mut self, size: Size) -> io::Result<()> {
+        self.size = size;
+        let height = self.area.height.clamp(1, self.max_height());
+        self.area = Rect::new(0, size.height.saturating_sub(height), size.width, height);
+        self.clear_from(self.area.y)?;
+        self.terminal.resize(self.area).map_err(io_err)
+    }
+
     /// Moves the cursor below the viewport (before leaving or suspending).
     pub fn park_cursor(&mut self) -> io::Result<()> {
         let bottom = self.area.bottom().min(self.size.height.saturating_sub(1));

@@ -179,6 +179,11 @@ impl App {
             }
             return;
         }
+        // `//text` sends `/text` to the model.
+        let text = match text.trim_start().strip_prefix("//") {
+            Some(rest) => format!("/{rest}"),
+            None => text,
+        };
         if self.turn.is_some() {
             self.queued.push_back(text);
             self.set_hint("Queued; it will be sent when the current turn ends");

@@ -24,6 +24,17 @@ fn submitting_a_prompt_sends_a_user_turn() {
     );
     assert!(h.scrollback.iter().any(|l| l == "› fix the bug"));
     assert!(h.app.composer().is_empty());
+    h.engine(Event::TurnComplete {
+        turn_id: 1,
+        outcome: TurnOutcome::Completed,
+    });
+    h.submit("//etc/hosts is odd");
+    assert_eq!(
+        h.sent(),
+        vec![Op::UserTurn {
+            text: "/etc/hosts is odd".into()
+        }]
+    );
 }
 
 #[test]
