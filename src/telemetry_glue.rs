@@ -169,6 +169,7 @@ impl Observer {
             | Event::Warning { .. }
             | Event::Compacted { .. }
             | Event::HistoryCleared
+            | Event::SystemPromptUpdated
             | Event::ShutdownComplete => {}
         }
     }

@@ -385,6 +385,20 @@ fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
         .collect())
 }
 
+/// Whether an error's chain contains an I/O "connection refused".
+fn is_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -423,18 +437,4 @@ mod tests {
         }
         assert_eq!(redact_raw("http://user:pw@h/v1"), "http://[redacted]@h/v1");
     }
-}
-
-/// Whether an error's chain contains an I/O "connection refused".
-fn is_refused(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
 }

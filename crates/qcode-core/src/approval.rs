@@ -160,6 +160,7 @@ fn ask_unless_allowed(facts: &CallFacts<'_>, allow: &AllowList) -> Policy {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn facts<'a>(tool: &'a str, class: ToolClass, key: &'a str, leaves: bool) -> CallFacts<'a> {

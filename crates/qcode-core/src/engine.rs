@@ -188,6 +188,12 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                 session.last_prompt_tokens = 0;
                 tx.send(Event::HistoryCleared);
             }
+            Op::SetSystemPrompt { text } => {
+                if let Some(first) = session.history.first_mut() {
+                    *first = ChatMessage::system(text);
+                }
+                tx.send(Event::SystemPromptUpdated);
+            }
             Op::Shutdown => break,
         }
     }
@@ -231,7 +237,8 @@ async fn drive_turn(
                 | Op::SetModel { .. }
                 | Op::SwitchAuth { .. }
                 | Op::Compact
-                | Op::ClearHistory)) => deferred.push_back(other),
+                | Op::ClearHistory
+                | Op::SetSystemPrompt { .. })) => deferred.push_back(other),
             },
         }
     }

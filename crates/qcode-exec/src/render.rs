@@ -370,6 +370,7 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         | Event::TurnComplete { .. }
         | Event::Compacted { .. }
         | Event::HistoryCleared
+        | Event::SystemPromptUpdated
         | Event::ShutdownComplete => {}
     }
 }

@@ -247,6 +247,10 @@ pub enum Op {
     Compact,
     /// Forget the conversation.
     ClearHistory,
+    /// Replace the system prompt (e.g. after context files changed: `/memory refresh`).
+    SetSystemPrompt {
+        text: String,
+    },
     /// Stop the engine after the running turn is cancelled.
     Shutdown,
 }
@@ -352,5 +356,7 @@ pub enum Event {
         after_tokens: u64,
     },
     HistoryCleared,
+    /// The system prompt was replaced.
+    SystemPromptUpdated,
     ShutdownComplete,
 }

@@ -265,7 +265,7 @@ impl App {
                 ),
                 None,
             ),
-            Event::HistoryCleared => {}
+            Event::HistoryCleared | Event::SystemPromptUpdated => {}
             Event::ShutdownComplete => self.engine_closed(),
         }
     }
