@@ -65,6 +65,7 @@ impl Fake {
             }
             Op::SetApprovalMode { mode } => self.mode = mode,
             Op::ClearHistory => self.send(Event::HistoryCleared),
+            Op::SetSystemPrompt { .. } => self.send(Event::SystemPromptUpdated),
             Op::Compact => self.send(Event::Compacted {
                 before_tokens: self.total.prompt_tokens,
                 after_tokens: 1200,
