@@ -137,9 +137,17 @@ async fn run_inner(cli: &Cli, args: &AuthArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        AuthAction::Logout { all } => {
+        AuthAction::Logout {
+            all,
+            qwen_oauth,
+            api_key,
+        } => {
             let scope = if *all {
                 LogoutScope::All
+            } else if *qwen_oauth {
+                LogoutScope::QwenOauth
+            } else if *api_key {
+                LogoutScope::ApiKey
             } else {
                 match snapshot
                     .auth_type

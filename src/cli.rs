@@ -132,10 +132,17 @@ pub enum AuthAction {
     },
     /// Show the active method, host, model and token expiry (never the secret).
     Status,
-    /// Remove saved credentials (the active method's, or all with --all).
+    /// Remove saved credentials: the active method's by default.
     Logout {
-        #[arg(long)]
+        /// Remove both the Qwen OAuth login and the saved API key.
+        #[arg(long, conflicts_with_all = ["qwen_oauth", "api_key"])]
         all: bool,
+        /// Remove the Qwen OAuth login (~/.qwen/oauth_creds.json, shared with Qwen Code).
+        #[arg(long, conflicts_with = "api_key")]
+        qwen_oauth: bool,
+        /// Remove the saved API key (~/.qcode/credentials.json).
+        #[arg(long)]
+        api_key: bool,
     },
 }
 
