@@ -175,13 +175,7 @@ pub async fn start(
 }
 
 fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolContext, Failure> {
-    let http = qcode_tools::default_http_client().map_err(|e| {
-        Failure::new(
-            ErrorKind::Internal,
-            format!("cannot build the HTTP client: {e}"),
-            None,
-        )
-    })?;
+    let http = qcode_tools::LazyHttpClient::default_client();
     let background_dir: PathBuf = snapshot
         .paths
         .project_dir(&snapshot.project_root)

@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ctx = ToolContext::new(
         vec![dir.into()],
         scratch.join("grep_bench_memory.md"),
-        qcode_tools::default_http_client()?,
+        qcode_tools::LazyHttpClient::default_client(),
         scratch.clone(),
     )?;
     let registry = ToolRegistry::builtin();

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Everything a tool needs from its caller. Built once per session by the engine.
 #[derive(Clone)]
@@ -12,9 +13,10 @@ pub struct ToolContext {
     pub workspace_roots: Vec<PathBuf>,
     /// The global context file `save_memory` appends to (e.g. `~/.qcode/QWEN.md`).
     pub memory_file: PathBuf,
-    /// The client `web_fetch` uses. Build it with `redirect::Policy::none()` so that
-    /// `web_fetch` follows redirects itself and checks every hop (see [`crate::default_http_client`]).
-    pub http: reqwest::Client,
+    /// The client `web_fetch` uses, built on first use. Build it with `redirect::Policy::none()`
+    /// so that `web_fetch` follows redirects itself and checks every hop (see
+    /// [`crate::default_http_client`]).
+    pub http: LazyHttpClient,
     /// Extra environment for shell commands. `QCODE=1` is always set in addition.
     pub shell_env: Vec<(String, String)>,
     /// Where background shell commands write their output files.
@@ -27,7 +29,7 @@ impl ToolContext {
     pub fn new(
         workspace_roots: Vec<PathBuf>,
         memory_file: PathBuf,
-        http: reqwest::Client,
+        http: LazyHttpClient,
         background_dir: PathBuf,
     ) -> std::io::Result<Self> {
         let roots = workspace_roots
@@ -75,6 +77,47 @@ impl fmt::Debug for ToolContext {
             .field("shell_env", &env_names)
             .field("background_dir", &self.background_dir)
             .finish_non_exhaustive()
+    }
+}
+
+/// An HTTP client built the first time it is needed: building one loads the system's root
+/// certificates (hundreds of files), wasted start-up work for a session that never fetches.
+#[derive(Clone)]
+pub struct LazyHttpClient {
+    cell: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    build: fn() -> reqwest::Result<reqwest::Client>,
+}
+
+impl LazyHttpClient {
+    /// A client made by `build` on first use.
+    pub fn new(build: fn() -> reqwest::Result<reqwest::Client>) -> Self {
+        Self {
+            cell: Arc::new(OnceLock::new()),
+            build,
+        }
+    }
+
+    /// [`default_http_client`], on first use.
+    pub fn default_client() -> Self {
+        Self::new(default_http_client)
+    }
+
+    /// An already built client.
+    pub fn from_client(client: reqwest::Client) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Ok(client));
+        Self {
+            cell: Arc::new(cell),
+            build: default_http_client,
+        }
+    }
+
+    /// The client, building it now if needed; the error says why it could not be built.
+    pub fn get(&self) -> Result<&reqwest::Client, String> {
+        self.cell
+            .get_or_init(|| (self.build)().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 

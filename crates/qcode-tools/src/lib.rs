@@ -22,7 +22,7 @@ mod schema;
 mod textfile;
 mod tools;
 
-pub use context::{ToolContext, default_http_client};
+pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus,

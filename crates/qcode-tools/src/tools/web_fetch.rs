@@ -195,8 +195,11 @@ async fn fetch(plan: &Plan, ctx: &ToolContext) -> Result<ToolResult, ToolResult>
                  fetch it, or use a public URL"
             )));
         }
-        let resp = ctx
+        let client = ctx
             .http
+            .get()
+            .map_err(|e| err(format!("cannot set up HTTP for web_fetch: {e}")))?;
+        let resp = client
             .get(url.clone())
             .header(
                 reqwest::header::ACCEPT,

@@ -24,7 +24,7 @@ impl Ws {
         let ctx = ToolContext::new(
             vec![dir.path().to_path_buf()],
             outside.path().join("memory/QWEN.md"),
-            qcode_tools::default_http_client().unwrap(),
+            qcode_tools::LazyHttpClient::default_client(),
             outside.path().join("bg"),
         )
         .unwrap();
