@@ -49,24 +49,8 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Sourced<T> {
     }
 }
 
-/// An API key; never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
+/// An API key; never shown by `Debug` or `Display`.
+pub type ApiKey = qcode_protocol::Secret;
 
 /// Values given on the command line (highest precedence).
 #[derive(Debug, Clone, Default)]

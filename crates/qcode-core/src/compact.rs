@@ -104,12 +104,12 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
                 max_attempts,
                 delay,
                 reason,
-            }) => tx.send(Event::Retry {
+            }) => tx.send(crate::turn::retry_event(
                 attempt,
                 max_attempts,
-                delay_ms: delay.as_millis() as u64,
+                delay,
                 reason,
-            }),
+            )),
             Ok(
                 ResponseEvent::ReasoningDelta(_)
                 | ResponseEvent::ToolCall(_)

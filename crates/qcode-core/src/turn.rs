@@ -178,12 +178,7 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
                 max_attempts,
                 delay,
                 reason,
-            }) => tx.send(Event::Retry {
-                attempt,
-                max_attempts,
-                delay_ms: delay.as_millis() as u64,
-                reason,
-            }),
+            }) => tx.send(retry_event(attempt, max_attempts, delay, reason)),
             Err(e) => {
                 if cancel.is_cancelled() {
                     return ReplyEnd::Cancelled(reply);
@@ -194,6 +189,21 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         }
     }
     ReplyEnd::Done(reply)
+}
+
+/// The front-end event for a client retry notice.
+pub(crate) fn retry_event(
+    attempt: u32,
+    max_attempts: u32,
+    delay: std::time::Duration,
+    reason: String,
+) -> Event {
+    Event::Retry {
+        attempt,
+        max_attempts,
+        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        reason,
+    }
 }
 
 fn record_usage(session: &mut Session, usage: Usage, tx: &EventTx) {

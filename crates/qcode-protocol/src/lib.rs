@@ -8,6 +8,8 @@
 
 mod message;
 mod ops;
+mod secret;
 
 pub use message::*;
 pub use ops::*;
+pub use secret::Secret;
