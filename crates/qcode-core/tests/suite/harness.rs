@@ -1,0 +1,89 @@
+//! Driving the engine directly through its queue pair against the mock model server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use qcode_client::{ChatClient, ClientOptions, RetryPolicy, Secret, StaticCredentials};
+use qcode_core::{EngineConfig, EngineDeps, EngineHandle, Interaction, Sampling};
+use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
+use qcode_test_support::mock_model::MockServer;
+
+pub struct Engine {
+    pub handle: EngineHandle,
+    pub dir: tempfile::TempDir,
+    pub mock: MockServer,
+}
+
+pub fn start(mode: ApprovalMode, context_window: Option<u64>) -> Engine {
+    let mock = MockServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let client = ChatClient::new(ClientOptions {
+        retry: RetryPolicy::none(),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let tool_ctx = qcode_tools::ToolContext::new(
+        vec![dir.path().to_path_buf()],
+        dir.path().join("memory.md"),
+        qcode_tools::LazyHttpClient::default_client(),
+        dir.path().join("bg"),
+    )
+    .unwrap();
+    let config = EngineConfig {
+        model: "m".into(),
+        auth: AuthKind::Openai,
+        credentials: Arc::new(StaticCredentials::new(mock.url(), Some(Secret::new("k")))),
+        approval_mode: mode,
+        allowed_tools: vec![],
+        max_session_turns: None,
+        interaction: Interaction::Interactive,
+        sampling: Sampling::default(),
+        context_window,
+        system_prompt: "SYSTEM".into(),
+        cwd: dir.path().display().to_string(),
+    };
+    let deps = EngineDeps {
+        client: Arc::new(client),
+        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tool_ctx: Arc::new(tool_ctx),
+        auth_resolver: None,
+    };
+    let handle = qcode_core::spawn(config, deps);
+    Engine { handle, dir, mock }
+}
+
+impl Engine {
+    pub fn send(&self, op: Op) {
+        self.handle.ops.send(op).unwrap();
+    }
+
+    /// Events until (and including) the first one matching `stop`.
+    pub async fn until(&mut self, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
+        let mut seen = Vec::new();
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(10), self.handle.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no matching event; saw {seen:#?}"))
+                .expect("engine stopped");
+            let done = stop(&ev);
+            seen.push(ev);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    pub async fn turn(&mut self, text: &str) -> Vec<Event> {
+        self.send(Op::UserTurn { text: text.into() });
+        self.until(|e| matches!(e, Event::TurnComplete { .. }))
+            .await
+    }
+}
+
+/// The `messages` of the n-th recorded request.
+pub fn messages(mock: &MockServer, n: usize) -> Vec<serde_json::Value> {
+    mock.requests()[n].body_json().unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
