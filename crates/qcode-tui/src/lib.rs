@@ -8,6 +8,7 @@
 pub mod app;
 pub mod approval;
 pub mod composer;
+pub mod dialog;
 pub mod files;
 pub mod frame;
 pub mod markdown;
@@ -15,6 +16,7 @@ pub mod pager;
 pub mod popup;
 mod runner;
 pub mod screen;
+pub mod services;
 pub mod slash;
 pub mod status;
 mod term;
@@ -25,11 +27,15 @@ pub mod wrap;
 mod testutil;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-pub use app::{App, AppEvent, Effect, SessionStats};
+pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
+pub use services::{
+    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
+};
 
 /// The engine's queue pair as the TUI sees it.
 #[derive(Debug)]
@@ -39,7 +45,7 @@ pub struct EngineHandle {
 }
 
 /// Everything the TUI needs to know at start; no secrets.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TuiOptions {
     pub cwd: PathBuf,
     /// Shown by the welcome line and /about.
@@ -55,8 +61,36 @@ pub struct TuiOptions {
     pub no_color: bool,
     /// First-run privacy notice, shown once at the top of the session.
     pub privacy_notice: Option<String>,
-    /// Models offered by the /model picker (typing `/model <name>` accepts any name).
+    /// Models offered by the /model picker when there are no [`Services`] to list them
+    /// (typing `/model <name>` accepts any name).
     pub models: Vec<String>,
+    /// Back ends of /auth, /model, /privacy and /memory; without them those commands say
+    /// they are not available.
+    pub services: Option<Arc<dyn Services>>,
+    /// The built-in tools, for /tools.
+    pub tools: Vec<ToolInfo>,
+    /// Open the /auth dialog at start (no usable credentials were found).
+    pub open_auth_at_start: bool,
+}
+
+impl std::fmt::Debug for TuiOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TuiOptions")
+            .field("cwd", &self.cwd)
+            .field("version", &self.version)
+            .field("model", &self.model)
+            .field("auth", &self.auth)
+            .field("approval_mode", &self.approval_mode)
+            .field("context_window", &self.context_window)
+            .field("history_file", &self.history_file)
+            .field("no_color", &self.no_color)
+            .field("privacy_notice", &self.privacy_notice.is_some())
+            .field("models", &self.models)
+            .field("services", &self.services.is_some())
+            .field("tools", &self.tools.len())
+            .field("open_auth_at_start", &self.open_auth_at_start)
+            .finish()
+    }
 }
 
 impl TuiOptions {
@@ -73,6 +107,9 @@ impl TuiOptions {
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
             privacy_notice: None,
             models: Vec::new(),
+            services: None,
+            tools: Vec::new(),
+            open_auth_at_start: false,
         }
     }
 }

@@ -6,8 +6,13 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SlashCommand {
     Help,
+    Auth,
     Model,
     ApprovalMode,
+    Memory,
+    Init,
+    Tools,
+    Privacy,
     Clear,
     Compress,
     Stats,
@@ -35,6 +40,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "",
     },
     CommandSpec {
+        command: SlashCommand::Auth,
+        name: "auth",
+        aliases: &["login"],
+        description: "Sign in with Qwen OAuth or save an API key",
+        args: "",
+    },
+    CommandSpec {
         command: SlashCommand::Model,
         name: "model",
         aliases: &[],
@@ -47,6 +59,34 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &["approvals"],
         description: "Choose what runs without asking",
         args: "[plan|default|auto-edit|yolo]",
+    },
+    CommandSpec {
+        command: SlashCommand::Memory,
+        name: "memory",
+        aliases: &[],
+        description: "Show, add to or reload the context files (QWEN.md)",
+        args: "[show|add <fact>|refresh]",
+    },
+    CommandSpec {
+        command: SlashCommand::Init,
+        name: "init",
+        aliases: &[],
+        description: "Have the model analyse the project and write QWEN.md",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Tools,
+        name: "tools",
+        aliases: &[],
+        description: "List the built-in tools and their permission class",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Privacy,
+        name: "privacy",
+        aliases: &[],
+        description: "Usage statistics: what is sent, where, and turning it off",
+        args: "",
     },
     CommandSpec {
         command: SlashCommand::Clear,
@@ -229,7 +269,7 @@ mod tests {
     #[test]
     fn filter_orders_prefix_matches_first() {
         let names: Vec<&str> = filter("c").iter().map(|c| c.name).collect();
-        assert_eq!(names, vec!["clear", "compress", "copy"]);
+        assert_eq!(names, vec!["clear", "compress", "copy", "privacy"]);
         let names: Vec<&str> = filter("ode").iter().map(|c| c.name).collect();
         assert_eq!(names, vec!["model", "approval-mode"]);
         assert_eq!(filter("").len(), COMMANDS.len());

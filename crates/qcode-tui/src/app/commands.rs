@@ -1,7 +1,7 @@
 //! Slash-command execution (one exhaustive match over [`SlashCommand`]) and the pickers.
 
 use qcode_protocol::{ApprovalMode, Op};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::{App, Effect, PopupKind};
@@ -9,6 +9,16 @@ use crate::ExitReason;
 use crate::popup::{Popup, PopupItem};
 use crate::slash::{COMMANDS, SlashCommand};
 use crate::transcript::{Cell, NoticeKind};
+
+/// What /init asks the model.
+pub(crate) const INIT_PROMPT: &str = "Please study this project and write a concise QWEN.md at its root, as a guide for \
+future coding sessions. First explore with your tools: list the top-level directories, read the \
+README, the build and package files, and a few central source and test files. Then write QWEN.md \
+with short sections: Purpose (what the project is and does), Build and test (the exact commands \
+to build, run, test and lint), Layout (the main directories and what lives in each), and \
+Conventions (code style, error handling, testing habits and anything else a contributor must \
+follow). State only what you verified in the files, keep it under about 80 lines, and if a \
+QWEN.md already exists, improve it instead of starting over.";
 
 /// Key bindings shown by /help.
 const KEYS: &[(&str, &str)] = &[
@@ -41,13 +51,35 @@ impl App {
             SlashCommand::Help => self.emit_cell(Cell::Info {
                 lines: help_lines(),
             }),
+            SlashCommand::Auth => self.open_auth(None),
             SlashCommand::Model => {
-                if args.is_empty() {
-                    self.open_model_picker();
-                } else {
+                if !args.is_empty() {
                     self.set_model(args);
+                } else if let Some(services) = self.options.services.clone() {
+                    self.open_model_dialog(services);
+                } else {
+                    self.open_model_picker();
                 }
             }
+            SlashCommand::Memory => self.memory_command(args),
+            SlashCommand::Init => {
+                if self.turn.is_some() {
+                    self.notice(
+                        NoticeKind::Error,
+                        "A turn is running",
+                        Some("wait for it to finish or press Esc, then run /init again".into()),
+                    );
+                } else if self.options.cwd.join("QWEN.md").exists() {
+                    self.open_dialog(crate::dialog::Dialog::InitConfirm);
+                } else {
+                    self.send_init();
+                }
+            }
+            SlashCommand::Tools => {
+                let lines = self.tools_lines();
+                self.emit_cell(Cell::Info { lines });
+            }
+            SlashCommand::Privacy => self.open_privacy(),
             SlashCommand::ApprovalMode => {
                 if args.is_empty() {
                     let items = ApprovalMode::ALL
@@ -116,6 +148,35 @@ impl App {
             }
             SlashCommand::Quit => self.quit(ExitReason::UserQuit),
         }
+    }
+
+    /// Asks the model to write QWEN.md.
+    pub(crate) fn send_init(&mut self) {
+        self.start_turn(INIT_PROMPT.to_string());
+    }
+
+    fn tools_lines(&self) -> Vec<Line<'static>> {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let dim = Style::default().add_modifier(Modifier::DIM);
+        let tools = &self.options.tools;
+        if tools.is_empty() {
+            return vec![Line::from("No tool list is available in this session")];
+        }
+        let name_w = tools.iter().map(|t| t.name.len()).max().unwrap_or(0) + 2;
+        let perm_w = tools.iter().map(|t| t.permission.len()).max().unwrap_or(0) + 2;
+        let mut lines = vec![Line::from(Span::styled("Built-in tools", bold))];
+        for t in tools {
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {:<name_w$}", t.name)),
+                Span::styled(format!("{:<perm_w$}", t.permission), Style::default().fg(Color::Cyan)),
+                Span::styled(t.description.clone(), dim),
+            ]));
+        }
+        lines.push(Line::from(Span::styled(
+            "  read-only and plan tools run without asking inside the workspace; the others follow the approval mode",
+            dim,
+        )));
+        lines
     }
 
     /// Plain text of /about (copyable).

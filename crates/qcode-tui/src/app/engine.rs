@@ -88,6 +88,7 @@ impl App {
                 if changed {
                     self.notice(NoticeKind::Info, format!("Model: {model}"), None);
                 }
+                self.auth_switched(auth, &model);
             }
             Event::TurnStarted { .. } => {
                 self.stats.turns += 1;
@@ -226,6 +227,7 @@ impl App {
                 hint,
             } => {
                 self.end_turn_output();
+                self.auth_switch_failed();
                 self.stats.errors += 1;
                 let hint = hint.or_else(|| default_hint(kind).map(str::to_string));
                 self.notice(NoticeKind::Error, message, hint);
@@ -265,7 +267,8 @@ impl App {
                 ),
                 None,
             ),
-            Event::HistoryCleared | Event::SystemPromptUpdated => {}
+            Event::SystemPromptUpdated => self.system_prompt_updated(),
+            Event::HistoryCleared => {}
             Event::ShutdownComplete => self.engine_closed(),
         }
     }

@@ -23,6 +23,7 @@ impl App {
             TermEvent::Paste(text) => {
                 if let Some(modal) = self.approvals.front_mut() {
                     modal.paste(&text);
+                } else if self.dialog_paste(&text) {
                 } else {
                     self.composer.paste(&text);
                     self.update_popup();
@@ -45,7 +46,12 @@ impl App {
         }
         match key.code {
             KeyCode::Char('c') if ctrl => return self.ctrl_c(),
-            KeyCode::Char('d') if ctrl && self.composer.is_empty() && self.approvals.is_empty() => {
+            KeyCode::Char('d')
+                if ctrl
+                    && self.composer.is_empty()
+                    && self.approvals.is_empty()
+                    && self.dialog.is_none() =>
+            {
                 self.quit(ExitReason::UserQuit);
                 return;
             }
@@ -71,6 +77,9 @@ impl App {
                     decision,
                 });
             }
+            return;
+        }
+        if self.dialog_key(key) {
             return;
         }
         if self.popup.is_some() && self.popup_key(key) {
@@ -101,16 +110,20 @@ impl App {
     }
 
     fn ctrl_c(&mut self) {
-        if let Some(modal) = self.approvals.pop_front() {
+        let denied = self.approvals.pop_front();
+        if let Some(modal) = &denied {
             let decision = qcode_protocol::ReviewDecision::Deny { message: None };
             self.send(Op::ApprovalDecision {
                 request_id: modal.request_id.clone(),
                 decision: decision.clone(),
             });
             self.emit_cell(Cell::Decision {
-                tool: modal.tool,
+                tool: modal.tool.clone(),
                 decision,
             });
+        }
+        if denied.is_none() && self.close_dialog() {
+            return;
         }
         if self.turn.is_some() {
             self.send(Op::Interrupt);
@@ -290,7 +303,7 @@ impl App {
                 if enter
                     && (!needs_args
                         || !typed_args.is_empty()
-                        || matches!(value, "model" | "approval-mode"))
+                        || matches!(value, "model" | "approval-mode" | "memory"))
                 {
                     self.composer.clear();
                     self.submit(format!("/{value} {typed_args}").trim().to_string());

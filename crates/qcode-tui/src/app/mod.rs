@@ -3,11 +3,13 @@
 //! touches the terminal itself, so tests drive it directly.
 
 mod commands;
+mod dialogs;
 mod engine;
 mod keys;
 mod render;
 mod stats;
 
+pub use dialogs::ServiceReply;
 pub use render::FramePlan;
 pub use stats::SessionStats;
 
@@ -21,6 +23,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::approval::ApprovalModal;
 use crate::composer::Composer;
+use crate::dialog::Dialog;
 use crate::markdown::Highlighter;
 use crate::pager::Pager;
 use crate::popup::Popup;
@@ -42,6 +45,9 @@ pub enum AppEvent {
         output: String,
         exit_code: Option<i32>,
     },
+    /// A [`crate::Services`] call finished (or reported progress). `id` is the dialog it
+    /// belongs to (0: none); replies for a dialog that was closed are dropped.
+    Service { id: u64, reply: ServiceReply },
 }
 
 /// Things only the terminal loop can do.
@@ -106,6 +112,13 @@ pub struct App {
     started: Instant,
     pub(crate) highlighter: Highlighter,
     pager: Option<Pager>,
+    /// The open dialog and its id (replies carry the id they were started for).
+    dialog: Option<(u64, Dialog)>,
+    next_dialog_id: u64,
+    /// An `Op::SwitchAuth` waiting for the engine's answer.
+    pending_switch: Option<dialogs::PendingSwitch>,
+    /// Context files loaded by the last /memory refresh, reported when the engine confirms.
+    pending_refresh: Option<usize>,
     exit: Option<ExitReason>,
     ctrl_c_at: Option<Instant>,
     hint: Option<(String, Instant)>,
@@ -153,6 +166,10 @@ impl App {
             started: Instant::now(),
             highlighter: Highlighter::new(),
             pager: None,
+            dialog: None,
+            next_dialog_id: 1,
+            pending_switch: None,
+            pending_refresh: None,
             exit: None,
             ctrl_c_at: None,
             hint: None,
@@ -162,6 +179,9 @@ impl App {
             options,
         };
         app.welcome();
+        if app.options.open_auth_at_start {
+            app.open_auth(Some("You are not signed in yet.".into()));
+        }
         app
     }
 
@@ -250,7 +270,10 @@ impl App {
 
     /// True while something animates (spinner, elapsed time): the loop ticks frames.
     pub fn animating(&self) -> bool {
-        self.turn.is_some() || !self.shells.is_empty() || self.hint.is_some()
+        self.turn.is_some()
+            || !self.shells.is_empty()
+            || self.hint.is_some()
+            || self.dialog.as_ref().is_some_and(|(_, d)| d.animating())
     }
 
     pub fn set_width(&mut self, width: u16) {
@@ -353,6 +376,7 @@ impl App {
                     exit_code,
                 });
             }
+            AppEvent::Service { id, reply } => self.handle_service_reply(id, reply),
         }
     }
 

@@ -24,6 +24,7 @@ pub struct FramePlan {
     composer_rows: u16,
     popup_rows: u16,
     modal_rows: u16,
+    dialog_rows: u16,
     height: u16,
 }
 
@@ -124,12 +125,18 @@ impl App {
             .approvals
             .front()
             .map_or(0, |m| m.desired_height(width));
-        let popup_rows = if modal_rows > 0 {
+        // An approval question comes first; a dialog replaces the prompt otherwise.
+        let dialog_rows = match (&self.dialog, modal_rows) {
+            (Some((_, d)), 0) => d.desired_height(width),
+            _ => 0,
+        };
+        let covered = modal_rows > 0 || dialog_rows > 0;
+        let popup_rows = if covered {
             0
         } else {
             self.popup.as_ref().map_or(0, |(_, p)| p.height())
         };
-        let composer_rows = if modal_rows > 0 {
+        let composer_rows = if covered {
             0
         } else {
             composer.height(COMPOSER_ROWS)
@@ -140,7 +147,11 @@ impl App {
         if fixed + modal_rows > max_height {
             modal_rows = max_height.saturating_sub(fixed).max(3.min(max_height));
         }
-        fixed += modal_rows;
+        let mut dialog_rows = dialog_rows;
+        if fixed + dialog_rows > max_height {
+            dialog_rows = max_height.saturating_sub(fixed).max(3.min(max_height));
+        }
+        fixed += modal_rows + dialog_rows;
         let live_room = max_height.saturating_sub(fixed) as usize;
         if live.len() > live_room {
             live.drain(..live.len() - live_room);
@@ -153,6 +164,7 @@ impl App {
             composer_rows,
             popup_rows,
             modal_rows,
+            dialog_rows,
             height,
         }
     }
@@ -185,6 +197,12 @@ impl App {
             let r = row(plan.modal_rows, &mut y);
             if let Some(m) = self.approvals.front_mut() {
                 cursor = m.render(r, buf);
+            }
+        }
+        if plan.dialog_rows > 0 {
+            let r = row(plan.dialog_rows, &mut y);
+            if let Some((_, d)) = self.dialog.as_mut() {
+                cursor = d.render(r, buf, std::time::Instant::now());
             }
         }
         if plan.popup_rows > 0 {

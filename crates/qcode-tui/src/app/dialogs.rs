@@ -1,0 +1,412 @@
+//! Dialogs and service calls: opening `/auth`, `/model`, `/privacy` and the `/init`
+//! confirmation, carrying out their actions, running [`crate::Services`] calls on spawned tasks
+//! and applying their replies (which arrive as [`AppEvent::Service`]).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossterm::event::KeyEvent;
+use qcode_protocol::{AuthKind, Op};
+use tokio::sync::mpsc::unbounded_channel;
+use tokio_util::sync::CancellationToken;
+
+use super::{App, AppEvent};
+use crate::dialog::{AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView};
+use crate::services::{LoginEvent, PrivacyStatus, RefreshedPrompt, Services};
+use crate::transcript::{Cell, NoticeKind};
+
+/// Audit-log events the privacy view shows.
+const PRIVACY_LOG_LINES: usize = 10;
+
+/// A finished (or progressing) service call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceReply {
+    Models(Result<Vec<String>, String>),
+    Login(LoginEvent),
+    /// Where the credentials were saved, or why signing in failed.
+    LoginDone(Result<String, String>),
+    KeySaved(Result<String, String>),
+    Privacy(PrivacyStatus),
+    PrivacySet(Result<String, String>),
+    MemoryShown(String),
+    MemoryAdded(Result<String, String>),
+    MemoryRefreshed(Result<RefreshedPrompt, String>),
+}
+
+/// An `Op::SwitchAuth` sent after a sign-in; `model` is the one chosen in the key form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingSwitch {
+    pub auth: AuthKind,
+    pub model: Option<String>,
+}
+
+impl App {
+    fn services(&mut self, command: &str) -> Option<Arc<dyn Services>> {
+        let s = self.options.services.clone();
+        if s.is_none() {
+            self.notice(
+                NoticeKind::Error,
+                format!("/{command} is not available in this session"),
+                None,
+            );
+        }
+        s
+    }
+
+    pub(crate) fn open_dialog(&mut self, dialog: Dialog) -> u64 {
+        self.close_dialog();
+        let id = self.next_dialog_id;
+        self.next_dialog_id += 1;
+        self.popup = None;
+        self.dialog = Some((id, dialog));
+        self.dirty = true;
+        id
+    }
+
+    /// Closes the dialog, cancelling a sign-in that is still running.
+    pub(crate) fn close_dialog(&mut self) -> bool {
+        match self.dialog.take() {
+            Some((_, Dialog::QwenLogin(view))) => {
+                view.cancel.cancel();
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Runs `work` on the runtime and delivers its reply for dialog `id`.
+    fn spawn_reply<F>(&mut self, id: u64, work: F)
+    where
+        F: Future<Output = ServiceReply> + Send + 'static,
+    {
+        let tx = self.app_tx.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(async move {
+                    let reply = work.await;
+                    let _ = tx.send(AppEvent::Service { id, reply });
+                });
+            }
+            Err(_) => self.notice(
+                NoticeKind::Error,
+                "Cannot run this command here (no async runtime)",
+                None,
+            ),
+        }
+    }
+
+    // ---- /auth ---------------------------------------------------------------------------
+
+    pub(crate) fn open_auth(&mut self, reason: Option<String>) {
+        if self.services("auth").is_some() {
+            self.open_dialog(Dialog::AuthChooser(AuthChooser::new(reason)));
+        }
+    }
+
+    fn start_qwen_login(&mut self) {
+        let Some(s) = self.services("auth") else {
+            return;
+        };
+        let cancel = CancellationToken::new();
+        let id = self.open_dialog(Dialog::QwenLogin(LoginView::new(cancel.clone())));
+        let tx = self.app_tx.clone();
+        self.spawn_reply(id, async move {
+            let (progress, mut events) = unbounded_channel();
+            let login = s.qwen_login(cancel, progress);
+            tokio::pin!(login);
+            let result = loop {
+                tokio::select! {
+                    biased;
+                    Some(event) = events.recv() => {
+                        let _ = tx.send(AppEvent::Service { id, reply: ServiceReply::Login(event) });
+                    }
+                    r = &mut login => break r,
+                }
+            };
+            while let Ok(event) = events.try_recv() {
+                let _ = tx.send(AppEvent::Service {
+                    id,
+                    reply: ServiceReply::Login(event),
+                });
+            }
+            ServiceReply::LoginDone(result)
+        });
+    }
+
+    fn open_key_form(&mut self) {
+        if let Some(s) = self.services("auth") {
+            self.open_dialog(Dialog::ApiKey(KeyForm::new(s.provider_presets())));
+        }
+    }
+
+    fn switch_auth(&mut self, auth: AuthKind, model: Option<String>) {
+        self.send(Op::SwitchAuth { auth });
+        self.pending_switch = Some(PendingSwitch { auth, model });
+    }
+
+    /// The engine answered an auth switch with `SessionConfigured`.
+    pub(crate) fn auth_switched(&mut self, auth: AuthKind, model: &str) {
+        let Some(pending) = self.pending_switch.take() else {
+            return;
+        };
+        if pending.auth != auth {
+            return;
+        }
+        self.notice(
+            NoticeKind::Info,
+            format!("Now using {} · model {model}", auth.as_str()),
+            None,
+        );
+        if let Some(chosen) = pending.model
+            && chosen != model
+        {
+            self.set_model(&chosen);
+        }
+    }
+
+    /// The engine refused a switch (its error is shown as usual).
+    pub(crate) fn auth_switch_failed(&mut self) {
+        self.pending_switch = None;
+    }
+
+    // ---- /model --------------------------------------------------------------------------
+
+    pub(crate) fn open_model_dialog(&mut self, services: Arc<dyn Services>) {
+        let id = self.open_dialog(Dialog::Model(ModelPicker::new(&self.status.model)));
+        self.spawn_reply(id, async move {
+            ServiceReply::Models(services.list_models().await)
+        });
+    }
+
+    // ---- /privacy ------------------------------------------------------------------------
+
+    pub(crate) fn open_privacy(&mut self) {
+        let Some(s) = self.services("privacy") else {
+            return;
+        };
+        let id = self.open_dialog(Dialog::Privacy(PrivacyView::new()));
+        self.spawn_reply(id, async move {
+            ServiceReply::Privacy(s.privacy_status(PRIVACY_LOG_LINES).await)
+        });
+    }
+
+    // ---- /memory -------------------------------------------------------------------------
+
+    pub(crate) fn memory_command(&mut self, args: &str) {
+        let (sub, rest) = match args.split_once(char::is_whitespace) {
+            Some((a, b)) => (a, b.trim()),
+            None => (args, ""),
+        };
+        match sub {
+            "" | "show" | "list" => {
+                if let Some(s) = self.services("memory") {
+                    self.spawn_reply(0, async move { ServiceReply::MemoryShown(s.memory_show().await) });
+                }
+            }
+            "add" if rest.is_empty() => self.notice(
+                NoticeKind::Error,
+                "Nothing to remember",
+                Some("usage: /memory add <fact>".into()),
+            ),
+            "add" => {
+                if let Some(s) = self.services("memory") {
+                    let fact = rest.to_string();
+                    self.spawn_reply(0, async move {
+                        ServiceReply::MemoryAdded(s.memory_add(fact).await)
+                    });
+                }
+            }
+            "refresh" | "reload" => self.memory_refresh(),
+            other => self.notice(
+                NoticeKind::Error,
+                format!("Unknown /memory subcommand \"{other}\""),
+                Some("use /memory show, /memory add <fact> or /memory refresh".into()),
+            ),
+        }
+    }
+
+    fn memory_refresh(&mut self) {
+        if let Some(s) = self.services("memory") {
+            self.spawn_reply(0, async move {
+                ServiceReply::MemoryRefreshed(s.memory_refresh().await)
+            });
+        }
+    }
+
+    /// The engine confirmed a new system prompt.
+    pub(crate) fn system_prompt_updated(&mut self) {
+        if let Some(n) = self.pending_refresh.take() {
+            let files = if n == 1 { "file" } else { "files" };
+            self.notice(
+                NoticeKind::Info,
+                format!("Memory refreshed: {n} context {files} loaded"),
+                None,
+            );
+        }
+    }
+
+    // ---- keys and replies ----------------------------------------------------------------
+
+    /// Keys while a dialog is open; returns false when none is.
+    pub(crate) fn dialog_key(&mut self, key: KeyEvent) -> bool {
+        let Some((_, dialog)) = self.dialog.as_mut() else {
+            return false;
+        };
+        let action = dialog.handle_key(key);
+        self.apply_dialog_action(action);
+        true
+    }
+
+    pub(crate) fn dialog_paste(&mut self, text: &str) -> bool {
+        match self.dialog.as_mut() {
+            Some((_, d)) => {
+                d.paste(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn apply_dialog_action(&mut self, action: DialogAction) {
+        match action {
+            DialogAction::None => {}
+            DialogAction::Close => {
+                self.close_dialog();
+            }
+            DialogAction::ChooseQwen => self.start_qwen_login(),
+            DialogAction::ChooseApiKey => self.open_key_form(),
+            DialogAction::BackToChooser => self.open_auth(None),
+            DialogAction::CancelLogin => {
+                self.close_dialog();
+                self.notice(NoticeKind::Info, "Sign-in cancelled", None);
+            }
+            DialogAction::SaveKey(input) => {
+                let Some(s) = self.services("auth") else {
+                    return;
+                };
+                let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
+                self.spawn_reply(id, async move { ServiceReply::KeySaved(s.save_api_key(input).await) });
+            }
+            DialogAction::PickModel(model) => {
+                self.close_dialog();
+                self.set_model(&model);
+            }
+            DialogAction::SetUsageStatistics(on) => {
+                let Some(s) = self.services("privacy") else {
+                    return;
+                };
+                let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
+                self.spawn_reply(id, async move {
+                    ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+                });
+            }
+            DialogAction::ConfirmInit => {
+                self.close_dialog();
+                self.send_init();
+            }
+        }
+    }
+
+    pub(crate) fn handle_service_reply(&mut self, id: u64, reply: ServiceReply) {
+        let current = self.dialog.as_ref().is_some_and(|(d, _)| *d == id);
+        match reply {
+            ServiceReply::Models(result) => {
+                if let (true, Some((_, Dialog::Model(p)))) = (current, self.dialog.as_mut()) {
+                    p.loaded(result);
+                }
+            }
+            ServiceReply::Login(event) => {
+                if let (true, Some((_, Dialog::QwenLogin(v)))) = (current, self.dialog.as_mut()) {
+                    v.apply(event, Instant::now());
+                }
+            }
+            ServiceReply::LoginDone(result) => {
+                if !current {
+                    return;
+                }
+                match result {
+                    Ok(saved) => {
+                        self.close_dialog();
+                        self.notice(
+                            NoticeKind::Info,
+                            format!("Signed in with Qwen OAuth · credentials saved to {saved}"),
+                            None,
+                        );
+                        self.switch_auth(AuthKind::QwenOauth, None);
+                    }
+                    Err(e) => {
+                        if let Some((_, Dialog::QwenLogin(v))) = self.dialog.as_mut() {
+                            v.fail(e.clone());
+                        }
+                        self.notice(NoticeKind::Error, format!("Qwen sign-in failed: {e}"), None);
+                    }
+                }
+            }
+            ServiceReply::KeySaved(result) => {
+                if !current {
+                    return;
+                }
+                match result {
+                    Ok(saved) => {
+                        let model = match self.dialog.take() {
+                            Some((_, Dialog::ApiKey(f))) => f.model(),
+                            _ => None,
+                        };
+                        self.notice(
+                            NoticeKind::Info,
+                            format!("The API key works · saved to {saved}"),
+                            None,
+                        );
+                        self.switch_auth(AuthKind::Openai, model);
+                    }
+                    Err(e) => {
+                        if let Some((_, Dialog::ApiKey(f))) = self.dialog.as_mut() {
+                            f.fail(e);
+                        }
+                    }
+                }
+            }
+            ServiceReply::Privacy(status) => {
+                if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
+                    v.status = Some(status);
+                }
+            }
+            ServiceReply::PrivacySet(result) => {
+                match &result {
+                    Ok(m) => self.notice(NoticeKind::Info, m.clone(), None),
+                    Err(e) => self.notice(NoticeKind::Error, e.clone(), None),
+                }
+                if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
+                    v.message = Some(result);
+                    if let Some(s) = self.options.services.clone() {
+                        self.spawn_reply(id, async move {
+                            ServiceReply::Privacy(s.privacy_status(PRIVACY_LOG_LINES).await)
+                        });
+                    }
+                }
+            }
+            ServiceReply::MemoryShown(text) => {
+                let lines = text
+                    .lines()
+                    .map(|l| ratatui::text::Line::from(l.to_string()))
+                    .collect();
+                self.emit_cell(Cell::Info { lines });
+            }
+            ServiceReply::MemoryAdded(Ok(message)) => {
+                self.notice(NoticeKind::Info, message, None);
+                self.memory_refresh();
+            }
+            ServiceReply::MemoryAdded(Err(e)) | ServiceReply::MemoryRefreshed(Err(e)) => {
+                self.notice(NoticeKind::Error, e, None);
+            }
+            ServiceReply::MemoryRefreshed(Ok(refreshed)) => {
+                self.pending_refresh = Some(refreshed.files.len());
+                self.send(Op::SetSystemPrompt {
+                    text: refreshed.system_prompt,
+                });
+            }
+        }
+    }
+}
