@@ -26,7 +26,7 @@ fn dotenv_lookup_order() {
     mock.set_default_reply(Reply::text("ok", 5));
     let sub = w.project.join("src/deep");
     std::fs::create_dir_all(&sub).unwrap();
-    let mut go = || {
+    let go = || {
         let r = run(w.cmd().current_dir(&sub).args(["-p", "hi"]));
         r.assert_code(0);
         model_sent(&mock)

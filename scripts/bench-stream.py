@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Benchmark: `qcode -p` against `curl -N` reading the same mock stream.
+
+Starts the mock model server (crates/qcode-test-support/examples/mock_serve.rs) serving N
+tokens, one per SSE chunk, then runs both clients several times and prints wall time, CPU time
+(user+sys) and peak RSS (medians), and qcode's ratios to curl. Both write to /dev/null.
+
+Usage: scripts/bench-stream.py [--tokens 2000,20000] [--runs 7] [--qcode target/release/qcode]
+Build first: cargo build --release && cargo build --release -p qcode-test-support --example mock_serve
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def measure(argv, env, cwd):
+    """Wall time, CPU time (user+sys) and peak RSS of one run. Peak RSS comes from GNU time:
+    a child forked from Python would report Python's own high-water mark."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        wrapped = ["/usr/bin/time", "-o", tf.name, "-f", "%e %U %S %M"] + argv
+        start = time.perf_counter()
+        with open(os.devnull, "wb") as null:
+            p = subprocess.run(wrapped, stdout=null, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        wall = time.perf_counter() - start
+        if p.returncode != 0:
+            sys.exit(f"{argv[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
+        _, user, sys_t, max_kb = tf.read().split()
+    return wall, float(user) + float(sys_t), int(max_kb) / 1024.0
+
+
+def median_of(runs, argv, env, cwd):
+    samples = [measure(argv, env, cwd) for _ in range(runs)]
+    return tuple(statistics.median(s[i] for s in samples) for i in range(3))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tokens", default="2000,20000")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--qcode", default=os.path.join(ROOT, "target/release/qcode"))
+    ap.add_argument("--mock", default=os.path.join(ROOT, "target/release/examples/mock_serve"))
+    a = ap.parse_args()
+    for path in (a.qcode, a.mock):
+        if not os.path.exists(path):
+            sys.exit(f"missing {path}; build with: cargo build --release && cargo build --release -p qcode-test-support --example mock_serve")
+    print(f"{'tokens':>7} {'client':>6} {'wall ms':>9} {'cpu ms':>8} {'peak MB':>8}")
+    results = {}
+    for n in [int(t) for t in a.tokens.split(",")]:
+        mock = subprocess.Popen([a.mock, "--tokens", str(n)], stdout=subprocess.PIPE, text=True)
+        url = mock.stdout.readline().strip()
+        try:
+            with tempfile.TemporaryDirectory() as home:
+                env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "DO_NOT_TRACK": "1",
+                       "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench", "OPENAI_MODEL": "bench-model"}
+                body = json.dumps({"model": "bench-model", "stream": True,
+                                   "stream_options": {"include_usage": True},
+                                   "messages": [{"role": "user", "content": "go"}]})
+                curl = ["curl", "-sS", "-N", "-X", "POST", f"{url}/chat/completions",
+                        "-H", "Content-Type: application/json", "-H", "Authorization: Bearer bench", "-d", body]
+                qcode = [a.qcode, "-p", "go"]
+                # Warm up both (page cache, first connection).
+                measure(curl, env, home)
+                measure(qcode, env, home)
+                c = median_of(a.runs, curl, env, home)
+                q = median_of(a.runs, qcode, env, home)
+        finally:
+            mock.kill()
+            mock.wait()
+        for name, m in (("curl", c), ("qcode", q)):
+            print(f"{n:>7} {name:>6} {m[0]*1000:>9.1f} {m[1]*1000:>8.1f} {m[2]:>8.1f}")
+        print(f"{n:>7} {'ratio':>6} {q[0]/c[0]:>8.2f}x {q[1]/max(c[1],1e-9):>7.2f}x {q[2]/c[2]:>7.2f}x")
+        results[n] = {"curl": c, "qcode": q}
+    return results
+
+
+if __name__ == "__main__":
+    main()
