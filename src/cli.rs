@@ -161,7 +161,11 @@ pub enum PrivacyAction {
     /// Turn anonymous usage statistics off (persisted in ~/.qcode/settings.json).
     Off,
     /// Show the latest events exactly as they were exported.
-    Log,
+    Log {
+        /// How many of the newest events to show.
+        #[arg(default_value_t = qcode_telemetry::DEFAULT_LOG_EVENTS)]
+        count: usize,
+    },
 }
 
 impl Cli {

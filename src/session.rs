@@ -262,14 +262,16 @@ pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {
 }
 
 pub async fn privacy_command(cli: &Cli, args: &crate::cli::PrivacyArgs) -> i32 {
-    let words: &[&str] = match args.action {
-        None | Some(crate::cli::PrivacyAction::Status) => &["status"],
-        Some(crate::cli::PrivacyAction::On) => &["on"],
-        Some(crate::cli::PrivacyAction::Off) => &["off"],
-        Some(crate::cli::PrivacyAction::Log) => &["log"],
+    use qcode_telemetry::PrivacyCommand;
+    let command = match args.action {
+        None | Some(crate::cli::PrivacyAction::Status) => PrivacyCommand::Status,
+        Some(crate::cli::PrivacyAction::On) => PrivacyCommand::On,
+        Some(crate::cli::PrivacyAction::Off) => PrivacyCommand::Off,
+        Some(crate::cli::PrivacyAction::Log { count }) => PrivacyCommand::Log { last: count },
     };
-    let result = load_config(cli)
-        .and_then(|(snapshot, env)| crate::telemetry_glue::privacy_command(&snapshot, &env, words));
+    let result = load_config(cli).and_then(|(snapshot, env)| {
+        crate::telemetry_glue::privacy_command(&snapshot, &env, command)
+    });
     match result {
         Ok(()) => 0,
         Err(f) => f.report(),

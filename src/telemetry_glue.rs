@@ -200,10 +200,8 @@ fn status_class(kind: ErrorKind) -> StatusClass {
 pub fn privacy_command(
     snapshot: &ConfigSnapshot,
     env: &EnvLayer,
-    words: &[&str],
+    command: qcode_telemetry::PrivacyCommand,
 ) -> Result<(), crate::exit::Failure> {
-    let command = qcode_telemetry::PrivacyCommand::parse(words)
-        .map_err(|e| crate::exit::Failure::new(ErrorKind::Input, e.to_string(), None))?;
     let get = |k: &str| env.get(k);
     let settings_file = snapshot.paths.user_settings();
     let persist = |on: bool| {
