@@ -23,7 +23,8 @@ fn main() -> ExitCode {
     // Headless runs and subcommands run on one thread: the per-token path (client → engine →
     // front end) then hands events over without cross-thread wake-ups. Blocking tool work
     // still goes to the blocking pool. The interactive session keeps render and engine apart.
-    let interactive = cli.command.is_none() && cli.prompt().is_none() && std::io::stdin().is_terminal();
+    let interactive =
+        cli.command.is_none() && cli.prompt().is_none() && std::io::stdin().is_terminal();
     let mut builder = if interactive {
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.worker_threads(2);
