@@ -236,3 +236,50 @@ fn failure_after_output_keeps_it_and_is_not_replayed() {
     );
     assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
 }
+
+#[test]
+fn ctrl_c_interrupts_keeps_partial_output_and_exits_130() {
+    use qcode_test_support::mock_model::{SseItem, chunk};
+    use std::io::Read;
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut items = vec![
+        SseItem::data_json(&chunk::role()),
+        SseItem::data_json(&chunk::text("first words ")),
+    ];
+    for _ in 0..100 {
+        items.push(SseItem::delay(100));
+        items.push(SseItem::data_json(&chunk::text("more ")));
+    }
+    mock.enqueue(Reply::sse(items));
+    let mut child = w
+        .cmd_for(&mock)
+        .args(["-p", "long answer"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 12];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"first words ");
+    let started = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cancelled promptly"
+    );
+    assert!(
+        !rest.contains("more more more more more more more more more more"),
+        "stream stopped: {rest}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+}
