@@ -168,7 +168,10 @@ impl App {
         for t in tools {
             lines.push(Line::from(vec![
                 Span::raw(format!("  {:<name_w$}", t.name)),
-                Span::styled(format!("{:<perm_w$}", t.permission), Style::default().fg(Color::Cyan)),
+                Span::styled(
+                    format!("{:<perm_w$}", t.permission),
+                    Style::default().fg(Color::Cyan),
+                ),
                 Span::styled(t.description.clone(), dim),
             ]));
         }

@@ -12,7 +12,9 @@ use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
 use super::{App, AppEvent};
-use crate::dialog::{AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView};
+use crate::dialog::{
+    AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
+};
 use crate::services::{LoginEvent, PrivacyStatus, RefreshedPrompt, Services};
 use crate::transcript::{Cell, NoticeKind};
 
@@ -202,7 +204,9 @@ impl App {
         match sub {
             "" | "show" | "list" => {
                 if let Some(s) = self.services("memory") {
-                    self.spawn_reply(0, async move { ServiceReply::MemoryShown(s.memory_show().await) });
+                    self.spawn_reply(0, async move {
+                        ServiceReply::MemoryShown(s.memory_show().await)
+                    });
                 }
             }
             "add" if rest.is_empty() => self.notice(
@@ -287,7 +291,9 @@ impl App {
                     return;
                 };
                 let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
-                self.spawn_reply(id, async move { ServiceReply::KeySaved(s.save_api_key(input).await) });
+                self.spawn_reply(id, async move {
+                    ServiceReply::KeySaved(s.save_api_key(input).await)
+                });
             }
             DialogAction::PickModel(model) => {
                 self.close_dialog();

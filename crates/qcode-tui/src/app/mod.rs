@@ -47,7 +47,10 @@ pub enum AppEvent {
     },
     /// A [`crate::Services`] call finished (or reported progress). `id` is the dialog it
     /// belongs to (0: none); replies for a dialog that was closed are dropped.
-    Service { id: u64, reply: ServiceReply },
+    Service {
+        id: u64,
+        reply: ServiceReply,
+    },
 }
 
 /// Things only the terminal loop can do.

@@ -22,7 +22,7 @@ const CHOICES: [(&str, &str); 2] = [
     ),
     (
         "OpenAI-compatible API key",
-        "DashScope, OpenRouter, DeepSeek, OpenAI, local servers…",
+        "DashScope, OpenRouter, DeepSeek, local servers…",
     ),
 ];
 
@@ -259,7 +259,9 @@ impl LoginView {
         let qr = self.qr();
         let (status, head) = match self.state {
             // The countdown line goes below the QR code.
-            LoginState::Waiting { .. } => text.split_last().map_or((None, &text[..]), |(s, h)| (Some(s), h)),
+            LoginState::Waiting { .. } => text
+                .split_last()
+                .map_or((None, &text[..]), |(s, h)| (Some(s), h)),
             LoginState::Starting | LoginState::Failed(_) => (None, &text[..]),
         };
         let mut p = Painter::new(area, buf);
@@ -271,7 +273,10 @@ impl LoginView {
             && (area.width as usize) >= qr_width + 2;
         if !qr.is_empty() {
             if fits {
-                p.line(Line::from(Span::styled("  Or scan this code with your phone:", dim())));
+                p.line(Line::from(Span::styled(
+                    "  Or scan this code with your phone:",
+                    dim(),
+                )));
                 for l in qr {
                     p.line(Line::from(format!("  {l}")));
                 }

@@ -275,7 +275,7 @@ impl KeyForm {
         }
         let status = match &self.state {
             FormState::Editing => Line::from(Span::styled(
-                "  The key is checked with the provider, then saved in your user credentials file.",
+                "  The key is checked with the provider first, then saved for your user only.",
                 dim(),
             )),
             FormState::Checking => Line::from(Span::styled(

@@ -97,7 +97,7 @@ impl Dialog {
             Dialog::AuthChooser(d) => d.desired_height(),
             Dialog::QwenLogin(d) => d.desired_height(width),
             Dialog::ApiKey(d) => d.desired_height(width),
-            Dialog::Model(d) => d.desired_height(),
+            Dialog::Model(d) => d.desired_height(width),
             Dialog::Privacy(d) => d.desired_height(width),
             Dialog::InitConfirm => 3,
         }
@@ -183,13 +183,6 @@ impl<'a> Painter<'a> {
         }
     }
 
-    /// Wrapped lines (continuations keep the line's leading indent).
-    pub fn lines(&mut self, lines: &[Line<'static>]) {
-        for l in crate::wrap::wrap_lines(lines, self.area.width as usize) {
-            self.line(l);
-        }
-    }
-
     pub fn buf(&mut self) -> &mut Buffer {
         self.buf
     }
@@ -199,10 +192,8 @@ impl<'a> Painter<'a> {
             return;
         }
         let y = self.area.bottom() - 1;
-        Line::from(Span::styled(text.to_string(), dim())).render(
-            Rect::new(self.area.x, y, self.area.width, 1),
-            self.buf,
-        );
+        Line::from(Span::styled(text.to_string(), dim()))
+            .render(Rect::new(self.area.x, y, self.area.width, 1), self.buf);
     }
 }
 

@@ -105,9 +105,26 @@ impl ModelPicker {
         }
     }
 
-    pub fn desired_height(&self) -> u16 {
+    fn error_lines(message: &str, width: u16) -> Vec<Line<'static>> {
+        crate::wrap::wrap_lines(
+            &[
+                Line::from(Span::styled(
+                    format!("    ✗ Cannot list models: {message}"),
+                    Style::default().fg(Color::Red),
+                )),
+                Line::from(Span::styled(
+                    "    Type a model name and press Enter.",
+                    dim(),
+                )),
+            ],
+            width as usize,
+        )
+    }
+
+    pub fn desired_height(&self, width: u16) -> u16 {
         let body = match &self.state {
-            ModelsState::Loading | ModelsState::Failed(_) => 1,
+            ModelsState::Loading => 1,
+            ModelsState::Failed(e) => Self::error_lines(e, width).len(),
             ModelsState::Ready(_) => self.visible().len().clamp(1, MAX_ROWS),
         };
         (3 + body) as u16
@@ -124,7 +141,8 @@ impl ModelPicker {
             Span::styled("  › ", Style::default().fg(Color::Cyan)).render(row, p.buf());
             let input = Rect::new(row.x + 4, row.y, row.width.saturating_sub(4), 1);
             if self.filter.is_empty() {
-                Span::styled("type to filter or enter any model name", dim()).render(input, p.buf());
+                Span::styled("type to filter or enter any model name", dim())
+                    .render(input, p.buf());
             }
             cursor = Some(self.filter.render(input, p.buf(), Style::default()));
         }
@@ -133,10 +151,9 @@ impl ModelPicker {
                 p.line(Line::from(Span::styled("    Loading models…", dim())));
             }
             ModelsState::Failed(e) => {
-                p.lines(&[Line::from(Span::styled(
-                    format!("    ✗ Cannot list models: {e} — type a model name and press Enter"),
-                    Style::default().fg(Color::Red),
-                ))]);
+                for l in Self::error_lines(e, area.width) {
+                    p.line(l);
+                }
             }
             ModelsState::Ready(_) => {
                 let visible = self.visible();
@@ -146,7 +163,7 @@ impl ModelPicker {
                         dim(),
                     )));
                 }
-                let rows = (p.room() as usize).min(MAX_ROWS).max(1);
+                let rows = (p.room() as usize).clamp(1, MAX_ROWS);
                 let first = (self.selected + 1).saturating_sub(rows);
                 for (i, m) in visible.iter().enumerate().skip(first).take(rows) {
                     let selected = i == self.selected;

@@ -55,7 +55,10 @@ impl PrivacyView {
     fn body(&self, width: u16) -> Vec<Line<'static>> {
         let mut out: Vec<Line<'static>> = Vec::new();
         match &self.status {
-            None => out.push(Line::from(Span::styled("  Reading the privacy settings…", dim()))),
+            None => out.push(Line::from(Span::styled(
+                "  Reading the privacy settings…",
+                dim(),
+            ))),
             Some(s) => {
                 out.extend(s.text.lines().map(|l| Line::from(format!("  {l}"))));
                 out.push(Line::default());

@@ -126,6 +126,24 @@ impl Harness {
             .fold(text, |t, s| t.replace(s, "*"))
     }
 
+    /// Delivers background app events until `done` holds (at most 5 s).
+    pub async fn pump_until(&mut self, mut done: impl FnMut(&mut Harness) -> bool) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !done(self) {
+            match tokio::time::timeout_at(deadline, self.app_rx.recv()).await {
+                Ok(Some(ev)) => {
+                    self.app.handle_app_event(ev);
+                    self.flush();
+                }
+                Ok(None) | Err(_) => panic!(
+                    "condition not reached; frame:\n{}\nscrollback:\n{}",
+                    self.frame(80, 30),
+                    self.scrollback_text()
+                ),
+            }
+        }
+    }
+
     pub fn scrollback_text(&self) -> String {
         self.scrollback.join("\n")
     }

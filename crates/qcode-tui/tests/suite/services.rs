@@ -1,0 +1,448 @@
+//! Slash commands backed by [`Services`], driven through the app with a fake implementation
+//! that records every call: /auth (key form and Qwen sign-in), /model, /memory, /privacy,
+//! /init, /tools, and the dialog that opens by itself on a first start.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use futures::future::BoxFuture;
+use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
+use qcode_tui::{
+    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
+};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::harness::{Harness, options};
+
+/// How the fake Qwen sign-in ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LoginEnd {
+    /// Waits until cancelled.
+    WaitForCancel,
+    Approve,
+}
+
+struct Fake {
+    calls: Mutex<Vec<String>>,
+    saved: Mutex<Vec<ApiKeyInput>>,
+    models: Result<Vec<String>, String>,
+    login_end: LoginEnd,
+    login_cancel: Mutex<Option<CancellationToken>>,
+    usage_on: Mutex<bool>,
+}
+
+impl Fake {
+    fn new(login_end: LoginEnd) -> Arc<Self> {
+        Arc::new(Self {
+            calls: Mutex::new(Vec::new()),
+            saved: Mutex::new(Vec::new()),
+            models: Ok(vec![
+                "qwen3-coder-plus".into(),
+                "qwen3-max".into(),
+                "qwen3-coder-flash".into(),
+            ]),
+            login_end,
+            login_cancel: Mutex::new(None),
+            usage_on: Mutex::new(true),
+        })
+    }
+
+    fn call(&self, c: &str) {
+        self.calls.lock().unwrap().push(c.to_string());
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl Services for Fake {
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
+        self.call("list_models");
+        Box::pin(async move { self.models.clone() })
+    }
+
+    fn provider_presets(&self) -> Vec<ProviderPreset> {
+        vec![ProviderPreset {
+            id: "openrouter".into(),
+            label: "OpenRouter".into(),
+            base_url: "https://openrouter.ai/api/v1".into(),
+            default_model: "qwen/qwen3-coder".into(),
+            key_hint: "OPENROUTER_API_KEY".into(),
+            needs_key: true,
+        }]
+    }
+
+    fn qwen_login(
+        &self,
+        cancel: CancellationToken,
+        progress: UnboundedSender<LoginEvent>,
+    ) -> BoxFuture<'_, Result<String, String>> {
+        self.call("qwen_login");
+        *self.login_cancel.lock().unwrap() = Some(cancel.clone());
+        Box::pin(async move {
+            let _ = progress.send(LoginEvent::DeviceCode {
+                verification_url: "https://chat.qwen.ai/authorize?user_code=ABCD-1234".into(),
+                user_code: "ABCD-1234".into(),
+                qr_lines: vec!["█▀▀▀█".into(), "█▄▄▄█".into()],
+                expires_in: Duration::from_secs(600),
+                browser_opened: false,
+            });
+            let _ = progress.send(LoginEvent::Waiting { seconds_left: 595 });
+            match self.login_end {
+                LoginEnd::Approve => Ok("/home/u/.qwen/oauth_creds.json".into()),
+                LoginEnd::WaitForCancel => {
+                    cancel.cancelled().await;
+                    Err("sign-in cancelled".into())
+                }
+            }
+        })
+    }
+
+    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, String>> {
+        self.call("save_api_key");
+        self.saved.lock().unwrap().push(input);
+        Box::pin(async { Ok("/home/u/.qcode/credentials.json".into()) })
+    }
+
+    fn privacy_status(&self, log_lines: usize) -> BoxFuture<'_, PrivacyStatus> {
+        self.call(&format!("privacy_status {log_lines}"));
+        let on = *self.usage_on.lock().unwrap();
+        Box::pin(async move {
+            PrivacyStatus {
+                text: format!(
+                    "Usage statistics: {}\nDestination: http://localhost:4318",
+                    if on { "on" } else { "off (settings)" }
+                ),
+                log: vec![r#"{"event":"qcode.session_start"}"#.into()],
+            }
+        })
+    }
+
+    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, String>> {
+        self.call(&format!("set_usage_statistics {on}"));
+        *self.usage_on.lock().unwrap() = on;
+        Box::pin(async { Ok("Usage statistics are off: nothing more is recorded or sent.".into()) })
+    }
+
+    fn memory_show(&self) -> BoxFuture<'_, String> {
+        self.call("memory_show");
+        Box::pin(async { "Context files:\n  /home/u/.qcode/QWEN.md".to_string() })
+    }
+
+    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, String>> {
+        self.call(&format!("memory_add {fact}"));
+        Box::pin(async move { Ok(format!("Saved to memory: \"{fact}\"")) })
+    }
+
+    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>> {
+        self.call("memory_refresh");
+        Box::pin(async {
+            Ok(RefreshedPrompt {
+                system_prompt: "NEW SYSTEM PROMPT".into(),
+                files: vec!["/home/u/.qcode/QWEN.md".into(), "/p/QWEN.md".into()],
+            })
+        })
+    }
+}
+
+fn harness(fake: &Arc<Fake>) -> Harness {
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.tools = vec![
+        ToolInfo {
+            name: "read_file".into(),
+            description: "Reads a file.".into(),
+            permission: "read-only".into(),
+        },
+        ToolInfo {
+            name: "run_shell_command".into(),
+            description: "Runs a shell command.".into(),
+            permission: "execute".into(),
+        },
+    ];
+    Harness::with_options(o)
+}
+
+#[tokio::test]
+async fn auth_key_form_validates_saves_and_switches() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/auth");
+    assert!(h.frame(80, 20).contains("› 1. Qwen OAuth"));
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert!(h.frame(80, 20).contains("OpenAI-compatible API key"));
+    for _ in 0..3 {
+        h.press(KeyCode::Tab);
+    }
+    h.type_str("sk-or-SECRET-42");
+    let frame = h.frame(80, 20);
+    assert!(!frame.contains("SECRET"), "{frame}");
+    h.press(KeyCode::Enter);
+    h.pump_until(|h| !h.frame(80, 20).contains("API key")).await;
+    assert_eq!(
+        *fake.saved.lock().unwrap(),
+        vec![ApiKeyInput {
+            base_url: "https://openrouter.ai/api/v1".into(),
+            model: "qwen/qwen3-coder".into(),
+            api_key: "sk-or-SECRET-42".into(),
+        }]
+    );
+    assert_eq!(
+        h.sent(),
+        vec![Op::SwitchAuth {
+            auth: AuthKind::Openai
+        }]
+    );
+    assert!(
+        h.scrollback_text()
+            .contains("The API key works · saved to /home/u/.qcode/credentials.json"),
+        "{}",
+        h.scrollback_text()
+    );
+    // The engine switched, but to another model (e.g. one from the environment): the model
+    // chosen in the form is set.
+    h.engine(Event::SessionConfigured {
+        model: "gpt-4.1".into(),
+        auth: AuthKind::Openai,
+        approval_mode: ApprovalMode::Default,
+        cwd: "/".into(),
+        context_window: None,
+    });
+    assert_eq!(
+        h.sent(),
+        vec![Op::SetModel {
+            model: "qwen/qwen3-coder".into()
+        }]
+    );
+    assert!(
+        h.scrollback_text()
+            .contains("Now using openai · model gpt-4.1")
+    );
+    assert!(!h.scrollback_text().contains("SECRET"));
+    assert!(
+        h.app.composer().is_empty(),
+        "the key never reaches the prompt"
+    );
+}
+
+#[tokio::test]
+async fn qwen_sign_in_shows_the_code_and_esc_cancels() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/auth");
+    h.press(KeyCode::Enter);
+    assert!(h.frame(80, 20).contains("Requesting a sign-in code…"));
+    h.pump_until(|h| h.frame(80, 20).contains("Code: ABCD-1234"))
+        .await;
+    let frame = h.frame(80, 20);
+    assert!(
+        frame.contains("https://chat.qwen.ai/authorize?user_code=ABCD-1234"),
+        "{frame}"
+    );
+    assert!(frame.contains("█▀▀▀█"), "{frame}");
+    assert!(frame.contains("left"), "{frame}");
+    let cancel = fake.login_cancel.lock().unwrap().clone().unwrap();
+    assert!(!cancel.is_cancelled());
+    h.press(KeyCode::Esc);
+    assert!(cancel.is_cancelled(), "Esc cancels the sign-in");
+    assert!(h.scrollback_text().contains("Sign-in cancelled"));
+    assert!(!h.frame(80, 20).contains("Sign in with Qwen"));
+    assert_eq!(h.sent(), vec![], "no switch after a cancelled sign-in");
+    // The cancelled sign-in's late failure is dropped, not shown.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    while let Ok(ev) = h.app_rx.try_recv() {
+        h.app.handle_app_event(ev);
+    }
+    h.flush();
+    assert!(!h.scrollback_text().contains("Qwen sign-in failed"));
+}
+
+#[tokio::test]
+async fn qwen_sign_in_success_switches_auth() {
+    let fake = Fake::new(LoginEnd::Approve);
+    let mut h = harness(&fake);
+    h.submit("/auth");
+    h.press(KeyCode::Char('1'));
+    h.pump_until(|h| h.scrollback_text().contains("Signed in with Qwen OAuth"))
+        .await;
+    assert_eq!(
+        h.sent(),
+        vec![Op::SwitchAuth {
+            auth: AuthKind::QwenOauth
+        }]
+    );
+    assert!(
+        h.scrollback_text()
+            .contains("credentials saved to /home/u/.qwen/oauth_creds.json")
+    );
+    h.engine(Event::SessionConfigured {
+        model: "coder-model".into(),
+        auth: AuthKind::QwenOauth,
+        approval_mode: ApprovalMode::Default,
+        cwd: "/".into(),
+        context_window: None,
+    });
+    assert_eq!(h.sent(), vec![], "no model override after Qwen OAuth");
+    assert!(h.scrollback_text().contains("Now using qwen-oauth"));
+}
+
+#[tokio::test]
+async fn model_picker_loads_the_list_and_sends_set_model() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/model");
+    assert!(h.frame(80, 20).contains("Loading models…"));
+    h.pump_until(|h| h.frame(80, 20).contains("qwen3-max"))
+        .await;
+    assert_eq!(fake.calls(), vec!["list_models"]);
+    // Sorted: qwen3-coder-flash, qwen3-coder-plus (current, selected), qwen3-max.
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        h.sent(),
+        vec![Op::SetModel {
+            model: "qwen3-max".into()
+        }]
+    );
+    h.submit("/model qwen3-coder-flash");
+    assert_eq!(
+        h.sent(),
+        vec![Op::SetModel {
+            model: "qwen3-coder-flash".into()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn memory_add_refreshes_the_system_prompt() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/memory add I prefer tabs");
+    h.pump_until(|h| {
+        h.sent().iter().any(|op| {
+            *op == Op::SetSystemPrompt {
+                text: "NEW SYSTEM PROMPT".into(),
+            }
+        })
+    })
+    .await;
+    assert_eq!(
+        fake.calls(),
+        vec!["memory_add I prefer tabs", "memory_refresh"]
+    );
+    assert!(
+        h.scrollback_text()
+            .contains("Saved to memory: \"I prefer tabs\"")
+    );
+    h.engine(Event::SystemPromptUpdated);
+    assert!(
+        h.scrollback_text()
+            .contains("Memory refreshed: 2 context files loaded")
+    );
+    h.submit("/memory show");
+    h.pump_until(|h| h.scrollback_text().contains("/home/u/.qcode/QWEN.md"))
+        .await;
+    h.submit("/memory add");
+    assert!(h.scrollback_text().contains("usage: /memory add <fact>"));
+}
+
+#[tokio::test]
+async fn privacy_off_calls_the_service_and_shows_the_new_state() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/privacy");
+    h.pump_until(|h| h.frame(80, 20).contains("Usage statistics: on"))
+        .await;
+    assert!(
+        h.frame(80, 20)
+            .contains(r#"{"event":"qcode.session_start"}"#)
+    );
+    h.press(KeyCode::Char('f'));
+    h.pump_until(|h| h.frame(80, 20).contains("Usage statistics: off (settings)"))
+        .await;
+    assert_eq!(
+        fake.calls(),
+        vec![
+            "privacy_status 10",
+            "set_usage_statistics false",
+            "privacy_status 10"
+        ]
+    );
+    assert!(h.frame(80, 20).contains("✓ Usage statistics are off"));
+    h.press(KeyCode::Esc);
+    assert!(!h.frame(80, 20).contains("Privacy"));
+}
+
+#[test]
+fn first_start_without_credentials_opens_auth() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.open_auth_at_start = true;
+    let mut h = Harness::with_options(o);
+    let frame = h.frame(80, 20);
+    assert!(frame.contains("You are not signed in yet."), "{frame}");
+    assert!(frame.contains("› 1. Qwen OAuth"), "{frame}");
+    assert!(
+        !frame.contains("Ask anything"),
+        "the dialog replaces the prompt"
+    );
+    h.press(KeyCode::Esc);
+    assert!(h.frame(80, 20).contains("Ask anything"));
+}
+
+#[test]
+fn tools_and_init() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.tools = vec![ToolInfo {
+        name: "run_shell_command".into(),
+        description: "Runs a shell command.".into(),
+        permission: "execute".into(),
+    }];
+    o.cwd = dir.path().to_path_buf();
+    let mut h = Harness::with_options(o);
+    h.submit("/tools");
+    assert!(
+        h.scrollback_text()
+            .contains("  run_shell_command  execute  Runs a shell command."),
+        "{}",
+        h.scrollback_text()
+    );
+    h.submit("/init");
+    let sent = h.sent();
+    assert!(
+        matches!(&sent[..], [Op::UserTurn { text }] if text.contains("QWEN.md") && text.contains("Build and test")),
+        "{sent:?}"
+    );
+    h.engine(Event::TurnComplete {
+        turn_id: 1,
+        outcome: qcode_protocol::TurnOutcome::Completed,
+    });
+    // With a QWEN.md present, /init asks first.
+    std::fs::write(dir.path().join("QWEN.md"), "# old").unwrap();
+    h.submit("/init");
+    assert!(h.frame(80, 20).contains("QWEN.md already exists"));
+    assert_eq!(h.sent(), vec![]);
+    h.press(KeyCode::Char('n'));
+    assert_eq!(h.sent(), vec![]);
+    h.submit("/init");
+    h.press(KeyCode::Char('y'));
+    assert!(matches!(&h.sent()[..], [Op::UserTurn { .. }]));
+}
+
+#[test]
+fn commands_without_services_say_so() {
+    let mut h = Harness::new();
+    h.submit("/privacy");
+    assert!(
+        h.scrollback_text()
+            .contains("/privacy is not available in this session")
+    );
+}
