@@ -9,6 +9,7 @@ mod exit;
 mod headless;
 mod session;
 mod telemetry_glue;
+mod tui_services;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

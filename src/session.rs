@@ -21,6 +21,24 @@ pub struct Session {
     pub auth: AuthKind,
     pub telemetry: qcode_telemetry::Telemetry,
     observer: tokio::task::JoinHandle<u32>,
+    /// Whether usable credentials were found (see [`MissingAuth`]).
+    pub credentials: CredentialsState,
+}
+
+/// What [`start_with`] does when no usable credentials are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAuth {
+    /// Fail with the auth error (headless runs: exit code 41).
+    Fail,
+    /// Start anyway with credentials that answer "not signed in: run /auth" (interactive).
+    SignedOut,
+}
+
+/// Whether the engine started with usable credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialsState {
+    Ready,
+    SignedOut,
 }
 
 impl Session {
@@ -95,6 +113,17 @@ pub async fn start(
     interaction: Interaction,
     started: std::time::Instant,
 ) -> Result<Session, Failure> {
+    start_with(snapshot, env, interaction, started, MissingAuth::Fail).await
+}
+
+/// [`start`], choosing what happens when no usable credentials are found.
+pub async fn start_with(
+    snapshot: ConfigSnapshot,
+    env: &EnvLayer,
+    interaction: Interaction,
+    started: std::time::Instant,
+    missing: MissingAuth,
+) -> Result<Session, Failure> {
     let client = Arc::new(auth_glue::build_client().map_err(|e| {
         Failure::new(
             ErrorKind::Internal,
@@ -103,24 +132,20 @@ pub async fn start(
         )
     })?);
     let resolver = Arc::new(auth_glue::Resolver::new(snapshot.clone()));
-    let auth = resolver.initial()?;
+    let (auth, credentials) = match (resolver.initial(), missing) {
+        (Ok(auth), _) => (auth, CredentialsState::Ready),
+        (Err(f), MissingAuth::SignedOut) if f.kind == ErrorKind::Auth => (
+            crate::tui_services::signed_out(&snapshot),
+            CredentialsState::SignedOut,
+        ),
+        (Err(f), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(f),
+    };
 
     let tool_ctx = build_tool_context(&snapshot)?;
-    let context = qcode_core::context::load(
-        &snapshot.paths.qcode_home,
-        &snapshot.project_root,
-        &snapshot.cwd,
-        &snapshot.context_file_names,
-    );
+    let (system_prompt, context) = system_prompt_for(&snapshot);
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
-    let facts = qcode_core::prompt::environment_facts(
-        &snapshot.cwd,
-        qcode_config::paths::git_root(&snapshot.cwd).is_some(),
-        qcode_core::prompt::today_utc(),
-    );
-    let system_prompt = qcode_core::prompt::system_prompt(&facts, &context);
     let model = auth.model.clone();
     let config = EngineConfig {
         model: model.clone(),
@@ -171,7 +196,27 @@ pub async fn start(
         auth: auth.kind,
         telemetry,
         observer,
+        credentials,
     })
+}
+
+/// The system prompt for `snapshot` (environment facts and the context files, read now), and
+/// the context files it was built from. Used at start and by `/memory refresh`.
+pub fn system_prompt_for(
+    snapshot: &ConfigSnapshot,
+) -> (String, qcode_core::context::ProjectContext) {
+    let context = qcode_core::context::load(
+        &snapshot.paths.qcode_home,
+        &snapshot.project_root,
+        &snapshot.cwd,
+        &snapshot.context_file_names,
+    );
+    let facts = qcode_core::prompt::environment_facts(
+        &snapshot.cwd,
+        qcode_config::paths::git_root(&snapshot.cwd).is_some(),
+        qcode_core::prompt::today_utc(),
+    );
+    (qcode_core::prompt::system_prompt(&facts, &context), context)
 }
 
 fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolContext, Failure> {
@@ -195,7 +240,15 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Ok(v) => v,
         Err(f) => return f.report(),
     };
-    let session = match start(snapshot, &env, Interaction::Interactive, started).await {
+    let session = match start_with(
+        snapshot,
+        &env,
+        Interaction::Interactive,
+        started,
+        MissingAuth::SignedOut,
+    )
+    .await
+    {
         Ok(s) => s,
         Err(f) => return f.report(),
     };
@@ -206,7 +259,15 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         auth,
         telemetry,
         observer,
+        credentials,
     } = session;
+    let services = Arc::new(crate::tui_services::TuiServices::new(
+        snapshot.clone(),
+        env.clone(),
+        telemetry.clone(),
+        auth,
+    ));
+    let events = crate::tui_services::track_auth(engine.events, services.clone());
     let privacy_notice = (telemetry.is_exporting()
         && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
     .then(|| {
@@ -228,9 +289,12 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     );
     options.no_color = env.get("NO_COLOR").is_some();
     options.privacy_notice = privacy_notice;
+    options.services = Some(services);
+    options.tools = crate::tui_services::tool_infos();
+    options.open_auth_at_start = credentials == CredentialsState::SignedOut;
     let handle = qcode_tui::EngineHandle {
         ops: engine.ops,
-        events: engine.events,
+        events,
     };
     let result = qcode_tui::run(handle, options).await;
     let code = match result {
