@@ -485,6 +485,10 @@ mod tests {
     }
 
     fn fixture(active: AuthKind) -> Fixture {
+        fixture_with_env(active, HashMap::new())
+    }
+
+    fn fixture_with_env(active: AuthKind, vars: HashMap<String, String>) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
         let project = dir.path().join("project");
@@ -494,7 +498,7 @@ mod tests {
         let (snapshot, env) = ConfigSnapshot::load(
             paths,
             &project,
-            EnvLayer::from_map(HashMap::new()),
+            EnvLayer::from_map(vars),
             &qcode_config::CliOverrides::default(),
         )
         .unwrap();
@@ -649,6 +653,80 @@ mod tests {
             after.text
         );
         assert!(after.log.is_empty());
+    }
+
+    /// The real device flow against the oidc-provider peer: the code is shown, approving it
+    /// saves the credentials and selects the method; a second sign-in is cancelled.
+    #[tokio::test]
+    async fn qwen_login_against_the_oauth_peer() {
+        use qcode_test_support::oauth_server::{OAuthServer, OAuthServerOptions};
+        let Some(oauth) = OAuthServer::start_or_skip(OAuthServerOptions::default()).unwrap() else {
+            return;
+        };
+        let oauth = Arc::new(oauth);
+        let vars = HashMap::from([("QCODE_QWEN_OAUTH_BASE_URL".to_string(), oauth.base_url())]);
+        let f = fixture_with_env(AuthKind::Openai, vars);
+        let (tx, mut rx) = unbounded_channel();
+        let approver = {
+            let oauth = oauth.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while let Some(ev) = rx.recv().await {
+                    if let LoginEvent::DeviceCode {
+                        user_code,
+                        qr_lines,
+                        verification_url,
+                        ..
+                    } = &ev
+                    {
+                        assert!(!qr_lines.is_empty());
+                        assert!(
+                            verification_url.starts_with(&oauth.base_url()),
+                            "{verification_url}"
+                        );
+                        let (o, code) = (oauth.clone(), user_code.clone());
+                        tokio::task::spawn_blocking(move || o.approve(&code).unwrap())
+                            .await
+                            .unwrap();
+                    }
+                    seen.push(ev);
+                }
+                seen
+            })
+        };
+        let saved = f
+            .services
+            .qwen_login(CancellationToken::new(), tx)
+            .await
+            .unwrap();
+        let creds = f.home.join(".qwen/oauth_creds.json");
+        assert_eq!(saved, creds.display().to_string());
+        assert!(creds.exists());
+        assert_eq!(
+            settings(&f.home)["security"]["auth"]["selectedType"],
+            "qwen-oauth"
+        );
+        let seen = approver.await.unwrap();
+        assert!(matches!(seen[0], LoginEvent::DeviceCode { .. }), "{seen:?}");
+
+        // Cancelled while waiting for approval: the exact reason, nothing changes.
+        std::fs::remove_file(&creds).unwrap();
+        let cancel = CancellationToken::new();
+        let (tx, mut rx) = unbounded_channel();
+        let canceller = {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                while let Some(ev) = rx.recv().await {
+                    if matches!(ev, LoginEvent::DeviceCode { .. }) {
+                        cancel.cancel();
+                    }
+                }
+            })
+        };
+        let err = f.services.qwen_login(cancel, tx).await.unwrap_err();
+        assert_eq!(err, "login cancelled");
+        assert!(!creds.exists());
+        canceller.await.unwrap();
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "privacy",
         aliases: &[],
         description: "Usage statistics: what is sent, where, and turning it off",
-        args: "",
+        args: "[on|off]",
     },
     CommandSpec {
         command: SlashCommand::Clear,

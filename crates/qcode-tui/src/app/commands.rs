@@ -79,7 +79,16 @@ impl App {
                 let lines = self.tools_lines();
                 self.emit_cell(Cell::Info { lines });
             }
-            SlashCommand::Privacy => self.open_privacy(),
+            SlashCommand::Privacy => match args {
+                "" | "status" | "log" => self.open_privacy(),
+                "on" => self.privacy_set(true),
+                "off" => self.privacy_set(false),
+                other => self.notice(
+                    NoticeKind::Error,
+                    format!("Unknown /privacy argument \"{other}\""),
+                    Some("use /privacy, /privacy on or /privacy off".into()),
+                ),
+            },
             SlashCommand::ApprovalMode => {
                 if args.is_empty() {
                     let items = ApprovalMode::ALL

@@ -194,6 +194,15 @@ impl App {
         });
     }
 
+    /// `/privacy on|off`: changes the setting without opening the view.
+    pub(crate) fn privacy_set(&mut self, on: bool) {
+        if let Some(s) = self.services("privacy") {
+            self.spawn_reply(0, async move {
+                ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+            });
+        }
+    }
+
     // ---- /memory -------------------------------------------------------------------------
 
     pub(crate) fn memory_command(&mut self, args: &str) {

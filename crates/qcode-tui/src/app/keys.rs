@@ -303,7 +303,7 @@ impl App {
                 if enter
                     && (!needs_args
                         || !typed_args.is_empty()
-                        || matches!(value, "model" | "approval-mode" | "memory"))
+                        || matches!(value, "model" | "approval-mode" | "memory" | "privacy"))
                 {
                     self.composer.clear();
                     self.submit(format!("/{value} {typed_args}").trim().to_string());

@@ -200,9 +200,27 @@ impl KeyForm {
         DialogAction::None
     }
 
-    pub fn desired_height(&self, _width: u16) -> u16 {
-        // Title, four fields, status line, footer.
-        7
+    pub fn desired_height(&self, width: u16) -> u16 {
+        // Title, four fields, the status (wrapped), footer.
+        (6 + self.status_lines(width).len()) as u16
+    }
+
+    fn status_lines(&self, width: u16) -> Vec<Line<'static>> {
+        let line = match &self.state {
+            FormState::Editing => Line::from(Span::styled(
+                "  The key is checked with the provider first, then saved for your user only.",
+                dim(),
+            )),
+            FormState::Checking => Line::from(Span::styled(
+                "  Checking the key with the provider…",
+                Style::default().fg(Color::Yellow),
+            )),
+            FormState::Error(e) => Line::from(Span::styled(
+                format!("  ✗ {e}"),
+                Style::default().fg(Color::Red),
+            )),
+        };
+        crate::wrap::wrap_lines(&[line], width as usize)
     }
 
     fn label(&self, field: Field, text: &str) -> Line<'static> {
@@ -273,21 +291,9 @@ impl KeyForm {
                 }
             }
         }
-        let status = match &self.state {
-            FormState::Editing => Line::from(Span::styled(
-                "  The key is checked with the provider first, then saved for your user only.",
-                dim(),
-            )),
-            FormState::Checking => Line::from(Span::styled(
-                "  Checking the key with the provider…",
-                Style::default().fg(Color::Yellow),
-            )),
-            FormState::Error(e) => Line::from(Span::styled(
-                format!("  ✗ {e}"),
-                Style::default().fg(Color::Red),
-            )),
-        };
-        p.line(status);
+        for l in self.status_lines(area.width) {
+            p.line(l);
+        }
         p.footer(match self.state {
             FormState::Checking => "Esc back",
             FormState::Editing | FormState::Error(_) => {

@@ -138,8 +138,8 @@ impl ModelPicker {
         ]));
         let mut cursor = None;
         if let Some(row) = p.row() {
-            Span::styled("  › ", Style::default().fg(Color::Cyan)).render(row, p.buf());
-            let input = Rect::new(row.x + 4, row.y, row.width.saturating_sub(4), 1);
+            Span::styled("  Find: ", dim()).render(row, p.buf());
+            let input = Rect::new(row.x + 8, row.y, row.width.saturating_sub(8), 1);
             if self.filter.is_empty() {
                 Span::styled("type to filter or enter any model name", dim())
                     .render(input, p.buf());

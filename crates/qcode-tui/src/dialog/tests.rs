@@ -180,6 +180,13 @@ fn key_form_presets_and_missing_key() {
     let mut d = Dialog::ApiKey(form);
     let text = draw(&mut d, 80, 7, Instant::now());
     assert!(text.contains("✗ enter the API key"), "{text}");
+    // A long failure wraps instead of being cut.
+    let mut form = KeyForm::new(presets());
+    form.fail("the key check failed: the provider rejected the credentials (HTTP 401): Incorrect API key provided".into());
+    let mut d = Dialog::ApiKey(form);
+    assert_eq!(d.desired_height(60), 8);
+    let text = draw(&mut d, 60, 8, Instant::now());
+    assert!(text.contains("Incorrect API key provided"), "{text}");
     // Editing the URL by hand makes the provider custom.
     let mut form = KeyForm::new(presets());
     form.handle_key(key(KeyCode::Tab));

@@ -377,6 +377,21 @@ async fn privacy_off_calls_the_service_and_shows_the_new_state() {
     assert!(!h.frame(80, 20).contains("Privacy"));
 }
 
+#[tokio::test]
+async fn privacy_on_and_off_as_arguments() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/privacy off");
+    h.pump_until(|h| h.scrollback_text().contains("Usage statistics are off"))
+        .await;
+    assert_eq!(fake.calls(), vec!["set_usage_statistics false"]);
+    h.submit("/privacy maybe");
+    assert!(
+        h.scrollback_text()
+            .contains("Unknown /privacy argument \"maybe\"")
+    );
+}
+
 #[test]
 fn first_start_without_credentials_opens_auth() {
     let fake = Fake::new(LoginEnd::WaitForCancel);
