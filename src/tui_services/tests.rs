@@ -1,0 +1,275 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Tests of the TUI services against the mock model server, the OAuth peer and temp homes.
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use qcode_test_support::mock_model::{MockServer, Reply};
+
+use super::*;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    services: TuiServices,
+}
+
+fn fixture(active: AuthKind) -> Fixture {
+    fixture_with_env(active, HashMap::new())
+}
+
+fn fixture_with_env(active: AuthKind, vars: HashMap<String, String>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&project).unwrap();
+    let paths = qcode_config::Paths::new(home.clone(), None);
+    let (snapshot, env) = ConfigSnapshot::load(
+        paths,
+        &project,
+        EnvLayer::from_map(vars),
+        &qcode_config::CliOverrides::default(),
+    )
+    .unwrap();
+    let services = TuiServices::new(
+        snapshot,
+        env,
+        qcode_telemetry::Telemetry::disabled(),
+        active,
+    );
+    Fixture {
+        _dir: dir,
+        home,
+        services,
+    }
+}
+
+fn input(base_url: &str, key: &str) -> ApiKeyInput {
+    ApiKeyInput {
+        base_url: base_url.into(),
+        model: "m1".into(),
+        api_key: key.into(),
+    }
+}
+
+fn settings(home: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(home.join(".qcode/settings.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn save_api_key_checks_the_key_then_writes_a_private_file() {
+    let f = fixture(AuthKind::QwenOauth);
+    let server = MockServer::start();
+    server.set_models(&["m1", "m2"]);
+    let saved = f
+        .services
+        .save_api_key(input(&server.url(), "sk-test-1"))
+        .await
+        .unwrap();
+    let file = f.home.join(".qcode/credentials.json");
+    assert_eq!(saved, file.display().to_string());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer sk-test-1")
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(stored["base_url"], server.url());
+    assert_eq!(stored["model"], "m1");
+    assert_eq!(
+        settings(&f.home)["security"]["auth"]["selectedType"],
+        "openai"
+    );
+    // The engine now resolves the saved key: listing models uses it.
+    *lock(&f.services.active) = AuthKind::Openai;
+    assert_eq!(
+        f.services.list_models().await.unwrap(),
+        vec!["m1".to_string(), "m2".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_key_is_not_saved() {
+    let f = fixture(AuthKind::QwenOauth);
+    let server = MockServer::start();
+    server.enqueue_models(Reply::error(401, "Incorrect API key", "invalid_api_key"));
+    let err = f
+        .services
+        .save_api_key(input(&server.url(), "sk-bad"))
+        .await
+        .unwrap_err();
+    assert!(err.contains("rejected the credentials"), "{err}");
+    assert!(err.contains("Incorrect API key"), "{err}");
+    assert!(!err.contains("sk-bad"), "{err}");
+    assert!(!f.home.join(".qcode/credentials.json").exists());
+    assert!(!f.home.join(".qcode/settings.json").exists());
+}
+
+#[tokio::test]
+async fn without_a_model_list_a_one_token_request_checks_the_key() {
+    let f = fixture(AuthKind::QwenOauth);
+    let server = MockServer::start();
+    server.enqueue_models(Reply::error(404, "no such route", "not_found"));
+    server.enqueue(Reply::text("OK", 2));
+    f.services
+        .save_api_key(input(&server.url(), "sk-test-2"))
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let body = requests[1].body_json().unwrap();
+    assert_eq!(body["model"], "m1");
+    assert_eq!(body["max_tokens"], 1);
+    assert!(f.home.join(".qcode/credentials.json").exists());
+}
+
+#[tokio::test]
+async fn signed_out_sessions_say_how_to_sign_in() {
+    let f = fixture(AuthKind::QwenOauth);
+    let err = f.services.list_models().await.unwrap_err();
+    assert!(err.contains("not signed in"), "{err}");
+    let active = signed_out(&f.services.snapshot);
+    let err = active.credentials.endpoint().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "could not obtain credentials: not signed in: run /auth"
+    );
+}
+
+#[tokio::test]
+async fn memory_add_appends_and_refresh_rebuilds_the_prompt() {
+    let f = fixture(AuthKind::QwenOauth);
+    let message = f.services.memory_add("I prefer tabs".into()).await.unwrap();
+    assert!(message.contains("I prefer tabs"), "{message}");
+    let memory = f.home.join(".qcode/QWEN.md");
+    assert_eq!(
+        std::fs::read_to_string(&memory).unwrap(),
+        "## Qwen Added Memories\n- I prefer tabs\n"
+    );
+    let refreshed = f.services.memory_refresh().await.unwrap();
+    assert!(refreshed.system_prompt.contains("- I prefer tabs"));
+    assert_eq!(refreshed.files, vec![memory.display().to_string()]);
+    let shown = f.services.memory_show().await;
+    assert!(shown.starts_with("Context files (1):"), "{shown}");
+    assert!(shown.contains("- I prefer tabs"), "{shown}");
+}
+
+#[tokio::test]
+async fn privacy_off_is_persisted_and_shown() {
+    let f = fixture(AuthKind::QwenOauth);
+    let before = f.services.privacy_status(5).await;
+    assert!(
+        before.text.contains("Usage statistics: on"),
+        "{}",
+        before.text
+    );
+    let message = f.services.set_usage_statistics(false).await.unwrap();
+    assert!(message.starts_with("Usage statistics are off"), "{message}");
+    assert_eq!(
+        settings(&f.home)["privacy"]["usageStatisticsEnabled"],
+        serde_json::Value::Bool(false)
+    );
+    let after = f.services.privacy_status(5).await;
+    assert!(
+        after.text.contains("Usage statistics: off"),
+        "{}",
+        after.text
+    );
+    assert!(after.log.is_empty());
+}
+
+/// The real device flow against the oidc-provider peer: the code is shown, approving it
+/// saves the credentials and selects the method; a second sign-in is cancelled.
+#[tokio::test]
+async fn qwen_login_against_the_oauth_peer() {
+    use qcode_test_support::oauth_server::{OAuthServer, OAuthServerOptions};
+    let Some(oauth) = OAuthServer::start_or_skip(OAuthServerOptions::default()).unwrap() else {
+        return;
+    };
+    let oauth = Arc::new(oauth);
+    let vars = HashMap::from([("QCODE_QWEN_OAUTH_BASE_URL".to_string(), oauth.base_url())]);
+    let f = fixture_with_env(AuthKind::Openai, vars);
+    let (tx, mut rx) = unbounded_channel();
+    let approver = {
+        let oauth = oauth.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while let Some(ev) = rx.recv().await {
+                if let LoginEvent::DeviceCode {
+                    user_code,
+                    qr_lines,
+                    verification_url,
+                    ..
+                } = &ev
+                {
+                    assert!(!qr_lines.is_empty());
+                    assert!(
+                        verification_url.starts_with(&oauth.base_url()),
+                        "{verification_url}"
+                    );
+                    let (o, code) = (oauth.clone(), user_code.clone());
+                    tokio::task::spawn_blocking(move || o.approve(&code).unwrap())
+                        .await
+                        .unwrap();
+                }
+                seen.push(ev);
+            }
+            seen
+        })
+    };
+    let saved = f
+        .services
+        .qwen_login(CancellationToken::new(), tx)
+        .await
+        .unwrap();
+    let creds = f.home.join(".qwen/oauth_creds.json");
+    assert_eq!(saved, creds.display().to_string());
+    assert!(creds.exists());
+    assert_eq!(
+        settings(&f.home)["security"]["auth"]["selectedType"],
+        "qwen-oauth"
+    );
+    let seen = approver.await.unwrap();
+    assert!(matches!(seen[0], LoginEvent::DeviceCode { .. }), "{seen:?}");
+
+    // Cancelled while waiting for approval: the exact reason, nothing changes.
+    std::fs::remove_file(&creds).unwrap();
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = unbounded_channel();
+    let canceller = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if matches!(ev, LoginEvent::DeviceCode { .. }) {
+                    cancel.cancel();
+                }
+            }
+        })
+    };
+    let err = f.services.qwen_login(cancel, tx).await.unwrap_err();
+    assert_eq!(err, "login cancelled");
+    assert!(!creds.exists());
+    canceller.await.unwrap();
+}
+
+#[test]
+fn tools_have_one_line_descriptions_and_classes() {
+    let tools = tool_infos();
+    assert_eq!(tools.len(), 10);
+    let shell = tools
+        .iter()
+        .find(|t| t.name == "run_shell_command")
+        .unwrap();
+    assert_eq!(shell.permission, "execute");
+    let read = tools.iter().find(|t| t.name == "read_file").unwrap();
+    assert_eq!(read.permission, "read-only");
+    assert!(tools.iter().all(|t| !t.description.contains('\n')));
+    assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
+}
