@@ -28,7 +28,11 @@ pub enum ServiceReply {
     Login(LoginEvent),
     /// Where the credentials were saved, or why signing in failed.
     LoginDone(Result<String, String>),
-    KeySaved(Result<String, String>),
+    /// The key form's model, and where the key was saved or why it was not.
+    KeySaved {
+        model: String,
+        result: Result<String, String>,
+    },
     Privacy(PrivacyStatus),
     PrivacySet(Result<String, String>),
     MemoryShown(String),
@@ -300,8 +304,12 @@ impl App {
                     return;
                 };
                 let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
+                let model = input.model.clone();
                 self.spawn_reply(id, async move {
-                    ServiceReply::KeySaved(s.save_api_key(input).await)
+                    ServiceReply::KeySaved {
+                        model,
+                        result: s.save_api_key(input).await,
+                    }
                 });
             }
             DialogAction::PickModel(model) => {
@@ -359,30 +367,28 @@ impl App {
                     }
                 }
             }
-            ServiceReply::KeySaved(result) => {
-                if !current {
-                    return;
-                }
-                match result {
-                    Ok(saved) => {
-                        let model = match self.dialog.take() {
-                            Some((_, Dialog::ApiKey(f))) => f.model(),
-                            _ => None,
-                        };
-                        self.notice(
-                            NoticeKind::Info,
-                            format!("The API key works · saved to {saved}"),
-                            None,
-                        );
-                        self.switch_auth(AuthKind::Openai, model);
+            ServiceReply::KeySaved { model, result } => match result {
+                // Saved even if the form was closed meanwhile: the session follows the file.
+                Ok(saved) => {
+                    if current {
+                        self.close_dialog();
                     }
-                    Err(e) => {
-                        if let Some((_, Dialog::ApiKey(f))) = self.dialog.as_mut() {
-                            f.fail(e);
-                        }
-                    }
+                    self.notice(
+                        NoticeKind::Info,
+                        format!("The API key works · saved to {saved}"),
+                        None,
+                    );
+                    self.switch_auth(AuthKind::Openai, Some(model));
                 }
-            }
+                Err(e) => match (current, self.dialog.as_mut()) {
+                    (true, Some((_, Dialog::ApiKey(f)))) => f.fail(e),
+                    _ => self.notice(
+                        NoticeKind::Error,
+                        format!("The API key was not saved: {e}"),
+                        None,
+                    ),
+                },
+            },
             ServiceReply::Privacy(status) => {
                 if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
                     v.status = Some(status);

@@ -81,12 +81,6 @@ impl KeyForm {
         }
     }
 
-    /// The model typed in the form, if any.
-    pub fn model(&self) -> Option<String> {
-        let m = self.model.value().trim().to_string();
-        (!m.is_empty()).then_some(m)
-    }
-
     pub fn is_checking(&self) -> bool {
         self.state == FormState::Checking
     }

@@ -230,6 +230,38 @@ async fn auth_key_form_validates_saves_and_switches() {
 }
 
 #[tokio::test]
+async fn a_key_saved_after_the_form_was_left_still_switches() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/auth");
+    h.press(KeyCode::Char('2'));
+    h.press(KeyCode::BackTab);
+    h.type_str("sk-1");
+    h.press(KeyCode::Enter);
+    assert!(
+        h.frame(80, 20)
+            .contains("Checking the key with the provider…")
+    );
+    h.press(KeyCode::Esc);
+    assert!(
+        h.frame(80, 20).contains("› 1. Qwen OAuth"),
+        "back to the chooser"
+    );
+    h.pump_until(|h| h.scrollback_text().contains("The API key works"))
+        .await;
+    assert_eq!(
+        h.sent(),
+        vec![Op::SwitchAuth {
+            auth: AuthKind::Openai
+        }]
+    );
+    assert!(
+        h.frame(80, 20).contains("› 1. Qwen OAuth"),
+        "the chooser the user went back to stays open"
+    );
+}
+
+#[tokio::test]
 async fn qwen_sign_in_shows_the_code_and_esc_cancels() {
     let fake = Fake::new(LoginEnd::WaitForCancel);
     let mut h = harness(&fake);
