@@ -3,7 +3,9 @@
 //!
 //! The TUI drives the engine only through its queue pair ([`EngineHandle`]): it sends
 //! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
-//! engine, read configuration files, or do network I/O.
+//! engine, read configuration files, or do network I/O. Commands whose back ends live elsewhere
+//! (`/auth`, `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
+//! [`TuiOptions::services`], on spawned tasks; results come back as [`AppEvent::Service`].
 
 pub mod app;
 pub mod approval;
