@@ -392,6 +392,13 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Services for TuiServices {
+    fn command_used(&self, name: &'static str) {
+        self.telemetry
+            .record(qcode_telemetry::UsageEvent::SlashCommand(
+                qcode_telemetry::SlashCommand::from_input(name),
+            ));
+    }
+
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         Box::pin(async move {
             let kind = *lock(&self.active);

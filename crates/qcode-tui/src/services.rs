@@ -124,4 +124,8 @@ pub trait Services: Send + Sync {
 
     /// Re-reads the context files and rebuilds the system prompt.
     fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>>;
+
+    /// A built-in slash command ran (its canonical name from the command table), for the
+    /// anonymous usage statistics. Must not block.
+    fn command_used(&self, _name: &'static str) {}
 }

@@ -47,6 +47,12 @@ fn approval_description(mode: ApprovalMode) -> &'static str {
 
 impl App {
     pub(crate) fn run_command(&mut self, command: SlashCommand, args: &str) {
+        if let (Some(services), Some(spec)) = (
+            self.options.services.as_ref(),
+            COMMANDS.iter().find(|c| c.command == command),
+        ) {
+            services.command_used(spec.name);
+        }
         match command {
             SlashCommand::Help => self.emit_cell(Cell::Info {
                 lines: help_lines(),

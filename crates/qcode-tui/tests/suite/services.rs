@@ -31,6 +31,7 @@ struct Fake {
     login_end: LoginEnd,
     login_cancel: Mutex<Option<CancellationToken>>,
     usage_on: Mutex<bool>,
+    used: Mutex<Vec<&'static str>>,
 }
 
 impl Fake {
@@ -46,6 +47,7 @@ impl Fake {
             login_end,
             login_cancel: Mutex::new(None),
             usage_on: Mutex::new(true),
+            used: Mutex::new(Vec::new()),
         })
     }
 
@@ -59,6 +61,10 @@ impl Fake {
 }
 
 impl Services for Fake {
+    fn command_used(&self, name: &'static str) {
+        self.used.lock().unwrap().push(name);
+    }
+
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         self.call("list_models");
         Box::pin(async move { self.models.clone() })
@@ -492,4 +498,14 @@ fn commands_without_services_say_so() {
         h.scrollback_text()
             .contains("/privacy is not available in this session")
     );
+}
+
+#[test]
+fn built_in_commands_are_reported_by_canonical_name_only() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/tools");
+    h.submit("/exit");
+    h.submit("/nonsense-secret-word");
+    assert_eq!(*fake.used.lock().unwrap(), vec!["tools", "quit"]);
 }
