@@ -5,6 +5,9 @@ Starts the mock model server (crates/qcode-test-support/examples/mock_serve.rs) 
 tokens, one per SSE chunk, then runs both clients several times and prints wall time, CPU time
 (user+sys) and peak RSS (medians), and qcode's ratios to curl. Both write to /dev/null.
 
+Then a tool round trip: `qcode -p` where the model first calls read_file and then answers,
+against the plain one-shot answer of the same size (both against the same kind of mock).
+
 Usage: scripts/bench-stream.py [--tokens 2000,20000] [--runs 7] [--qcode target/release/qcode]
 Build first: cargo build --release && cargo build --release -p qcode-test-support --example mock_serve
 """
@@ -70,7 +73,35 @@ def main():
             print(f"{n:>7} {name:>6} {m[0]*1000:>9.1f} {m[1]*1000:>8.1f} {m[2]:>8.1f}")
         print(f"{n:>7} {'ratio':>6} {q[0]/c[0]:>8.2f}x {q[1]/max(c[1],1e-9):>7.2f}x {q[2]/c[2]:>7.2f}x")
         results[n] = {"curl": c, "qcode": q}
+    tool_round(a)
     return results
+
+
+def tool_round(a, tokens=200):
+    """One-shot answer vs. read_file + answer: what one tool round trip costs."""
+    rows = {}
+    for name, extra in (("one-shot", []), ("tool round", ["--tool-rounds", str(a.runs + 1)])):
+        mock = subprocess.Popen([a.mock, "--tokens", str(tokens)] + extra, stdout=subprocess.PIPE, text=True)
+        url = mock.stdout.readline().strip()
+        try:
+            with tempfile.TemporaryDirectory() as home:
+                with open(os.path.join(home, "notes.txt"), "w") as f:
+                    f.write("some notes\n" * 50)
+                env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "DO_NOT_TRACK": "1",
+                       "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench", "OPENAI_MODEL": "bench-model"}
+                qcode = [a.qcode, "-p", "go"]
+                measure(qcode, env, home)
+                rows[name] = median_of(a.runs, qcode, env, home)
+        finally:
+            mock.kill()
+            mock.wait()
+    print()
+    print(f"{'scenario':>12} {'wall ms':>9} {'cpu ms':>8} {'peak MB':>8}")
+    for name, m in rows.items():
+        print(f"{name:>12} {m[0]*1000:>9.1f} {m[1]*1000:>8.1f} {m[2]:>8.1f}")
+    one, tool = rows["one-shot"], rows["tool round"]
+    print(f"{'ratio':>12} {tool[0]/one[0]:>8.2f}x {tool[1]/max(one[1],1e-9):>7.2f}x {tool[2]/one[2]:>7.2f}x"
+          f"   (one tool round trip adds {(tool[0]-one[0])*1000:.1f} ms wall)")
 
 
 if __name__ == "__main__":
