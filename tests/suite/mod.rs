@@ -4,5 +4,7 @@ mod agent;
 mod config_discovery;
 mod errors;
 mod headless;
+mod interactive;
+mod pty;
 mod qwen_oauth;
 mod telemetry;

@@ -1,0 +1,339 @@
+//! The interactive session through the real binary in a pseudo-terminal (see [`super::pty`]):
+//! what is drawn, what is sent to the mock model, approvals, cancelling mid-stream, exiting,
+//! and the terminal being restored (modes and escape sequences).
+
+use std::path::Path;
+
+use qcode_test_support::mock_model::{MockServer, RecordedRequest, Reply, SseItem, chunk};
+use serde_json::Value;
+
+use super::harness::*;
+use super::pty::{Pty, keys};
+
+/// The composer's placeholder: the prompt is drawn and empty.
+const PROMPT: &str = "› Ask anything";
+/// The status line for the mock: model · authentication · approval mode.
+const STATUS: &str = "test-model · openai · default";
+
+/// The harness environment (PATH, HOME, usage statistics off, the mock's OPENAI_*).
+fn env_for(w: &World, mock: &MockServer) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), w.home.display().to_string()),
+        ("DO_NOT_TRACK".into(), "1".into()),
+        ("OPENAI_BASE_URL".into(), mock.url()),
+        ("OPENAI_API_KEY".into(), "sk-test-key-123".into()),
+        ("OPENAI_MODEL".into(), "test-model".into()),
+    ]
+}
+
+/// `qcode` in a pty against `mock`, waiting until the prompt and status line are drawn.
+fn start(w: &World, mock: &MockServer) -> Pty {
+    let t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &[],
+        &env_for(w, mock),
+        &w.project,
+    );
+    t.wait_until("the prompt and the status line", |s| {
+        s.contains(PROMPT) && s.contains(STATUS)
+    });
+    t
+}
+
+/// The chat requests the mock received, as JSON bodies.
+fn chat_bodies(mock: &MockServer) -> Vec<Value> {
+    mock.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .map(|r: &RecordedRequest| r.body_json().unwrap())
+        .collect()
+}
+
+/// (role, content) of every message after the system prompt.
+fn conversation(body: &Value) -> Vec<(String, String)> {
+    messages(body)
+        .iter()
+        .filter(|m| m["role"] != "system")
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or_default().to_string(),
+                m["content"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Exits with Ctrl+D and checks the exit code.
+#[track_caller]
+fn quit(t: &mut Pty) {
+    t.wait_for_text(PROMPT);
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0, "exit code after Ctrl+D");
+}
+
+/// The sequences the TUI writes when it leaves the terminal, in this order: pop the keyboard
+/// enhancement flags, bracketed paste off, cursor shown.
+const RESTORE: [&str; 3] = ["\x1b[<1u", "\x1b[?2004l", "\x1b[?25h"];
+
+/// Checks that the bytes written after the last synchronized frame leave the TUI's modes, that
+/// those modes had been entered at start, and that the pty is back in cooked mode.
+#[track_caller]
+fn assert_restored(t: &Pty) {
+    let raw = String::from_utf8_lossy(&t.raw()).into_owned();
+    for entered in ["\x1b[?2004h", "\x1b[>1u"] {
+        assert!(raw.contains(entered), "never entered {entered:?}");
+    }
+    let last_frame_end = raw
+        .rfind("\x1b[?2026l")
+        .expect("no synchronized frame was drawn");
+    let tail = &raw[last_frame_end..];
+    let mut at = 0;
+    for seq in RESTORE {
+        let found = tail[at..]
+            .find(seq)
+            .unwrap_or_else(|| panic!("{seq:?} missing (in order) after the last frame: {tail:?}"));
+        at += found + seq.len();
+    }
+    assert_eq!(
+        t.local_modes(),
+        (true, true),
+        "the terminal is not back in cooked mode (ICANON, ECHO)"
+    );
+}
+
+#[test]
+fn prompt_streams_a_markdown_answer_and_sends_the_typed_text() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text(
+        "The parser drops **the last line** and `lines.len() - 1` is why.",
+        6,
+    ));
+    let mut t = start(&w, &mock);
+    let screen = t.screen_text();
+    assert!(screen.contains(">_ qcode"), "welcome line:\n{screen}");
+    assert_eq!(t.local_modes(), (false, false), "raw mode while running");
+
+    t.send_line("why does the parser drop lines?");
+    let text = t.wait_for_transcript("lines.len() - 1 is why.");
+    assert!(
+        text.contains("The parser drops the last line and lines.len() - 1 is why."),
+        "markdown not rendered as expected:\n{text}"
+    );
+    assert!(!text.contains("**"), "asterisks left in:\n{text}");
+    assert!(!text.contains('`'), "backticks left in:\n{text}");
+    assert!(
+        text.contains("› why does the parser drop lines?"),
+        "the prompt is echoed in the transcript:\n{text}"
+    );
+
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("authorization"),
+        Some("Bearer sk-test-key-123")
+    );
+    let body = requests[0].body_json().unwrap();
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["stream"], true);
+    assert_eq!(last_user_message(&body), "why does the parser drop lines?");
+    assert_eq!(
+        conversation(&body),
+        vec![("user".into(), "why does the parser drop lines?".into())]
+    );
+    quit(&mut t);
+}
+
+#[test]
+fn help_lists_the_commands_without_asking_the_model() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut t = start(&w, &mock);
+    t.send("/help");
+    t.wait_for_text("Show keys and commands");
+    t.send(keys::ENTER);
+    let text = t.wait_for_transcript("/quit");
+    for command in [
+        "/help",
+        "/model",
+        "/quit",
+        "/clear",
+        "/approval-mode",
+        "/stats",
+    ] {
+        assert!(text.contains(command), "{command} not listed:\n{text}");
+    }
+    assert!(text.contains("Ctrl+T"), "keys not listed:\n{text}");
+    quit(&mut t);
+    assert!(chat_bodies(&mock).is_empty(), "/help reached the model");
+}
+
+/// The model asks to write `notes.txt`, then answers "Done." after the tool result.
+fn script_write(mock: &MockServer) {
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "call_w1",
+            "write_file",
+            r#"{"file_path": "notes.txt", "content": "written by the model\n"}"#,
+        )],
+        10,
+    ));
+    mock.enqueue(Reply::text("Done writing.", 5));
+}
+
+/// The tool message answering `call_w1` in the second request.
+fn tool_result(mock: &MockServer) -> String {
+    let bodies = chat_bodies(mock);
+    assert_eq!(bodies.len(), 2, "expected the tool round trip");
+    let msgs = messages(&bodies[1]);
+    let tool = msgs
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("no tool message");
+    assert_eq!(tool["tool_call_id"], "call_w1");
+    tool["content"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn approving_an_edit_writes_the_file() {
+    let w = World::new();
+    let mock = MockServer::start();
+    script_write(&mock);
+    let mut t = start(&w, &mock);
+    t.send_line("write the notes");
+    let screen = t.wait_for_text("Allow this edit?");
+    assert!(
+        screen.contains("notes.txt"),
+        "modal names the file:\n{screen}"
+    );
+    assert!(
+        screen.contains("+written by the model"),
+        "diff shown:\n{screen}"
+    );
+    assert!(
+        !w.project.join("notes.txt").exists(),
+        "written before approval"
+    );
+    t.send("y");
+    let text = t.wait_for_transcript("Done writing.");
+    assert!(text.contains("Allowed"), "decision recorded:\n{text}");
+    assert_eq!(
+        std::fs::read_to_string(w.project.join("notes.txt")).unwrap(),
+        "written by the model\n"
+    );
+    let result = tool_result(&mock);
+    assert_eq!(result, "Created notes.txt (1 lines).");
+    quit(&mut t);
+}
+
+#[test]
+fn denying_an_edit_leaves_the_file_absent() {
+    let w = World::new();
+    let mock = MockServer::start();
+    script_write(&mock);
+    let mut t = start(&w, &mock);
+    t.send_line("write the notes");
+    t.wait_for_text("Allow this edit?");
+    t.send("n");
+    let text = t.wait_for_transcript("Done writing.");
+    assert!(text.contains("Denied"), "decision recorded:\n{text}");
+    assert!(!w.project.join("notes.txt").exists());
+    let result = tool_result(&mock);
+    assert!(result.starts_with("Denied"), "tool result: {result}");
+    quit(&mut t);
+}
+
+#[test]
+fn esc_cancels_a_streaming_answer_and_the_next_prompt_is_sent() {
+    let w = World::new();
+    let mock = MockServer::start();
+    // First words at once, then one more word every 100 ms for ~10 s.
+    let mut items = vec![
+        SseItem::data_json(&chunk::role()),
+        SseItem::Raw(chunk::text_line("Streaming the first words")),
+    ];
+    for _ in 0..100 {
+        items.push(SseItem::delay(100));
+        items.push(SseItem::Raw(chunk::text_line(" and more")));
+    }
+    items.push(SseItem::data_json(&chunk::finish("stop")));
+    items.push(SseItem::done());
+    mock.enqueue(Reply::sse(items));
+    mock.enqueue(Reply::text("Second answer.", 5));
+
+    let mut t = start(&w, &mock);
+    t.send_line("first prompt");
+    t.wait_for_text("Streaming the first words");
+    t.send(keys::ESC);
+    let text = t.wait_for_transcript("Interrupted");
+    assert!(
+        text.contains("Streaming the first words"),
+        "partial answer kept:\n{text}"
+    );
+    t.wait_for_text(PROMPT);
+
+    t.send_line("second prompt");
+    t.wait_for_transcript("Second answer.");
+    let bodies = chat_bodies(&mock);
+    assert_eq!(bodies.len(), 2);
+    let second = conversation(&bodies[1]);
+    // History stays valid: the prompt, the partial answer kept as it was shown, the new
+    // prompt; no dangling tool calls.
+    assert_eq!(second.len(), 3, "{second:?}");
+    assert_eq!(second[0], ("user".into(), "first prompt".into()));
+    assert_eq!(second[1].0, "assistant");
+    assert!(
+        second[1].1.starts_with("Streaming the first words"),
+        "{second:?}"
+    );
+    assert_eq!(second[2], ("user".into(), "second prompt".into()));
+    assert!(
+        messages(&bodies[1])
+            .iter()
+            .all(|m| m.get("tool_calls").is_none())
+    );
+    quit(&mut t);
+}
+
+#[test]
+fn quit_command_exits_zero_and_restores_the_terminal() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut t = start(&w, &mock);
+    assert_eq!(t.local_modes(), (false, false), "raw mode while running");
+    t.send("/quit");
+    t.wait_for_text("/quit");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), 0);
+    assert_restored(&t);
+    assert!(chat_bodies(&mock).is_empty());
+}
+
+#[test]
+fn ctrl_d_on_an_empty_prompt_exits_zero_and_restores_the_terminal() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut t = start(&w, &mock);
+    // Not on a non-empty prompt: Ctrl+D there does nothing.
+    t.send("draft");
+    t.wait_for_text("› draft");
+    t.send(keys::CTRL_D);
+    // Clear the prompt (Ctrl+U), then Ctrl+D exits.
+    t.send("\x15");
+    t.wait_for_text(PROMPT);
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_restored(&t);
+}
+
+#[test]
+fn sigterm_exits_and_restores_the_terminal() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut t = start(&w, &mock);
+    assert_eq!(t.local_modes(), (false, false), "raw mode while running");
+    t.signal("TERM");
+    assert_eq!(t.wait_exit(), 0);
+    assert_restored(&t);
+}
