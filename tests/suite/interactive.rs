@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use qcode_test_support::mock_model::{MockServer, RecordedRequest, Reply, SseItem, chunk};
+use qcode_test_support::oauth_server::{OAuthServer, OAuthServerOptions};
 use serde_json::Value;
 
 use super::harness::*;
@@ -336,4 +337,88 @@ fn sigterm_exits_and_restores_the_terminal() {
     t.signal("TERM");
     assert_eq!(t.wait_exit(), 0);
     assert_restored(&t);
+}
+
+/// `/auth` → Qwen OAuth against the real OAuth peer (skipped when its node modules are
+/// missing, like the headless OAuth tests): approving the shown code switches the running
+/// session from the environment's API key to the OAuth token and its `resource_url` host.
+#[test]
+fn auth_switches_from_a_key_to_qwen_oauth_and_the_next_request_carries_its_token() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let Some(oauth) = OAuthServer::start_or_skip(OAuthServerOptions {
+        access_ttl: 3600,
+        resource_url: Some(mock.url()),
+        ..OAuthServerOptions::default()
+    })
+    .unwrap() else {
+        return;
+    };
+    mock.enqueue(Reply::text("Signed-in answer.", 5));
+    let mut env = env_for(&w, &mock);
+    env.push(("QCODE_QWEN_OAUTH_BASE_URL".into(), oauth.base_url()));
+    let mut t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &[],
+        &env,
+        &w.project,
+    );
+    t.wait_for_text(STATUS);
+    t.send("/auth");
+    t.wait_for_text("› /auth");
+    t.send(keys::ENTER);
+    t.wait_for_text("2. OpenAI-compatible API key");
+    t.send("1");
+    let screen = t.wait_for_text("Code: ");
+    let code = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Code: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        screen.contains(&format!("user_code={code}")),
+        "the page to open carries the code {code:?}:\n{screen}"
+    );
+    oauth.approve(&code).unwrap();
+    t.wait_until("the status line after sign-in", |s| {
+        s.contains("coder-model · qwen-oauth · default")
+    });
+    let text = t.wait_for_transcript("Now using qwen-oauth · model coder-model");
+    assert!(text.contains("Signed in with Qwen OAuth"), "{text}");
+    assert!(
+        mock.requests().is_empty(),
+        "the model was asked before a prompt was sent"
+    );
+
+    t.send_line("hello after sign-in");
+    t.wait_for_transcript("Signed-in answer.");
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(w.home.join(".qwen/oauth_creds.json")).unwrap(),
+    )
+    .unwrap();
+    let token = creds["access_token"].as_str().unwrap();
+    assert_ne!(token, "sk-test-key-123");
+    let requests = mock.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one chat request to the resource_url host"
+    );
+    let req = &requests[0];
+    assert!(req.path.ends_with("/chat/completions"), "{}", req.path);
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert_eq!(req.header("x-dashscope-authtype"), Some("qwen-oauth"));
+    let body = req.body_json().unwrap();
+    assert_eq!(body["model"], "coder-model");
+    assert_eq!(last_user_message(&body), "hello after sign-in");
+    // The token is never drawn.
+    assert!(
+        !t.full_text().contains(token),
+        "the access token is on screen"
+    );
+    quit(&mut t);
 }

@@ -2,7 +2,8 @@
 //! binary in a pty of a fixed size with a clean environment, parses everything it writes with
 //! `vt100` (a scrollback buffer keeps the transcript lines the inline viewport pushed up),
 //! answers the terminal queries it makes (cursor position), keeps the raw byte log, and lets a
-//! test type keys and wait for text to appear. Waits poll every 20 ms up to a generous
+//! test type keys and wait for text to appear. Like a terminal that supports synchronized
+//! output, it shows a frame only once it is complete, so tests never see half-drawn screens. Waits poll every 20 ms up to a generous
 //! timeout; nothing here asserts on timings.
 
 use std::io::{Read, Write};
@@ -46,9 +47,63 @@ impl vt100::Callbacks for Replies {
     }
 }
 
+/// Start and end of a synchronized update (the TUI wraps every frame in them).
+const SYNC_BEGIN: &[u8] = b"\x1b[?2026h";
+const SYNC_END: &[u8] = b"\x1b[?2026l";
+
 struct Shared {
     parser: vt100::Parser<Replies>,
     raw: Vec<u8>,
+    /// Bytes not yet given to the parser: an unfinished synchronized frame, or the start of a
+    /// marker split across reads.
+    pending: Vec<u8>,
+    in_frame: bool,
+}
+
+impl Shared {
+    /// Feeds `bytes` to the parser the way a terminal that honours synchronized output shows
+    /// them: a frame becomes visible only once complete, so a test never reads half a frame.
+    fn feed(&mut self, bytes: &[u8]) {
+        self.raw.extend_from_slice(bytes);
+        self.pending.extend_from_slice(bytes);
+        loop {
+            let marker = if self.in_frame { SYNC_END } else { SYNC_BEGIN };
+            if let Some(at) = find(&self.pending, marker) {
+                let upto = at + marker.len();
+                self.parser.process(&self.pending[..upto]);
+                self.pending.drain(..upto);
+                self.in_frame = !self.in_frame;
+                continue;
+            }
+            if !self.in_frame {
+                // Keep a possible partial marker at the end for the next read.
+                let keep = partial_suffix(&self.pending, SYNC_BEGIN);
+                let upto = self.pending.len() - keep;
+                self.parser.process(&self.pending[..upto]);
+                self.pending.drain(..upto);
+            }
+            return;
+        }
+    }
+
+    /// At EOF: whatever is left (e.g. a frame cut short by an exit).
+    fn flush(&mut self) {
+        let rest = std::mem::take(&mut self.pending);
+        self.parser.process(&rest);
+        self.in_frame = false;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The length of the longest suffix of `bytes` that is a proper prefix of `marker`.
+fn partial_suffix(bytes: &[u8], marker: &[u8]) -> usize {
+    (1..marker.len())
+        .rev()
+        .find(|&n| bytes.len() >= n && bytes[bytes.len() - n..] == marker[..n])
+        .unwrap_or(0)
 }
 
 /// The program running in the pseudo-terminal.
@@ -99,6 +154,8 @@ impl Pty {
                 Replies::default(),
             ),
             raw: Vec::new(),
+            pending: Vec::new(),
+            in_frame: false,
         }));
         let thread_shared = Arc::clone(&shared);
         let thread_writer = Arc::clone(&writer);
@@ -106,13 +163,15 @@ impl Pty {
             let mut buf = [0u8; 8192];
             loop {
                 let n = match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) | Err(_) => {
+                        lock(&thread_shared).flush();
+                        return;
+                    }
                     Ok(n) => n,
                 };
                 let replies = {
                     let mut s = lock(&thread_shared);
-                    s.raw.extend_from_slice(&buf[..n]);
-                    s.parser.process(&buf[..n]);
+                    s.feed(&buf[..n]);
                     std::mem::take(&mut s.parser.callbacks_mut().pending)
                 };
                 if !replies.is_empty() {
