@@ -5,14 +5,21 @@
 //! `--tool-rounds N`: the first 2·N requests are answered in pairs — a `read_file` call of
 //! `notes.txt` (relative to the client's working directory), then the text answer — so one
 //! client run makes one tool round trip. Later requests get the plain text answer.
+//!
+//! `--delay-us N` (with `--delay-every K`, default 1): pause N µs after every K tokens, to
+//! stream at a chosen rate (e.g. `--delay-us 1000 --delay-every 5` ≈ 5,000 tokens/s, minus
+//! the sleep's own overshoot).
 
 use std::io::Write;
+use std::time::Duration;
 
 use qcode_test_support::mock_model::{MockServer, MockUsage, Reply, SseItem, chunk};
 
 fn main() {
     let mut tokens: usize = 2000;
     let mut tool_rounds: usize = 0;
+    let mut delay_us: u64 = 0;
+    let mut delay_every: usize = 1;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -20,8 +27,14 @@ fn main() {
             "--tool-rounds" => {
                 tool_rounds = args.next().and_then(|v| v.parse().ok()).unwrap_or(0);
             }
+            "--delay-us" => delay_us = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "--delay-every" => {
+                delay_every = args.next().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+            }
             "--help" | "-h" => {
-                println!("usage: mock_serve [--tokens N] [--tool-rounds N]");
+                println!(
+                    "usage: mock_serve [--tokens N] [--tool-rounds N] [--delay-us N [--delay-every K]]"
+                );
                 return;
             }
             other => {
@@ -35,7 +48,12 @@ fn main() {
         "The ", "quick ", "brown ", "fox ", "jumps ", "over ", "lazy ", "dogs.\n",
     ];
     let mut items = vec![SseItem::data_json(&chunk::role())];
-    items.extend((0..tokens).map(|i| SseItem::Raw(chunk::text_line(words[i % words.len()]))));
+    for i in 0..tokens {
+        if delay_us > 0 && i > 0 && i % delay_every == 0 {
+            items.push(SseItem::Delay(Duration::from_micros(delay_us)));
+        }
+        items.push(SseItem::Raw(chunk::text_line(words[i % words.len()])));
+    }
     items.push(SseItem::data_json(&chunk::finish("stop")));
     items.push(SseItem::data_json(&chunk::usage(&MockUsage::new(
         20,
