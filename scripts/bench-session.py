@@ -11,7 +11,8 @@ Phase 2 (CPU per streamed token): a fresh session against a mock streaming `--ra
 tokens per answer at ~5,000 tokens/s (`--delay-us 1000 --delay-every 5`); `--rate-turns`
 prompts; qcode's CPU time (user+sys from /proc/<pid>/stat, all threads) divided by the tokens
 streamed. Baseline measured in the same run: `curl -N` reading the same stream from the same
-mock (CPU from the children's rusage), per token.
+mock (CPU from the children's rusage, process start-up included), per token; and for reference
+`qcode -p` (headless, no TUI) on the same stream.
 
 A turn is typed with `tmux send-keys`, and it is over when the prompt is empty again (the
 composer shows its placeholder) and no "Esc to cancel" line is left; `capture-pane` is polled
@@ -160,6 +161,23 @@ def curl_cpu(url, runs):
     return samples, walls
 
 
+def headless_cpu(qcode, url, tmp, runs):
+    """`qcode -p` reading the same stream (no TUI): CPU per run, start-up included."""
+    home = os.path.join(tmp, "headless-home")
+    os.makedirs(home, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "DO_NOT_TRACK": "1",
+           "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "bench", "OPENAI_MODEL": "bench-model"}
+    samples = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with open(os.devnull, "wb") as null:
+            subprocess.run([qcode, "-p", "go"], stdout=null, stdin=subprocess.DEVNULL, env=env,
+                           cwd=home, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return samples
+
+
 def rate_phase(a, tmp):
     mock = Mock(a.mock, "--tokens", str(a.rate_tokens), "--delay-us", str(a.delay_us),
                 "--delay-every", str(a.delay_every))
@@ -178,6 +196,7 @@ def rate_phase(a, tmp):
             s.close()
         curl_cpu(mock.url, 1)  # warm-up
         c_cpu, c_wall = curl_cpu(mock.url, a.rate_turns)
+        h_cpu = headless_cpu(a.qcode, mock.url, tmp, a.rate_turns)
     finally:
         mock.close()
     tokens = a.rate_turns * a.rate_tokens
@@ -189,6 +208,8 @@ def rate_phase(a, tmp):
     print(f"{'client':>6} {'tokens/s':>9} {'CPU µs/token':>13} {'CPU % of a core':>16}")
     print(f"{'curl':>6} {a.rate_tokens / statistics.median(c_wall):>9.0f} {c_per:>13.2f}"
           f" {100 * statistics.median(c_cpu) / statistics.median(c_wall):>15.1f}%")
+    h_per = statistics.median(h_cpu) * 1e6 / a.rate_tokens
+    print(f"{'-p':>6} {'':>9} {h_per:>13.2f} {'':>16}  (qcode -p, same stream, start-up included)")
     print(f"{'qcode':>6} {tokens / wall:>9.0f} {q_per:>13.2f} {100 * cpu / wall:>15.1f}%")
     print(f"{'ratio':>6} {'':>9} {q_per / max(c_per, 1e-9):>12.2f}x"
           f"   (qcode wall includes typing and turn set-up; peak RSS {hwm:.1f} MB)")
