@@ -304,7 +304,7 @@ fn quit_command_exits_zero_and_restores_the_terminal() {
     let mut t = start(&w, &mock);
     assert_eq!(t.local_modes(), (false, false), "raw mode while running");
     t.send("/quit");
-    t.wait_for_text("/quit");
+    t.wait_for_text("› /quit");
     t.send(keys::ENTER);
     assert_eq!(t.wait_exit(), 0);
     assert_restored(&t);
