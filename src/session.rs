@@ -297,8 +297,13 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         events,
     };
     let result = qcode_tui::run(handle, options).await;
+    // Ended by a signal: exit as a process killed by it would (128 + signal number).
     let code = match result {
-        Ok(_) => 0,
+        Ok(exit) => match exit.reason {
+            qcode_tui::ExitReason::UserQuit | qcode_tui::ExitReason::EngineStopped => 0,
+            qcode_tui::ExitReason::Terminated => 143,
+            qcode_tui::ExitReason::HangUp => 129,
+        },
         Err(e) => Failure::new(ErrorKind::Internal, e.to_string(), None).report(),
     };
     finish_telemetry(telemetry, observer).await;

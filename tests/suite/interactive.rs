@@ -335,7 +335,11 @@ fn sigterm_exits_and_restores_the_terminal() {
     let mut t = start(&w, &mock);
     assert_eq!(t.local_modes(), (false, false), "raw mode while running");
     t.signal("TERM");
-    assert_eq!(t.wait_exit(), 0);
+    assert_eq!(
+        t.wait_exit(),
+        143,
+        "128 + SIGTERM, like a process the signal killed"
+    );
     assert_restored(&t);
 }
 

@@ -6,10 +6,9 @@ use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::Event as TermEvent;
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
-use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Size;
@@ -144,7 +143,7 @@ impl Loop {
         let mut sighup = signal(SignalKind::hangup())?;
         self.draw()?;
         self.app.after_first_frame();
-        let mut input = EventStream::new();
+        let mut input = spawn_input_reader();
         let mut engine_open = true;
         let reason = loop {
             if let Some(reason) = self.app.exit_reason() {
@@ -152,7 +151,7 @@ impl Loop {
             }
             let deadline = self.frames.deadline().map(tokio::time::Instant::from_std);
             tokio::select! {
-                ev = input.next() => match ev {
+                ev = input.recv() => match ev {
                     Some(Ok(ev)) => {
                         if let TermEvent::Resize(w, h) = ev {
                             self.screen.resize(Size::new(w, h))?;
@@ -201,6 +200,33 @@ impl Loop {
             stats: self.app.stats().clone(),
         })
     }
+}
+
+/// Reads terminal input on a thread of its own. crossterm's async `EventStream` takes the
+/// event reader's lock with a zero timeout every time it is polled — once per loop iteration,
+/// i.e. once per streamed token — which cost several `sched_yield` calls per token. A blocking
+/// reader feeding a channel costs nothing between keystrokes. (`cursor::position()` shares the
+/// reader, so it may only be called before this starts.)
+fn spawn_input_reader() -> tokio::sync::mpsc::UnboundedReceiver<io::Result<TermEvent>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("qcode-input".into())
+        .spawn(move || {
+            loop {
+                let ev = crossterm::event::read();
+                let failed = ev.is_err();
+                if tx.send(ev).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        // Without a reader the session cannot take input: end it as if the terminal went away.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = tx.send(Err(e));
+        return rx;
+    }
+    rx
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
