@@ -21,18 +21,10 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // TLS with the ring provider (no aws-lc build); an error means one is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    // Headless runs and subcommands run on one thread: the per-token path (client → engine →
-    // front end) then hands events over without cross-thread wake-ups. Blocking tool work
-    // still goes to the blocking pool. The interactive session keeps render and engine apart.
-    let interactive =
-        cli.command.is_none() && cli.prompt().is_none() && std::io::stdin().is_terminal();
-    let mut builder = if interactive {
-        let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(2);
-        b
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
+    // One thread runs everything async: the per-token path (client → engine → front end)
+    // then hands events over without cross-thread wake-ups, which measurably costs less CPU per
+    // streamed token. Blocking work (file search, stdin, terminal input) has threads of its own.
+    let mut builder = tokio::runtime::Builder::new_current_thread();
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
