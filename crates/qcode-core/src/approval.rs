@@ -3,16 +3,8 @@
 
 use qcode_protocol::ApprovalMode;
 
-/// What a tool does, as far as approval is concerned (mirrors `qcode_tools::ToolKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToolClass {
-    ReadOnly,
-    Edit,
-    Execute,
-    Fetch,
-    Memory,
-    Plan,
-}
+/// What a tool does, as far as approval is concerned (the tool's permission class).
+pub use qcode_tools::ToolKind as ToolClass;
 
 /// Facts about one prepared call.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use qcode_tools::{PreparedCall, ToolKind, ToolProgress, ToolResultStatus};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
-use crate::approval::{AllowList, CallFacts, Policy, ToolClass, decide};
+use crate::approval::{AllowList, CallFacts, Policy, decide};
 use crate::engine::{EventTx, Session};
 use crate::turn::TurnInput;
 
@@ -18,17 +18,6 @@ use crate::turn::TurnInput;
 const PARALLEL_READS: usize = 4;
 
 const CANCELLED_BEFORE_RUN: &str = "Cancelled: the user interrupted the turn before this tool ran.";
-
-fn class_of(kind: ToolKind) -> ToolClass {
-    match kind {
-        ToolKind::ReadOnly => ToolClass::ReadOnly,
-        ToolKind::Edit => ToolClass::Edit,
-        ToolKind::Execute => ToolClass::Execute,
-        ToolKind::Fetch => ToolClass::Fetch,
-        ToolKind::Memory => ToolClass::Memory,
-        ToolKind::Plan => ToolClass::Plan,
-    }
-}
 
 enum Step {
     /// Could not be prepared; the message goes to the model.
@@ -86,7 +75,7 @@ async fn prepare(session: &Session, call: &ToolCall) -> Step {
             let key = prepared.permission_key();
             let facts = CallFacts {
                 tool: prepared.name(),
-                class: class_of(prepared.kind()),
+                class: prepared.kind(),
                 leaves_workspace: prepared.outside_workspace()
                     || prepared.targets_private_network(),
                 permission_key: &key,
@@ -217,7 +206,7 @@ async fn run_one(
                     let key = prepared.permission_key();
                     let facts = CallFacts {
                         tool: prepared.name(),
-                        class: class_of(prepared.kind()),
+                        class: prepared.kind(),
                         leaves_workspace: false,
                         permission_key: &key,
                     };
