@@ -333,10 +333,10 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
             delay_ms,
             reason,
         } => {
-            let secs = (*delay_ms as f64 / 1000.0).max(0.1);
             let _ = writeln!(
                 err,
-                "{reason}; retrying in {secs:.1} s ({attempt}/{max_attempts})"
+                "{}",
+                qcode_protocol::retry_notice(reason, *attempt, *max_attempts, *delay_ms)
             );
         }
         Event::Warning { message } => {

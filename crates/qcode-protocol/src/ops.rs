@@ -360,3 +360,10 @@ pub enum Event {
     SystemPromptUpdated,
     ShutdownComplete,
 }
+
+/// The one-line notice for an `Event::Retry`, shared by every front end:
+/// `rate limited (HTTP 429); retrying in 2.0 s (2/5)`.
+pub fn retry_notice(reason: &str, attempt: u32, max_attempts: u32, delay_ms: u64) -> String {
+    let secs = (delay_ms as f64 / 1000.0).max(0.1);
+    format!("{reason}; retrying in {secs:.1} s ({attempt}/{max_attempts})")
+}

@@ -213,10 +213,9 @@ impl App {
                 reason,
             } => {
                 self.stats.retries += 1;
-                let secs = (delay_ms as f64 / 1000.0).max(0.1);
                 self.notice(
                     NoticeKind::Retry,
-                    format!("{reason} — retrying in {secs:.1}s (attempt {attempt}/{max_attempts})"),
+                    qcode_protocol::retry_notice(&reason, attempt, max_attempts, delay_ms),
                     None,
                 );
             }

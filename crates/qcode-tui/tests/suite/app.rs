@@ -350,7 +350,7 @@ fn tools_errors_retries_and_usage() {
     });
     assert!(
         h.scrollback_text()
-            .contains("↻ 429 Too Many Requests — retrying in 2.0s (attempt 2/5)")
+            .contains("↻ 429 Too Many Requests; retrying in 2.0 s (2/5)")
     );
     assert!(
         h.scrollback_text()
