@@ -426,3 +426,42 @@ fn auth_switches_from_a_key_to_qwen_oauth_and_the_next_request_carries_its_token
     );
     quit(&mut t);
 }
+
+/// With usage statistics on, the first interactive start shows the privacy notice once; the
+/// next start does not; an opted-out start never does.
+#[test]
+fn privacy_notice_is_shown_on_the_first_start_only() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        qcode_test_support::process::free_port().unwrap()
+    );
+    let stats_on = |w: &World| -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = env_for(w, &mock)
+            .into_iter()
+            .filter(|(k, _)| k != "DO_NOT_TRACK")
+            .collect();
+        env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), dead.clone()));
+        env
+    };
+    let notice = "anonymous usage statistics";
+    let run = |env: &[(String, String)]| -> String {
+        let mut t = Pty::spawn(Path::new(env!("CARGO_BIN_EXE_qcode")), &[], env, &w.project);
+        t.wait_until("the prompt", |s| s.contains(PROMPT));
+        let seen = t.full_text();
+        quit(&mut t);
+        seen
+    };
+    // Opted out: no notice, and no marker written.
+    let first_opted_out = run(&env_for(&w, &mock));
+    assert!(!first_opted_out.contains(notice), "{first_opted_out}");
+    let first = run(&stats_on(&w));
+    assert!(first.contains(notice), "{first}");
+    assert!(
+        first.contains("qcode privacy off") || first.contains("/privacy"),
+        "{first}"
+    );
+    let second = run(&stats_on(&w));
+    assert!(!second.contains(notice), "{second}");
+}
