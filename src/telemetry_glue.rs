@@ -52,10 +52,15 @@ pub fn init(
 }
 
 /// Forwards engine events to the front end, recording usage statistics on the way.
+/// When statistics are off there is nothing to observe: the events pass straight through (no
+/// extra hop per token) and the task reports no turns.
 pub fn tee(
     events: UnboundedReceiver<Event>,
     telemetry: Telemetry,
 ) -> (UnboundedReceiver<Event>, tokio::task::JoinHandle<u32>) {
+    if !telemetry.is_exporting() {
+        return (events, tokio::spawn(async { 0 }));
+    }
     let (tx, rx) = unbounded_channel();
     let task = tokio::spawn(async move {
         let mut events = events;
