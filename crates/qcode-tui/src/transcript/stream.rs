@@ -11,6 +11,13 @@ use ratatui::text::Line;
 
 use crate::markdown::{self, Highlighter, Highlighting};
 
+/// Pending source above which a block (a very long paragraph or list with no cut point) is
+/// re-rendered only every [`RERENDER_STEP`] new stable bytes instead of at every newline:
+/// re-rendering the whole block per line would be quadratic. Lines in between stay visible in
+/// the live tail, and [`MarkdownStream::finish`] commits everything.
+const LARGE_BLOCK: usize = 4096;
+const RERENDER_STEP: usize = 1024;
+
 #[derive(Debug, Default)]
 pub struct MarkdownStream {
     /// Source not yet dropped (starts at a block boundary).
@@ -65,6 +72,12 @@ impl MarkdownStream {
     pub fn take_stable(&mut self, width: usize, hl: Option<&Highlighter>) -> Vec<Line<'static>> {
         let (stable, boundary) = stable_prefix(&self.pending);
         if stable <= self.stable_len {
+            return Vec::new();
+        }
+        if boundary.is_none()
+            && self.pending.len() > LARGE_BLOCK
+            && stable - self.stable_len < RERENDER_STEP
+        {
             return Vec::new();
         }
         self.stable_len = stable;
@@ -235,6 +248,31 @@ mod tests {
         assert_eq!(committed[0], "");
         assert_eq!(committed[1], "┌─────┐");
         assert_eq!(committed.last().unwrap(), "after");
+    }
+
+    #[test]
+    fn long_blocks_are_rerendered_in_steps_not_per_line() {
+        // One 16 KiB paragraph of short lines: no blank line, so no cut point.
+        let src: String = (0..500)
+            .map(|i| format!("line {i} of a very long paragraph.\n"))
+            .collect();
+        assert!(src.len() > 4 * LARGE_BLOCK);
+        let whole = texts(&markdown::render(&src, 60, None, Highlighting::On));
+        assert_eq!(
+            stream_all(&src, 1),
+            whole,
+            "same output as the whole render"
+        );
+        let mut s = MarkdownStream::new();
+        let mut renders = 0;
+        for line in src.split_inclusive('\n') {
+            if s.push(line) && !s.take_stable(60, None).is_empty() {
+                renders += 1;
+            }
+        }
+        // Every line while the block is small, then one render per RERENDER_STEP bytes.
+        assert!(renders < 150, "{renders} re-renders for 500 lines");
+        assert!(renders > 10, "still commits as it goes: {renders}");
     }
 
     #[test]
