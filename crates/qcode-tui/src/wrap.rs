@@ -30,7 +30,7 @@ pub fn wrap_line(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
     if line_width(line) <= width {
         return vec![line.clone()];
     }
-    let mut hang = hang_indent(line);
+    let mut hang = hang_indent(line).max(column_indent(line));
     if hang * 2 > width {
         hang = 0;
     }
@@ -138,6 +138,15 @@ fn trim_trailing_spaces(line: &mut Line<'static>) {
     }
 }
 
+/// A two-column row ("  name<padding>description", the first span padded with at least two
+/// spaces): continuation lines line up with the second column.
+fn column_indent(line: &Line<'_>) -> usize {
+    match line.spans.as_slice() {
+        [first, _, ..] if first.content.ends_with("  ") => str_width(&first.content),
+        _ => 0,
+    }
+}
+
 /// Width of the indent that continuation lines should get: leading spaces, then an optional
 /// list marker (`-`, `*`, `•`, `1.`, `1)`), quote bar (`│`) or checkbox, then spaces.
 pub fn hang_indent(line: &Line<'_>) -> usize {
@@ -185,6 +194,22 @@ mod tests {
 
     fn texts(lines: &[Line<'static>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn two_column_rows_wrap_under_the_second_column() {
+        let row = Line::from(vec![
+            ratatui::text::Span::raw("  /privacy  "),
+            ratatui::text::Span::raw("usage statistics and turning them off"),
+        ]);
+        assert_eq!(
+            texts(&wrap_line(&row, 30)),
+            vec![
+                "  /privacy  usage statistics",
+                "            and turning them",
+                "            off"
+            ]
+        );
     }
 
     #[test]

@@ -246,6 +246,10 @@ impl App {
     }
 }
 
+/// Widest name column of /help; a longer command goes on a line of its own, with its
+/// description below, so the table stays aligned on narrow terminals.
+const HELP_NAME_COLUMN: usize = 24;
+
 fn help_lines() -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let dim = Style::default().add_modifier(Modifier::DIM);
@@ -263,9 +267,26 @@ fn help_lines() -> Vec<Line<'static>> {
         .iter()
         .map(String::len)
         .chain(KEYS.iter().map(|(k, _)| k.chars().count()))
+        .filter(|&w| w <= HELP_NAME_COLUMN)
         .max()
-        .unwrap_or(0)
+        .unwrap_or(HELP_NAME_COLUMN)
         + 2;
+    // A row is "  name<padding>description"; the padded name is its own span, which the
+    // wrapper uses as the hanging indent of wrapped descriptions.
+    let row = |name: &str, description: String, lines: &mut Vec<Line<'static>>| {
+        if name.chars().count() + 2 > col {
+            lines.push(Line::from(format!("  {name}")));
+            lines.push(Line::from(vec![
+                Span::raw(" ".repeat(col + 2)),
+                Span::styled(description, dim),
+            ]));
+        } else {
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {name:<col$}")),
+                Span::styled(description, dim),
+            ]));
+        }
+    };
     let mut lines = vec![Line::from(Span::styled("Commands", bold))];
     for (c, name) in COMMANDS.iter().zip(&names) {
         let aliases = if c.aliases.is_empty() {
@@ -273,18 +294,12 @@ fn help_lines() -> Vec<Line<'static>> {
         } else {
             format!(" (/{})", c.aliases.join(", /"))
         };
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {name:<col$}")),
-            Span::styled(format!("{}{aliases}", c.description), dim),
-        ]));
+        row(name, format!("{}{aliases}", c.description), &mut lines);
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Keys", bold)));
     for (k, d) in KEYS {
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {k:<col$}")),
-            Span::styled(d.to_string(), dim),
-        ]));
+        row(k, d.to_string(), &mut lines);
     }
     lines
 }
