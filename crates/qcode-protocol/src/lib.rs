@@ -1,15 +1,23 @@
 //! Types shared by every qcode crate.
 //!
 //! This crate holds data only: chat messages in the OpenAI-compatible shape, tool calls and
-//! tool specifications, token usage, approval modes and decisions, and the engine's queue pair —
-//! [`Op`] (what a front end submits) and [`Event`] (what the engine reports).
+//! tool specifications, token usage, approval modes and decisions, the [`Problem`] a user is
+//! shown, sign-in progress and provider presets, and the engine's queue pair — [`Op`] (what a
+//! front end submits) and [`Event`] (what the engine reports), held as an [`EngineHandle`].
 //!
-//! It must not do I/O and must not depend on anything but `serde` / `serde_json`.
+//! It must not do I/O: its dependencies are `serde`, `serde_json` and tokio's channels
+//! (`tokio` with the `sync` feature only).
 
+mod handle;
+mod login;
 mod message;
 mod ops;
+mod problem;
 mod secret;
 
+pub use handle::{EVENT_QUEUE_CAPACITY, EngineEnds, EngineHandle, queue_pair};
+pub use login::{LoginEvent, ProviderPreset};
 pub use message::*;
 pub use ops::*;
+pub use problem::Problem;
 pub use secret::Secret;
