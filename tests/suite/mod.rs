@@ -1,6 +1,8 @@
 mod harness;
 
 mod agent;
+mod architecture;
+mod catalogues;
 mod config_discovery;
 mod errors;
 mod headless;

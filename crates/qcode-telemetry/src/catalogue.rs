@@ -50,10 +50,10 @@ pub const MODEL_CATALOGUE: &[&str] = &[
     "gemini-2.5-flash",
 ];
 
-/// Built-in tools qcode offers to the model.
+/// Built-in tools qcode offers to the model: exactly the names of the tool registry (a test of
+/// the binary checks it against `qcode_tools::ToolRegistry::builtin()`).
 pub const BUILTIN_TOOLS: &[&str] = &[
     "read_file",
-    "read_many_files",
     "write_file",
     "edit",
     "grep_search",
@@ -62,56 +62,58 @@ pub const BUILTIN_TOOLS: &[&str] = &[
     "run_shell_command",
     "todo_write",
     "web_fetch",
-    "web_search",
     "save_memory",
-    "task",
-    "exit_plan_mode",
 ];
 
-/// Built-in slash commands (without the leading `/`). Anything else counts as `"custom"`.
-pub const BUILTIN_COMMANDS: &[&str] = &[
-    "about",
-    "agents",
-    "approval-mode",
-    "auth",
-    "bug",
-    "chat",
-    "clear",
-    "compact",
-    "compress",
-    "context",
-    "copy",
-    "diff",
-    "directory",
-    "docs",
-    "editor",
-    "exit",
-    "export",
-    "help",
-    "ide",
-    "init",
-    "language",
-    "mcp",
-    "memory",
-    "model",
-    "new",
-    "permissions",
-    "privacy",
-    "quit",
-    "restore",
-    "resume",
-    "settings",
-    "setup-github",
-    "stats",
-    "status",
-    "summary",
-    "terminal-setup",
-    "theme",
-    "todos",
-    "tools",
-    "undo",
-    "vim",
+/// Tool names kept on purpose for features that are planned but not built yet, each with the
+/// feature that will add it; moved to [`BUILTIN_TOOLS`] when the tool exists.
+pub const RESERVED_TOOLS: &[(&str, &str)] = &[
+    ("task", "subagents"),
+    ("web_search", "web search (an MCP integration in Qwen Code)"),
+    ("read_many_files", "reading many files in one call"),
+    ("exit_plan_mode", "leaving plan mode from the model"),
 ];
+
+/// Built-in slash commands (canonical names, without the leading `/`): exactly the TUI's
+/// command table (checked by a test of the binary). Anything else counts as `"custom"`.
+pub const BUILTIN_COMMANDS: &[&str] = &[
+    "help",
+    "auth",
+    "model",
+    "approval-mode",
+    "memory",
+    "init",
+    "tools",
+    "privacy",
+    "clear",
+    "compress",
+    "stats",
+    "about",
+    "copy",
+    "quit",
+];
+
+/// Command names kept on purpose for planned features, each with the feature that adds it.
+pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
+    ("resume", "sessions"),
+    ("export", "sessions"),
+    ("rewind", "sessions"),
+    ("rename", "sessions"),
+    ("mcp", "MCP servers"),
+    ("skills", "skills"),
+    ("hooks", "hooks"),
+    ("agents", "subagents"),
+    ("trust", "folder trust"),
+    ("permissions", "folder trust"),
+    ("status", "sandbox"),
+];
+
+fn reserved(table: &'static [(&'static str, &'static str)], name: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .map(|(entry, _)| *entry)
+        .find(|entry| entry.eq_ignore_ascii_case(name))
+}
 
 fn lookup(table: &'static [&'static str], name: &str) -> Option<&'static str> {
     table
@@ -156,7 +158,7 @@ enum ToolKind {
     Other,
 }
 
-/// A built-in tool name from [`BUILTIN_TOOLS`], "mcp" for any MCP tool, or "other".
+/// A built-in tool name from [`BUILTIN_TOOLS`] or [`RESERVED_TOOLS`], "mcp" for any MCP tool, or "other".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ToolName(ToolKind);
 
@@ -165,7 +167,8 @@ impl ToolName {
     /// (the server and tool names are never kept), anything else as "other".
     pub fn from_call_name(name: &str) -> Self {
         let name = name.trim();
-        if let Some(found) = lookup(BUILTIN_TOOLS, name) {
+        if let Some(found) = lookup(BUILTIN_TOOLS, name).or_else(|| reserved(RESERVED_TOOLS, name))
+        {
             Self(ToolKind::Builtin(found))
         } else if name.starts_with("mcp__") {
             Self(ToolKind::Mcp)
@@ -192,7 +195,7 @@ impl fmt::Display for ToolName {
     }
 }
 
-/// A built-in slash command from [`BUILTIN_COMMANDS`], or "custom".
+/// A built-in slash command from [`BUILTIN_COMMANDS`] or [`RESERVED_COMMANDS`], or "custom".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SlashCommand(Option<&'static str>);
 
@@ -206,7 +209,7 @@ impl SlashCommand {
             .split_whitespace()
             .next()
             .unwrap_or("");
-        Self(lookup(BUILTIN_COMMANDS, word))
+        Self(lookup(BUILTIN_COMMANDS, word).or_else(|| reserved(RESERVED_COMMANDS, word)))
     }
 
     pub const CUSTOM: SlashCommand = SlashCommand(None);
