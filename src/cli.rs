@@ -6,6 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "qcode",
     version,
+    // `qcode help me write tests` is a prompt, not the help subcommand; a lone `qcode help`
+    // still prints the help (see `Cli::wants_help`).
+    disable_help_subcommand = true,
     about = "A fast, private terminal AI coding assistant",
     long_about = "qcode reads, searches, edits and runs code for you with the model you choose: \
 Qwen OAuth or any OpenAI-compatible API (DashScope, OpenRouter, DeepSeek, OpenAI, Ollama, vLLM, LM Studio).\n\n\
@@ -14,7 +17,7 @@ non-interactive run configured by environment variables and .env files.",
     after_help = "Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL (or QWEN_MODEL) from the \
 environment or the first .env found (./.qcode/.env, ./.env, then each parent directory, then \
 ~/.qcode/.env, ~/.env); settings in ~/.qcode/settings.json and <project>/.qcode/settings.json.\n\
-Exit codes: 0 ok, 1 error, 41 authentication, 42 input, 52 configuration, 53 turn limit, 130 interrupted.\n\
+Exit codes: 0 ok, 1 error, 2 usage error, 41 authentication, 42 input, 52 configuration, 53 turn limit, 130 interrupted.\n\
 Docs: docs/configuration.md, docs/headless.md, docs/auth.md."
 )]
 pub struct Cli {
@@ -170,6 +173,14 @@ pub enum PrivacyAction {
 
 impl Cli {
     /// The prompt given on the command line (flag or words), if any.
+    /// `qcode help` alone (no flags, no other words) asks for the help text.
+    pub fn wants_help(&self) -> bool {
+        self.command.is_none()
+            && self.prompt_flag.is_none()
+            && self.prompt_words.len() == 1
+            && self.prompt_words[0] == "help"
+    }
+
     pub fn prompt(&self) -> Option<String> {
         match (&self.prompt_flag, self.prompt_words.is_empty()) {
             (Some(p), true) => Some(p.clone()),

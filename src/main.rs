@@ -39,6 +39,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
+    if cli.wants_help() {
+        use clap::CommandFactory;
+        let _ = cli::Cli::command().print_long_help();
+        return 0;
+    }
     match &cli.command {
         Some(cli::Command::Auth(args)) => return session::auth_command(&cli, args).await,
         Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,

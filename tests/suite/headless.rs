@@ -283,3 +283,31 @@ fn ctrl_c_interrupts_keeps_partial_output_and_exits_130() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("interrupted"), "{stderr}");
 }
+
+#[test]
+fn words_after_help_are_a_prompt_and_a_lone_help_prints_the_help() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("Sure.", 1));
+    let r = run(w.cmd_for(&mock).args(["help", "me", "write", "tests"]));
+    r.assert_code(0);
+    assert_eq!(r.stdout, "Sure.");
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        last_user_message(&reqs[0].body_json().unwrap()),
+        "help me write tests"
+    );
+
+    let r = run(w.cmd_for(&mock).arg("help"));
+    r.assert_code(0);
+    assert!(r.stdout.contains("Usage: qcode"), "{}", r.stdout);
+    assert_eq!(mock.requests().len(), 1, "a lone `help` sends nothing");
+}
+
+#[test]
+fn a_usage_error_exits_2_as_documented() {
+    let w = World::new();
+    let r = run(w.cmd().args(["--no-such-flag"]));
+    r.assert_code(2);
+}
