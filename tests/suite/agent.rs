@@ -348,3 +348,39 @@ fn project_context_files_reach_the_model() {
     let i = system.find("IMPORTED-RULE").unwrap();
     assert!(g < r && r < i, "order global → root → import");
 }
+
+#[test]
+fn the_shell_tool_never_sees_qcode_secrets() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [call("s1", "run_shell_command", json!({"command": "env"}))],
+        10,
+    ));
+    mock.enqueue(Reply::text("ok", 2));
+    run(w
+        .cmd_for(&mock)
+        .env("GITHUB_TOKEN", "ghp-canary-1")
+        .env("AWS_SECRET_ACCESS_KEY", "aws-canary-2")
+        .env("OTEL_EXPORTER_OTLP_HEADERS", "authorization=otel-canary-3")
+        .env("MY_DB_PASSWORD", "pw-canary-4")
+        .env("QCODE_TEST_HARMLESS", "harmless")
+        .env("CARGO_TERM_COLOR", "never")
+        .args(["-p", "x", "--yolo"]))
+    .assert_code(0);
+    let results = tool_results(&mock.requests()[1].body_json().unwrap());
+    let env = &results[0].1;
+    assert!(env.contains("CARGO_TERM_COLOR=never"), "{env}");
+    assert!(env.contains("QCODE=1"), "{env}");
+    for canary in [
+        "sk-test-key-123",
+        "ghp-canary-1",
+        "aws-canary-2",
+        "otel-canary-3",
+        "pw-canary-4",
+        "OPENAI_BASE_URL",
+        "QCODE_TEST_HARMLESS",
+    ] {
+        assert!(!env.contains(canary), "{canary} reached the shell: {env}");
+    }
+}

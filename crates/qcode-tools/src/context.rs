@@ -19,6 +19,9 @@ pub struct ToolContext {
     pub http: LazyHttpClient,
     /// Extra environment for shell commands. `QCODE=1` is always set in addition.
     pub shell_env: Vec<(String, String)>,
+    /// Which of qcode's own environment variables shell commands see (by default everything
+    /// but secrets and qcode's provider variables).
+    pub shell_env_policy: crate::ShellEnvPolicy,
     /// Where background shell commands write their output files.
     pub background_dir: PathBuf,
 }
@@ -54,6 +57,7 @@ impl ToolContext {
             memory_file,
             http,
             shell_env: Vec::new(),
+            shell_env_policy: crate::ShellEnvPolicy::default(),
             background_dir,
         })
     }
@@ -75,6 +79,7 @@ impl fmt::Debug for ToolContext {
             .field("workspace_roots", &self.workspace_roots)
             .field("memory_file", &self.memory_file)
             .field("shell_env", &env_names)
+            .field("shell_env_policy", &self.shell_env_policy.inherit)
             .field("background_dir", &self.background_dir)
             .finish_non_exhaustive()
     }

@@ -118,6 +118,24 @@ async fn output_is_streamed_as_it_arrives() {
 }
 
 #[tokio::test]
+async fn the_command_sees_only_what_the_environment_policy_passes() {
+    let mut ws = Ws::new();
+    ws.ctx.shell_env_policy = qcode_tools::ShellEnvPolicy {
+        inherit: qcode_tools::EnvInherit::None,
+        include: vec!["PATH".into()],
+        set: vec![("FIXED".into(), "v".into())],
+        ..Default::default()
+    };
+    let r = ws
+        .run(
+            "run_shell_command",
+            json!({"command": "env | cut -d= -f1 | grep -v -e '^PWD$' -e '^SHLVL$' -e '^_$' | sort"}),
+        )
+        .await;
+    assert_eq!(r.output, "Exit code 0\nOutput:\nFIXED\nPATH\nQCODE");
+}
+
+#[tokio::test]
 async fn environment_directory_and_stdin() {
     let mut ws = Ws::new();
     ws.ctx.shell_env = vec![("EXTRA_VAR".into(), "extra".into())];

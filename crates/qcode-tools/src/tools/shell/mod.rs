@@ -1,6 +1,7 @@
 //! `run_shell_command`: `bash -c` in its own process group inside the workspace, with streamed
 //! and capped output, a timeout, cancellation that leaves no orphans, and a background mode.
 
+pub mod env;
 mod output;
 mod process;
 
@@ -224,6 +225,7 @@ pub(crate) async fn execute(
         command: &plan.command,
         dir: &plan.dir.path,
         env: &ctx.shell_env,
+        policy: &ctx.shell_env_policy,
     };
     match plan.mode {
         Mode::Background => match spawn_background(spec, &ctx.background_dir) {

@@ -64,6 +64,8 @@ pub(crate) struct Spawn<'a> {
     pub command: &'a str,
     pub dir: &'a Path,
     pub env: &'a [(String, String)],
+    /// Which of qcode's own variables the command sees (secrets never, by default).
+    pub policy: &'a super::env::ShellEnvPolicy,
 }
 
 fn base_command(spec: &Spawn<'_>) -> tokio::process::Command {
@@ -73,6 +75,8 @@ fn base_command(spec: &Spawn<'_>) -> tokio::process::Command {
         .current_dir(spec.dir)
         .stdin(Stdio::null())
         .process_group(0)
+        .env_clear()
+        .envs(spec.policy.environment(std::env::vars_os()))
         .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("QCODE", "1");
     cmd
