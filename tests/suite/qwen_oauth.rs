@@ -180,7 +180,7 @@ fn a_401_from_the_model_api_refreshes_once_and_retries() {
 }
 
 #[test]
-fn refresh_failure_removes_credentials_and_exits_41() {
+fn refresh_refused_by_a_non_default_oauth_server_keeps_the_shared_login_and_exits_41() {
     let w = World::new();
     let mock = MockServer::start();
     let Some(oauth) = server(&mock, 3600) else {
@@ -200,9 +200,11 @@ fn refresh_failure_removes_credentials_and_exits_41() {
         "{}",
         r.stderr
     );
+    // The peer is not Qwen's own server (a base URL set elsewhere): its refusal must never
+    // delete the login Qwen Code shares (Qwen's own refusal does; qcode-auth tests that).
     assert!(
-        !w.home.join(".qwen/oauth_creds.json").exists(),
-        "stale credentials removed"
+        w.home.join(".qwen/oauth_creds.json").exists(),
+        "the shared login is kept"
     );
     assert!(mock.requests().is_empty());
     assert!(!r.stderr.contains("unknown-refresh") && !r.stderr.contains("old-access"));

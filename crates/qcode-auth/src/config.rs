@@ -38,6 +38,16 @@ impl Default for PollPacing {
     }
 }
 
+/// What a refresh refused with HTTP 400/401 does to the shared credentials file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedRefresh {
+    /// The login is dead: remove `oauth_creds.json` (only Qwen's own OAuth server may decide
+    /// that — the file is shared with Qwen Code).
+    RemoveLogin,
+    /// Keep the file: a server other than Qwen's refused it, which says nothing about the login.
+    KeepLogin,
+}
+
 /// Where and as whom to log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QwenOAuthConfig {
@@ -46,6 +56,8 @@ pub struct QwenOAuthConfig {
     pub client_id: String,
     pub scope: String,
     pub pacing: PollPacing,
+    /// [`RefusedRefresh::RemoveLogin`] for Qwen's own server, else `KeepLogin`.
+    pub on_refused_refresh: RefusedRefresh,
 }
 
 impl Default for QwenOAuthConfig {
@@ -55,15 +67,24 @@ impl Default for QwenOAuthConfig {
             client_id: QWEN_OAUTH_CLIENT_ID.to_string(),
             scope: QWEN_OAUTH_SCOPE.to_string(),
             pacing: PollPacing::default(),
+            on_refused_refresh: RefusedRefresh::RemoveLogin,
         }
     }
 }
 
 impl QwenOAuthConfig {
-    /// The default configuration pointed at another OAuth server (tests, proxies).
+    /// The default configuration pointed at another OAuth server (tests, proxies). A refusal
+    /// from a server that is not Qwen's own never removes the shared login.
     pub fn with_base_url(base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into();
+        let official = base_url.trim().trim_end_matches('/') == QWEN_OAUTH_BASE_URL;
         Self {
-            base_url: base_url.into(),
+            base_url,
+            on_refused_refresh: if official {
+                RefusedRefresh::RemoveLogin
+            } else {
+                RefusedRefresh::KeepLogin
+            },
             ..Self::default()
         }
     }

@@ -32,7 +32,7 @@ pub use cli::{
 pub use config::{
     DEFAULT_DASHSCOPE_BASE_URL, DEVICE_CODE_GRANT_TYPE, DEVICE_CODE_PATH, PollPacing,
     QWEN_OAUTH_BASE_URL, QWEN_OAUTH_CLIENT_ID, QWEN_OAUTH_DEFAULT_MODEL, QWEN_OAUTH_SCOPE,
-    QwenOAuthConfig, TOKEN_PATH, api_base_url,
+    QwenOAuthConfig, RefusedRefresh, TOKEN_PATH, api_base_url,
 };
 pub use credentials::{
     CREDENTIALS_FILE, LOCK_FILE, QwenCredentialStore, QwenCredentials, REFRESH_MARGIN, now_ms,
@@ -41,8 +41,8 @@ pub use device::{DeviceAuthorization, PollEvent, poll_device_flow, start_device_
 pub use error::{AuthError, RELOGIN_HINT};
 pub use headers::{dashscope_headers, is_dashscope_url, user_agent, wants_dashscope_headers};
 pub use http::http_client;
-pub use lock::{CredentialsLock, LockPolicy};
-pub use manager::QwenTokenManager;
+pub use lock::{CredentialsLock, LockPolicy, STALE_AFTER};
+pub use manager::{QwenTokenManager, REFRESH_TIMEOUT};
 pub use presets::{PROVIDER_PRESETS, ProviderPreset, preset, preset_for_base_url};
 pub use qr::qr_lines;
 pub use secret::Secret;

@@ -1,7 +1,9 @@
 //! The cross-process refresh lock shared with Qwen Code: `<qwen_dir>/oauth_creds.lock`,
 //! created exclusively (O_CREAT|O_EXCL) with a random UUID as content. Busy → retry with
-//! backoff (100 ms × 1.5, capped at 2 s, 20 tries); a lock older than 10 s is stale and removed;
-//! release deletes the file only if it still holds our UUID.
+//! backoff (100 ms × 1.5, capped at 2 s, 30 tries: about 50 s); a lock older than 35 s is stale
+//! and removed — Qwen Code 0.24.4's own limit, which allows a refresh up to 30 s, so neither
+//! breaks a lock the other still uses (a second refresh with the same refresh token would make
+//! the server revoke the login); release deletes the file only if it still holds our UUID.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -12,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::AuthError;
 use crate::fs_util::{DirMode, ensure_dir};
+
+/// A lock file older than this is abandoned (Qwen Code 0.24.4: `LOCK_TIMEOUT_MS = 35e3`).
+pub const STALE_AFTER: Duration = Duration::from_secs(35);
 
 /// Retry and staleness rules of the lock.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,8 +35,8 @@ impl Default for LockPolicy {
             first_delay: Duration::from_millis(100),
             factor: 1.5,
             max_delay: Duration::from_secs(2),
-            attempts: 20,
-            stale_after: Duration::from_secs(10),
+            attempts: 30,
+            stale_after: STALE_AFTER,
         }
     }
 }
@@ -186,6 +191,41 @@ mod tests {
             .unwrap();
         drop(again);
         assert!(!path.exists());
+    }
+
+    /// A lock Qwen Code took 20 s ago may still guard a refresh in flight (Qwen Code allows 30 s):
+    /// the default policy must not break it; one older than 35 s is abandoned.
+    #[tokio::test]
+    async fn a_lock_younger_than_qwen_codes_limit_is_not_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oauth_creds.lock");
+        fs::write(&path, "qwen-code-refreshing").unwrap();
+        let age = |secs| SystemTime::now() - Duration::from_secs(secs);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(age(20))
+            .unwrap();
+        assert!(!remove_if_stale(&path, LockPolicy::default().stale_after));
+        assert!(path.exists());
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(age(36))
+            .unwrap();
+        assert!(remove_if_stale(&path, LockPolicy::default().stale_after));
+        // Waiting out a live lock takes longer than the stale limit, so a waiter never gives
+        // up on a lock that would have become stale.
+        let p = LockPolicy::default();
+        let mut total = Duration::ZERO;
+        let mut d = p.first_delay;
+        for _ in 1..p.attempts {
+            total += d;
+            d = d.mul_f64(p.factor).min(p.max_delay);
+        }
+        assert!(total > p.stale_after, "{total:?}");
     }
 
     #[tokio::test]

@@ -10,12 +10,16 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::QwenOAuthConfig;
+use crate::config::{QwenOAuthConfig, RefusedRefresh};
 use crate::credentials::{FileStamp, QwenCredentialStore, QwenCredentials, TokenResponse, now_ms};
 use crate::device::server_error;
 use crate::error::AuthError;
 use crate::http::post_form;
 use crate::lock::{CredentialsLock, LockPolicy};
+
+/// A refresh request gets at most this long, well below the lock's stale limit
+/// ([`crate::lock::STALE_AFTER`], 35 s), so that nobody breaks the lock of a refresh in flight.
+pub const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Cheap to clone; clones share the cache and the in-process queue.
 #[derive(Clone)]
@@ -199,31 +203,69 @@ impl QwenTokenManager {
                 }
                 Err(e) => Err(e),
             },
-            Err(e @ AuthError::LoginExpired { .. }) => {
-                *cache = None;
-                self.inner.store.remove()?;
-                Err(e)
-            }
+            Err(e @ AuthError::LoginExpired { .. }) => self.after_refusal(cache, &current, e).await,
             Err(e) => Err(e),
         };
         lock.release();
         outcome
     }
 
-    /// One refresh request. HTTP 400/401 → `LoginExpired`.
+    /// The server refused `dead`'s refresh token. Another process (qcode or Qwen Code) may
+    /// have written newer tokens meanwhile: re-read the file and use them — refreshing once
+    /// with the new refresh token if its access token is no longer valid. Only a file that still
+    /// holds the refused token is removed, and only when Qwen's own server refused it.
+    async fn after_refusal(
+        &self,
+        cache: &mut Option<Cached>,
+        dead: &QwenCredentials,
+        refusal: AuthError,
+    ) -> Result<QwenCredentials, AuthError> {
+        *cache = None;
+        let on_disk = self.inner.store.load().ok().flatten();
+        match on_disk {
+            Some(newer) if newer.refresh_token.expose() != dead.refresh_token.expose() => {
+                let creds = if newer.is_valid() {
+                    newer
+                } else {
+                    let fresh = self.refresh(&newer).await?;
+                    self.inner.store.save(&fresh)?;
+                    fresh
+                };
+                *cache = Some(Cached {
+                    creds: creds.clone(),
+                    stamp: self.inner.store.stamp(),
+                });
+                Ok(creds)
+            }
+            Some(_) => {
+                if self.inner.cfg.on_refused_refresh == RefusedRefresh::RemoveLogin {
+                    self.inner.store.remove()?;
+                }
+                Err(refusal)
+            }
+            None => Err(refusal),
+        }
+    }
+
+    /// One refresh request, bounded by [`REFRESH_TIMEOUT`]. HTTP 400/401 → `LoginExpired`.
     async fn refresh(&self, old: &QwenCredentials) -> Result<QwenCredentials, AuthError> {
         let url = self.inner.cfg.token_url()?;
         let url = url.as_str();
-        let resp = post_form(
-            &self.inner.http,
-            url,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", old.refresh_token.expose()),
-                ("client_id", self.inner.cfg.client_id.as_str()),
-            ],
-        )
-        .await?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", old.refresh_token.expose()),
+            ("client_id", self.inner.cfg.client_id.as_str()),
+        ];
+        let request = post_form(&self.inner.http, url, &form);
+        let resp = tokio::time::timeout(REFRESH_TIMEOUT, request)
+            .await
+            .map_err(|_| AuthError::Network {
+                url: url.to_string(),
+                detail: format!(
+                    "the token refresh got no answer within {} s",
+                    REFRESH_TIMEOUT.as_secs()
+                ),
+            })??;
         match resp.status {
             200 => {
                 let token: TokenResponse =
