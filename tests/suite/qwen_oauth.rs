@@ -260,3 +260,34 @@ fn explicit_choice_that_is_incomplete_says_what_is_missing() {
     r.assert_code(41);
     assert!(r.stderr.contains("OPENAI_API_KEY"), "{}", r.stderr);
 }
+
+#[test]
+fn qwen_home_relocates_the_shared_login() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let Some(oauth) = server(&mock, 3600) else {
+        return;
+    };
+    let qwen_home = w.home.join("custom-qwen");
+    std::fs::create_dir_all(&qwen_home).unwrap();
+    std::fs::write(
+        qwen_home.join("oauth_creds.json"),
+        format!(
+            "{{\"access_token\": \"relocated-access\", \"refresh_token\": \"r\", \"token_type\": \"Bearer\", \"resource_url\": \"{}\", \"expiry_date\": {}}}",
+            mock.url(),
+            (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 3_600_000)
+        ),
+    )
+    .unwrap();
+    mock.enqueue(qcode_test_support::mock_model::Reply::text("hi", 1));
+    let r = run(qcode_p(&w, &oauth).env("QWEN_HOME", &qwen_home));
+    r.assert_code(0);
+    assert_eq!(
+        mock.requests()[0].header("authorization"),
+        Some("Bearer relocated-access")
+    );
+}

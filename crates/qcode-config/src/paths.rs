@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::ConfigError;
 
 /// Well-known locations. `qcode_home` is `~/.qcode` unless `QCODE_HOME` relocates it;
-/// `qwen_dir` is `~/.qwen`, shared with Qwen Code for OAuth credentials.
+/// `qwen_dir` is `~/.qwen` unless `QWEN_HOME` relocates it (as Qwen Code 0.24.4 does), shared
+/// with Qwen Code for OAuth credentials and their lock. Both are read from the process
+/// environment only — never from a `.env` file a repository could ship.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
     pub home: PathBuf,
@@ -25,8 +27,19 @@ impl Paths {
         }
     }
 
-    /// Reads `HOME` (or the platform home) and `QCODE_HOME`.
+    /// Reads `HOME` (or the platform home), `QCODE_HOME` and `QWEN_HOME`.
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let qwen_home = get("QWEN_HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        let mut paths = Self::from_home_env(get)?;
+        if let Some(dir) = qwen_home {
+            paths.qwen_dir = dir;
+        }
+        Ok(paths)
+    }
+
+    fn from_home_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let home = get("HOME")
             .filter(|h| !h.is_empty())
             .map(PathBuf::from)
@@ -113,6 +126,18 @@ mod tests {
         assert_eq!(p.qcode_home, PathBuf::from("/q"));
         assert_eq!(p.qwen_dir, PathBuf::from("/h/.qwen"));
         assert_eq!(p.user_settings(), PathBuf::from("/q/settings.json"));
+    }
+
+    #[test]
+    fn qwen_home_relocates_the_shared_login_as_in_qwen_code() {
+        let env = |k: &str| match k {
+            "HOME" => Some("/h".to_string()),
+            "QWEN_HOME" => Some("/elsewhere/qwen".to_string()),
+            _ => None,
+        };
+        let p = Paths::from_env(&env).unwrap();
+        assert_eq!(p.qwen_dir, PathBuf::from("/elsewhere/qwen"));
+        assert_eq!(p.qcode_home, PathBuf::from("/h/.qcode"));
     }
 
     #[test]
