@@ -234,3 +234,47 @@ fn unknown_settings_key_warns_but_runs() {
         r.stderr
     );
 }
+
+#[test]
+fn a_fifo_as_settings_file_is_refused_at_once() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let dir = w.home.join(".qcode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("settings.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let start = std::time::Instant::now();
+    let r = run(w.cmd_for(&mock).args(["-p", "hi"]));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    r.assert_code(52);
+    assert_clean_error(&r);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+}
+
+#[test]
+fn byte_order_marks_are_named_and_env_values_never_shown() {
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "home/.qcode/settings.json",
+        "\u{feff}{\"model\": {\"name\": \"x\"}}",
+    );
+    let r = run(w.cmd_for(&mock).args(["-p", "hi"]));
+    r.assert_code(52);
+    assert_clean_error(&r);
+    assert!(r.stderr.contains("BOM"), "{}", r.stderr);
+
+    let w = World::new();
+    w.write(
+        "project/.env",
+        "OPENAI_MODEL=m\nOPENAI_API_KEY=\"sk-dotenv-canary\nOPENAI_BASE_URL=http://x\n",
+    );
+    let r = run(w.cmd().args(["-p", "hi"]));
+    r.assert_code(52);
+    assert!(!r.stderr.contains("sk-dotenv-canary"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+}

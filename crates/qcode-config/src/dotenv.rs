@@ -80,7 +80,7 @@ impl EnvLayer {
         for item in iter {
             let (k, v) = item.map_err(|e| ConfigError::DotEnv {
                 path: path.to_path_buf(),
-                message: describe_dotenv_error(&e),
+                message: describe_dotenv_error(&e, path),
             })?;
             vars.insert(k, v);
         }
@@ -115,12 +115,42 @@ impl EnvLayer {
     }
 }
 
-fn describe_dotenv_error(e: &dotenvy::Error) -> String {
+/// What is wrong with a `.env` file, without ever repeating its contents: a line that fails to
+/// parse may hold a key (and an unterminated quote makes "the line" the rest of the file), so
+/// only the line number, the column and the variable's name are shown.
+fn describe_dotenv_error(e: &dotenvy::Error, path: &Path) -> String {
     match e {
         dotenvy::Error::LineParse(line, index) => {
-            format!("cannot parse line `{}` at character {index}", line.trim())
+            let text = std::fs::read(path).unwrap_or_default();
+            if text.starts_with(b"\xEF\xBB\xBF") {
+                return "the file starts with a byte-order mark (BOM); save it as UTF-8 without a BOM".into();
+            }
+            let text = String::from_utf8_lossy(&text);
+            let number = text
+                .find(line.as_str())
+                .map(|at| text[..at].matches('\n').count() + 1);
+            let name = line
+                .trim_start()
+                .trim_start_matches("export ")
+                .split('=')
+                .next()
+                .map(str::trim)
+                .filter(|n| {
+                    !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
+            let at = match number {
+                Some(n) => format!("line {n}"),
+                None => "a line".to_string(),
+            };
+            let what = match name {
+                Some(n) => format!(" (the value of {n}: check its quotes)"),
+                None => String::new(),
+            };
+            format!("cannot parse {at} at character {index}{what}; the value is not shown")
         }
-        other => other.to_string(),
+        dotenvy::Error::Io(io) => format!("cannot read it: {io}"),
+        dotenvy::Error::EnvVar(_) => "cannot read it".to_string(),
+        _ => "cannot read it".to_string(),
     }
 }
 
@@ -175,5 +205,35 @@ mod tests {
         assert_eq!(env.get("C"), None);
         assert_eq!(env.get("D").unwrap(), "quoted");
         assert!(!format!("{env:?}").contains("from_file"));
+    }
+
+    #[test]
+    fn parse_errors_never_show_values() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join(".env");
+        // An unterminated quote: the "line" dotenvy reports is the rest of the file.
+        std::fs::write(
+            &f,
+            "A=1\nOPENAI_API_KEY=\"sk-canary-123\nOPENAI_MODEL=m\nOTHER=sk-canary-456\n",
+        )
+        .unwrap();
+        let err = EnvLayer::default()
+            .with_dotenv(&f)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("canary"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("OPENAI_API_KEY"),
+            "{err}"
+        );
+        std::fs::write(&f, "\u{feff}OPENAI_API_KEY=sk-canary-789 x y\n").unwrap();
+        let err = EnvLayer::default()
+            .with_dotenv(&f)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("canary"), "{err}");
+        assert!(err.contains("BOM") || err.contains("byte-order"), "{err}");
     }
 }

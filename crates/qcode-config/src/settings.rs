@@ -212,7 +212,29 @@ pub fn load_settings(user_file: &Path, cwd: &Path) -> Result<LoadedSettings, Con
 
 /// Reads one settings file; `Ok(None)` when it does not exist.
 pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
+    // A FIFO or device here would block start-up forever (or never end): refuse it.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(ConfigError::SettingsRead {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "it is not a regular file (a directory, FIFO, socket or device)",
+            ),
+        });
+    }
     let text = match std::fs::read_to_string(path) {
+        Ok(t) if t.starts_with('\u{feff}') => {
+            return Err(ConfigError::SettingsSyntax {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message:
+                    "the file starts with a byte-order mark (BOM); save it as UTF-8 without a BOM"
+                        .into(),
+            });
+        }
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
