@@ -1,16 +1,16 @@
 //! `qcode auth …`: sign in with Qwen OAuth, save an API key, show the status, log out.
-//! The work is done by `qcode-auth`; this maps arguments, prompts and exit codes, and records
-//! the chosen method in the user settings (`security.auth.selectedType`).
+//! The work (and its text) is `qcode-auth`'s; this maps arguments, prompts and exit codes, and
+//! records the chosen method in the user settings (`security.auth.selectedType`).
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use qcode_auth::{
     ApiKeyLogin, BrowserLaunch, Console, LogoutScope, QrDisplay, QwenLoginOptions, Secret,
+    auth_paths, oauth_config,
 };
 use qcode_protocol::{AuthKind, ErrorKind};
 use tokio_util::sync::CancellationToken;
 
-use crate::auth_glue::{auth_paths, oauth_config};
 use crate::cli::{AuthAction, AuthArgs, Cli};
 use crate::exit::Failure;
 
@@ -70,7 +70,7 @@ async fn run_inner(cli: &Cli, args: &AuthArgs) -> Result<(), Failure> {
                     None,
                 ));
             }
-            result.map_err(auth_failure)?;
+            result.map_err(Failure::from)?;
             select_method(&snapshot, AuthKind::QwenOauth)
         }
         AuthAction::ApiKey {
@@ -112,7 +112,9 @@ async fn run_inner(cli: &Cli, args: &AuthArgs) -> Result<(), Failure> {
                 model,
                 api_key: Secret::new(api_key.trim()),
             };
-            qcode_auth::login_api_key(&paths, &login, &mut console).map_err(auth_failure)?;
+            qcode_auth::login_api_key(&paths, &login, &mut console)
+                .await
+                .map_err(Failure::from)?;
             select_method(&snapshot, AuthKind::Openai)
         }
         AuthAction::Status => {

@@ -1,8 +1,8 @@
 //! Reporting a startup failure: one clear line, a hint, and the documented exit code.
 
-use qcode_protocol::ErrorKind;
+use qcode_protocol::{ErrorKind, Problem};
 
-/// A failure before the engine runs.
+/// A failure before the engine runs (a [`Problem`] with its reporting).
 #[derive(Debug)]
 pub struct Failure {
     pub kind: ErrorKind,
@@ -30,5 +30,11 @@ impl Failure {
             eprintln!("hint: {h}");
         }
         qcode_exec::exit_code_for(self.kind).code()
+    }
+}
+
+impl From<Problem> for Failure {
+    fn from(p: Problem) -> Self {
+        Self::new(p.kind, p.message, p.hint)
     }
 }

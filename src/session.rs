@@ -124,21 +124,23 @@ pub async fn start_with(
     started: std::time::Instant,
     missing: MissingAuth,
 ) -> Result<Session, Failure> {
-    let client = Arc::new(auth_glue::build_client().map_err(|e| {
+    let client = Arc::new(qcode_auth::build_client().map_err(|e| {
         Failure::new(
             ErrorKind::Internal,
             format!("cannot build the HTTP client: {e}"),
             None,
         )
     })?);
-    let resolver = Arc::new(auth_glue::Resolver::new(snapshot.clone()));
-    let (auth, credentials) = match (resolver.initial(), missing) {
+    let resolver = Arc::new(auth_glue::Resolver(qcode_auth::Resolver::new(
+        snapshot.clone(),
+    )));
+    let (auth, credentials) = match (resolver.0.initial(), missing) {
         (Ok(auth), _) => (auth, CredentialsState::Ready),
-        (Err(f), MissingAuth::SignedOut) if f.kind == ErrorKind::Auth => (
-            crate::tui_services::signed_out(&snapshot),
+        (Err(p), MissingAuth::SignedOut) if p.kind == ErrorKind::Auth => (
+            qcode_auth::signed_out(&snapshot),
             CredentialsState::SignedOut,
         ),
-        (Err(f), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(f),
+        (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(p.into()),
     };
 
     let tool_ctx = build_tool_context(&snapshot)?;

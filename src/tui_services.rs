@@ -1,62 +1,22 @@
 //! The binary's side of the TUI's slash commands ([`qcode_tui::Services`]): model listing with
-//! the active credentials, Qwen OAuth sign-in, checked API-key saving, usage-statistics
-//! consent, and the memory files. Glue over qcode-auth, qcode-client, qcode-config,
+//! the active credentials, Qwen OAuth sign-in and checked API-key saving (qcode-auth's flows,
+//! forwarded), usage-statistics consent, and the memory files. Glue over qcode-auth, qcode-client, qcode-config,
 //! qcode-telemetry, qcode-tools and qcode-core; the TUI reaches none of them itself.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use qcode_auth::{
-    ApiKeyCredentials, BrowserLaunch, CredentialsLock, LockPolicy, PollEvent, QwenCredentialStore,
+    ApiKeyLogin, BrowserLaunch, KeyCheck, QrDisplay, QwenLoginOptions, Resolver, auth_paths,
 };
-use qcode_client::{ChatClient, ChatRequest, ClientError, CredentialSource, Endpoint, Secret};
+use qcode_client::ClientError;
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{AuthKind, ChatMessage, Event};
+use qcode_protocol::{AuthKind, Event};
 use qcode_tui::{
     ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
-
-use crate::auth_glue::{self, Active, Resolver};
-
-const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Credentials of a session that started without any: every request fails with a hint.
-pub struct SignedOut;
-
-impl CredentialSource for SignedOut {
-    fn endpoint(&self) -> BoxFuture<'_, Result<Endpoint, ClientError>> {
-        Box::pin(async {
-            Err(ClientError::Credentials {
-                message: "not signed in: run /auth".into(),
-            })
-        })
-    }
-
-    fn on_unauthorized<'a>(
-        &'a self,
-        _rejected: &'a Endpoint,
-    ) -> BoxFuture<'a, Result<Option<Endpoint>, ClientError>> {
-        Box::pin(async { Ok(None) })
-    }
-}
-
-/// The placeholder method an interactive session starts with when nothing is signed in.
-pub fn signed_out(snapshot: &ConfigSnapshot) -> Active {
-    Active {
-        kind: snapshot
-            .auth_type
-            .as_ref()
-            .map_or(AuthKind::QwenOauth, |a| a.value),
-        credentials: Arc::new(SignedOut),
-        model: snapshot.model.as_ref().map_or_else(
-            || qcode_auth::QWEN_OAUTH_DEFAULT_MODEL.to_string(),
-            |m| m.value.clone(),
-        ),
-    }
-}
 
 /// The built-in tools for `/tools`: name, permission class, first sentence of the description.
 pub fn tool_infos() -> Vec<ToolInfo> {
@@ -150,10 +110,6 @@ impl TuiServices {
         }
     }
 
-    fn client(&self) -> Result<ChatClient, String> {
-        auth_glue::build_client().map_err(|e| format!("cannot build the HTTP client: {e}"))
-    }
-
     /// Records the method in the user settings (`security.auth.selectedType`).
     fn select(&self, kind: AuthKind) -> Result<(), String> {
         qcode_config::edit::update_setting(
@@ -164,65 +120,50 @@ impl TuiServices {
         .map_err(|e| e.to_string())
     }
 
+    /// qcode-auth's device flow, its events forwarded to the dialog.
     async fn login(
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
     ) -> Result<String, String> {
-        let text = |e: qcode_auth::AuthError| e.to_string();
-        let http = qcode_auth::http_client().map_err(text)?;
-        let cfg = auth_glue::oauth_config(&self.snapshot);
-        let auth = tokio::select! {
-            () = cancel.cancelled() => return Err(text(qcode_auth::AuthError::Cancelled)),
-            r = qcode_auth::start_device_flow(&http, &cfg) => r.map_err(text)?,
+        let http = qcode_auth::http_client().map_err(|e| e.to_string())?;
+        let opts = QwenLoginOptions {
+            oauth: qcode_auth::oauth_config(&self.snapshot),
+            browser: BrowserLaunch::Auto,
+            qr: QrDisplay::Show,
         };
-        let url = auth.browser_url().to_string();
-        let _ = progress.send(LoginEvent::DeviceCode {
-            qr_lines: qcode_auth::qr_lines(&url),
-            browser_opened: qcode_auth::open_browser(&url, BrowserLaunch::Auto),
-            verification_url: url,
-            user_code: auth.user_code.clone(),
-            expires_in: auth.expires_in,
-        });
-        let creds = qcode_auth::poll_device_flow(&http, &cfg, &auth, &cancel, |event| {
-            let _ = progress.send(match event {
-                PollEvent::Pending { seconds_left, .. } => LoginEvent::Waiting { seconds_left },
-                PollEvent::SlowDown { seconds_left, .. } => LoginEvent::SlowDown { seconds_left },
-            });
-        })
+        let summary = qcode_auth::qwen_device_login(
+            &http,
+            &auth_paths(&self.snapshot),
+            &opts,
+            &cancel,
+            |event| {
+                let _ = progress.send(tui_login_event(event));
+            },
+        )
         .await
-        .map_err(text)?;
-        let store = QwenCredentialStore::new(&self.snapshot.paths.qwen_dir);
-        let lock = CredentialsLock::acquire(&store.lock_path(), &LockPolicy::default(), &cancel)
-            .await
-            .map_err(text)?;
-        let saved = store.save(&creds);
-        lock.release();
-        saved.map_err(text)?;
+        .map_err(|p| p.one_line())?;
         self.select(AuthKind::QwenOauth)?;
-        Ok(store.path().display().to_string())
+        Ok(summary.credentials_path.display().to_string())
     }
 
+    /// qcode-auth's key flow, checking the key against the provider first.
     async fn save_key(&self, input: ApiKeyInput) -> Result<String, String> {
-        let base_url = input.base_url.trim().trim_end_matches('/').to_string();
-        qcode_auth::validate_base_url(&base_url).map_err(|e| e.to_string())?;
-        let creds = ApiKeyCredentials {
-            base_url: base_url.clone(),
-            api_key: qcode_auth::Secret::new(input.api_key.trim()),
+        let login = ApiKeyLogin {
+            base_url: input.base_url.trim().trim_end_matches('/').to_string(),
             model: Some(input.model.trim().to_string()),
+            api_key: qcode_auth::Secret::new(input.api_key.trim()),
         };
-        creds.validate().map_err(|e| e.to_string())?;
-        check_key(
-            &self.client()?,
-            &base_url,
-            input.api_key.trim(),
-            input.model.trim(),
+        let saved = qcode_auth::save_api_key(
+            &auth_paths(&self.snapshot),
+            &login,
+            KeyCheck::AgainstProvider,
+            |_| {},
         )
-        .await?;
-        let store = qcode_auth::ApiKeyStore::new(&self.snapshot.paths.qcode_home);
-        store.save(&creds).map_err(|e| e.to_string())?;
+        .await
+        .map_err(|p| p.one_line())?;
         self.select(AuthKind::Openai)?;
-        Ok(store.path().display().to_string())
+        Ok(saved.display().to_string())
     }
 
     fn privacy_context<'a>(
@@ -350,34 +291,28 @@ impl TuiServices {
     }
 }
 
-/// Checks a key: `GET {base}/models`, or — when the provider has no model list (404) — a
-/// one-token chat request.
-async fn check_key(
-    client: &ChatClient,
-    base_url: &str,
-    key: &str,
-    model: &str,
-) -> Result<(), String> {
-    let bearer = (!key.is_empty()).then(|| Secret::new(key));
-    let mut endpoint = Endpoint::new(base_url, bearer);
-    if qcode_auth::wants_dashscope_headers(AuthKind::Openai, base_url) {
-        for (k, v) in qcode_auth::dashscope_headers(AuthKind::Openai, VERSION) {
-            endpoint = endpoint.with_header(k, v);
+/// The TUI's own copy of [`qcode_protocol::LoginEvent`] (until it uses the protocol's).
+fn tui_login_event(event: qcode_protocol::LoginEvent) -> LoginEvent {
+    match event {
+        qcode_protocol::LoginEvent::DeviceCode {
+            verification_url,
+            user_code,
+            qr_lines,
+            expires_in,
+            browser_opened,
+        } => LoginEvent::DeviceCode {
+            verification_url,
+            user_code,
+            qr_lines,
+            expires_in,
+            browser_opened,
+        },
+        qcode_protocol::LoginEvent::Waiting { seconds_left } => {
+            LoginEvent::Waiting { seconds_left }
         }
-    }
-    let creds: Arc<dyn CredentialSource> = Arc::new(qcode_client::StaticCredentials(endpoint));
-    match client.list_models(&*creds, CancellationToken::new()).await {
-        Ok(_) => Ok(()),
-        Err(ClientError::NotFound { .. }) => {
-            let mut request = ChatRequest::new(model, vec![ChatMessage::user("Say OK.")]);
-            request.max_tokens = Some(1);
-            let mut stream = client.stream(creds, &request, CancellationToken::new());
-            match stream.next().await {
-                Some(Ok(_)) | None => Ok(()),
-                Some(Err(e)) => Err(format!("the key check failed: {}", client_message(&e))),
-            }
+        qcode_protocol::LoginEvent::SlowDown { seconds_left, .. } => {
+            LoginEvent::SlowDown { seconds_left }
         }
-        Err(e) => Err(format!("the key check failed: {}", client_message(&e))),
     }
 }
 
@@ -402,11 +337,9 @@ impl Services for TuiServices {
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         Box::pin(async move {
             let kind = *lock(&self.active);
-            let active = self.resolver.activate(kind).map_err(|f| match f.hint {
-                Some(h) => format!("{}; {h}", f.message),
-                None => f.message,
-            })?;
-            self.client()?
+            let active = self.resolver.activate(kind).map_err(|p| p.one_line())?;
+            qcode_auth::build_client()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?
                 .list_models(&*active.credentials, CancellationToken::new())
                 .await
                 .map_err(|e| client_message(&e))
@@ -421,7 +354,7 @@ impl Services for TuiServices {
                 label: p.label.into(),
                 base_url: p.base_url.into(),
                 default_model: p.default_model.into(),
-                key_hint: p.key_env_hint.into(),
+                key_hint: p.key_hint.into(),
                 needs_key: p.needs_key,
             })
             .collect()

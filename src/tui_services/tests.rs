@@ -135,7 +135,7 @@ async fn signed_out_sessions_say_how_to_sign_in() {
     let f = fixture(AuthKind::QwenOauth);
     let err = f.services.list_models().await.unwrap_err();
     assert!(err.contains("not signed in"), "{err}");
-    let active = signed_out(&f.services.snapshot);
+    let active = qcode_auth::signed_out(&f.services.snapshot);
     let err = active.credentials.endpoint().await.unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -1,24 +1,25 @@
-//! Back ends of `qcode auth …`: log in with Qwen OAuth or an API key, show the status, log out.
-//! They write human text to the given writers (prompts and progress to `err`, results to `out`)
-//! and return typed results; the binary only parses arguments and maps errors to exit codes.
-//! No secret is ever written to either stream.
+//! Back ends of `qcode auth …`: log in with Qwen OAuth or an API key (the flows of
+//! [`crate::login`], rendered as text), show the status, log out. They write human text to the
+//! given writers (prompts and progress to `err`, results to `out`) and return typed results;
+//! the binary only parses arguments and maps errors to exit codes. No secret is ever written
+//! to either stream.
 
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
-use qcode_protocol::AuthKind;
+use qcode_protocol::{AuthKind, LoginEvent, Problem};
 use tokio_util::sync::CancellationToken;
 
-use crate::api_key::{ApiKeyCredentials, ApiKeyStore};
-use crate::browser::{BrowserLaunch, open_browser};
-use crate::config::{QWEN_OAUTH_DEFAULT_MODEL, QwenOAuthConfig};
+use crate::api_key::ApiKeyStore;
+use crate::config::QWEN_OAUTH_DEFAULT_MODEL;
 use crate::credentials::{QwenCredentialStore, QwenCredentials, now_ms};
-use crate::device::{PollEvent, poll_device_flow, start_device_flow};
 use crate::error::AuthError;
 use crate::lock::{CredentialsLock, LockPolicy};
-use crate::qr::qr_lines;
-use crate::secret::Secret;
+use crate::login::{
+    ApiKeyEvent, ApiKeyLogin, KeyCheck, QwenLoginOptions, QwenLoginSummary, qwen_device_login,
+    save_api_key,
+};
 
 /// Where credentials live. Both are given by the caller (tests use temp dirs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,72 +46,41 @@ pub struct Console<'a> {
     pub err: &'a mut (dyn Write + Send),
 }
 
-/// Whether the login prints a QR code of the verification URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QrDisplay {
-    #[default]
-    Show,
-    Hide,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct QwenLoginOptions {
-    pub oauth: QwenOAuthConfig,
-    pub browser: BrowserLaunch,
-    pub qr: QrDisplay,
-}
-
-/// What a finished Qwen OAuth login produced (no secrets).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QwenLoginSummary {
-    pub api_base_url: String,
-    pub credentials_path: PathBuf,
-    pub expiry_date_ms: i64,
-}
-
-/// Runs the device flow: prints the code, URL, QR code and a countdown to `err`, saves the
-/// credentials (under the lock), and confirms on `out`.
-pub async fn login_qwen_oauth(
-    http: &reqwest::Client,
-    paths: &AuthPaths,
-    opts: &QwenLoginOptions,
-    cancel: &CancellationToken,
-    console: &mut Console<'_>,
-) -> Result<QwenLoginSummary, AuthError> {
-    let auth = start_device_flow(http, &opts.oauth).await?;
-    let url = auth.browser_url().to_string();
-    let err = &mut *console.err;
-    let _ = writeln!(
-        err,
-        "To log in with Qwen, open this page and approve the request:"
-    );
-    let _ = writeln!(err, "  {url}");
-    let _ = writeln!(err, "Code: {}", auth.user_code);
-    match opts.qr {
-        QrDisplay::Show => {
-            let lines = qr_lines(&url);
-            if !lines.is_empty() {
+/// Renders the device flow's events as `qcode auth qwen-oauth` prints them (on `err`).
+pub fn render_login_event(err: &mut dyn Write, event: &LoginEvent) {
+    match event {
+        LoginEvent::DeviceCode {
+            verification_url,
+            user_code,
+            qr_lines,
+            expires_in,
+            browser_opened,
+        } => {
+            let _ = writeln!(
+                err,
+                "To log in with Qwen, open this page and approve the request:"
+            );
+            let _ = writeln!(err, "  {verification_url}");
+            let _ = writeln!(err, "Code: {user_code}");
+            if !qr_lines.is_empty() {
                 let _ = writeln!(err, "Or scan this with your phone:");
-                for line in lines {
+                for line in qr_lines {
                     let _ = writeln!(err, "  {line}");
                 }
             }
+            if *browser_opened {
+                let _ = writeln!(err, "Opened the page in your browser.");
+            }
+            let _ = writeln!(
+                err,
+                "Waiting for approval ({} left; Ctrl-C to cancel)…",
+                clock(expires_in.as_secs())
+            );
         }
-        QrDisplay::Hide => {}
-    }
-    if open_browser(&url, opts.browser) {
-        let _ = writeln!(err, "Opened the page in your browser.");
-    }
-    let _ = writeln!(
-        err,
-        "Waiting for approval ({} left; Ctrl-C to cancel)…",
-        clock(auth.expires_in.as_secs())
-    );
-    let creds = poll_device_flow(http, &opts.oauth, &auth, cancel, |event| match event {
-        PollEvent::Pending { seconds_left, .. } => {
-            let _ = writeln!(err, "  still waiting… {} left", clock(seconds_left));
+        LoginEvent::Waiting { seconds_left } => {
+            let _ = writeln!(err, "  still waiting… {} left", clock(*seconds_left));
         }
-        PollEvent::SlowDown {
+        LoginEvent::SlowDown {
             seconds_left,
             interval,
         } => {
@@ -118,22 +88,26 @@ pub async fn login_qwen_oauth(
                 err,
                 "  the server asked to slow down; checking every {} s… {} left",
                 interval.as_secs_f32().round(),
-                clock(seconds_left)
+                clock(*seconds_left)
             );
         }
+    }
+}
+
+/// `qcode auth qwen-oauth`: runs [`qwen_device_login`], printing the code, URL, QR code and a
+/// countdown to `err`, and confirms on `out`.
+pub async fn login_qwen_oauth(
+    http: &reqwest::Client,
+    paths: &AuthPaths,
+    opts: &QwenLoginOptions,
+    cancel: &CancellationToken,
+    console: &mut Console<'_>,
+) -> Result<QwenLoginSummary, Problem> {
+    let err = &mut *console.err;
+    let summary = qwen_device_login(http, paths, opts, cancel, |event| {
+        render_login_event(err, &event);
     })
     .await?;
-
-    let store = paths.qwen_store();
-    let lock = CredentialsLock::acquire(&store.lock_path(), &LockPolicy::default(), cancel).await?;
-    let saved = store.save(&creds);
-    lock.release();
-    saved?;
-    let summary = QwenLoginSummary {
-        api_base_url: creds.api_base_url(),
-        credentials_path: store.path(),
-        expiry_date_ms: creds.expiry_date,
-    };
     let _ = writeln!(
         console.out,
         "Logged in with Qwen OAuth (API {}, model {QWEN_OAUTH_DEFAULT_MODEL}). Credentials saved to {}.",
@@ -143,38 +117,31 @@ pub async fn login_qwen_oauth(
     Ok(summary)
 }
 
-/// What `qcode auth api-key` saves.
-#[derive(Debug, Clone)]
-pub struct ApiKeyLogin {
-    pub base_url: String,
-    pub model: Option<String>,
-    pub api_key: Secret,
-}
-
-/// Validates and saves the key in `<qcode_home>/credentials.json`.
-pub fn login_api_key(
+/// `qcode auth api-key`: runs [`save_api_key`] without asking the provider and confirms on
+/// `out`.
+pub async fn login_api_key(
     paths: &AuthPaths,
     login: &ApiKeyLogin,
     console: &mut Console<'_>,
-) -> Result<(), AuthError> {
-    let store = paths.api_key_store();
-    let creds = ApiKeyCredentials {
-        base_url: login.base_url.clone(),
-        api_key: login.api_key.clone(),
-        model: login.model.clone(),
-    };
-    store.save(&creds)?;
+) -> Result<(), Problem> {
+    let out = &mut *console.out;
     let model = login
         .model
         .as_deref()
         .map(|m| format!(", model {m}"))
         .unwrap_or_default();
-    let _ = writeln!(
-        console.out,
-        "Saved the API key for {}{model} to {}.",
-        display_url(&login.base_url),
-        store.path().display()
-    );
+    save_api_key(paths, login, KeyCheck::Skip, |event| match event {
+        ApiKeyEvent::Checking { .. } | ApiKeyEvent::Accepted => {}
+        ApiKeyEvent::Saved { path } => {
+            let _ = writeln!(
+                out,
+                "Saved the API key for {}{model} to {}.",
+                display_url(&login.base_url),
+                path.display()
+            );
+        }
+    })
+    .await?;
     Ok(())
 }
 

@@ -119,6 +119,13 @@ impl AuthError {
     }
 }
 
+/// Keeps the kind; the message already says what to do.
+impl From<AuthError> for qcode_protocol::Problem {
+    fn from(e: AuthError) -> Self {
+        qcode_protocol::Problem::new(e.kind(), e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,19 +1,8 @@
 //! Well-known OpenAI-compatible providers, as data: id, label, base URL, a default model, and
-//! where the user gets a key. Front ends list these in the API-key dialog.
+//! where the user gets a key, as [`qcode_protocol::ProviderPreset`]s. Front ends list these in
+//! the API-key dialog.
 
-/// One provider the user can pick instead of typing a base URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProviderPreset {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub base_url: &'static str,
-    /// A reasonable first model; the user can change it.
-    pub default_model: &'static str,
-    /// Where to get a key (environment variable commonly used for it, or a hint).
-    pub key_env_hint: &'static str,
-    /// Whether the endpoint needs a key at all (local servers do not).
-    pub needs_key: bool,
-}
+use qcode_protocol::ProviderPreset;
 
 pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
     ProviderPreset {
@@ -21,7 +10,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "Alibaba Cloud DashScope (China)",
         base_url: "https://dashscope.aliyuncs.com/compatible-mode/v1",
         default_model: "qwen3-coder-plus",
-        key_env_hint: "DASHSCOPE_API_KEY",
+        key_hint: "DASHSCOPE_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -29,7 +18,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "Alibaba Cloud DashScope (international)",
         base_url: "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
         default_model: "qwen3-coder-plus",
-        key_env_hint: "DASHSCOPE_API_KEY",
+        key_hint: "DASHSCOPE_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -37,7 +26,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "Alibaba Cloud Coding Plan",
         base_url: "https://coding.dashscope.aliyuncs.com/v1",
         default_model: "qwen3-coder-plus",
-        key_env_hint: "BAILIAN_CODING_PLAN_API_KEY",
+        key_hint: "BAILIAN_CODING_PLAN_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -45,7 +34,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "ModelScope",
         base_url: "https://api-inference.modelscope.cn/v1",
         default_model: "Qwen/Qwen3-Coder-480B-A35B-Instruct",
-        key_env_hint: "MODELSCOPE_API_KEY",
+        key_hint: "MODELSCOPE_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -53,7 +42,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "OpenRouter",
         base_url: "https://openrouter.ai/api/v1",
         default_model: "qwen/qwen3-coder",
-        key_env_hint: "OPENROUTER_API_KEY",
+        key_hint: "OPENROUTER_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -61,7 +50,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "DeepSeek",
         base_url: "https://api.deepseek.com/v1",
         default_model: "deepseek-chat",
-        key_env_hint: "DEEPSEEK_API_KEY",
+        key_hint: "DEEPSEEK_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -69,7 +58,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "OpenAI",
         base_url: "https://api.openai.com/v1",
         default_model: "gpt-4.1",
-        key_env_hint: "OPENAI_API_KEY",
+        key_hint: "OPENAI_API_KEY",
         needs_key: true,
     },
     ProviderPreset {
@@ -77,7 +66,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "Ollama (local)",
         base_url: "http://localhost:11434/v1",
         default_model: "qwen2.5-coder",
-        key_env_hint: "no key needed",
+        key_hint: "no key needed",
         needs_key: false,
     },
     ProviderPreset {
@@ -85,7 +74,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "LM Studio (local)",
         base_url: "http://localhost:1234/v1",
         default_model: "qwen2.5-coder-7b-instruct",
-        key_env_hint: "no key needed",
+        key_hint: "no key needed",
         needs_key: false,
     },
     ProviderPreset {
@@ -93,7 +82,7 @@ pub const PROVIDER_PRESETS: &[ProviderPreset] = &[
         label: "vLLM (local)",
         base_url: "http://localhost:8000/v1",
         default_model: "Qwen/Qwen2.5-Coder-7B-Instruct",
-        key_env_hint: "no key needed",
+        key_hint: "no key needed",
         needs_key: false,
     },
 ];

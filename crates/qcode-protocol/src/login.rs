@@ -18,8 +18,11 @@ pub enum LoginEvent {
     },
     /// The user has not approved yet.
     Waiting { seconds_left: u64 },
-    /// The server asked to poll less often.
-    SlowDown { seconds_left: u64 },
+    /// The server asked to poll less often; `interval` is the new wait between polls.
+    SlowDown {
+        seconds_left: u64,
+        interval: Duration,
+    },
 }
 
 /// A well-known OpenAI-compatible provider the user can pick instead of typing a base URL.

@@ -160,6 +160,7 @@ async fn api_key_login_status_logout_never_show_the_key() {
             err: &mut err,
         },
     )
+    .await
     .unwrap();
     let key_path = paths.api_key_store().path();
     assert_eq!(
@@ -233,6 +234,7 @@ async fn bad_api_key_input_is_refused_without_echo() {
             err: &mut err,
         },
     )
+    .await
     .unwrap_err();
     assert!(!e.to_string().contains("sk-with"), "{e}");
     assert!(!format!("{e:?}").contains("sk-with"), "{e:?}");

@@ -3,6 +3,8 @@ mod cli_output;
 mod common;
 mod concurrency;
 mod device_flow;
+mod flows;
 mod refresh;
+mod resolve;
 mod scripted;
 mod store;

@@ -19,7 +19,7 @@ use super::common::http;
 /// (path, body) of each request the responder saw.
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
-fn scripted(replies: Vec<(u16, &'static str)>) -> (String, Seen) {
+pub(super) fn scripted(replies: Vec<(u16, &'static str)>) -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));

@@ -1,0 +1,231 @@
+//! Choosing the authentication method and turning it into credentials for the client.
+//!
+//! An explicit choice (`--auth-type`, settings `security.auth.selectedType`) always wins.
+//! Otherwise: an API key from flag / env / `.env` means `openai`; then a key saved in
+//! `~/.qcode/credentials.json`; then Qwen credentials in `~/.qwen/oauth_creds.json` mean
+//! `qwen-oauth`. An incomplete explicit choice is a [`Problem`] that says what is missing.
+
+use std::sync::Arc;
+
+use qcode_client::{
+    ChatClient, ClientError, ClientOptions, CredentialSource, Endpoint, Secret, StaticCredentials,
+};
+use qcode_config::{ConfigSnapshot, Source};
+use qcode_protocol::{AuthKind, ErrorKind, Problem};
+
+use crate::api_key::ApiKeyStore;
+use crate::cli::AuthPaths;
+use crate::config::{QWEN_OAUTH_DEFAULT_MODEL, QwenOAuthConfig};
+use crate::credentials::QwenCredentialStore;
+use crate::error::RELOGIN_HINT;
+use crate::headers::{dashscope_headers, user_agent, wants_dashscope_headers};
+use crate::manager::QwenTokenManager;
+use crate::source::QwenSource;
+
+/// qcode's version (one workspace version for every crate), for the user agent and headers.
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The chat client with qcode's user agent.
+pub fn build_client() -> Result<ChatClient, ClientError> {
+    ChatClient::new(ClientOptions {
+        user_agent: user_agent(VERSION),
+        ..ClientOptions::default()
+    })
+}
+
+/// Where the snapshot says credentials live.
+pub fn auth_paths(s: &ConfigSnapshot) -> AuthPaths {
+    AuthPaths {
+        qwen_dir: s.paths.qwen_dir.clone(),
+        qcode_home: s.paths.qcode_home.clone(),
+    }
+}
+
+/// The Qwen OAuth server the snapshot points at.
+pub fn oauth_config(s: &ConfigSnapshot) -> QwenOAuthConfig {
+    QwenOAuthConfig::with_base_url(s.qwen_oauth_base_url.clone())
+}
+
+/// The active method with its credentials and model.
+pub struct Active {
+    pub kind: AuthKind,
+    pub credentials: Arc<dyn CredentialSource>,
+    pub model: String,
+}
+
+/// Resolves methods over one configuration snapshot. Every call re-reads the stores: the user
+/// may have just signed in or saved a key.
+pub struct Resolver {
+    snapshot: ConfigSnapshot,
+}
+
+impl Resolver {
+    pub fn new(snapshot: ConfigSnapshot) -> Self {
+        Self { snapshot }
+    }
+
+    /// The method to start with: explicit, else inferred.
+    pub fn initial(&self) -> Result<Active, Problem> {
+        self.activate(self.initial_kind()?)
+    }
+
+    fn initial_kind(&self) -> Result<AuthKind, Problem> {
+        let s = &self.snapshot;
+        if let Some(explicit) = &s.auth_type {
+            return Ok(explicit.value);
+        }
+        if s.openai_api_key.is_some() {
+            return Ok(AuthKind::Openai);
+        }
+        let paths = auth_paths(s);
+        if matches!(paths.api_key_store().load(), Ok(Some(_))) {
+            return Ok(AuthKind::Openai);
+        }
+        if paths.qwen_store().path().exists() {
+            return Ok(AuthKind::QwenOauth);
+        }
+        Err(no_credentials(s))
+    }
+
+    /// Credentials and model for `kind`, or what is missing.
+    pub fn activate(&self, kind: AuthKind) -> Result<Active, Problem> {
+        match kind {
+            AuthKind::Openai => self.openai(),
+            AuthKind::QwenOauth => self.qwen(),
+        }
+    }
+
+    fn openai(&self) -> Result<Active, Problem> {
+        let s = &self.snapshot;
+        let stored = ApiKeyStore::new(&s.paths.qcode_home).load().map_err(|e| {
+            Problem::new(e.kind(), e.to_string())
+                .with_hint("run `qcode auth api-key` to save it again")
+        })?;
+        let (key, base_url, stored_model) = match (&s.openai_api_key, &stored) {
+            (Some(key), _) => (
+                key.value.expose().to_string(),
+                s.openai_base_url.value.clone(),
+                None,
+            ),
+            (None, Some(st)) => {
+                // A base URL given by flag / env / settings still wins over the saved one.
+                let base = match s.openai_base_url.source {
+                    Source::Default => st.base_url.clone(),
+                    Source::Cli(_)
+                    | Source::Env(_)
+                    | Source::DotEnv { .. }
+                    | Source::Settings(_) => s.openai_base_url.value.clone(),
+                };
+                (st.api_key.expose().to_string(), base, st.model.clone())
+            }
+            (None, None) => {
+                return Err(Problem::new(
+                    ErrorKind::Auth,
+                    format!(
+                        "OpenAI-compatible auth is selected{} but no API key is set",
+                        chosen_by(s)
+                    ),
+                )
+                .with_hint(key_hint(s)));
+            }
+        };
+        let Some(model) = s.model.as_ref().map(|m| m.value.clone()).or(stored_model) else {
+            return Err(Problem::new(
+                ErrorKind::Config,
+                "no model is configured for the OpenAI-compatible provider",
+            )
+            .with_hint(format!(
+                "set OPENAI_MODEL (environment or .env) or pass --model; the base URL is {base_url}"
+            )));
+        };
+        let mut endpoint = Endpoint::new(base_url.clone(), Some(Secret::new(key)));
+        if wants_dashscope_headers(AuthKind::Openai, &base_url) {
+            for (k, v) in dashscope_headers(AuthKind::Openai, VERSION) {
+                endpoint = endpoint.with_header(k, v);
+            }
+        }
+        Ok(Active {
+            kind: AuthKind::Openai,
+            credentials: Arc::new(StaticCredentials(endpoint)),
+            model,
+        })
+    }
+
+    fn qwen(&self) -> Result<Active, Problem> {
+        let s = &self.snapshot;
+        let store = QwenCredentialStore::new(&s.paths.qwen_dir);
+        match store.load() {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(Problem::new(
+                    ErrorKind::Auth,
+                    format!(
+                        "Qwen OAuth is selected{} but you are not signed in",
+                        chosen_by(s)
+                    ),
+                )
+                .with_hint("run `qcode auth qwen-oauth` (or /auth in the interactive session)"));
+            }
+            Err(e) => {
+                return Err(Problem::new(ErrorKind::Auth, e.to_string()).with_hint(RELOGIN_HINT));
+            }
+        }
+        let http = crate::http::http_client().map_err(|e| Problem::internal(e.to_string()))?;
+        let manager = QwenTokenManager::new(http, oauth_config(s), s.paths.qwen_dir.clone());
+        Ok(Active {
+            kind: AuthKind::QwenOauth,
+            credentials: Arc::new(QwenSource::new(manager)),
+            model: qwen_model(s),
+        })
+    }
+}
+
+/// The model for Qwen OAuth: a flag, `QWEN_MODEL` or settings apply; `OPENAI_MODEL` belongs
+/// to the key provider, so it is ignored here; else [`QWEN_OAUTH_DEFAULT_MODEL`].
+pub fn qwen_model(s: &ConfigSnapshot) -> String {
+    s.model
+        .as_ref()
+        .filter(|m| {
+            !matches!(
+                m.source,
+                Source::Env("OPENAI_MODEL")
+                    | Source::DotEnv {
+                        var: "OPENAI_MODEL",
+                        ..
+                    }
+            )
+        })
+        .map(|m| m.value.clone())
+        .unwrap_or_else(|| QWEN_OAUTH_DEFAULT_MODEL.to_string())
+}
+
+/// ` (by <source>)` when the method was chosen explicitly.
+pub fn chosen_by(s: &ConfigSnapshot) -> String {
+    match &s.auth_type {
+        Some(src) => format!(" (by {})", src.source),
+        None => String::new(),
+    }
+}
+
+/// Where an API key can come from, naming the `.env` file in use (or where one was looked for).
+pub fn key_hint(s: &ConfigSnapshot) -> String {
+    let env_file = match &s.dotenv_path {
+        Some(p) => format!("the .env file in use is {}", p.display()),
+        None => "no .env file was found (looked for .qcode/.env and .env from the working directory up, then ~/.qcode/.env and ~/.env)".into(),
+    };
+    format!(
+        "set OPENAI_API_KEY (and OPENAI_MODEL, optionally OPENAI_BASE_URL) in the environment or a .env file; {env_file}"
+    )
+}
+
+/// Neither a key nor a Qwen login: an auth problem with every way to fix it.
+pub fn no_credentials(s: &ConfigSnapshot) -> Problem {
+    Problem::new(
+        ErrorKind::Auth,
+        "no credentials: no API key is configured and you are not signed in with Qwen",
+    )
+    .with_hint(format!(
+        "{}; or run `qcode auth api-key` or `qcode auth qwen-oauth`",
+        key_hint(s)
+    ))
+}
