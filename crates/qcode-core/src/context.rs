@@ -2,6 +2,12 @@
 //! then every directory from the git root down to the working directory, in that order.
 //! `@path` lines inside them import other files (relative to the importing file, recursion
 //! bounded, cycles ignored). Sizes are capped with a visible notice.
+//!
+//! A cloned repository is not trusted to choose what goes into the system prompt from outside
+//! itself: a project's context file or import whose real path (symlinks resolved) lies outside
+//! the project root — `AGENTS.md -> ~/.ssh/id_rsa`, `@../../.aws/credentials` — is skipped with a
+//! notice, like `read_file`'s workspace rule. Files under the user's own `~/.qcode` may import
+//! anything.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -82,10 +88,26 @@ pub fn load(
 ) -> ProjectContext {
     let mut ctx = ProjectContext::default();
     let mut total = 0usize;
+    let project =
+        std::fs::canonicalize(project_root).unwrap_or_else(|_| project_root.to_path_buf());
     for path in discover(global_dir, project_root, cwd, names) {
         let mut visiting = HashSet::new();
         let mut content = String::new();
-        expand(&path, 0, &mut visiting, &mut content, &mut ctx.notices);
+        let confine = if path.starts_with(global_dir) {
+            Confine::Anywhere
+        } else {
+            Confine::Inside(&project)
+        };
+        if !expand(
+            &path,
+            0,
+            confine,
+            &mut visiting,
+            &mut content,
+            &mut ctx.notices,
+        ) {
+            continue;
+        }
         if content.len() > MAX_FILE_BYTES {
             truncate_at_char(&mut content, MAX_FILE_BYTES);
             content.push_str("\n[... truncated ...]\n");
@@ -109,23 +131,51 @@ pub fn load(
     ctx
 }
 
+/// Where a context file's real path may be.
+#[derive(Clone, Copy)]
+enum Confine<'a> {
+    /// The user's own files.
+    Anywhere,
+    /// A project's files: inside this (canonical) root.
+    Inside(&'a Path),
+}
+
+/// Appends `path` (with its imports) to `out`; `false` when it was skipped entirely.
 fn expand(
     path: &Path,
     depth: usize,
+    confine: Confine<'_>,
     visiting: &mut HashSet<PathBuf>,
     out: &mut String,
     notices: &mut Vec<String>,
-) {
+) -> bool {
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if let Confine::Inside(root) = confine
+        && !key.starts_with(root)
+    {
+        notices.push(format!(
+            "context file {} leads outside the project (to {}); skipped",
+            path.display(),
+            key.display()
+        ));
+        return false;
+    }
+    if !key.is_file() {
+        notices.push(format!(
+            "context file {} is not a regular file; skipped",
+            path.display()
+        ));
+        return false;
+    }
     if !visiting.insert(key.clone()) {
-        return;
+        return false;
     }
     let text = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
             notices.push(format!("cannot read context file {}: {e}", path.display()));
             visiting.remove(&key);
-            return;
+            return false;
         }
     };
     let base = path.parent().unwrap_or(Path::new("."));
@@ -145,7 +195,7 @@ fn expand(
                     continue;
                 }
                 let target_path = base.join(target);
-                expand(&target_path, depth + 1, visiting, out, notices);
+                expand(&target_path, depth + 1, confine, visiting, out, notices);
                 if !out.ends_with('\n') {
                     out.push('\n');
                 }
@@ -160,6 +210,7 @@ fn expand(
         }
     }
     visiting.remove(&key);
+    true
 }
 
 fn is_import_target(t: &str) -> bool {
@@ -209,6 +260,46 @@ mod tests {
         assert_eq!(ctx.files[1].content, "root agents\nstyle rules\n");
         assert!(ctx.files[2].content.contains("@not/an/import.md"));
         assert!(ctx.notices.is_empty(), "{:?}", ctx.notices);
+    }
+
+    /// A cloned repository's `AGENTS.md -> ~/.ssh/id_rsa` or `@../secret` must not put the
+    /// user's files into the system prompt.
+    #[test]
+    fn project_context_never_leaves_the_project() {
+        let t = tempfile::tempdir().unwrap();
+        let global = t.path().join("g");
+        let root = t.path().join("repo");
+        std::fs::create_dir_all(&global).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        let secret = t.path().join("id_rsa");
+        std::fs::write(&secret, "PRIVATE-KEY-CANARY").unwrap();
+        std::os::unix::fs::symlink(&secret, root.join("AGENTS.md")).unwrap();
+        std::fs::write(root.join("QWEN.md"), "facts\n@../id_rsa\n@./ok.md\n").unwrap();
+        std::fs::write(root.join("ok.md"), "fine").unwrap();
+        // The user's own file may import from anywhere.
+        std::fs::write(global.join("QWEN.md"), "@../id_rsa\n").unwrap();
+        let names = vec!["QWEN.md".to_string(), "AGENTS.md".to_string()];
+        let ctx = load(&global, &root, &root, &names);
+        let project: Vec<_> = ctx
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(&root))
+            .collect();
+        assert_eq!(project.len(), 1, "{:?}", ctx.files);
+        assert_eq!(project[0].content, "facts\nfine\n");
+        assert!(
+            ctx.render().matches("PRIVATE-KEY-CANARY").count() == 1,
+            "only via the user's own file"
+        );
+        assert_eq!(
+            ctx.notices
+                .iter()
+                .filter(|n| n.contains("leads outside the project"))
+                .count(),
+            2,
+            "{:?}",
+            ctx.notices
+        );
     }
 
     #[test]
