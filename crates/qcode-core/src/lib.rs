@@ -15,6 +15,6 @@ mod tools_run;
 mod turn;
 
 pub use approval::{AllowList, Interaction};
-pub use engine::{
-    AuthResolver, EngineConfig, EngineDeps, EngineHandle, ResolvedAuth, Sampling, spawn,
-};
+pub use engine::{AuthResolver, EngineConfig, EngineDeps, ResolvedAuth, Sampling, spawn};
+/// The front end's ends of the queue pair, as [`spawn`] returns them.
+pub use qcode_protocol::EngineHandle;

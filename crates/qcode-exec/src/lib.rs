@@ -9,4 +9,4 @@ mod exit;
 mod render;
 
 pub use exit::{ExitCode, exit_code_for};
-pub use render::{Output, OutputFormat, RunSummary, run};
+pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, run};
