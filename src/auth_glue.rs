@@ -199,7 +199,7 @@ impl AuthResolver for Resolver {
     fn resolve(
         &self,
         kind: AuthKind,
-    ) -> BoxFuture<'_, Result<ResolvedAuth, (ErrorKind, String, Option<String>)>> {
+    ) -> BoxFuture<'_, Result<ResolvedAuth, qcode_protocol::Problem>> {
         // Re-read the snapshot's stores: the user may have just signed in or saved a key.
         let result = match self.activate(kind) {
             Ok(a) => Ok(ResolvedAuth {
@@ -207,7 +207,11 @@ impl AuthResolver for Resolver {
                 credentials: a.credentials,
                 model: Some(a.model),
             }),
-            Err(f) => Err((f.kind, f.message, f.hint)),
+            Err(f) => Err(qcode_protocol::Problem {
+                kind: f.kind,
+                message: f.message,
+                hint: f.hint,
+            }),
         };
         Box::pin(async move { result })
     }

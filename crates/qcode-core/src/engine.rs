@@ -164,7 +164,8 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
             Op::SetModel { model } => {
                 let model = model.trim().to_string();
                 if model.is_empty() {
-                    tx.error(ErrorKind::Input, "model name is empty", None).await;
+                    tx.error(ErrorKind::Input, "model name is empty", None)
+                        .await;
                 } else {
                     session.context_window = qcode_config::context_window(&model);
                     session.model = model;
@@ -247,7 +248,8 @@ async fn switch_auth(session: &mut Session, kind: AuthKind, tx: &EventTx) {
             ErrorKind::Config,
             "switching authentication is not available in this session",
             None,
-        ).await;
+        )
+        .await;
         return;
     };
     match resolver.resolve(kind).await {

@@ -105,7 +105,8 @@ async fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
         name: call.name.clone(),
         summary,
         arguments,
-    }).await;
+    })
+    .await;
 }
 
 async fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision) {
@@ -115,7 +116,8 @@ async fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision)
         tool: call.name.clone(),
         decision,
         source: DecisionSource::Policy,
-    }).await;
+    })
+    .await;
 }
 
 async fn flush(
@@ -168,7 +170,8 @@ async fn run_one(
                     crate::Interaction::Headless => DecisionSource::Headless,
                     crate::Interaction::Interactive => DecisionSource::Policy,
                 },
-            }).await;
+            })
+            .await;
             let output = format!("Denied: {reason}");
             end_event(tx, call, ToolStatus::Denied, &output, None, 0).await;
             output
@@ -180,7 +183,8 @@ async fn run_one(
                 call_id: call.id.clone(),
                 tool: call.name.clone(),
                 details: prepared.approval_details(),
-            }).await;
+            })
+            .await;
             let Some(decision) = wait_for_decision(session, &request_id, cancel, inputs, tx).await
             else {
                 end_event(
@@ -190,7 +194,8 @@ async fn run_one(
                     CANCELLED_BEFORE_RUN,
                     None,
                     0,
-                ).await;
+                )
+                .await;
                 return CANCELLED_BEFORE_RUN.to_string();
             };
             tx.send(Event::ApprovalDecided {
@@ -199,7 +204,8 @@ async fn run_one(
                 tool: call.name.clone(),
                 decision: decision.clone(),
                 source: DecisionSource::User,
-            }).await;
+            })
+            .await;
             match decision {
                 ReviewDecision::AllowOnce => execute(session, call, prepared, cancel, tx).await,
                 ReviewDecision::AllowForSession => {
@@ -290,16 +296,20 @@ async fn execute(
         &result.output,
         result.diff.clone(),
         start.elapsed().as_millis() as u64,
-    ).await;
+    )
+    .await;
     result.output
 }
 
 async fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
     match progress {
-        ToolProgress::Output(chunk) => tx.send(Event::ToolOutputDelta {
-            call_id: call.id.clone(),
-            chunk,
-        }).await,
+        ToolProgress::Output(chunk) => {
+            tx.send(Event::ToolOutputDelta {
+                call_id: call.id.clone(),
+                chunk,
+            })
+            .await
+        }
     }
 }
 
@@ -318,5 +328,6 @@ async fn end_event(
         output: output.to_string(),
         diff,
         duration_ms,
-    }).await;
+    })
+    .await;
 }

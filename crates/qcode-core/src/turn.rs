@@ -53,11 +53,13 @@ pub(crate) async fn run_turn(
             ErrorKind::Input,
             "the prompt is empty",
             Some("type a message".into()),
-        ).await;
+        )
+        .await;
         tx.send(Event::TurnComplete {
             turn_id,
             outcome: TurnOutcome::Failed,
-        }).await;
+        })
+        .await;
         return;
     }
     crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
@@ -90,7 +92,8 @@ async fn turn_loop(
         tx.send(Event::RequestStarted {
             turn_id,
             request: request_no,
-        }).await;
+        })
+        .await;
         let end = stream_reply(session, cancel, tx).await;
         let (reply, outcome) = match end {
             ReplyEnd::Done(r) => (r, None),
@@ -108,7 +111,8 @@ async fn turn_loop(
         }
         tx.send(Event::ResponseComplete {
             finish: reply.finish.clone(),
-        }).await;
+        })
+        .await;
         let mut msg = ChatMessage::assistant(reply.text);
         msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
         msg.tool_calls = reply.tool_calls.clone();
@@ -117,7 +121,8 @@ async fn turn_loop(
             if reply.finish == FinishReason::Length {
                 tx.send(Event::Warning {
                     message: "the answer was cut off at the model's output token limit".into(),
-                }).await;
+                })
+                .await;
             }
             return TurnOutcome::Completed;
         }
@@ -178,7 +183,10 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
                 max_attempts,
                 delay,
                 reason,
-            }) => tx.send(retry_event(attempt, max_attempts, delay, reason)).await,
+            }) => {
+                tx.send(retry_event(attempt, max_attempts, delay, reason))
+                    .await
+            }
             Err(e) => {
                 if cancel.is_cancelled() {
                     return ReplyEnd::Cancelled(reply);
@@ -212,5 +220,6 @@ async fn record_usage(session: &mut Session, usage: Usage, tx: &EventTx) {
     tx.send(Event::Usage {
         usage,
         total: session.total_usage,
-    }).await;
+    })
+    .await;
 }

@@ -58,7 +58,11 @@ async fn wait_until_full(e: &Engine) {
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(e.handle.events.len(), EVENT_QUEUE_CAPACITY);
     }
-    assert_eq!(e.handle.events.capacity(), 0, "no room left, nothing beyond it");
+    assert_eq!(
+        e.handle.events.capacity(),
+        0,
+        "no room left, nothing beyond it"
+    );
 }
 
 #[tokio::test]

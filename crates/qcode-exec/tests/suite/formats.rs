@@ -1,10 +1,10 @@
 use std::io::Write;
 
 use qcode_exec::{Output, OutputFormat, run};
+use qcode_protocol::queue_pair;
 use qcode_protocol::{
     ApprovalMode, AuthKind, ErrorKind, Event, FinishReason, Op, ToolStatus, TurnOutcome, Usage,
 };
-use qcode_protocol::queue_pair;
 use tokio::sync::mpsc::unbounded_channel;
 
 /// Plays `script` as the engine's events once the UserTurn arrives; returns (code, out, err, ops seen).
@@ -154,7 +154,10 @@ async fn stream_json_is_one_event_per_line() {
     assert_eq!(lines.len(), tool_round().len() + 1);
     assert_eq!(lines[0]["type"], "session_configured");
     assert_eq!(lines[0]["model"], "m1");
-    assert_eq!(lines[0]["schema_version"], 1, "the first line names the schema");
+    assert_eq!(
+        lines[0]["schema_version"], 1,
+        "the first line names the schema"
+    );
     assert_eq!(qcode_exec::SCHEMA_VERSION, 1);
     assert!(
         lines[1..lines.len() - 1]
