@@ -30,6 +30,12 @@ pub use registry::{
 pub use tools::shell::permission_key as shell_permission_key;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
 
+/// The memory file `save_memory` writes, for front ends that add a fact themselves
+/// (`/memory add`) with the same rules and message.
+pub mod memory {
+    pub use crate::tools::memory::{MAX_FACT_CHARS, MEMORY_HEADING, save_fact};
+}
+
 /// Limits the tools apply, for documentation and front ends.
 pub mod limits {
     pub use crate::tools::glob::MAX_RESULTS as GLOB_MAX_RESULTS;
