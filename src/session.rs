@@ -211,9 +211,13 @@ pub fn system_prompt_for(
         &snapshot.cwd,
         &snapshot.context_file_names,
     );
+    let repository = match qcode_config::paths::git_root(&snapshot.cwd) {
+        Some(_) => qcode_core::prompt::Repository::Git,
+        None => qcode_core::prompt::Repository::NotARepository,
+    };
     let facts = qcode_core::prompt::environment_facts(
         &snapshot.cwd,
-        qcode_config::paths::git_root(&snapshot.cwd).is_some(),
+        repository,
         qcode_core::prompt::today_utc(),
     );
     (qcode_core::prompt::system_prompt(&facts, &context), context)
