@@ -10,7 +10,8 @@
 //!
 //! Tools: `read_file`, `write_file`, `edit`, `list_directory`, `glob`, `grep_search`,
 //! `run_shell_command`, `todo_write`, `web_fetch`, `save_memory` (names and parameters as in
-//! Qwen Code, which models are tuned for).
+//! Qwen Code, which models are tuned for). [`memory::save_fact`] is `save_memory` without a
+//! tool call, for front ends (`/memory add`).
 //!
 //! It must not talk to the model, render anything, or read configuration files.
 
