@@ -12,21 +12,38 @@ use crate::exit::Failure;
 /// Piped input larger than this is refused (it would not fit any context window anyway).
 const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Where standard input comes from: piped text is read and added to the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdin {
+    Piped,
+    Terminal,
+}
+
+impl Stdin {
+    pub fn detect() -> Self {
+        if std::io::stdin().is_terminal() {
+            Self::Terminal
+        } else {
+            Self::Piped
+        }
+    }
+}
+
 pub async fn run(
     cli: &Cli,
     prompt: Option<String>,
-    stdin_piped: bool,
+    stdin: Stdin,
     started: std::time::Instant,
 ) -> i32 {
-    match prepare_prompt(prompt, stdin_piped).await {
+    match prepare_prompt(prompt, stdin).await {
         Ok(prompt) => run_prompt(cli, prompt, started).await,
         Err(f) => f.report(),
     }
 }
 
-async fn prepare_prompt(prompt: Option<String>, stdin_piped: bool) -> Result<String, Failure> {
-    let piped = if stdin_piped {
-        tokio::task::spawn_blocking(read_stdin)
+async fn prepare_prompt(prompt: Option<String>, stdin: Stdin) -> Result<String, Failure> {
+    let piped = match stdin {
+        Stdin::Piped => tokio::task::spawn_blocking(read_stdin)
             .await
             .map_err(|e| {
                 Failure::new(
@@ -34,9 +51,8 @@ async fn prepare_prompt(prompt: Option<String>, stdin_piped: bool) -> Result<Str
                     format!("reading stdin failed: {e}"),
                     None,
                 )
-            })??
-    } else {
-        String::new()
+            })??,
+        Stdin::Terminal => String::new(),
     };
     let prompt = match (prompt, piped.trim().is_empty()) {
         (Some(p), true) => p,
@@ -102,8 +118,7 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
     let code = qcode_exec::run(
-        &session.engine.ops,
-        &mut session.engine.events,
+        &mut session.engine,
         prompt,
         format,
         Output {

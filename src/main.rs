@@ -11,7 +11,6 @@ mod session;
 mod telemetry_glue;
 mod tui_services;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -49,10 +48,10 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,
         None => {}
     }
-    let stdin_piped = !std::io::stdin().is_terminal();
+    let stdin = headless::Stdin::detect();
     let prompt = cli.prompt();
-    if prompt.is_some() || stdin_piped {
-        headless::run(&cli, prompt, stdin_piped, started).await
+    if prompt.is_some() || stdin == headless::Stdin::Piped {
+        headless::run(&cli, prompt, stdin, started).await
     } else {
         session::interactive(&cli, started).await
     }

@@ -186,7 +186,7 @@ pub async fn start_with(
         snapshot.approval_mode,
         started,
     );
-    let (events, observer) = crate::telemetry_glue::tee(engine.events, telemetry.clone());
+    let (events, observer) = qcode_telemetry::tee(engine.events, telemetry.clone());
     let engine = EngineHandle {
         ops: engine.ops,
         events,
@@ -213,9 +213,13 @@ pub fn system_prompt_for(
         &snapshot.cwd,
         &snapshot.context_file_names,
     );
+    let repository = match qcode_config::paths::git_root(&snapshot.cwd) {
+        Some(_) => qcode_core::prompt::Repository::Git,
+        None => qcode_core::prompt::Repository::NotARepository,
+    };
     let facts = qcode_core::prompt::environment_facts(
         &snapshot.cwd,
-        qcode_config::paths::git_root(&snapshot.cwd).is_some(),
+        repository,
         qcode_core::prompt::today_utc(),
     );
     (qcode_core::prompt::system_prompt(&facts, &context), context)
@@ -269,7 +273,9 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         telemetry.clone(),
         auth,
     ));
-    let events = crate::tui_services::track_auth(engine.events, services.clone());
+    // Temporary bridge while the TUI still takes an unbounded receiver (it is moving to
+    // `qcode_protocol::EngineHandle`): the interactive path has no back-pressure until then.
+    let events = crate::tui_services::track_auth(unbounded_bridge(engine.events), services.clone());
     let privacy_notice = (telemetry.is_exporting()
         && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
     .then(|| {
@@ -312,6 +318,22 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     code
 }
 
+/// Forwards the bounded event queue into an unbounded one (see [`interactive`]); remove once
+/// `qcode_tui::run` takes a `qcode_protocol::EngineHandle`.
+fn unbounded_bridge(
+    mut events: tokio::sync::mpsc::Receiver<qcode_protocol::Event>,
+) -> tokio::sync::mpsc::UnboundedReceiver<qcode_protocol::Event> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if tx.send(ev).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 async fn finish_telemetry(
     telemetry: qcode_telemetry::Telemetry,
     observer: tokio::task::JoinHandle<u32>,
@@ -322,10 +344,9 @@ async fn finish_telemetry(
         .and_then(Result::ok)
         .unwrap_or(0);
     telemetry.end_session(turns);
-    let _ = tokio::task::spawn_blocking(move || {
-        telemetry.shutdown(crate::telemetry_glue::SHUTDOWN_BUDGET)
-    })
-    .await;
+    let _ =
+        tokio::task::spawn_blocking(move || telemetry.shutdown(qcode_telemetry::SHUTDOWN_BUDGET))
+            .await;
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {

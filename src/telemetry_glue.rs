@@ -1,22 +1,13 @@
-//! Usage statistics wiring: builds the telemetry handle from the consent rules, and observes
-//! the engine's event stream (a tee between the engine and the front end) to record anonymous
-//! usage events. The engine itself knows nothing about telemetry.
+//! Usage statistics wiring: what needs the configuration snapshot. The consent rules, the
+//! event-stream observer and the exporter live in `qcode-telemetry`.
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind, Event, ToolStatus, Usage};
-use qcode_telemetry::{
-    Consent, EndpointConfig, ModelId, ModelRequest, RunMode, SessionInfo, StatusClass, Telemetry,
-    TelemetryConfig, TerminalKind, TokenCounts, ToolCall, ToolDecision, ToolName, UsageEvent,
-};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind};
+use qcode_telemetry::{RunMode, Startup, Telemetry};
 
-/// At exit, the telemetry exporter gets at most this long.
-pub const SHUTDOWN_BUDGET: Duration = Duration::from_millis(100);
-
-/// The handle for this process: disabled (nothing built, nothing sent) when opted out.
+/// The handle for this process ([`qcode_telemetry::init`] over the snapshot's settings).
 pub fn init(
     snapshot: &ConfigSnapshot,
     env: &EnvLayer,
@@ -25,180 +16,16 @@ pub fn init(
     approval_mode: ApprovalMode,
     started: Instant,
 ) -> Telemetry {
-    let get = |k: &str| env.get(k);
-    let consent = Consent::resolve(snapshot.usage_statistics_setting, &get);
-    if matches!(consent, Consent::Disabled(_)) {
-        return Telemetry::disabled();
-    }
-    let endpoint = match EndpointConfig::resolve(snapshot.otlp_endpoint.as_deref(), &get) {
-        Ok(e) => e,
-        // A bad endpoint must not break the session; statistics are simply not sent.
-        Err(_) => return Telemetry::disabled(),
-    };
-    let telemetry = Telemetry::init(TelemetryConfig {
-        consent,
-        endpoint,
-        audit_log: qcode_telemetry::audit_log_path(&snapshot.paths.qcode_home),
-        session: SessionInfo {
-            terminal: TerminalKind::detect(&get),
-            run_mode,
-            auth,
-            approval_mode,
-            startup: started.elapsed(),
-        },
-    });
-    qcode_telemetry::install_panic_hook(telemetry.clone());
-    telemetry
-}
-
-/// Forwards engine events to the front end, recording usage statistics on the way.
-/// When statistics are off there is nothing to observe: the events pass straight through (no
-/// extra hop per token) and the task reports no turns.
-pub fn tee(
-    events: UnboundedReceiver<Event>,
-    telemetry: Telemetry,
-) -> (UnboundedReceiver<Event>, tokio::task::JoinHandle<u32>) {
-    if !telemetry.is_exporting() {
-        return (events, tokio::spawn(async { 0 }));
-    }
-    let (tx, rx) = unbounded_channel();
-    let task = tokio::spawn(async move {
-        let mut events = events;
-        let mut observer = Observer::new(telemetry);
-        while let Some(ev) = events.recv().await {
-            observer.observe(&ev);
-            if tx.send(ev).is_err() {
-                break;
-            }
-        }
-        observer.turns
-    });
-    (rx, task)
-}
-
-struct Observer {
-    telemetry: Telemetry,
-    model: ModelId,
-    request_started: Option<Instant>,
-    first_token: Option<Duration>,
-    retries: u32,
-    usage: Usage,
-    decisions: HashMap<String, ToolDecision>,
-    turns: u32,
-}
-
-impl Observer {
-    fn new(telemetry: Telemetry) -> Self {
-        Self {
-            telemetry,
-            model: ModelId::from_user(""),
-            request_started: None,
-            first_token: None,
-            retries: 0,
-            usage: Usage::default(),
-            decisions: HashMap::new(),
-            turns: 0,
-        }
-    }
-
-    fn finish_request(&mut self, status: StatusClass) {
-        if let Some(start) = self.request_started.take() {
-            self.telemetry
-                .record(UsageEvent::ModelRequest(ModelRequest {
-                    model: self.model,
-                    status,
-                    latency: start.elapsed(),
-                    time_to_first_token: self.first_token,
-                    tokens: TokenCounts::from(&self.usage),
-                    retries: self.retries,
-                }));
-        }
-    }
-
-    fn observe(&mut self, event: &Event) {
-        match event {
-            Event::SessionConfigured { model, .. } => self.model = ModelId::from_user(model),
-            Event::RequestStarted { .. } => {
-                self.request_started = Some(Instant::now());
-                self.first_token = None;
-                self.retries = 0;
-                self.usage = Usage::default();
-            }
-            Event::TextDelta { .. } | Event::ReasoningDelta { .. } => {
-                if let (Some(start), None) = (self.request_started, self.first_token) {
-                    self.first_token = Some(start.elapsed());
-                }
-            }
-            Event::Retry { .. } => self.retries += 1,
-            Event::Usage { usage, .. } => self.usage = *usage,
-            Event::ResponseComplete { .. } => self.finish_request(StatusClass::Success),
-            Event::Error { kind, .. } => {
-                self.finish_request(status_class(*kind));
-                self.telemetry.record(UsageEvent::Error(*kind));
-            }
-            Event::ApprovalDecided {
-                call_id,
-                decision,
-                source,
-                ..
-            } => {
-                self.decisions.insert(
-                    call_id.clone(),
-                    ToolDecision::from_review(decision, *source),
-                );
-            }
-            Event::ToolCallEnd {
-                call_id,
-                name,
-                status,
-                duration_ms,
-                ..
-            } => {
-                let decision = self.decisions.remove(call_id).unwrap_or(ToolDecision::Auto);
-                self.telemetry.record(UsageEvent::ToolCall(ToolCall {
-                    tool: ToolName::from_call_name(name),
-                    decision,
-                    success: *status == ToolStatus::Success,
-                    duration: Duration::from_millis(*duration_ms),
-                }));
-            }
-            Event::TurnComplete { .. } => {
-                self.finish_request(StatusClass::NoResponse);
-                self.turns += 1;
-            }
-            Event::TurnStarted { .. }
-            | Event::ToolCallBegin { .. }
-            | Event::ToolOutputDelta { .. }
-            | Event::ApprovalRequest { .. }
-            | Event::TodoUpdate { .. }
-            | Event::Warning { .. }
-            | Event::Compacted { .. }
-            | Event::HistoryCleared
-            | Event::SystemPromptUpdated
-            | Event::ShutdownComplete => {}
-        }
-    }
-}
-
-/// The HTTP status class an error implies (the engine reports kinds, not raw statuses).
-fn status_class(kind: ErrorKind) -> StatusClass {
-    match kind {
-        ErrorKind::Auth
-        | ErrorKind::RateLimit
-        | ErrorKind::Quota
-        | ErrorKind::NotFound
-        | ErrorKind::ContextTooLong
-        | ErrorKind::BadRequest => StatusClass::ClientError,
-        ErrorKind::Server => StatusClass::ServerError,
-        ErrorKind::Network
-        | ErrorKind::Stream
-        | ErrorKind::Config
-        | ErrorKind::Input
-        | ErrorKind::TurnLimit
-        | ErrorKind::Tool
-        | ErrorKind::Interrupted
-        | ErrorKind::Internal => StatusClass::NoResponse,
-    }
+    qcode_telemetry::init(&Startup {
+        usage_statistics_setting: snapshot.usage_statistics_setting,
+        otlp_endpoint: snapshot.otlp_endpoint.as_deref(),
+        qcode_home: &snapshot.paths.qcode_home,
+        env: &|k| env.get(k),
+        run_mode,
+        auth,
+        approval_mode,
+        started,
+    })
 }
 
 /// `qcode privacy [status|on|off|log]`.

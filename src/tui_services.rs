@@ -254,39 +254,15 @@ impl TuiServices {
     }
 
     async fn add_memory(&self, fact: String) -> Result<String, String> {
-        let ctx = qcode_tools::ToolContext::new(
-            vec![self.snapshot.cwd.clone()],
-            self.snapshot.paths.global_memory(),
-            qcode_tools::LazyHttpClient::default_client(),
-            self.snapshot
-                .paths
-                .project_dir(&self.snapshot.project_root)
-                .join("background"),
-        )
-        .map_err(|e| e.to_string())?;
-        let call = qcode_protocol::ToolCall {
-            id: "memory-add".into(),
-            name: "save_memory".into(),
-            arguments: serde_json::json!({ "fact": fact }).to_string(),
-        };
-        let registry = qcode_tools::ToolRegistry::builtin();
-        let prepared = registry
-            .prepare(&call, &ctx)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (progress, _rx) = unbounded_channel();
-        let result = prepared
-            .execute(&ctx, CancellationToken::new(), &progress)
-            .await;
-        match result.status {
-            qcode_tools::ToolResultStatus::Success => Ok(format!(
-                "{} ({})",
-                result.output,
-                self.snapshot.paths.global_memory().display()
-            )),
-            qcode_tools::ToolResultStatus::Error | qcode_tools::ToolResultStatus::Cancelled => {
-                Err(result.output)
-            }
+        let file = self.snapshot.paths.global_memory();
+        let path = file.clone();
+        let saved =
+            tokio::task::spawn_blocking(move || qcode_tools::memory::save_fact(&path, &fact))
+                .await
+                .map_err(|e| format!("saving the memory failed unexpectedly: {e}"))?;
+        match saved {
+            Ok(message) => Ok(format!("{message} ({})", file.display())),
+            Err(e) => Err(e.to_string()),
         }
     }
 }

@@ -132,7 +132,12 @@ fn stream_json_output() {
         .collect();
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types[0], "session_configured");
+    assert_eq!(
+        events[0]["schema_version"], 1,
+        "the first line names the schema"
+    );
     assert_eq!(types.last(), Some(&"result"));
+    assert_eq!(events.last().unwrap()["schema_version"], 1);
     assert!(types.contains(&"reasoning_delta"));
     let text: String = events
         .iter()

@@ -76,7 +76,8 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
     let Some(split) = split_point(&session.history) else {
         tx.send(Event::Warning {
             message: "nothing to compress yet".into(),
-        });
+        })
+        .await;
         return;
     };
     let before = estimate_tokens(&session.history);
@@ -104,12 +105,15 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
                 max_attempts,
                 delay,
                 reason,
-            }) => tx.send(crate::turn::retry_event(
-                attempt,
-                max_attempts,
-                delay,
-                reason,
-            )),
+            }) => {
+                tx.send(crate::turn::retry_event(
+                    attempt,
+                    max_attempts,
+                    delay,
+                    reason,
+                ))
+                .await
+            }
             Ok(
                 ResponseEvent::ReasoningDelta(_)
                 | ResponseEvent::ToolCall(_)
@@ -121,7 +125,8 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
                     e.kind(),
                     format!("compressing the conversation failed: {e}"),
                     Some("the conversation was left unchanged".into()),
-                );
+                )
+                .await;
                 return;
             }
         }
@@ -131,7 +136,8 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
             ErrorKind::Stream,
             "compressing the conversation failed: the model returned an empty summary",
             Some("the conversation was left unchanged".into()),
-        );
+        )
+        .await;
         return;
     }
     let mut new_history = Vec::with_capacity(session.history.len() - split + 3);
@@ -148,7 +154,8 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
     tx.send(Event::Compacted {
         before_tokens: before,
         after_tokens: estimate_tokens(&session.history),
-    });
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -5,19 +5,16 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use qcode_client::{ChatClient, CredentialSource};
-use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, ErrorKind, Event, Op, Usage};
+use qcode_protocol::{
+    ApprovalMode, AuthKind, ChatMessage, EngineHandle, ErrorKind, Event, Op, Problem, Usage,
+    queue_pair,
+};
 use qcode_tools::{ToolContext, ToolRegistry};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{Sender, UnboundedReceiver, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::approval::{AllowList, Interaction};
 use crate::turn::{TurnInput, run_turn};
-
-/// The queue pair a front end holds.
-pub struct EngineHandle {
-    pub ops: UnboundedSender<Op>,
-    pub events: UnboundedReceiver<Event>,
-}
 
 /// Sampling parameters passed to every request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,12 +47,10 @@ pub struct ResolvedAuth {
     pub model: Option<String>,
 }
 
-/// An auth switch failure: kind, message, hint.
-pub type AuthSwitchError = (ErrorKind, String, Option<String>);
-
 /// Resolves credentials for an auth method (implemented by the binary over `qcode-auth`).
+/// A failure is reported to the front end as an [`Event::Error`] with its kind and hint.
 pub trait AuthResolver: Send + Sync {
-    fn resolve(&self, kind: AuthKind) -> BoxFuture<'_, Result<ResolvedAuth, AuthSwitchError>>;
+    fn resolve(&self, kind: AuthKind) -> BoxFuture<'_, Result<ResolvedAuth, Problem>>;
 }
 
 /// What the engine uses; built once by the binary.
@@ -86,28 +81,32 @@ pub(crate) struct Session {
     pub deps: EngineDeps,
 }
 
-/// Sends events; a closed receiver (front end gone) is not an error for the engine.
+/// Sends events into the bounded event queue. When the front end falls behind, `send` waits
+/// for room, so the engine (and through it the model stream) slows to the front end's pace
+/// instead of buffering without limit. A closed receiver (front end gone) is not an error for
+/// the engine: the event is dropped.
 #[derive(Clone)]
-pub(crate) struct EventTx(pub UnboundedSender<Event>);
+pub(crate) struct EventTx(pub Sender<Event>);
 
 impl EventTx {
-    pub fn send(&self, event: Event) {
-        let _ = self.0.send(event);
+    pub async fn send(&self, event: Event) {
+        let _ = self.0.send(event).await;
     }
 
-    pub fn error(&self, kind: ErrorKind, message: impl Into<String>, hint: Option<String>) {
+    pub async fn error(&self, kind: ErrorKind, message: impl Into<String>, hint: Option<String>) {
         self.send(Event::Error {
             kind,
             message: message.into(),
             hint,
-        });
+        })
+        .await;
     }
 }
 
-/// Starts the engine on the current tokio runtime.
+/// Starts the engine on the current tokio runtime; the front end gets its ends of the queue
+/// pair ([`qcode_protocol::queue_pair`]: unbounded Ops, bounded Events).
 pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
-    let (op_tx, op_rx) = unbounded_channel();
-    let (ev_tx, ev_rx) = unbounded_channel();
+    let (handle, ends) = queue_pair();
     let session = Session {
         history: vec![ChatMessage::system(config.system_prompt)],
         model: config.model,
@@ -126,11 +125,8 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         next_turn_id: 1,
         deps,
     };
-    tokio::spawn(run(session, op_rx, EventTx(ev_tx)));
-    EngineHandle {
-        ops: op_tx,
-        events: ev_rx,
-    }
+    tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
+    handle
 }
 
 impl Session {
@@ -146,7 +142,7 @@ impl Session {
 }
 
 async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
-    tx.send(session.configured_event());
+    tx.send(session.configured_event()).await;
     let mut deferred: VecDeque<Op> = VecDeque::new();
     loop {
         let op = match deferred.pop_front() {
@@ -168,16 +164,17 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
             Op::SetModel { model } => {
                 let model = model.trim().to_string();
                 if model.is_empty() {
-                    tx.error(ErrorKind::Input, "model name is empty", None);
+                    tx.error(ErrorKind::Input, "model name is empty", None)
+                        .await;
                 } else {
                     session.context_window = qcode_config::context_window(&model);
                     session.model = model;
-                    tx.send(session.configured_event());
+                    tx.send(session.configured_event()).await;
                 }
             }
             Op::SetApprovalMode { mode } => {
                 session.approval_mode = mode;
-                tx.send(session.configured_event());
+                tx.send(session.configured_event()).await;
             }
             Op::SwitchAuth { auth } => switch_auth(&mut session, auth, &tx).await,
             Op::Compact => {
@@ -186,18 +183,18 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
             Op::ClearHistory => {
                 session.history.truncate(1);
                 session.last_prompt_tokens = 0;
-                tx.send(Event::HistoryCleared);
+                tx.send(Event::HistoryCleared).await;
             }
             Op::SetSystemPrompt { text } => {
                 if let Some(first) = session.history.first_mut() {
                     *first = ChatMessage::system(text);
                 }
-                tx.send(Event::SystemPromptUpdated);
+                tx.send(Event::SystemPromptUpdated).await;
             }
             Op::Shutdown => break,
         }
     }
-    tx.send(Event::ShutdownComplete);
+    tx.send(Event::ShutdownComplete).await;
 }
 
 /// Runs one turn while still listening for Interrupt / ApprovalDecision / mode changes.
@@ -251,7 +248,8 @@ async fn switch_auth(session: &mut Session, kind: AuthKind, tx: &EventTx) {
             ErrorKind::Config,
             "switching authentication is not available in this session",
             None,
-        );
+        )
+        .await;
         return;
     };
     match resolver.resolve(kind).await {
@@ -262,8 +260,8 @@ async fn switch_auth(session: &mut Session, kind: AuthKind, tx: &EventTx) {
                 session.context_window = qcode_config::context_window(&model);
                 session.model = model;
             }
-            tx.send(session.configured_event());
+            tx.send(session.configured_event()).await;
         }
-        Err((kind, message, hint)) => tx.error(kind, message, hint),
+        Err(problem) => tx.error(problem.kind, problem.message, problem.hint).await,
     }
 }

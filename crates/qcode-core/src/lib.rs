@@ -2,9 +2,13 @@
 //! the turn loop — stream a reply, run the tool calls it contains (asking for approval when the
 //! policy says so), send every result back, repeat until the model answers without tools.
 //!
-//! Front ends drive it only through the queue pair returned by [`spawn`]: they submit
-//! [`qcode_protocol::Op`]s and render [`qcode_protocol::Event`]s. This crate must not print,
-//! read the terminal, or know which front end is attached.
+//! Front ends drive it only through the queue pair returned by [`spawn`] (an
+//! [`EngineHandle`], defined in `qcode-protocol`): they submit [`qcode_protocol::Op`]s and
+//! render [`qcode_protocol::Event`]s. The event queue is bounded: a front end that falls behind
+//! makes the engine wait (and stop reading the model's stream) instead of letting events pile
+//! up. Auth switches go through an [`AuthResolver`] whose failures are
+//! [`qcode_protocol::Problem`]s. This crate must not print, read the terminal, or know which
+//! front end is attached.
 
 pub mod approval;
 pub mod compact;
@@ -15,6 +19,6 @@ mod tools_run;
 mod turn;
 
 pub use approval::{AllowList, Interaction};
-pub use engine::{
-    AuthResolver, EngineConfig, EngineDeps, EngineHandle, ResolvedAuth, Sampling, spawn,
-};
+pub use engine::{AuthResolver, EngineConfig, EngineDeps, ResolvedAuth, Sampling, spawn};
+/// The front end's ends of the queue pair, as [`spawn`] returns them.
+pub use qcode_protocol::EngineHandle;

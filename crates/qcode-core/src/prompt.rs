@@ -19,18 +19,25 @@ How you work:
 - Use `todo_write` to plan and track multi-step tasks.
 - Never reveal secrets such as API keys or tokens you come across.";
 
+/// Whether the working directory is inside a git repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repository {
+    Git,
+    NotARepository,
+}
+
 /// Facts about where the assistant runs.
 #[derive(Debug, Clone)]
 pub struct EnvironmentFacts {
     pub cwd: String,
     pub os: &'static str,
     pub date: String,
-    pub is_git_repo: bool,
+    pub repository: Repository,
     pub top_level: Vec<String>,
 }
 
 /// Gathers environment facts (cheap: one directory listing, capped).
-pub fn environment_facts(cwd: &Path, is_git_repo: bool, date: String) -> EnvironmentFacts {
+pub fn environment_facts(cwd: &Path, repository: Repository, date: String) -> EnvironmentFacts {
     const MAX_ENTRIES: usize = 200;
     let mut top_level: Vec<String> = std::fs::read_dir(cwd)
         .map(|rd| {
@@ -56,7 +63,7 @@ pub fn environment_facts(cwd: &Path, is_git_repo: bool, date: String) -> Environ
         cwd: cwd.display().to_string(),
         os: std::env::consts::OS,
         date,
-        is_git_repo,
+        repository,
         top_level,
     }
 }
@@ -71,7 +78,10 @@ pub fn system_prompt(facts: &EnvironmentFacts, context: &ProjectContext) -> Stri
     out.push_str(&format!("- Today's date: {}\n", facts.date));
     out.push_str(&format!(
         "- Git repository: {}\n",
-        if facts.is_git_repo { "yes" } else { "no" }
+        match facts.repository {
+            Repository::Git => "yes",
+            Repository::NotARepository => "no",
+        }
     ));
     out.push_str("- Top-level entries of the working directory:\n");
     for e in &facts.top_level {
@@ -125,7 +135,7 @@ mod tests {
             cwd: "/w".into(),
             os: "linux",
             date: "2026-11-24".into(),
-            is_git_repo: true,
+            repository: Repository::Git,
             top_level: vec!["src/".into(), "Cargo.toml".into()],
         };
         let ctx = ProjectContext {
@@ -137,6 +147,7 @@ mod tests {
         };
         let p = system_prompt(&facts, &ctx);
         assert!(p.contains("Working directory: /w"));
+        assert!(p.contains("- Git repository: yes\n"));
         assert!(p.contains("  - src/\n"));
         assert!(p.contains("use tabs"));
     }

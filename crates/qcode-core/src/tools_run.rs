@@ -39,14 +39,14 @@ pub(crate) async fn run_calls(
             break;
         }
         let step = prepare(session, call).await;
-        announce(call, &step, tx);
+        announce(call, &step, tx).await;
         match step {
             Step::Invalid(message) => {
-                end_event(tx, call, ToolStatus::Error, &message, None, 0);
+                end_event(tx, call, ToolStatus::Error, &message, None, 0).await;
                 results[i] = Some(message);
             }
             Step::Ready(prepared, Policy::Allow) if prepared.kind() == ToolKind::ReadOnly => {
-                policy_decided(tx, call, ReviewDecision::AllowOnce);
+                policy_decided(tx, call, ReviewDecision::AllowOnce).await;
                 batch.push((i, prepared));
             }
             Step::Ready(prepared, policy) => {
@@ -91,7 +91,7 @@ async fn prepare(session: &Session, call: &ToolCall) -> Step {
     }
 }
 
-fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
+async fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
     let (summary, arguments) = match step {
         Step::Invalid(_) => (
             format!("{} (invalid call)", call.name),
@@ -105,17 +105,19 @@ fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
         name: call.name.clone(),
         summary,
         arguments,
-    });
+    })
+    .await;
 }
 
-fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision) {
+async fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision) {
     tx.send(Event::ApprovalDecided {
         request_id: format!("policy-{}", call.id),
         call_id: call.id.clone(),
         tool: call.name.clone(),
         decision,
         source: DecisionSource::Policy,
-    });
+    })
+    .await;
 }
 
 async fn flush(
@@ -153,7 +155,7 @@ async fn run_one(
 ) -> String {
     match policy {
         Policy::Allow => {
-            policy_decided(tx, call, ReviewDecision::AllowOnce);
+            policy_decided(tx, call, ReviewDecision::AllowOnce).await;
             execute(session, call, prepared, cancel, tx).await
         }
         Policy::Deny(reason) => {
@@ -168,9 +170,10 @@ async fn run_one(
                     crate::Interaction::Headless => DecisionSource::Headless,
                     crate::Interaction::Interactive => DecisionSource::Policy,
                 },
-            });
+            })
+            .await;
             let output = format!("Denied: {reason}");
-            end_event(tx, call, ToolStatus::Denied, &output, None, 0);
+            end_event(tx, call, ToolStatus::Denied, &output, None, 0).await;
             output
         }
         Policy::Ask => {
@@ -180,7 +183,8 @@ async fn run_one(
                 call_id: call.id.clone(),
                 tool: call.name.clone(),
                 details: prepared.approval_details(),
-            });
+            })
+            .await;
             let Some(decision) = wait_for_decision(session, &request_id, cancel, inputs, tx).await
             else {
                 end_event(
@@ -190,7 +194,8 @@ async fn run_one(
                     CANCELLED_BEFORE_RUN,
                     None,
                     0,
-                );
+                )
+                .await;
                 return CANCELLED_BEFORE_RUN.to_string();
             };
             tx.send(Event::ApprovalDecided {
@@ -199,7 +204,8 @@ async fn run_one(
                 tool: call.name.clone(),
                 decision: decision.clone(),
                 source: DecisionSource::User,
-            });
+            })
+            .await;
             match decision {
                 ReviewDecision::AllowOnce => execute(session, call, prepared, cancel, tx).await,
                 ReviewDecision::AllowForSession => {
@@ -221,7 +227,7 @@ async fn run_one(
                                 .to_string()
                         }
                     };
-                    end_event(tx, call, ToolStatus::Denied, &output, None, 0);
+                    end_event(tx, call, ToolStatus::Denied, &output, None, 0).await;
                     output
                 }
             }
@@ -249,7 +255,7 @@ async fn wait_for_decision(
             TurnInput::Decision { .. } => {}
             TurnInput::SetApprovalMode(mode) => {
                 session.approval_mode = mode;
-                tx.send(session.configured_event());
+                tx.send(session.configured_event()).await;
             }
         }
     }
@@ -269,14 +275,14 @@ async fn execute(
     let result = loop {
         tokio::select! {
             result = &mut run => break result,
-            Some(p) = progress_rx.recv() => forward(tx, call, p),
+            Some(p) = progress_rx.recv() => forward(tx, call, p).await,
         }
     };
     while let Ok(p) = progress_rx.try_recv() {
-        forward(tx, call, p);
+        forward(tx, call, p).await;
     }
     if let Some(todos) = result.todos.clone() {
-        tx.send(Event::TodoUpdate { todos });
+        tx.send(Event::TodoUpdate { todos }).await;
     }
     let status = match result.status {
         ToolResultStatus::Success => ToolStatus::Success,
@@ -290,20 +296,24 @@ async fn execute(
         &result.output,
         result.diff.clone(),
         start.elapsed().as_millis() as u64,
-    );
+    )
+    .await;
     result.output
 }
 
-fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
+async fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
     match progress {
-        ToolProgress::Output(chunk) => tx.send(Event::ToolOutputDelta {
-            call_id: call.id.clone(),
-            chunk,
-        }),
+        ToolProgress::Output(chunk) => {
+            tx.send(Event::ToolOutputDelta {
+                call_id: call.id.clone(),
+                chunk,
+            })
+            .await
+        }
     }
 }
 
-fn end_event(
+async fn end_event(
     tx: &EventTx,
     call: &ToolCall,
     status: ToolStatus,
@@ -318,5 +328,6 @@ fn end_event(
         output: output.to_string(),
         diff,
         duration_ms,
-    });
+    })
+    .await;
 }

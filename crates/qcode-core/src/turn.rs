@@ -47,23 +47,25 @@ pub(crate) async fn run_turn(
 ) {
     let turn_id = session.next_turn_id;
     session.next_turn_id += 1;
-    tx.send(Event::TurnStarted { turn_id });
+    tx.send(Event::TurnStarted { turn_id }).await;
     if text.trim().is_empty() {
         tx.error(
             ErrorKind::Input,
             "the prompt is empty",
             Some("type a message".into()),
-        );
+        )
+        .await;
         tx.send(Event::TurnComplete {
             turn_id,
             outcome: TurnOutcome::Failed,
-        });
+        })
+        .await;
         return;
     }
     crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
     session.history.push(ChatMessage::user(text));
     let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
-    tx.send(Event::TurnComplete { turn_id, outcome });
+    tx.send(Event::TurnComplete { turn_id, outcome }).await;
 }
 
 async fn turn_loop(
@@ -82,7 +84,7 @@ async fn turn_loop(
                 ErrorKind::TurnLimit,
                 format!("reached the session limit of {max} model requests"),
                 Some("raise --max-session-turns (settings model.maxSessionTurns) or start a new session".into()),
-            );
+            ).await;
             return TurnOutcome::TurnLimit;
         }
         session.requests_made += 1;
@@ -90,7 +92,8 @@ async fn turn_loop(
         tx.send(Event::RequestStarted {
             turn_id,
             request: request_no,
-        });
+        })
+        .await;
         let end = stream_reply(session, cancel, tx).await;
         let (reply, outcome) = match end {
             ReplyEnd::Done(r) => (r, None),
@@ -108,7 +111,8 @@ async fn turn_loop(
         }
         tx.send(Event::ResponseComplete {
             finish: reply.finish.clone(),
-        });
+        })
+        .await;
         let mut msg = ChatMessage::assistant(reply.text);
         msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
         msg.tool_calls = reply.tool_calls.clone();
@@ -117,7 +121,8 @@ async fn turn_loop(
             if reply.finish == FinishReason::Length {
                 tx.send(Event::Warning {
                     message: "the answer was cut off at the model's output token limit".into(),
-                });
+                })
+                .await;
             }
             return TurnOutcome::Completed;
         }
@@ -164,26 +169,29 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         match item {
             Ok(ResponseEvent::TextDelta(t)) => {
                 reply.text.push_str(&t);
-                tx.send(Event::TextDelta { text: t });
+                tx.send(Event::TextDelta { text: t }).await;
             }
             Ok(ResponseEvent::ReasoningDelta(t)) => {
                 reply.reasoning.push_str(&t);
-                tx.send(Event::ReasoningDelta { text: t });
+                tx.send(Event::ReasoningDelta { text: t }).await;
             }
             Ok(ResponseEvent::ToolCall(call)) => reply.tool_calls.push(call),
-            Ok(ResponseEvent::Usage(usage)) => record_usage(session, usage, tx),
+            Ok(ResponseEvent::Usage(usage)) => record_usage(session, usage, tx).await,
             Ok(ResponseEvent::Finish(f)) => reply.finish = f,
             Ok(ResponseEvent::Retry {
                 attempt,
                 max_attempts,
                 delay,
                 reason,
-            }) => tx.send(retry_event(attempt, max_attempts, delay, reason)),
+            }) => {
+                tx.send(retry_event(attempt, max_attempts, delay, reason))
+                    .await
+            }
             Err(e) => {
                 if cancel.is_cancelled() {
                     return ReplyEnd::Cancelled(reply);
                 }
-                tx.error(e.kind(), e.to_string(), e.hint());
+                tx.error(e.kind(), e.to_string(), e.hint()).await;
                 return ReplyEnd::Failed(reply);
             }
         }
@@ -206,11 +214,12 @@ pub(crate) fn retry_event(
     }
 }
 
-fn record_usage(session: &mut Session, usage: Usage, tx: &EventTx) {
+async fn record_usage(session: &mut Session, usage: Usage, tx: &EventTx) {
     session.total_usage.add(&usage);
     session.last_prompt_tokens = usage.prompt_tokens;
     tx.send(Event::Usage {
         usage,
         total: session.total_usage,
-    });
+    })
+    .await;
 }

@@ -1,6 +1,8 @@
-//! The headless front end: runs one prompt through the engine's queue pair and writes the
-//! result as `text` (the answer on stdout as it streams, diagnostics on stderr), `json` (one
-//! object at the end) or `stream-json` (one event per line). Decides the process exit code.
+//! The headless front end: runs one prompt through the engine's queue pair
+//! ([`qcode_protocol::EngineHandle`]) and writes the result as `text` (the answer on stdout as
+//! it streams, diagnostics on stderr), `json` (one object at the end) or `stream-json` (one
+//! event per line). `json` and the first `stream-json` line carry [`SCHEMA_VERSION`] (rules in
+//! `docs/headless.md`). Decides the process exit code.
 //!
 //! It only renders [`qcode_protocol::Event`]s and submits [`qcode_protocol::Op`]s; it never
 //! touches the engine's internals, and it never exits the process itself.
@@ -9,4 +11,4 @@ mod exit;
 mod render;
 
 pub use exit::{ExitCode, exit_code_for};
-pub use render::{Output, OutputFormat, RunSummary, run};
+pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, run};

@@ -4,11 +4,12 @@ use std::io::{ErrorKind as IoErrorKind, Write};
 use std::time::{Duration, Instant};
 
 use qcode_protocol::{
-    DecisionSource, ErrorKind, Event, Op, ReviewDecision, ToolStatus, TurnOutcome, Usage,
+    DecisionSource, EngineHandle, ErrorKind, Event, Op, ReviewDecision, ToolStatus, TurnOutcome,
+    Usage,
 };
 use serde::Serialize;
 use serde_json::json;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::exit::{ExitCode, exit_code_for};
 
@@ -31,11 +32,17 @@ impl OutputFormat {
     }
 }
 
+/// The version of the `json` and `stream-json` output (see `docs/headless.md`): fields and
+/// event types may be added within a version; a removal or a rename bumps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// The final record of a run (the `json` output, and the last line of `stream-json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
     pub result: String,
     pub is_error: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,13 +82,22 @@ struct State {
     stdout_closed: bool,
     stdout_is_tty: bool,
     stdout_error: Option<String>,
+    /// Whether a `stream-json` line was written (the first one carries the schema version).
+    wrote_line: bool,
+}
+
+/// The first `stream-json` line: the event with the schema version added.
+#[derive(Serialize)]
+struct Versioned<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    schema_version: u32,
 }
 
 /// Runs `prompt` and renders events until the turn completes; returns the exit code.
 /// `interrupts` yields once per Ctrl-C: the first interrupts the turn, a second stops waiting.
 pub async fn run(
-    ops: &UnboundedSender<Op>,
-    events: &mut UnboundedReceiver<Event>,
+    engine: &mut EngineHandle,
     prompt: String,
     format: OutputFormat,
     io: Output<'_>,
@@ -92,11 +108,13 @@ pub async fn run(
         err,
         stdout_is_tty,
     } = io;
+    let EngineHandle { ops, events } = engine;
     let start = Instant::now();
     let mut st = State {
         format,
         summary: RunSummary {
             kind: "result",
+            schema_version: SCHEMA_VERSION,
             result: String::new(),
             is_error: false,
             error: None,
@@ -112,6 +130,7 @@ pub async fn run(
         stdout_closed: false,
         stdout_is_tty,
         stdout_error: None,
+        wrote_line: false,
     };
     let _ = ops.send(Op::UserTurn { text: prompt });
     let mut interrupted = 0u32;
@@ -252,6 +271,7 @@ impl State {
     }
 
     fn json_line(&mut self, out: &mut dyn Write, value: &impl Serialize) {
+        self.wrote_line = true;
         match serde_json::to_vec(value) {
             Ok(mut line) => {
                 line.push(b'\n');
@@ -267,7 +287,15 @@ impl State {
 
 fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Write) {
     if st.format == OutputFormat::StreamJson {
-        st.json_line(out, event);
+        if st.wrote_line {
+            st.json_line(out, event);
+        } else {
+            let first = Versioned {
+                event,
+                schema_version: SCHEMA_VERSION,
+            };
+            st.json_line(out, &first);
+        }
     }
     let text_mode = st.format == OutputFormat::Text;
     match event {
@@ -391,7 +419,7 @@ fn finish(st: &mut State, out: &mut dyn Write) {
                 }
                 Err(_) => st.write_out(
                     out,
-                    json!({"type": "result", "is_error": true})
+                    json!({"type": "result", "schema_version": SCHEMA_VERSION, "is_error": true})
                         .to_string()
                         .as_bytes(),
                 ),

@@ -9,8 +9,14 @@
 //! - Events go, in the background, as OTLP/HTTP protobuf log records plus metrics to the
 //!   configured collector, and are also appended to a local audit log the user can read.
 //!   Recording never blocks; [`Telemetry::shutdown`] is bounded by its timeout.
+//! - [`init`] starts all this for a process from plain settings values ([`Startup`]: the
+//!   consent setting, the endpoint, qcode's home, the environment); [`tee`] observes the
+//!   engine's event stream between engine and front end and records from what it sees, so the
+//!   engine cannot leak anything into the statistics. The tee's queue is bounded like the
+//!   engine's: a front end that stops reading holds the engine back through it.
 //!
-//! This crate must not send anything but these events, and must never block a prompt.
+//! This crate must not send anything but these events, and must never block a prompt. It does
+//! not read configuration files (the caller passes the values) and knows no front end.
 
 mod audit;
 pub mod catalogue;
@@ -20,7 +26,9 @@ mod error;
 mod event;
 mod export;
 mod notice;
+mod observe;
 mod privacy;
+mod start;
 mod telemetry;
 
 pub use audit::{AUDIT_LOG_CAP_BYTES, AUDIT_LOG_FILE, audit_log_path, read_audit_log};
@@ -38,10 +46,12 @@ pub use export::{
     CONNECT_TIMEOUT, EXPORT_TIMEOUT, LOG_BATCH_DELAY, METRIC_INTERVAL, SCOPE, metric_names,
 };
 pub use notice::{NOTICE, NOTICE_MARKER_FILE, first_run_notice_needed, mark_notice_shown};
+pub use observe::tee;
 pub use privacy::{
     DEFAULT_LOG_EVENTS, PrivacyCommand, PrivacyContext, privacy_log, privacy_status,
     run_privacy_command,
 };
+pub use start::{SHUTDOWN_BUDGET, Startup, init};
 pub use telemetry::{
     CRASH_FLUSH_TIMEOUT, FlushOutcome, QUEUE_CAPACITY, SessionId, Telemetry, TelemetryConfig,
     TelemetryStatus, install_panic_hook,

@@ -10,7 +10,8 @@
 //!
 //! Tools: `read_file`, `write_file`, `edit`, `list_directory`, `glob`, `grep_search`,
 //! `run_shell_command`, `todo_write`, `web_fetch`, `save_memory` (names and parameters as in
-//! Qwen Code, which models are tuned for).
+//! Qwen Code, which models are tuned for). [`memory::save_fact`] is `save_memory` without a
+//! tool call, for front ends (`/memory add`).
 //!
 //! It must not talk to the model, render anything, or read configuration files.
 
@@ -30,6 +31,12 @@ pub use registry::{
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
+
+/// The memory file `save_memory` writes, for front ends that add a fact themselves
+/// (`/memory add`) with the same rules and message.
+pub mod memory {
+    pub use crate::tools::memory::{MAX_FACT_CHARS, MEMORY_HEADING, save_fact};
+}
 
 /// Limits the tools apply, for documentation and front ends.
 pub mod limits {

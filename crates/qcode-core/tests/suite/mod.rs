@@ -1,3 +1,4 @@
+mod backpressure;
 mod harness;
 
 mod interactive;

@@ -1,6 +1,7 @@
 use std::io::Write;
 
 use qcode_exec::{Output, OutputFormat, run};
+use qcode_protocol::queue_pair;
 use qcode_protocol::{
     ApprovalMode, AuthKind, ErrorKind, Event, FinishReason, Op, ToolStatus, TurnOutcome, Usage,
 };
@@ -8,8 +9,8 @@ use tokio::sync::mpsc::unbounded_channel;
 
 /// Plays `script` as the engine's events once the UserTurn arrives; returns (code, out, err, ops seen).
 async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String, Vec<Op>) {
-    let (op_tx, mut op_rx) = unbounded_channel();
-    let (ev_tx, mut ev_rx) = unbounded_channel();
+    let (mut handle, ends) = queue_pair();
+    let (mut op_rx, ev_tx) = (ends.ops, ends.events);
     let (_int_tx, mut int_rx) = unbounded_channel();
     let engine = tokio::spawn(async move {
         let mut seen = Vec::new();
@@ -17,12 +18,12 @@ async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String,
             let stop = matches!(op, Op::Shutdown);
             if matches!(op, Op::UserTurn { .. }) {
                 for ev in script.iter().cloned() {
-                    ev_tx.send(ev).unwrap();
+                    ev_tx.send(ev).await.unwrap();
                 }
             }
             seen.push(op);
             if stop {
-                ev_tx.send(Event::ShutdownComplete).unwrap();
+                ev_tx.send(Event::ShutdownComplete).await.unwrap();
                 break;
             }
         }
@@ -31,8 +32,7 @@ async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String,
     let mut out = Vec::new();
     let mut err = Vec::new();
     let code = run(
-        &op_tx,
-        &mut ev_rx,
+        &mut handle,
         "hi".into(),
         format,
         Output {
@@ -43,7 +43,7 @@ async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String,
         &mut int_rx,
     )
     .await;
-    drop(op_tx);
+    drop(handle);
     let seen = engine.await.unwrap();
     (
         code,
@@ -133,6 +133,7 @@ async fn json_summary() {
     assert_eq!(err, "");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["type"], "result");
+    assert_eq!(v["schema_version"], 1);
     assert_eq!(v["result"], "Let me look\nDone.");
     assert_eq!(v["is_error"], false);
     assert_eq!(v["model"], "m1");
@@ -152,10 +153,47 @@ async fn stream_json_is_one_event_per_line() {
         .collect();
     assert_eq!(lines.len(), tool_round().len() + 1);
     assert_eq!(lines[0]["type"], "session_configured");
+    assert_eq!(lines[0]["model"], "m1");
+    assert_eq!(
+        lines[0]["schema_version"], 1,
+        "the first line names the schema"
+    );
+    assert_eq!(qcode_exec::SCHEMA_VERSION, 1);
+    assert!(
+        lines[1..lines.len() - 1]
+            .iter()
+            .all(|l| l.get("schema_version").is_none()),
+        "only the first line and the result carry it"
+    );
+    assert_eq!(lines.last().unwrap()["schema_version"], 1);
     assert_eq!(lines[3]["type"], "text_delta");
     assert_eq!(lines[3]["text"], "Let me look");
     assert_eq!(lines[4]["type"], "tool_call_begin");
     assert_eq!(lines.last().unwrap()["type"], "result");
+}
+
+#[tokio::test]
+async fn stream_json_first_line_carries_the_schema_version_whatever_it_is() {
+    let script = vec![
+        Event::Warning {
+            message: "w".into(),
+        },
+        Event::TurnComplete {
+            turn_id: 1,
+            outcome: TurnOutcome::Completed,
+        },
+    ];
+    let (_, out, _, _) = play(OutputFormat::StreamJson, script).await;
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"type": "warning", "message": "w", "schema_version": 1})
+    );
+    assert_eq!(lines[1]["type"], "turn_complete");
+    assert!(lines[1].get("schema_version").is_none());
 }
 
 #[tokio::test]
@@ -241,8 +279,8 @@ impl Write for ClosingPipe {
 
 #[tokio::test]
 async fn closed_stdout_stops_quietly() {
-    let (op_tx, mut op_rx) = unbounded_channel();
-    let (ev_tx, mut ev_rx) = unbounded_channel();
+    let (mut handle, ends) = queue_pair();
+    let (mut op_rx, ev_tx) = (ends.ops, ends.events);
     let (_int_tx, mut int_rx) = unbounded_channel();
     // The engine streams until interrupted.
     let engine = tokio::spawn(async move {
@@ -255,12 +293,13 @@ async fn closed_stdout_stops_quietly() {
                             .send(Event::TextDelta {
                                 text: "0123456789".into(),
                             })
+                            .await
                             .unwrap();
                     }
                 }
                 Op::Interrupt => interrupted = true,
                 Op::Shutdown => {
-                    ev_tx.send(Event::ShutdownComplete).unwrap();
+                    ev_tx.send(Event::ShutdownComplete).await.unwrap();
                     break;
                 }
                 _ => {}
@@ -274,8 +313,7 @@ async fn closed_stdout_stops_quietly() {
     };
     let mut err = Vec::new();
     let code = run(
-        &op_tx,
-        &mut ev_rx,
+        &mut handle,
         "hi".into(),
         OutputFormat::Text,
         Output {

@@ -5,6 +5,7 @@ mod canary;
 mod collector;
 mod opt_out;
 mod shutdown;
+mod tee;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -1,6 +1,8 @@
 //! `save_memory`: appends a fact under the `## Qwen Added Memories` heading of the global
 //! context file, atomically.
 
+use std::path::Path;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -49,20 +51,7 @@ pub(crate) fn prepare(
     ctx: &ToolContext,
 ) -> Result<(Facts, Plan), ToolError> {
     let args: Args = typed(DEF.name, args)?;
-    // One line, without a leading list marker.
-    let fact = args.fact.split_whitespace().collect::<Vec<_>>().join(" ");
-    let fact = fact.trim_start_matches(['-', '*', ' ']).trim().to_string();
-    if fact.is_empty() {
-        return Err(ToolError::invalid(DEF.name, "parameter `fact` is empty"));
-    }
-    if fact.chars().count() > MAX_FACT_CHARS {
-        return Err(ToolError::invalid(
-            DEF.name,
-            format!(
-                "the fact is longer than {MAX_FACT_CHARS} characters; save a short summary instead"
-            ),
-        ));
-    }
+    let fact = normalize_fact(&args.fact)?;
     let facts = Facts::simple(
         &DEF,
         format!("Save to memory ({}): {fact}", ctx.memory_file.display()),
@@ -77,25 +66,53 @@ pub(crate) async fn execute(
 ) -> ToolResult {
     let file = ctx.memory_file.clone();
     run_blocking(DEF.name, cancel, move || {
-        let current = match std::fs::read_to_string(&file) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => {
-                return ToolResult::error(format!(
-                    "save_memory: cannot read {}: {e}",
-                    file.display()
-                ));
-            }
-        };
-        let updated = add_fact(&current, &plan.fact);
-        match write_atomic(&file, updated.as_bytes()) {
-            Ok(()) => ToolResult::success(format!("Saved to memory: \"{}\"", plan.fact)),
-            Err(e) => {
-                ToolResult::error(format!("save_memory: cannot write {}: {e}", file.display()))
-            }
+        match save_fact(&file, &plan.fact) {
+            Ok(message) => ToolResult::success(message),
+            Err(e) => ToolResult::error(e.to_string()),
         }
     })
     .await
+}
+
+/// One line, without a leading list marker; refused when empty or longer than
+/// [`MAX_FACT_CHARS`].
+fn normalize_fact(raw: &str) -> Result<String, ToolError> {
+    let fact = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let fact = fact.trim_start_matches(['-', '*', ' ']).trim().to_string();
+    if fact.is_empty() {
+        return Err(ToolError::invalid(DEF.name, "parameter `fact` is empty"));
+    }
+    if fact.chars().count() > MAX_FACT_CHARS {
+        return Err(ToolError::invalid(
+            DEF.name,
+            format!(
+                "the fact is longer than {MAX_FACT_CHARS} characters; save a short summary instead"
+            ),
+        ));
+    }
+    Ok(fact)
+}
+
+/// Saves `fact` under [`MEMORY_HEADING`] in the memory file at `path` (created when missing,
+/// written atomically), as the `save_memory` tool does; returns the tool's message
+/// (`Saved to memory: "…"`). Blocking file I/O: call it off the async runtime thread.
+pub fn save_fact(path: &Path, fact: &str) -> Result<String, ToolError> {
+    let fact = normalize_fact(fact)?;
+    let current = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(ToolError::rejected(
+                DEF.name,
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    let updated = add_fact(&current, &fact);
+    write_atomic(path, updated.as_bytes()).map_err(|e| {
+        ToolError::rejected(DEF.name, format!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(format!("Saved to memory: \"{fact}\""))
 }
 
 /// Inserts `- fact` at the end of the memories section, creating the section at the end of

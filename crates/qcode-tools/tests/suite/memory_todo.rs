@@ -60,6 +60,31 @@ async fn save_memory_appends_inside_an_existing_section() {
     );
 }
 
+#[test]
+fn save_fact_is_the_tool_without_a_tool_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("QWEN.md");
+    std::fs::write(&file, "# Mine\n").unwrap();
+    assert_eq!(
+        qcode_tools::memory::save_fact(&file, " * likes\n tea ").unwrap(),
+        "Saved to memory: \"likes tea\""
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "# Mine\n\n## Qwen Added Memories\n- likes tea\n"
+    );
+    let empty = qcode_tools::memory::save_fact(&file, " - ").unwrap_err();
+    assert_eq!(empty.to_string(), "save_memory: parameter `fact` is empty");
+    let unwritable = qcode_tools::memory::save_fact(dir.path(), "x").unwrap_err();
+    assert!(
+        unwritable.to_string().starts_with(&format!(
+            "save_memory: cannot read {}",
+            dir.path().display()
+        )),
+        "{unwritable}"
+    );
+}
+
 #[tokio::test]
 async fn todo_write_returns_text_and_items() {
     let ws = Ws::new();
