@@ -265,9 +265,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         snapshot.clone(),
         env.clone(),
         telemetry.clone(),
-        auth,
     ));
-    let events = crate::tui_services::track_auth(engine.events, services.clone());
     let privacy_notice = (telemetry.is_exporting()
         && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
     .then(|| {
@@ -292,9 +290,9 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.services = Some(services);
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
-    let handle = qcode_tui::EngineHandle {
+    let handle = qcode_protocol::EngineHandle {
         ops: engine.ops,
-        events,
+        events: bounded(engine.events),
     };
     let result = qcode_tui::run(handle, options).await;
     // Ended by a signal: exit as a process killed by it would (128 + signal number).
@@ -308,6 +306,22 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     };
     finish_telemetry(telemetry, observer).await;
     code
+}
+
+/// The engine's event queue as the front end's bounded one ([`qcode_protocol::EngineHandle`]),
+/// until the engine hands that out itself: one forwarding hop that waits while the TUI is behind.
+fn bounded(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<qcode_protocol::Event>,
+) -> tokio::sync::mpsc::Receiver<qcode_protocol::Event> {
+    let (tx, rx) = tokio::sync::mpsc::channel(qcode_protocol::EVENT_QUEUE_CAPACITY);
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if tx.send(ev).await.is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 async fn finish_telemetry(

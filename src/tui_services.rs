@@ -12,11 +12,9 @@ use qcode_auth::{
 };
 use qcode_client::{ChatClient, ChatRequest, ClientError, CredentialSource, Endpoint, Secret};
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{AuthKind, ChatMessage, Event};
-use qcode_tui::{
-    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
-};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use qcode_protocol::{AuthKind, ChatMessage, ErrorKind, LoginEvent, Problem, ProviderPreset};
+use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth_glue::{self, Active, Resolver};
@@ -91,25 +89,6 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-/// Forwards engine events to the TUI, noting the active authentication method.
-pub fn track_auth(
-    mut events: UnboundedReceiver<Event>,
-    services: Arc<TuiServices>,
-) -> UnboundedReceiver<Event> {
-    let (tx, rx) = unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let Event::SessionConfigured { auth, .. } = &ev {
-                *lock(&services.active) = *auth;
-            }
-            if tx.send(ev).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -121,14 +100,28 @@ fn client_message(e: &ClientError) -> String {
     }
 }
 
+fn client_problem(e: &ClientError) -> Problem {
+    let problem = Problem::new(e.kind(), e.to_string());
+    match e.hint() {
+        Some(h) => problem.with_hint(h),
+        None => problem,
+    }
+}
+
+fn failure_problem(f: crate::exit::Failure) -> Problem {
+    Problem {
+        kind: f.kind,
+        message: f.message,
+        hint: f.hint,
+    }
+}
+
 /// [`Services`] over the session's configuration snapshot.
 pub struct TuiServices {
     snapshot: ConfigSnapshot,
     env: EnvLayer,
     telemetry: qcode_telemetry::Telemetry,
     resolver: Resolver,
-    /// The method the engine uses now (updated from `SessionConfigured`).
-    active: Mutex<AuthKind>,
     /// `privacy.usageStatisticsEnabled` as last written by this session.
     usage_setting: Mutex<Option<bool>>,
 }
@@ -138,7 +131,6 @@ impl TuiServices {
         snapshot: ConfigSnapshot,
         env: EnvLayer,
         telemetry: qcode_telemetry::Telemetry,
-        active: AuthKind,
     ) -> Self {
         Self {
             resolver: Resolver::new(snapshot.clone()),
@@ -146,7 +138,6 @@ impl TuiServices {
             snapshot,
             env,
             telemetry,
-            active: Mutex::new(active),
         }
     }
 
@@ -399,17 +390,14 @@ impl Services for TuiServices {
             ));
     }
 
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
+    fn list_models(&self, auth: AuthKind) -> BoxFuture<'_, Result<Vec<String>, Problem>> {
         Box::pin(async move {
-            let kind = *lock(&self.active);
-            let active = self.resolver.activate(kind).map_err(|f| match f.hint {
-                Some(h) => format!("{}; {h}", f.message),
-                None => f.message,
-            })?;
-            self.client()?
+            let active = self.resolver.activate(auth).map_err(failure_problem)?;
+            self.client()
+                .map_err(Problem::internal)?
                 .list_models(&*active.credentials, CancellationToken::new())
                 .await
-                .map_err(|e| client_message(&e))
+                .map_err(|e| client_problem(&e))
         })
     }
 
@@ -417,11 +405,11 @@ impl Services for TuiServices {
         qcode_auth::PROVIDER_PRESETS
             .iter()
             .map(|p| ProviderPreset {
-                id: p.id.into(),
-                label: p.label.into(),
-                base_url: p.base_url.into(),
-                default_model: p.default_model.into(),
-                key_hint: p.key_env_hint.into(),
+                id: p.id,
+                label: p.label,
+                base_url: p.base_url,
+                default_model: p.default_model,
+                key_hint: p.key_env_hint,
                 needs_key: p.needs_key,
             })
             .collect()
@@ -431,31 +419,46 @@ impl Services for TuiServices {
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
-    ) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(self.login(cancel, progress))
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.login(cancel, progress)
+                .await
+                .map_err(|m| Problem::new(ErrorKind::Auth, m))
+        })
     }
 
-    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(self.save_key(input))
+    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.save_key(input)
+                .await
+                .map_err(|m| Problem::new(ErrorKind::Auth, m))
+        })
     }
 
     fn privacy_status(&self, log_lines: usize) -> BoxFuture<'_, PrivacyStatus> {
         Box::pin(async move { self.privacy(log_lines) })
     }
 
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(async move { self.set_usage(on) })
+    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.set_usage(on)
+                .map_err(|m| Problem::new(ErrorKind::Config, m))
+        })
     }
 
     fn memory_show(&self) -> BoxFuture<'_, String> {
         Box::pin(async move { self.show_memory() })
     }
 
-    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(self.add_memory(fact))
+    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.add_memory(fact)
+                .await
+                .map_err(|m| Problem::new(ErrorKind::Tool, m))
+        })
     }
 
-    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>> {
+    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>> {
         let snapshot = self.snapshot.clone();
         Box::pin(blocking(
             move || {
@@ -469,7 +472,11 @@ impl Services for TuiServices {
                         .collect(),
                 })
             },
-            || Err("reading the context files failed unexpectedly".to_string()),
+            || {
+                Err(Problem::internal(
+                    "reading the context files failed unexpectedly",
+                ))
+            },
         ))
     }
 }

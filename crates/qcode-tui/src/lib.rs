@@ -1,7 +1,7 @@
 //! Interactive ratatui front end of qcode: app loop, transcript, composer, slash commands,
 //! dialogs.
 //!
-//! The TUI drives the engine only through its queue pair ([`EngineHandle`]): it sends
+//! The TUI drives the engine only through its queue pair ([`qcode_protocol::EngineHandle`]): it sends
 //! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
 //! engine, read configuration files, or do network I/O. Commands whose back ends live elsewhere
 //! (`/auth`, `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
@@ -31,20 +31,10 @@ mod testutil;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
-pub use services::{
-    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
-};
-
-/// The engine's queue pair as the TUI sees it.
-#[derive(Debug)]
-pub struct EngineHandle {
-    pub ops: UnboundedSender<Op>,
-    pub events: UnboundedReceiver<Event>,
-}
+pub use services::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo};
 
 /// Everything the TUI needs to know at start; no secrets.
 #[derive(Clone)]

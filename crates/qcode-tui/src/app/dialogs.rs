@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
-use qcode_protocol::{AuthKind, Op};
+use qcode_protocol::{AuthKind, LoginEvent, Op, Problem};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
@@ -15,7 +15,7 @@ use super::{App, AppEvent};
 use crate::dialog::{
     AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
 };
-use crate::services::{LoginEvent, PrivacyStatus, RefreshedPrompt, Services};
+use crate::services::{PrivacyStatus, RefreshedPrompt, Services};
 use crate::transcript::{Cell, NoticeKind};
 
 /// Audit-log events the privacy view shows.
@@ -24,20 +24,20 @@ const PRIVACY_LOG_LINES: usize = 10;
 /// A finished (or progressing) service call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceReply {
-    Models(Result<Vec<String>, String>),
+    Models(Result<Vec<String>, Problem>),
     Login(LoginEvent),
     /// Where the credentials were saved, or why signing in failed.
-    LoginDone(Result<String, String>),
+    LoginDone(Result<String, Problem>),
     /// The key form's model, and where the key was saved or why it was not.
     KeySaved {
         model: String,
-        result: Result<String, String>,
+        result: Result<String, Problem>,
     },
     Privacy(PrivacyStatus),
-    PrivacySet(Result<String, String>),
+    PrivacySet(Result<String, Problem>),
     MemoryShown(String),
-    MemoryAdded(Result<String, String>),
-    MemoryRefreshed(Result<RefreshedPrompt, String>),
+    MemoryAdded(Result<String, Problem>),
+    MemoryRefreshed(Result<RefreshedPrompt, Problem>),
 }
 
 /// An `Op::SwitchAuth` sent after a sign-in; `model` is the one chosen in the key form.
@@ -181,8 +181,10 @@ impl App {
 
     pub(crate) fn open_model_dialog(&mut self, services: Arc<dyn Services>) {
         let id = self.open_dialog(Dialog::Model(ModelPicker::new(&self.status.model)));
+        // The method shown is the one the engine last reported (`SessionConfigured`).
+        let auth = self.status.auth;
         self.spawn_reply(id, async move {
-            ServiceReply::Models(services.list_models().await)
+            ServiceReply::Models(services.list_models(auth).await)
         });
     }
 
@@ -360,6 +362,7 @@ impl App {
                         self.switch_auth(AuthKind::QwenOauth, None);
                     }
                     Err(e) => {
+                        let e = e.one_line();
                         if let Some((_, Dialog::QwenLogin(v))) = self.dialog.as_mut() {
                             v.fail(e.clone());
                         }
@@ -381,10 +384,10 @@ impl App {
                     self.switch_auth(AuthKind::Openai, Some(model));
                 }
                 Err(e) => match (current, self.dialog.as_mut()) {
-                    (true, Some((_, Dialog::ApiKey(f)))) => f.fail(e),
+                    (true, Some((_, Dialog::ApiKey(f)))) => f.fail(e.one_line()),
                     _ => self.notice(
                         NoticeKind::Error,
-                        format!("The API key was not saved: {e}"),
+                        format!("The API key was not saved: {}", e.one_line()),
                         None,
                     ),
                 },
@@ -397,7 +400,7 @@ impl App {
             ServiceReply::PrivacySet(result) => {
                 match &result {
                     Ok(m) => self.notice(NoticeKind::Info, m.clone(), None),
-                    Err(e) => self.notice(NoticeKind::Error, e.clone(), None),
+                    Err(e) => self.notice(NoticeKind::Error, e.one_line(), None),
                 }
                 if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
                     v.message = Some(result);
@@ -420,7 +423,7 @@ impl App {
                 self.memory_refresh();
             }
             ServiceReply::MemoryAdded(Err(e)) | ServiceReply::MemoryRefreshed(Err(e)) => {
-                self.notice(NoticeKind::Error, e, None);
+                self.notice(NoticeKind::Error, e.one_line(), None);
             }
             ServiceReply::MemoryRefreshed(Ok(refreshed)) => {
                 self.pending_refresh = Some(refreshed.files.len());

@@ -2,6 +2,7 @@
 //! newest audit-log events exactly as exported; `o` / `f` turn them on or off (persisted).
 
 use crossterm::event::{KeyCode, KeyEvent};
+use qcode_protocol::Problem;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -18,7 +19,7 @@ const MAX_HEIGHT: usize = 24;
 pub struct PrivacyView {
     pub status: Option<PrivacyStatus>,
     /// The answer to the last on/off change.
-    pub message: Option<Result<String, String>>,
+    pub message: Option<Result<String, Problem>>,
     scroll: usize,
 }
 
@@ -87,7 +88,7 @@ impl PrivacyView {
                 Style::default().fg(Color::Green),
             ))),
             Some(Err(e)) => out.push(Line::from(Span::styled(
-                format!("  ✗ {e}"),
+                format!("  ✗ {}", e.one_line()),
                 Style::default().fg(Color::Red),
             ))),
         }
