@@ -13,7 +13,7 @@ use qcode_auth::{
 use qcode_client::{ChatClient, ChatRequest, ClientError, CredentialSource, Endpoint, Secret};
 use qcode_config::{ConfigSnapshot, EnvLayer};
 use qcode_protocol::{AuthKind, ChatMessage, ErrorKind, LoginEvent, Problem, ProviderPreset};
-use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo};
+use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
@@ -439,9 +439,12 @@ impl Services for TuiServices {
         Box::pin(async move { self.privacy(log_lines) })
     }
 
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, Problem>> {
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
         Box::pin(async move {
-            self.set_usage(on)
+            self.set_usage(choice == UsageStatistics::On)
                 .map_err(|m| Problem::new(ErrorKind::Config, m))
         })
     }

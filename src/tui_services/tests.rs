@@ -170,7 +170,11 @@ async fn privacy_off_is_persisted_and_shown() {
         "{}",
         before.text
     );
-    let message = f.services.set_usage_statistics(false).await.unwrap();
+    let message = f
+        .services
+        .set_usage_statistics(UsageStatistics::Off)
+        .await
+        .unwrap();
     assert!(message.starts_with("Usage statistics are off"), "{message}");
     assert_eq!(
         settings(&f.home)["privacy"]["usageStatisticsEnabled"],

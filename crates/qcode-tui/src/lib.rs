@@ -34,7 +34,9 @@ use std::sync::Arc;
 use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
-pub use services::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo};
+pub use services::{
+    ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics,
+};
 
 /// Everything the TUI needs to know at start; no secrets.
 #[derive(Clone)]

@@ -39,6 +39,13 @@ pub struct ToolInfo {
     pub permission: String,
 }
 
+/// Whether usage statistics are collected (`/privacy on|off`, `o` / `f` in the view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageStatistics {
+    On,
+    Off,
+}
+
 /// A rebuilt system prompt after the context files were re-read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshedPrompt {
@@ -85,7 +92,10 @@ pub trait Services: Send + Sync {
 
     /// Turns usage statistics on or off (persisted; off also stops this session at once);
     /// returns the confirmation to show.
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, Problem>>;
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>>;
 
     /// The loaded context files with their paths and contents.
     fn memory_show(&self) -> BoxFuture<'_, String>;

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use super::{App, Effect, PopupKind};
 use crate::ExitReason;
 use crate::popup::{Popup, PopupItem};
+use crate::services::UsageStatistics;
 use crate::slash::{COMMANDS, SlashCommand};
 use crate::transcript::{Cell, NoticeKind};
 
@@ -87,8 +88,8 @@ impl App {
             }
             SlashCommand::Privacy => match args {
                 "" | "status" | "log" => self.open_privacy(),
-                "on" => self.privacy_set(true),
-                "off" => self.privacy_set(false),
+                "on" => self.privacy_set(UsageStatistics::On),
+                "off" => self.privacy_set(UsageStatistics::Off),
                 other => self.notice(
                     NoticeKind::Error,
                     format!("Unknown /privacy argument \"{other}\""),

@@ -15,7 +15,7 @@ use super::{App, AppEvent};
 use crate::dialog::{
     AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
 };
-use crate::services::{PrivacyStatus, RefreshedPrompt, Services};
+use crate::services::{PrivacyStatus, RefreshedPrompt, Services, UsageStatistics};
 use crate::transcript::{Cell, NoticeKind};
 
 /// Audit-log events the privacy view shows.
@@ -201,10 +201,10 @@ impl App {
     }
 
     /// `/privacy on|off`: changes the setting without opening the view.
-    pub(crate) fn privacy_set(&mut self, on: bool) {
+    pub(crate) fn privacy_set(&mut self, choice: UsageStatistics) {
         if let Some(s) = self.services("privacy") {
             self.spawn_reply(0, async move {
-                ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+                ServiceReply::PrivacySet(s.set_usage_statistics(choice).await)
             });
         }
     }
@@ -318,13 +318,13 @@ impl App {
                 self.close_dialog();
                 self.set_model(&model);
             }
-            DialogAction::SetUsageStatistics(on) => {
+            DialogAction::SetUsageStatistics(choice) => {
                 let Some(s) = self.services("privacy") else {
                     return;
                 };
                 let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
                 self.spawn_reply(id, async move {
-                    ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+                    ServiceReply::PrivacySet(s.set_usage_statistics(choice).await)
                 });
             }
             DialogAction::ConfirmInit => {

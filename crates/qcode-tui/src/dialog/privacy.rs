@@ -9,7 +9,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 use super::{DialogAction, Painter, dim, title};
-use crate::services::PrivacyStatus;
+use crate::services::{PrivacyStatus, UsageStatistics};
 use crate::wrap::wrap_lines;
 
 /// Rows the view asks for at most (it scrolls).
@@ -30,8 +30,8 @@ impl PrivacyView {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> DialogAction {
         match key.code {
-            KeyCode::Char('o') => DialogAction::SetUsageStatistics(true),
-            KeyCode::Char('f') => DialogAction::SetUsageStatistics(false),
+            KeyCode::Char('o') => DialogAction::SetUsageStatistics(UsageStatistics::On),
+            KeyCode::Char('f') => DialogAction::SetUsageStatistics(UsageStatistics::Off),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.scroll = self.scroll.saturating_sub(1);
                 DialogAction::None

@@ -258,11 +258,11 @@ fn privacy_view() {
     insta::assert_snapshot!(draw(&mut d, 80, h, Instant::now()));
     assert_eq!(
         d.handle_key(key(KeyCode::Char('f'))),
-        DialogAction::SetUsageStatistics(false)
+        DialogAction::SetUsageStatistics(crate::services::UsageStatistics::Off)
     );
     assert_eq!(
         d.handle_key(key(KeyCode::Char('o'))),
-        DialogAction::SetUsageStatistics(true)
+        DialogAction::SetUsageStatistics(crate::services::UsageStatistics::On)
     );
     assert_eq!(d.handle_key(key(KeyCode::Esc)), DialogAction::Close);
 }

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use qcode_protocol::{
     ApprovalMode, AuthKind, ErrorKind, Event, LoginEvent, Op, Problem, ProviderPreset,
 };
-use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo};
+use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -127,7 +127,11 @@ impl Services for Fake {
         })
     }
 
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, Problem>> {
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        let on = choice == UsageStatistics::On;
         self.call(&format!("set_usage_statistics {on}"));
         *self.usage_on.lock().unwrap() = on;
         Box::pin(async { Ok("Usage statistics are off: nothing more is recorded or sent.".into()) })
