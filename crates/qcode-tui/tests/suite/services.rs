@@ -453,6 +453,16 @@ fn first_start_without_credentials_opens_auth() {
 }
 
 #[test]
+fn signed_out_first_start_snapshot() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.open_auth_at_start = true;
+    let mut h = Harness::with_options(o);
+    insta::assert_snapshot!(h.frame(80, 20));
+}
+
+#[test]
 fn tools_and_init() {
     let fake = Fake::new(LoginEnd::WaitForCancel);
     let dir = tempfile::tempdir().unwrap();
