@@ -3,10 +3,10 @@
 //! touches the terminal itself, so tests drive it directly.
 //!
 //! [`App`] holds a few sub-states, each a struct with its own methods and tests:
-//! [`transcript::Transcript`] (committed cells and the scrollback queue),
-//! [`turn::RunningTurn`] (the turn in flight, approvals, queued prompts, local commands),
-//! [`dialog_stack::Dialogs`] (the open dialog, the pager, answers awaited from the engine) and
-//! [`prompt::Prompt`] (the composer, its popup, the hint line). The `impl App` files route
+//! `transcript::Transcript` (committed cells and the scrollback queue),
+//! `turn::RunningTurn` (the turn in flight, approvals, queued prompts, local commands),
+//! `dialog_stack::Dialogs` (the open dialog, the pager, answers awaited from the engine) and
+//! `prompt::Prompt` (the composer, its popup, the hint line). The `impl App` files route
 //! input between them: `keys` (terminal input), `engine` (engine events), `commands` (slash
 //! commands), `dialogs` (dialog actions and service calls), `render` (the bottom pane). A new
 //! feature adds a sub-state rather than fields on `App`.
