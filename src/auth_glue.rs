@@ -9,10 +9,7 @@ use qcode_protocol::{AuthKind, Problem};
 pub struct Resolver(pub qcode_auth::Resolver);
 
 impl AuthResolver for Resolver {
-    fn resolve(
-        &self,
-        kind: AuthKind,
-    ) -> BoxFuture<'_, Result<ResolvedAuth, Problem>> {
+    fn resolve(&self, kind: AuthKind) -> BoxFuture<'_, Result<ResolvedAuth, Problem>> {
         // Re-read the snapshot's stores: the user may have just signed in or saved a key.
         let result = self.0.activate(kind).map(|a| ResolvedAuth {
             kind: a.kind,

@@ -271,11 +271,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         snapshot.clone(),
         env.clone(),
         telemetry.clone(),
-        auth,
     ));
-    // Temporary bridge while the TUI still takes an unbounded receiver (it is moving to
-    // `qcode_protocol::EngineHandle`): the interactive path has no back-pressure until then.
-    let events = crate::tui_services::track_auth(unbounded_bridge(engine.events), services.clone());
     let privacy_notice = (telemetry.is_exporting()
         && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
     .then(|| {
@@ -300,11 +296,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.services = Some(services);
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
-    let handle = qcode_tui::EngineHandle {
-        ops: engine.ops,
-        events,
-    };
-    let result = qcode_tui::run(handle, options).await;
+    let result = qcode_tui::run(engine, options).await;
     // Ended by a signal: exit as a process killed by it would (128 + signal number).
     let code = match result {
         Ok(exit) => match exit.reason {
@@ -316,22 +308,6 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     };
     finish_telemetry(telemetry, observer).await;
     code
-}
-
-/// Forwards the bounded event queue into an unbounded one (see [`interactive`]); remove once
-/// `qcode_tui::run` takes a `qcode_protocol::EngineHandle`.
-fn unbounded_bridge(
-    mut events: tokio::sync::mpsc::Receiver<qcode_protocol::Event>,
-) -> tokio::sync::mpsc::UnboundedReceiver<qcode_protocol::Event> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if tx.send(ev).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 async fn finish_telemetry(

@@ -3,7 +3,7 @@
 //! forwarded), usage-statistics consent, and the memory files. Glue over qcode-auth, qcode-client, qcode-config,
 //! qcode-telemetry, qcode-tools and qcode-core; the TUI reaches none of them itself.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use qcode_auth::{
@@ -11,11 +11,9 @@ use qcode_auth::{
 };
 use qcode_client::ClientError;
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{AuthKind, Event};
-use qcode_tui::{
-    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
-};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use qcode_protocol::{AuthKind, LoginEvent, Problem, ProviderPreset};
+use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// The built-in tools for `/tools`: name, permission class, first sentence of the description.
@@ -51,33 +49,15 @@ fn first_sentence(text: &str) -> String {
     }
 }
 
-/// Forwards engine events to the TUI, noting the active authentication method.
-pub fn track_auth(
-    mut events: UnboundedReceiver<Event>,
-    services: Arc<TuiServices>,
-) -> UnboundedReceiver<Event> {
-    let (tx, rx) = unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if let Event::SessionConfigured { auth, .. } = &ev {
-                *lock(&services.active) = *auth;
-            }
-            if tx.send(ev).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn client_message(e: &ClientError) -> String {
+fn client_problem(e: &ClientError) -> Problem {
+    let problem = Problem::new(e.kind(), e.to_string());
     match e.hint() {
-        Some(h) => format!("{e}; {h}"),
-        None => e.to_string(),
+        Some(h) => problem.with_hint(h),
+        None => problem,
     }
 }
 
@@ -87,8 +67,6 @@ pub struct TuiServices {
     env: EnvLayer,
     telemetry: qcode_telemetry::Telemetry,
     resolver: Resolver,
-    /// The method the engine uses now (updated from `SessionConfigured`).
-    active: Mutex<AuthKind>,
     /// `privacy.usageStatisticsEnabled` as last written by this session.
     usage_setting: Mutex<Option<bool>>,
 }
@@ -98,7 +76,6 @@ impl TuiServices {
         snapshot: ConfigSnapshot,
         env: EnvLayer,
         telemetry: qcode_telemetry::Telemetry,
-        active: AuthKind,
     ) -> Self {
         Self {
             resolver: Resolver::new(snapshot.clone()),
@@ -106,18 +83,17 @@ impl TuiServices {
             snapshot,
             env,
             telemetry,
-            active: Mutex::new(active),
         }
     }
 
     /// Records the method in the user settings (`security.auth.selectedType`).
-    fn select(&self, kind: AuthKind) -> Result<(), String> {
+    fn select(&self, kind: AuthKind) -> Result<(), Problem> {
         qcode_config::edit::update_setting(
             &self.snapshot.paths.user_settings(),
             &["security", "auth", "selectedType"],
             kind.as_str().into(),
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| Problem::new(qcode_protocol::ErrorKind::Config, e.to_string()))
     }
 
     /// qcode-auth's device flow, its events forwarded to the dialog.
@@ -125,8 +101,8 @@ impl TuiServices {
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
-    ) -> Result<String, String> {
-        let http = qcode_auth::http_client().map_err(|e| e.to_string())?;
+    ) -> Result<String, Problem> {
+        let http = qcode_auth::http_client().map_err(Problem::from)?;
         let opts = QwenLoginOptions {
             oauth: qcode_auth::oauth_config(&self.snapshot),
             browser: BrowserLaunch::Auto,
@@ -138,17 +114,16 @@ impl TuiServices {
             &opts,
             &cancel,
             |event| {
-                let _ = progress.send(tui_login_event(event));
+                let _ = progress.send(event);
             },
         )
-        .await
-        .map_err(|p| p.one_line())?;
+        .await?;
         self.select(AuthKind::QwenOauth)?;
         Ok(summary.credentials_path.display().to_string())
     }
 
     /// qcode-auth's key flow, checking the key against the provider first.
-    async fn save_key(&self, input: ApiKeyInput) -> Result<String, String> {
+    async fn save_key(&self, input: ApiKeyInput) -> Result<String, Problem> {
         let login = ApiKeyLogin {
             base_url: input.base_url.trim().trim_end_matches('/').to_string(),
             model: Some(input.model.trim().to_string()),
@@ -160,8 +135,7 @@ impl TuiServices {
             KeyCheck::AgainstProvider,
             |_| {},
         )
-        .await
-        .map_err(|p| p.one_line())?;
+        .await?;
         self.select(AuthKind::Openai)?;
         Ok(saved.display().to_string())
     }
@@ -267,31 +241,6 @@ impl TuiServices {
     }
 }
 
-/// The TUI's own copy of [`qcode_protocol::LoginEvent`] (until it uses the protocol's).
-fn tui_login_event(event: qcode_protocol::LoginEvent) -> LoginEvent {
-    match event {
-        qcode_protocol::LoginEvent::DeviceCode {
-            verification_url,
-            user_code,
-            qr_lines,
-            expires_in,
-            browser_opened,
-        } => LoginEvent::DeviceCode {
-            verification_url,
-            user_code,
-            qr_lines,
-            expires_in,
-            browser_opened,
-        },
-        qcode_protocol::LoginEvent::Waiting { seconds_left } => {
-            LoginEvent::Waiting { seconds_left }
-        }
-        qcode_protocol::LoginEvent::SlowDown { seconds_left, .. } => {
-            LoginEvent::SlowDown { seconds_left }
-        }
-    }
-}
-
 /// Runs blocking file work off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
@@ -310,41 +259,30 @@ impl Services for TuiServices {
             ));
     }
 
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
+    fn list_models(&self, auth: AuthKind) -> BoxFuture<'_, Result<Vec<String>, Problem>> {
         Box::pin(async move {
-            let kind = *lock(&self.active);
-            let active = self.resolver.activate(kind).map_err(|p| p.one_line())?;
+            let active = self.resolver.activate(auth)?;
             qcode_auth::build_client()
-                .map_err(|e| format!("cannot build the HTTP client: {e}"))?
+                .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?
                 .list_models(&*active.credentials, CancellationToken::new())
                 .await
-                .map_err(|e| client_message(&e))
+                .map_err(|e| client_problem(&e))
         })
     }
 
     fn provider_presets(&self) -> Vec<ProviderPreset> {
-        qcode_auth::PROVIDER_PRESETS
-            .iter()
-            .map(|p| ProviderPreset {
-                id: p.id.into(),
-                label: p.label.into(),
-                base_url: p.base_url.into(),
-                default_model: p.default_model.into(),
-                key_hint: p.key_hint.into(),
-                needs_key: p.needs_key,
-            })
-            .collect()
+        qcode_auth::PROVIDER_PRESETS.to_vec()
     }
 
     fn qwen_login(
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
-    ) -> BoxFuture<'_, Result<String, String>> {
+    ) -> BoxFuture<'_, Result<String, Problem>> {
         Box::pin(self.login(cancel, progress))
     }
 
-    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, String>> {
+    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, Problem>> {
         Box::pin(self.save_key(input))
     }
 
@@ -352,19 +290,29 @@ impl Services for TuiServices {
         Box::pin(async move { self.privacy(log_lines) })
     }
 
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(async move { self.set_usage(on) })
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.set_usage(choice == UsageStatistics::On)
+                .map_err(|m| Problem::new(qcode_protocol::ErrorKind::Config, m))
+        })
     }
 
     fn memory_show(&self) -> BoxFuture<'_, String> {
         Box::pin(async move { self.show_memory() })
     }
 
-    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, String>> {
-        Box::pin(self.add_memory(fact))
+    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            self.add_memory(fact)
+                .await
+                .map_err(|m| Problem::new(qcode_protocol::ErrorKind::Tool, m))
+        })
     }
 
-    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>> {
+    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>> {
         let snapshot = self.snapshot.clone();
         Box::pin(blocking(
             move || {
@@ -378,7 +326,11 @@ impl Services for TuiServices {
                         .collect(),
                 })
             },
-            || Err("reading the context files failed unexpectedly".to_string()),
+            || {
+                Err(Problem::internal(
+                    "reading the context files failed unexpectedly",
+                ))
+            },
         ))
     }
 }

@@ -9,14 +9,14 @@ use qcode_protocol::{
     ApprovalDetails, ApprovalMode, AuthKind, Event, FinishReason, Op, ReviewDecision, TodoItem,
     TodoStatus, ToolStatus, TurnOutcome, Usage,
 };
-use qcode_tui::{EngineHandle, TuiOptions};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use qcode_tui::TuiOptions;
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 
 const ANSWER: &str = "## Plan\n\nI looked at **the layout** and found the issue in `src/lib.rs`:\n\n1. The parser drops the last line.\n2. The tests never cover it.\n\n| File | Change |\n|------|--------|\n| src/lib.rs | fix loop bound |\n| tests/all.rs | add a case |\n\n```rust\nfn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{:?}\", x);\n}\n```\n\nSee [the docs](https://doc.rust-lang.org/std/) for details. 完成了！\n";
 
 struct Fake {
     ops: UnboundedReceiver<Op>,
-    events: UnboundedSender<Event>,
+    events: Sender<Event>,
     model: String,
     mode: ApprovalMode,
     total: Usage,
@@ -30,24 +30,26 @@ enum Flow {
 }
 
 impl Fake {
-    fn send(&self, e: Event) {
-        let _ = self.events.send(e);
+    /// Waits while the front end's queue is full, as the real engine does.
+    async fn send(&self, e: Event) {
+        let _ = self.events.send(e).await;
     }
 
-    fn configured(&self) {
+    async fn configured(&self) {
         self.send(Event::SessionConfigured {
             model: self.model.clone(),
             auth: AuthKind::QwenOauth,
             approval_mode: self.mode,
             cwd: ".".into(),
             context_window: Some(131_072),
-        });
+        })
+        .await;
     }
 
     /// Handles ops that arrive while a turn runs; returns Interrupted on Esc.
-    fn poll(&mut self) -> Flow {
+    async fn poll(&mut self) -> Flow {
         while let Ok(op) = self.ops.try_recv() {
-            match self.apply(op) {
+            match self.apply(op).await {
                 Flow::Continue => {}
                 other => return other,
             }
@@ -55,21 +57,24 @@ impl Fake {
         Flow::Continue
     }
 
-    fn apply(&mut self, op: Op) -> Flow {
+    async fn apply(&mut self, op: Op) -> Flow {
         match op {
             Op::Interrupt => return Flow::Interrupted,
             Op::Shutdown => return Flow::Quit,
             Op::SetModel { model } => {
                 self.model = model;
-                self.configured();
+                self.configured().await;
             }
             Op::SetApprovalMode { mode } => self.mode = mode,
-            Op::ClearHistory => self.send(Event::HistoryCleared),
-            Op::SetSystemPrompt { .. } => self.send(Event::SystemPromptUpdated),
-            Op::Compact => self.send(Event::Compacted {
-                before_tokens: self.total.prompt_tokens,
-                after_tokens: 1200,
-            }),
+            Op::ClearHistory => self.send(Event::HistoryCleared).await,
+            Op::SetSystemPrompt { .. } => self.send(Event::SystemPromptUpdated).await,
+            Op::Compact => {
+                self.send(Event::Compacted {
+                    before_tokens: self.total.prompt_tokens,
+                    after_tokens: 1200,
+                })
+                .await
+            }
             Op::UserTurn { .. } | Op::ApprovalDecision { .. } | Op::SwitchAuth { .. } => {}
         }
         Flow::Continue
@@ -77,17 +82,18 @@ impl Fake {
 
     async fn pause(&mut self, ms: u64) -> Flow {
         tokio::time::sleep(Duration::from_millis(ms)).await;
-        self.poll()
+        self.poll().await
     }
 
     async fn turn(&mut self, prompt: &str) -> Flow {
         self.turn += 1;
         let turn_id = self.turn;
-        self.send(Event::TurnStarted { turn_id });
+        self.send(Event::TurnStarted { turn_id }).await;
         self.send(Event::RequestStarted {
             turn_id,
             request: 1,
-        });
+        })
+        .await;
         for chunk in [
             "Let me think about ",
             "how to answer \"",
@@ -95,7 +101,8 @@ impl Fake {
             "\".\nFirst I will read the code, ",
             "then run the tests.",
         ] {
-            self.send(Event::ReasoningDelta { text: chunk.into() });
+            self.send(Event::ReasoningDelta { text: chunk.into() })
+                .await;
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(120).await {
                 return f;
             }
@@ -113,18 +120,21 @@ impl Fake {
                     status: TodoStatus::InProgress,
                 },
             ],
-        });
+        })
+        .await;
         self.send(Event::ToolCallBegin {
             call_id: "t1".into(),
             name: "shell".into(),
             summary: "Shell: cargo test".into(),
             arguments: serde_json::json!({"command": "cargo test"}),
-        });
+        })
+        .await;
         for i in 1..=8 {
             self.send(Event::ToolOutputDelta {
                 call_id: "t1".into(),
                 chunk: format!("test case_{i} ... ok\n"),
-            });
+            })
+            .await;
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(100).await {
                 return f;
             }
@@ -136,14 +146,16 @@ impl Fake {
             output: (1..=8).map(|i| format!("test case_{i} ... ok\n")).collect(),
             diff: None,
             duration_ms: 812,
-        });
+        })
+        .await;
         let diff = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -10,4 +10,4 @@\n fn parse(lines: &[&str]) {\n-    for i in 0..lines.len() - 1 {\n+    for i in 0..lines.len() {\n         handle(lines[i]);\n     }\n".to_string();
         self.send(Event::ToolCallBegin {
             call_id: "t2".into(),
             name: "edit".into(),
             summary: "Edit src/lib.rs".into(),
             arguments: serde_json::json!({}),
-        });
+        })
+        .await;
         self.send(Event::ApprovalRequest {
             request_id: "r1".into(),
             call_id: "t2".into(),
@@ -152,14 +164,15 @@ impl Fake {
                 path: "src/lib.rs".into(),
                 diff: diff.clone(),
             },
-        });
+        })
+        .await;
         let decision = loop {
             match self.ops.recv().await {
                 Some(Op::ApprovalDecision { decision, .. }) => break decision,
                 Some(Op::Interrupt) => return Flow::Interrupted,
                 Some(Op::Shutdown) | None => return Flow::Quit,
                 Some(other) => {
-                    let _ = self.apply(other);
+                    let _ = self.apply(other).await;
                 }
             }
         };
@@ -174,23 +187,27 @@ impl Fake {
             output: "edited".into(),
             diff: Some(diff),
             duration_ms: 3,
-        });
+        })
+        .await;
         self.send(Event::RequestStarted {
             turn_id,
             request: 2,
-        });
+        })
+        .await;
         let chars: Vec<char> = ANSWER.chars().collect();
         for chunk in chars.chunks(4) {
             self.send(Event::TextDelta {
                 text: chunk.iter().collect(),
-            });
+            })
+            .await;
             if let f @ (Flow::Interrupted | Flow::Quit) = self.pause(8).await {
                 return f;
             }
         }
         self.send(Event::ResponseComplete {
             finish: FinishReason::Stop,
-        });
+        })
+        .await;
         let usage = Usage {
             prompt_tokens: 9_000 * self.turn,
             completion_tokens: 400,
@@ -202,12 +219,13 @@ impl Fake {
         self.send(Event::Usage {
             usage,
             total: self.total,
-        });
+        })
+        .await;
         Flow::Continue
     }
 
     async fn run(mut self) {
-        self.configured();
+        self.configured().await;
         while let Some(op) = self.ops.recv().await {
             let flow = match op {
                 Op::UserTurn { text } => {
@@ -219,13 +237,14 @@ impl Fake {
                     self.send(Event::TurnComplete {
                         turn_id: self.turn,
                         outcome,
-                    });
+                    })
+                    .await;
                     flow
                 }
-                other => self.apply(other),
+                other => self.apply(other).await,
             };
             if matches!(flow, Flow::Quit) {
-                self.send(Event::ShutdownComplete);
+                self.send(Event::ShutdownComplete).await;
                 return;
             }
         }
@@ -234,11 +253,10 @@ impl Fake {
 
 #[tokio::main]
 async fn main() {
-    let (op_tx, op_rx) = unbounded_channel();
-    let (ev_tx, ev_rx) = unbounded_channel();
+    let (handle, ends) = qcode_protocol::queue_pair();
     let fake = Fake {
-        ops: op_rx,
-        events: ev_tx,
+        ops: ends.ops,
+        events: ends.events,
         model: "qwen3-coder-plus".into(),
         mode: ApprovalMode::Default,
         total: Usage::default(),
@@ -254,15 +272,7 @@ async fn main() {
         "qwen3-max".into(),
     ];
     options.history_file = std::env::temp_dir().join("qcode-fake-history.jsonl").into();
-    match qcode_tui::run(
-        EngineHandle {
-            ops: op_tx,
-            events: ev_rx,
-        },
-        options,
-    )
-    .await
-    {
+    match qcode_tui::run(handle, options).await {
         Ok(exit) => println!("exit: {:?} · {} turns", exit.reason, exit.stats.turns),
         Err(e) => {
             eprintln!("error: {e}");

@@ -306,6 +306,70 @@ mod tests {
     }
 
     #[test]
+    fn write_file_modal_shows_the_new_file() {
+        let mut m = ApprovalModal::new(
+            "r",
+            "c",
+            "write_file",
+            ApprovalDetails::Edit {
+                path: "docs/notes.md".into(),
+                diff: "--- /dev/null\n+++ b/docs/notes.md\n@@ -0,0 +1,3 @@\n+# Notes\n+\n+First entry.\n"
+                    .into(),
+            },
+        );
+        let h = m.desired_height(70);
+        insta::assert_snapshot!(draw(&mut m, 70, h));
+    }
+
+    #[test]
+    fn memory_and_other_tool_modals() {
+        let mut memory = ApprovalModal::new(
+            "r",
+            "c",
+            "save_memory",
+            ApprovalDetails::Other {
+                summary: "Remember: the user prefers tabs over spaces".into(),
+            },
+        );
+        let mut other = ApprovalModal::new(
+            "r",
+            "c",
+            "mcp_tool",
+            ApprovalDetails::Other {
+                summary: "create issue\ntitle: Parser drops the last line".into(),
+            },
+        );
+        let (hm, ho) = (memory.desired_height(70), other.desired_height(70));
+        insta::assert_snapshot!(format!(
+            "{}\n---\n{}",
+            draw(&mut memory, 70, hm),
+            draw(&mut other, 70, ho)
+        ));
+    }
+
+    #[test]
+    fn multi_line_shell_command_and_the_deny_note() {
+        let mut m = ApprovalModal::new(
+            "r",
+            "c",
+            "run_shell_command",
+            ApprovalDetails::Shell {
+                command: "cargo build &&\ncargo test --all".into(),
+                directory: "/work/p".into(),
+            },
+        );
+        let h = m.desired_height(70);
+        let asking = draw(&mut m, 70, h);
+        m.handle_key(key(KeyCode::Char('d')));
+        for c in "use nextest".chars() {
+            m.handle_key(key(KeyCode::Char(c)));
+        }
+        let h = m.desired_height(70);
+        let note = draw(&mut m, 70, h);
+        insta::assert_snapshot!(format!("{asking}\n---\n{note}"));
+    }
+
+    #[test]
     fn keys_make_decisions() {
         let details = ApprovalDetails::Other {
             summary: "x".into(),

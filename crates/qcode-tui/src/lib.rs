@@ -1,11 +1,26 @@
 //! Interactive ratatui front end of qcode: app loop, transcript, composer, slash commands,
 //! dialogs.
 //!
-//! The TUI drives the engine only through its queue pair ([`EngineHandle`]): it sends
-//! [`qcode_protocol::Op`]s and renders [`qcode_protocol::Event`]s. It must not reach into the
-//! engine, read configuration files, or do network I/O. Commands whose back ends live elsewhere
-//! (`/auth`, `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
-//! [`TuiOptions::services`], on spawned tasks; results come back as [`AppEvent::Service`].
+//! The TUI drives the engine only through its queue pair ([`qcode_protocol::EngineHandle`]:
+//! unbounded [`qcode_protocol::Op`]s in, a bounded queue of [`qcode_protocol::Event`]s out). It
+//! must not reach into the engine, read configuration files, or do network I/O. What it knows
+//! about the session (model, auth method, approval mode, context window) it learns from the
+//! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
+//! `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
+//! [`TuiOptions::services`], on spawned tasks; results (failures as [`qcode_protocol::Problem`])
+//! come back as [`AppEvent::Service`].
+//!
+//! Shape: the private `runner` owns the terminal and one `select!` loop; [`App`] is the state
+//! machine it feeds (keys, engine events, app events) and asks for scrollback lines, effects and
+//! a bottom pane to draw, so tests drive it without a terminal. `App` is a few sub-states, each
+//! a struct with its own methods and tests — `Transcript` (committed cells, the scrollback
+//! queue), `RunningTurn` (the turn in flight: reasoning, streaming answer, running tools,
+//! approval questions, queued prompts, local `!commands`), `Dialogs` (the open dialog and its
+//! id, the pager, answers awaited from the engine) and `Prompt` (the [`composer`], its popup,
+//! the `@` file index, the hint line, Ctrl+C) — plus the status line and statistics. A new
+//! feature adds a sub-state rather than fields on `App`. Widgets ([`approval`], [`dialog`],
+//! [`markdown`], [`transcript`] cells, [`status`], [`popup`], [`pager`]) render into a
+//! `Buffer` and each has snapshot tests.
 
 pub mod app;
 pub mod approval;
@@ -31,20 +46,12 @@ mod testutil;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
+    ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics,
 };
-
-/// The engine's queue pair as the TUI sees it.
-#[derive(Debug)]
-pub struct EngineHandle {
-    pub ops: UnboundedSender<Op>,
-    pub events: UnboundedReceiver<Event>,
-}
 
 /// Everything the TUI needs to know at start; no secrets.
 #[derive(Clone)]

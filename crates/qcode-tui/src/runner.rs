@@ -9,6 +9,7 @@ use base64::Engine;
 use crossterm::event::Event as TermEvent;
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use qcode_protocol::EngineHandle;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Size;
@@ -18,7 +19,7 @@ use tokio::sync::mpsc::unbounded_channel;
 use crate::app::{App, Effect};
 use crate::frame::FrameScheduler;
 use crate::screen::{ColorMode, InlineScreen, strip_colors};
-use crate::{EngineHandle, ExitReason, TuiError, TuiExit, TuiOptions, term};
+use crate::{ExitReason, TuiError, TuiExit, TuiOptions, term};
 
 type Backend = CrosstermBackend<BufWriter<Stdout>>;
 

@@ -88,7 +88,7 @@ impl<B: Backend + Write> InlineScreen<B> {
         height: u16,
         draw: impl FnOnce(&mut Frame),
     ) -> io::Result<()> {
-        queue_sync(self.terminal.backend_mut(), true)?;
+        crossterm::queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
         let height = height.clamp(1, self.max_height());
         if !history.is_empty() || height != self.area.height {
             self.place(history, height)?;
@@ -102,7 +102,7 @@ impl<B: Backend + Write> InlineScreen<B> {
                 }
             })
             .map_err(io_err)?;
-        queue_sync(self.terminal.backend_mut(), false)?;
+        crossterm::queue!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         Backend::flush(self.terminal.backend_mut()).map_err(io_err)
     }
 
@@ -220,14 +220,6 @@ impl<B: Backend + Write> InlineScreen<B> {
         }
         b.show_cursor().map_err(io_err)?;
         Backend::flush(b).map_err(io_err)
-    }
-}
-
-fn queue_sync<W: Write>(w: &mut W, begin: bool) -> io::Result<()> {
-    if begin {
-        crossterm::queue!(w, BeginSynchronizedUpdate)
-    } else {
-        crossterm::queue!(w, EndSynchronizedUpdate)
     }
 }
 

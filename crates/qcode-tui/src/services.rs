@@ -5,23 +5,11 @@
 //! I/O or reads configuration files.
 
 use std::fmt;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
+use qcode_protocol::{AuthKind, LoginEvent, Problem, ProviderPreset};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
-
-/// A well-known OpenAI-compatible provider offered by the API-key form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderPreset {
-    pub id: String,
-    pub label: String,
-    pub base_url: String,
-    pub default_model: String,
-    /// Where the key usually comes from (e.g. `OPENROUTER_API_KEY`), or "no key needed".
-    pub key_hint: String,
-    pub needs_key: bool,
-}
 
 /// What the API-key form submits. The key is never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,25 +29,6 @@ impl fmt::Debug for ApiKeyInput {
     }
 }
 
-/// Progress of a Qwen OAuth sign-in (the outcome is the result of [`Services::qwen_login`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginEvent {
-    /// The device code to show: open the URL (or scan the QR code) and approve.
-    DeviceCode {
-        verification_url: String,
-        user_code: String,
-        /// The QR code of `verification_url`, one string per terminal row (may be empty).
-        qr_lines: Vec<String>,
-        expires_in: Duration,
-        /// Whether a browser was opened on the URL.
-        browser_opened: bool,
-    },
-    /// The user has not approved yet.
-    Waiting { seconds_left: u64 },
-    /// The server asked to poll less often.
-    SlowDown { seconds_left: u64 },
-}
-
 /// A built-in tool as `/tools` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolInfo {
@@ -68,6 +37,13 @@ pub struct ToolInfo {
     pub description: String,
     /// The permission class (`read-only`, `edit`, `execute`, `fetch`, `memory`, `plan`).
     pub permission: String,
+}
+
+/// Whether usage statistics are collected (`/privacy on|off`, `o` / `f` in the view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageStatistics {
+    On,
+    Off,
 }
 
 /// A rebuilt system prompt after the context files were re-read.
@@ -88,10 +64,12 @@ pub struct PrivacyStatus {
 }
 
 /// Everything the TUI asks of the outside world. Object-safe; every call returns a boxed
-/// future that the TUI runs on a spawned task.
+/// future that the TUI runs on a spawned task. Failures are [`Problem`]s; the TUI shows them
+/// with [`Problem::one_line`].
 pub trait Services: Send + Sync {
-    /// The model ids of the active provider (`GET {base}/models` with the active credentials).
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>>;
+    /// The model ids of the provider behind `auth` (`GET {base}/models` with its credentials).
+    /// `auth` is the method the TUI shows, learnt from the engine's `SessionConfigured`.
+    fn list_models(&self, auth: AuthKind) -> BoxFuture<'_, Result<Vec<String>, Problem>>;
 
     /// The provider presets for the API-key form.
     fn provider_presets(&self) -> Vec<ProviderPreset>;
@@ -103,27 +81,30 @@ pub trait Services: Send + Sync {
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
-    ) -> BoxFuture<'_, Result<String, String>>;
+    ) -> BoxFuture<'_, Result<String, Problem>>;
 
     /// Checks the key against the provider first, then saves it in the user's credentials file
     /// and records the method as selected; returns where it was saved.
-    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, String>>;
+    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, Problem>>;
 
     /// The privacy notice, state, destination and the newest `log_lines` audit-log events.
     fn privacy_status(&self, log_lines: usize) -> BoxFuture<'_, PrivacyStatus>;
 
     /// Turns usage statistics on or off (persisted; off also stops this session at once);
     /// returns the confirmation to show.
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, String>>;
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>>;
 
     /// The loaded context files with their paths and contents.
     fn memory_show(&self) -> BoxFuture<'_, String>;
 
     /// Appends a fact to the global memory file; returns the confirmation to show.
-    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, String>>;
+    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>>;
 
     /// Re-reads the context files and rebuilds the system prompt.
-    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>>;
+    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>>;
 
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.

@@ -227,6 +227,56 @@ mod tests {
     }
 
     #[test]
+    fn status_line_in_each_approval_mode() {
+        let lines: Vec<String> = ApprovalMode::ALL
+            .iter()
+            .map(|mode| {
+                let s = StatusInfo {
+                    approval_mode: *mode,
+                    ..info()
+                };
+                lines_text(&[s.line(90)], 90)
+            })
+            .collect();
+        insta::assert_snapshot!(lines.join("\n"));
+        for (mode, color) in [
+            (ApprovalMode::Plan, Some(Color::Blue)),
+            (ApprovalMode::Default, None),
+            (ApprovalMode::AutoEdit, Some(Color::Yellow)),
+        ] {
+            assert_eq!(mode_style(mode).fg, color, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn status_line_context_window_tokens_and_auth() {
+        let rows = [
+            // A fresh session: nothing used yet.
+            StatusInfo {
+                context_tokens: 0,
+                session_tokens: 0,
+                ..info()
+            },
+            // Full (capped at 100%), API key, no git branch.
+            StatusInfo {
+                auth: AuthKind::Openai,
+                context_window: Some(128_000),
+                context_tokens: 140_000,
+                session_tokens: 2_345_678,
+                branch: None,
+                ..info()
+            },
+            // The model's window is not known: no percentage.
+            StatusInfo {
+                context_window: None,
+                ..info()
+            },
+        ];
+        let text: Vec<String> = rows.iter().map(|s| lines_text(&[s.line(90)], 90)).collect();
+        insta::assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
     fn working_line_and_formats() {
         assert_eq!(
             working_line(0, 3, "Working").to_string(),

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use super::{App, Effect, PopupKind};
 use crate::ExitReason;
 use crate::popup::{Popup, PopupItem};
+use crate::services::UsageStatistics;
 use crate::slash::{COMMANDS, SlashCommand};
 use crate::transcript::{Cell, NoticeKind};
 
@@ -69,7 +70,7 @@ impl App {
             }
             SlashCommand::Memory => self.memory_command(args),
             SlashCommand::Init => {
-                if self.turn.is_some() {
+                if self.running.is_running() {
                     self.notice(
                         NoticeKind::Error,
                         "A turn is running",
@@ -87,8 +88,8 @@ impl App {
             }
             SlashCommand::Privacy => match args {
                 "" | "status" | "log" => self.open_privacy(),
-                "on" => self.privacy_set(true),
-                "off" => self.privacy_set(false),
+                "on" => self.privacy_set(UsageStatistics::On),
+                "off" => self.privacy_set(UsageStatistics::Off),
                 other => self.notice(
                     NoticeKind::Error,
                     format!("Unknown /privacy argument \"{other}\""),
@@ -111,7 +112,7 @@ impl App {
                         .iter()
                         .position(|m| *m == self.status.approval_mode)
                         .unwrap_or(0);
-                    self.popup = Some((PopupKind::ApprovalMode, p));
+                    self.prompt.show_popup(PopupKind::ApprovalMode, p);
                 } else {
                     match ApprovalMode::parse(args) {
                         Some(mode) => self.set_approval_mode(mode),
@@ -126,8 +127,6 @@ impl App {
             SlashCommand::Clear => {
                 self.send(Op::ClearHistory);
                 self.transcript.clear();
-                self.history_out.clear();
-                self.inserted_any = false;
                 self.status.context_tokens = 0;
                 self.effects.push(Effect::ClearScreen);
             }
@@ -149,11 +148,12 @@ impl App {
                 self.emit_cell(Cell::Info { lines });
             }
             SlashCommand::Copy => {
-                if self.last_answer.is_empty() {
+                let answer = self.transcript.last_answer().to_string();
+                if answer.is_empty() {
                     self.notice(NoticeKind::Info, "Nothing to copy yet", None);
                 } else {
-                    self.effects.push(Effect::Copy(self.last_answer.clone()));
-                    let n = self.last_answer.lines().count();
+                    let n = answer.lines().count();
+                    self.effects.push(Effect::Copy(answer));
                     self.notice(
                         NoticeKind::Info,
                         format!("Copied the last answer ({n} lines) to the clipboard"),
@@ -242,7 +242,7 @@ impl App {
             .iter()
             .position(|m| *m == self.status.model)
             .unwrap_or(0);
-        self.popup = Some((PopupKind::Model, p));
+        self.prompt.show_popup(PopupKind::Model, p);
     }
 }
 

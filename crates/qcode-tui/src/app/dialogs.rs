@@ -7,15 +7,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
-use qcode_protocol::{AuthKind, Op};
+use qcode_protocol::{AuthKind, LoginEvent, Op, Problem};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio_util::sync::CancellationToken;
 
+use super::dialog_stack::PendingSwitch;
 use super::{App, AppEvent};
 use crate::dialog::{
     AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
 };
-use crate::services::{LoginEvent, PrivacyStatus, RefreshedPrompt, Services};
+use crate::services::{PrivacyStatus, RefreshedPrompt, Services, UsageStatistics};
 use crate::transcript::{Cell, NoticeKind};
 
 /// Audit-log events the privacy view shows.
@@ -24,27 +25,20 @@ const PRIVACY_LOG_LINES: usize = 10;
 /// A finished (or progressing) service call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceReply {
-    Models(Result<Vec<String>, String>),
+    Models(Result<Vec<String>, Problem>),
     Login(LoginEvent),
     /// Where the credentials were saved, or why signing in failed.
-    LoginDone(Result<String, String>),
+    LoginDone(Result<String, Problem>),
     /// The key form's model, and where the key was saved or why it was not.
     KeySaved {
         model: String,
-        result: Result<String, String>,
+        result: Result<String, Problem>,
     },
     Privacy(PrivacyStatus),
-    PrivacySet(Result<String, String>),
+    PrivacySet(Result<String, Problem>),
     MemoryShown(String),
-    MemoryAdded(Result<String, String>),
-    MemoryRefreshed(Result<RefreshedPrompt, String>),
-}
-
-/// An `Op::SwitchAuth` sent after a sign-in; `model` is the one chosen in the key form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PendingSwitch {
-    pub auth: AuthKind,
-    pub model: Option<String>,
+    MemoryAdded(Result<String, Problem>),
+    MemoryRefreshed(Result<RefreshedPrompt, Problem>),
 }
 
 impl App {
@@ -60,26 +54,17 @@ impl App {
         s
     }
 
+    /// Opens `dialog` (closing the one open) and closes the popup; returns its id.
     pub(crate) fn open_dialog(&mut self, dialog: Dialog) -> u64 {
-        self.close_dialog();
-        let id = self.next_dialog_id;
-        self.next_dialog_id += 1;
-        self.popup = None;
-        self.dialog = Some((id, dialog));
+        let id = self.dialogs.open(dialog);
+        self.prompt.close_popup();
         self.dirty = true;
         id
     }
 
     /// Closes the dialog, cancelling a sign-in that is still running.
     pub(crate) fn close_dialog(&mut self) -> bool {
-        match self.dialog.take() {
-            Some((_, Dialog::QwenLogin(view))) => {
-                view.cancel.cancel();
-                true
-            }
-            Some(_) => true,
-            None => false,
-        }
+        self.dialogs.close()
     }
 
     /// Runs `work` on the runtime and delivers its reply for dialog `id`.
@@ -149,12 +134,12 @@ impl App {
 
     fn switch_auth(&mut self, auth: AuthKind, model: Option<String>) {
         self.send(Op::SwitchAuth { auth });
-        self.pending_switch = Some(PendingSwitch { auth, model });
+        self.dialogs.expect_switch(PendingSwitch { auth, model });
     }
 
     /// The engine answered an auth switch with `SessionConfigured`.
     pub(crate) fn auth_switched(&mut self, auth: AuthKind, model: &str) {
-        let Some(pending) = self.pending_switch.take() else {
+        let Some(pending) = self.dialogs.take_switch() else {
             return;
         };
         if pending.auth != auth {
@@ -174,15 +159,17 @@ impl App {
 
     /// The engine refused a switch (its error is shown as usual).
     pub(crate) fn auth_switch_failed(&mut self) {
-        self.pending_switch = None;
+        let _ = self.dialogs.take_switch();
     }
 
     // ---- /model --------------------------------------------------------------------------
 
     pub(crate) fn open_model_dialog(&mut self, services: Arc<dyn Services>) {
         let id = self.open_dialog(Dialog::Model(ModelPicker::new(&self.status.model)));
+        // The method shown is the one the engine last reported (`SessionConfigured`).
+        let auth = self.status.auth;
         self.spawn_reply(id, async move {
-            ServiceReply::Models(services.list_models().await)
+            ServiceReply::Models(services.list_models(auth).await)
         });
     }
 
@@ -199,10 +186,10 @@ impl App {
     }
 
     /// `/privacy on|off`: changes the setting without opening the view.
-    pub(crate) fn privacy_set(&mut self, on: bool) {
+    pub(crate) fn privacy_set(&mut self, choice: UsageStatistics) {
         if let Some(s) = self.services("privacy") {
             self.spawn_reply(0, async move {
-                ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+                ServiceReply::PrivacySet(s.set_usage_statistics(choice).await)
             });
         }
     }
@@ -254,7 +241,7 @@ impl App {
 
     /// The engine confirmed a new system prompt.
     pub(crate) fn system_prompt_updated(&mut self) {
-        if let Some(n) = self.pending_refresh.take() {
+        if let Some(n) = self.dialogs.take_refresh() {
             let files = if n == 1 { "file" } else { "files" };
             self.notice(
                 NoticeKind::Info,
@@ -268,7 +255,7 @@ impl App {
 
     /// Keys while a dialog is open; returns false when none is.
     pub(crate) fn dialog_key(&mut self, key: KeyEvent) -> bool {
-        let Some((_, dialog)) = self.dialog.as_mut() else {
+        let Some(dialog) = self.dialogs.get_mut() else {
             return false;
         };
         let action = dialog.handle_key(key);
@@ -277,8 +264,8 @@ impl App {
     }
 
     pub(crate) fn dialog_paste(&mut self, text: &str) -> bool {
-        match self.dialog.as_mut() {
-            Some((_, d)) => {
+        match self.dialogs.get_mut() {
+            Some(d) => {
                 d.paste(text);
                 true
             }
@@ -303,7 +290,7 @@ impl App {
                 let Some(s) = self.services("auth") else {
                     return;
                 };
-                let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
+                let id = self.dialogs.current_id();
                 let model = input.model.clone();
                 self.spawn_reply(id, async move {
                     ServiceReply::KeySaved {
@@ -316,13 +303,13 @@ impl App {
                 self.close_dialog();
                 self.set_model(&model);
             }
-            DialogAction::SetUsageStatistics(on) => {
+            DialogAction::SetUsageStatistics(choice) => {
                 let Some(s) = self.services("privacy") else {
                     return;
                 };
-                let id = self.dialog.as_ref().map_or(0, |(id, _)| *id);
+                let id = self.dialogs.current_id();
                 self.spawn_reply(id, async move {
-                    ServiceReply::PrivacySet(s.set_usage_statistics(on).await)
+                    ServiceReply::PrivacySet(s.set_usage_statistics(choice).await)
                 });
             }
             DialogAction::ConfirmInit => {
@@ -333,15 +320,15 @@ impl App {
     }
 
     pub(crate) fn handle_service_reply(&mut self, id: u64, reply: ServiceReply) {
-        let current = self.dialog.as_ref().is_some_and(|(d, _)| *d == id);
+        let current = self.dialogs.is_current(id);
         match reply {
             ServiceReply::Models(result) => {
-                if let (true, Some((_, Dialog::Model(p)))) = (current, self.dialog.as_mut()) {
+                if let (true, Some(Dialog::Model(p))) = (current, self.dialogs.get_mut()) {
                     p.loaded(result);
                 }
             }
             ServiceReply::Login(event) => {
-                if let (true, Some((_, Dialog::QwenLogin(v)))) = (current, self.dialog.as_mut()) {
+                if let (true, Some(Dialog::QwenLogin(v))) = (current, self.dialogs.get_mut()) {
                     v.apply(event, Instant::now());
                 }
             }
@@ -360,7 +347,8 @@ impl App {
                         self.switch_auth(AuthKind::QwenOauth, None);
                     }
                     Err(e) => {
-                        if let Some((_, Dialog::QwenLogin(v))) = self.dialog.as_mut() {
+                        let e = e.one_line();
+                        if let Some(Dialog::QwenLogin(v)) = self.dialogs.get_mut() {
                             v.fail(e.clone());
                         }
                         self.notice(NoticeKind::Error, format!("Qwen sign-in failed: {e}"), None);
@@ -380,26 +368,26 @@ impl App {
                     );
                     self.switch_auth(AuthKind::Openai, Some(model));
                 }
-                Err(e) => match (current, self.dialog.as_mut()) {
-                    (true, Some((_, Dialog::ApiKey(f)))) => f.fail(e),
+                Err(e) => match (current, self.dialogs.get_mut()) {
+                    (true, Some(Dialog::ApiKey(f))) => f.fail(e.one_line()),
                     _ => self.notice(
                         NoticeKind::Error,
-                        format!("The API key was not saved: {e}"),
+                        format!("The API key was not saved: {}", e.one_line()),
                         None,
                     ),
                 },
             },
             ServiceReply::Privacy(status) => {
-                if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
+                if let (true, Some(Dialog::Privacy(v))) = (current, self.dialogs.get_mut()) {
                     v.status = Some(status);
                 }
             }
             ServiceReply::PrivacySet(result) => {
                 match &result {
                     Ok(m) => self.notice(NoticeKind::Info, m.clone(), None),
-                    Err(e) => self.notice(NoticeKind::Error, e.clone(), None),
+                    Err(e) => self.notice(NoticeKind::Error, e.one_line(), None),
                 }
-                if let (true, Some((_, Dialog::Privacy(v)))) = (current, self.dialog.as_mut()) {
+                if let (true, Some(Dialog::Privacy(v))) = (current, self.dialogs.get_mut()) {
                     v.message = Some(result);
                     if let Some(s) = self.options.services.clone() {
                         self.spawn_reply(id, async move {
@@ -420,10 +408,10 @@ impl App {
                 self.memory_refresh();
             }
             ServiceReply::MemoryAdded(Err(e)) | ServiceReply::MemoryRefreshed(Err(e)) => {
-                self.notice(NoticeKind::Error, e, None);
+                self.notice(NoticeKind::Error, e.one_line(), None);
             }
             ServiceReply::MemoryRefreshed(Ok(refreshed)) => {
-                self.pending_refresh = Some(refreshed.files.len());
+                self.dialogs.expect_refresh(refreshed.files.len());
                 self.send(Op::SetSystemPrompt {
                     text: refreshed.system_prompt,
                 });

@@ -1,71 +1,40 @@
 //! Engine events → transcript, live state, status line and statistics.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use qcode_protocol::{DecisionSource, Event, TurnOutcome};
 
-use super::{App, Turn};
+use super::App;
 use crate::approval::ApprovalModal;
 use crate::status::format_tokens;
-use crate::transcript::{Cell, MarkdownStream, NoticeKind, ToolCell, ToolState};
+use crate::transcript::{Cell, NoticeKind, ToolCell, ToolState};
 
 impl App {
-    fn turn_mut(&mut self) -> &mut Turn {
-        self.turn.get_or_insert_with(|| Turn {
-            started: Instant::now(),
-            stream: None,
-            reasoning: None,
-            tools: Vec::new(),
-            answer_started: false,
-        })
-    }
-
     /// Collapses finished reasoning into its one-line summary.
     fn end_reasoning(&mut self) {
-        let Some(turn) = self.turn.as_mut() else {
-            return;
-        };
-        if let Some((text, started)) = turn.reasoning.take()
-            && !text.trim().is_empty()
-        {
-            let secs = started.elapsed().as_secs().max(1);
-            self.emit_cell(Cell::Reasoning { text, secs });
+        if let Some(cell) = self.running.take_reasoning() {
+            self.emit_cell(cell);
         }
     }
 
     /// Commits the rest of the streamed answer.
     fn end_stream(&mut self) {
-        let width = self.width as usize;
-        let hl = self.highlighter.clone();
-        let Some(turn) = self.turn.as_mut() else {
+        let Some(answer) = self
+            .running
+            .finish_answer(self.width as usize, &self.highlighter)
+        else {
             return;
         };
-        let Some(mut stream) = turn.stream.take() else {
-            return;
-        };
-        let started = std::mem::take(&mut turn.answer_started);
-        let rest = stream.finish(width, Some(&hl));
-        self.emit_lines(rest, !started);
-        if !stream.is_empty() {
-            self.last_answer = stream.source().to_string();
-            self.transcript.push(Cell::Assistant {
-                markdown: stream.source().to_string(),
-            });
+        self.emit_lines(answer.lines, answer.separation);
+        if let Some(markdown) = answer.markdown {
+            self.transcript.push_answer(&markdown);
         }
     }
 
     fn end_turn_output(&mut self) {
         self.end_reasoning();
         self.end_stream();
-        let tools: Vec<ToolCell> = self
-            .turn
-            .as_mut()
-            .map(|t| std::mem::take(&mut t.tools))
-            .unwrap_or_default();
-        for mut t in tools {
-            if t.state == ToolState::Running {
-                t.state = ToolState::Done(qcode_protocol::ToolStatus::Cancelled);
-            }
+        for t in self.running.take_tools() {
             self.emit_cell(Cell::Tool(t));
         }
     }
@@ -92,34 +61,19 @@ impl App {
             }
             Event::TurnStarted { .. } => {
                 self.stats.turns += 1;
-                let _ = self.turn_mut();
+                self.running.start();
             }
             Event::RequestStarted { .. } => self.stats.requests += 1,
             Event::TextDelta { text } => {
                 self.end_reasoning();
-                let width = self.width as usize;
-                let hl = self.highlighter.clone();
-                let turn = self.turn_mut();
-                let stream = turn.stream.get_or_insert_with(MarkdownStream::new);
-                if text.contains("```") && !hl.is_ready() {
-                    hl.start_loading(|| {});
-                }
-                if stream.push(&text) {
-                    let lines = stream.take_stable(width, Some(&hl));
-                    if !lines.is_empty() {
-                        let first = !turn.answer_started;
-                        turn.answer_started = true;
-                        self.emit_lines(lines, first);
-                    }
+                if let Some((lines, separation)) =
+                    self.running
+                        .push_text(&text, self.width as usize, &self.highlighter)
+                {
+                    self.emit_lines(lines, separation);
                 }
             }
-            Event::ReasoningDelta { text } => {
-                let turn = self.turn_mut();
-                let r = turn
-                    .reasoning
-                    .get_or_insert_with(|| (String::new(), Instant::now()));
-                r.0.push_str(&text);
-            }
+            Event::ReasoningDelta { text } => self.running.push_reasoning(&text),
             Event::ResponseComplete { .. } => {
                 self.end_reasoning();
                 self.end_stream();
@@ -133,19 +87,11 @@ impl App {
                 self.end_reasoning();
                 self.end_stream();
                 self.stats.tool_calls += 1;
-                self.turn_mut()
-                    .tools
-                    .push(ToolCell::new(&call_id, &name, &summary));
+                self.running
+                    .begin_tool(ToolCell::new(&call_id, &name, &summary));
             }
             Event::ToolOutputDelta { call_id, chunk } => {
-                if let Some(t) = self
-                    .turn_mut()
-                    .tools
-                    .iter_mut()
-                    .find(|t| t.call_id == call_id)
-                {
-                    t.output.push_str(&chunk);
-                }
+                self.running.tool_output(&call_id, &chunk);
             }
             Event::ToolCallEnd {
                 call_id,
@@ -155,11 +101,7 @@ impl App {
                 diff,
                 duration_ms,
             } => {
-                let turn = self.turn_mut();
-                let mut cell = match turn.tools.iter().position(|t| t.call_id == call_id) {
-                    Some(i) => turn.tools.remove(i),
-                    None => ToolCell::new(&call_id, &name, &name),
-                };
+                let mut cell = self.running.end_tool(&call_id, &name);
                 cell.state = ToolState::Done(status);
                 cell.output = output;
                 cell.diff = diff;
@@ -178,9 +120,9 @@ impl App {
             } => {
                 self.end_reasoning();
                 self.end_stream();
-                self.popup = None;
-                self.approvals
-                    .push_back(ApprovalModal::new(&request_id, &call_id, &tool, details));
+                self.prompt.close_popup();
+                self.running
+                    .ask(ApprovalModal::new(&request_id, &call_id, &tool, details));
             }
             Event::ApprovalDecided {
                 request_id,
@@ -190,9 +132,7 @@ impl App {
                 ..
             } => {
                 // Decisions made elsewhere (policy) close a modal that may still be open.
-                let before = self.approvals.len();
-                self.approvals.retain(|a| a.request_id != request_id);
-                if before != self.approvals.len() && source != DecisionSource::User {
+                if self.running.decided(&request_id) && source != DecisionSource::User {
                     self.emit_cell(Cell::Decision { tool, decision });
                 }
             }
@@ -233,10 +173,9 @@ impl App {
             }
             Event::TurnComplete { outcome, .. } => {
                 self.end_turn_output();
-                if let Some(turn) = self.turn.take() {
-                    self.stats.model_time += turn.started.elapsed();
+                if let Some(ran) = self.running.finish() {
+                    self.stats.model_time += ran;
                 }
-                self.approvals.clear();
                 match outcome {
                     TurnOutcome::Completed | TurnOutcome::Failed => {}
                     TurnOutcome::Interrupted => self.notice(
@@ -250,7 +189,7 @@ impl App {
                         None,
                     ),
                 }
-                if let Some(next) = self.queued.pop_front() {
+                if let Some(next) = self.running.next_queued() {
                     self.start_turn(next);
                 }
             }

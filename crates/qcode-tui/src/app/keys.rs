@@ -5,14 +5,23 @@ use std::time::Instant;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use qcode_protocol::Op;
 
-use super::{App, AppEvent, CTRL_C_WINDOW, Effect, FilesState, PopupKind};
+use super::prompt::{CtrlC, PopupKind, Refresh};
+use super::{App, AppEvent, CTRL_C_WINDOW, Effect};
 use crate::ExitReason;
 use crate::composer::ComposerResult;
 use crate::files;
 use crate::pager::{Pager, PagerKey};
-use crate::popup::{Popup, PopupItem};
 use crate::slash;
 use crate::transcript::{Cell, NoticeKind};
+
+/// How a completion from the popup was accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    /// Tab: put it into the prompt.
+    Insert,
+    /// Enter: put it in and, for a command that needs nothing more, run it.
+    Submit,
+}
 
 impl App {
     pub fn handle_terminal_event(&mut self, event: TermEvent) {
@@ -21,11 +30,11 @@ impl App {
             TermEvent::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(key),
             TermEvent::Key(_) => {}
             TermEvent::Paste(text) => {
-                if let Some(modal) = self.approvals.front_mut() {
+                if let Some(modal) = self.running.approval_mut() {
                     modal.paste(&text);
                 } else if self.dialog_paste(&text) {
                 } else {
-                    self.composer.paste(&text);
+                    self.prompt.composer_mut().paste(&text);
                     self.update_popup();
                 }
             }
@@ -36,10 +45,10 @@ impl App {
 
     pub fn handle_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Some(pager) = self.pager.as_mut() {
+        if let Some(pager) = self.dialogs.pager_mut() {
             let total = pager.rows(self.width).len();
             if pager.handle_key(key, total) == PagerKey::Close {
-                self.pager = None;
+                self.dialogs.close_pager();
                 self.effects.push(Effect::ClosePager);
             }
             return;
@@ -48,9 +57,9 @@ impl App {
             KeyCode::Char('c') if ctrl => return self.ctrl_c(),
             KeyCode::Char('d')
                 if ctrl
-                    && self.composer.is_empty()
-                    && self.approvals.is_empty()
-                    && self.dialog.is_none() =>
+                    && self.prompt.composer().is_empty()
+                    && !self.running.waiting_for_approval()
+                    && !self.dialogs.is_open() =>
             {
                 self.quit(ExitReason::UserQuit);
                 return;
@@ -58,15 +67,15 @@ impl App {
             KeyCode::Char('z') if ctrl => return self.effects.push(Effect::Suspend),
             KeyCode::Char('l') if ctrl => return self.effects.push(Effect::ClearScreen),
             KeyCode::Char('t') if ctrl => {
-                self.pager = Some(Pager::new(self.pager_lines()));
+                self.dialogs.open_pager(Pager::new(self.pager_lines()));
                 self.effects.push(Effect::OpenPager);
                 return;
             }
             _ => {}
         }
-        if let Some(modal) = self.approvals.front_mut() {
+        if let Some(modal) = self.running.approval_mut() {
             if let Some(decision) = modal.handle_key(key)
-                && let Some(modal) = self.approvals.pop_front()
+                && let Some(modal) = self.running.answered()
             {
                 self.send(Op::ApprovalDecision {
                     request_id: modal.request_id.clone(),
@@ -82,12 +91,12 @@ impl App {
         if self.dialog_key(key) {
             return;
         }
-        if self.popup.is_some() && self.popup_key(key) {
+        if self.prompt.popup().is_some() && self.popup_key(key) {
             return;
         }
         match key.code {
             KeyCode::Esc => {
-                if self.turn.is_some() {
+                if self.running.is_running() {
                     self.send(Op::Interrupt);
                 }
                 return;
@@ -99,9 +108,9 @@ impl App {
             }
             _ => {}
         }
-        match self.composer.handle_key(key) {
+        match self.prompt.composer_mut().handle_key(key) {
             ComposerResult::Submitted(text) => {
-                self.popup = None;
+                self.prompt.close_popup();
                 self.submit(text);
             }
             ComposerResult::Changed => self.update_popup(),
@@ -110,7 +119,7 @@ impl App {
     }
 
     fn ctrl_c(&mut self) {
-        let denied = self.approvals.pop_front();
+        let denied = self.running.answered();
         if let Some(modal) = &denied {
             let decision = qcode_protocol::ReviewDecision::Deny { message: None };
             self.send(Op::ApprovalDecision {
@@ -125,31 +134,25 @@ impl App {
         if denied.is_none() && self.close_dialog() {
             return;
         }
-        if self.turn.is_some() {
+        if self.running.is_running() {
             self.send(Op::Interrupt);
             return;
         }
-        if self.popup.take().is_some() {
+        if self.prompt.close_popup() {
             return;
         }
-        if !self.composer.is_empty() {
-            self.composer.clear();
+        if !self.prompt.composer().is_empty() {
+            self.prompt.composer_mut().clear();
             return;
         }
-        let now = Instant::now();
-        if self
-            .ctrl_c_at
-            .is_some_and(|t| now.duration_since(t) < CTRL_C_WINDOW)
-        {
-            self.quit(ExitReason::UserQuit);
-        } else {
-            self.ctrl_c_at = Some(now);
-            self.set_hint("Press Ctrl+C again to exit");
+        match self.prompt.ctrl_c(Instant::now(), CTRL_C_WINDOW) {
+            CtrlC::Exit => self.quit(ExitReason::UserQuit),
+            CtrlC::Armed => self.set_hint("Press Ctrl+C again to exit"),
         }
     }
 
     pub(crate) fn quit(&mut self, reason: ExitReason) {
-        if self.turn.is_some() {
+        if self.running.is_running() {
             self.send(Op::Interrupt);
         }
         self.send(Op::Shutdown);
@@ -197,8 +200,8 @@ impl App {
             Some(rest) => format!("/{rest}"),
             None => text,
         };
-        if self.turn.is_some() {
-            self.queued.push_back(text);
+        if self.running.is_running() {
+            self.running.queue(text);
             self.set_hint("Queued; it will be sent when the current turn ends");
             return;
         }
@@ -208,25 +211,15 @@ impl App {
     pub(crate) fn start_turn(&mut self, text: String) {
         self.emit_cell(Cell::User { text: text.clone() });
         self.send(Op::UserTurn { text });
-        let _ = self.turn_started_locally();
-    }
-
-    fn turn_started_locally(&mut self) -> &mut super::Turn {
-        self.turn.get_or_insert_with(|| super::Turn {
-            started: Instant::now(),
-            stream: None,
-            reasoning: None,
-            tools: Vec::new(),
-            answer_started: false,
-        })
+        self.running.start();
     }
 
     fn run_shell(&mut self, command: String) {
-        self.shells.push(command.clone());
+        self.running.shell_started(&command);
         let cwd = self.options.cwd.clone();
         let tx = self.app_tx.clone();
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            self.shells.retain(|c| *c != command);
+            self.running.shell_done(&command);
             self.notice(NoticeKind::Error, "Cannot run a shell command here", None);
             return;
         };
@@ -257,7 +250,7 @@ impl App {
 
     /// Keys for an open popup; returns true when consumed.
     fn popup_key(&mut self, key: KeyEvent) -> bool {
-        let Some((kind, popup)) = self.popup.as_mut() else {
+        let Some((kind, popup)) = self.prompt.popup_mut() else {
             return false;
         };
         match key.code {
@@ -265,21 +258,23 @@ impl App {
             KeyCode::Down => popup.down(),
             KeyCode::Char('p') if key.modifiers.contains(KeyModifiers::CONTROL) => popup.up(),
             KeyCode::Char('n') if key.modifiers.contains(KeyModifiers::CONTROL) => popup.down(),
-            KeyCode::Esc => self.popup = None,
+            KeyCode::Esc => {
+                self.prompt.close_popup();
+            }
             KeyCode::Tab => {
                 let kind = kind.clone();
                 let value = popup.selected().map(|i| i.value.clone());
                 if let Some(v) = value {
-                    self.accept_completion(&kind, &v, false);
+                    self.accept_completion(&kind, &v, Accept::Insert);
                 }
             }
             KeyCode::Enter if key.modifiers.is_empty() => {
                 let kind = kind.clone();
                 let value = popup.selected().map(|i| i.value.clone());
                 match value {
-                    Some(v) => self.accept_completion(&kind, &v, true),
+                    Some(v) => self.accept_completion(&kind, &v, Accept::Submit),
                     None => {
-                        self.popup = None;
+                        self.prompt.close_popup();
                         return false;
                     }
                 }
@@ -289,40 +284,42 @@ impl App {
         true
     }
 
-    fn accept_completion(&mut self, kind: &PopupKind, value: &str, enter: bool) {
+    fn accept_completion(&mut self, kind: &PopupKind, value: &str, accept: Accept) {
         match kind {
             PopupKind::Slash => {
                 let typed_args = self
-                    .composer
+                    .prompt
+                    .composer()
                     .text()
                     .split_once(' ')
                     .map(|(_, a)| a.trim().to_string())
                     .unwrap_or_default();
-                self.popup = None;
+                self.prompt.close_popup();
                 let needs_args = slash::find(value).is_some_and(|s| !s.args.is_empty());
-                if enter
+                if accept == Accept::Submit
                     && (!needs_args
                         || !typed_args.is_empty()
                         || matches!(value, "model" | "approval-mode" | "memory" | "privacy"))
                 {
-                    self.composer.clear();
+                    self.prompt.composer_mut().clear();
                     self.submit(format!("/{value} {typed_args}").trim().to_string());
                 } else {
-                    self.composer.set_text(&format!("/{value} "));
+                    self.prompt.composer_mut().set_text(&format!("/{value} "));
                 }
             }
             PopupKind::Files { start } => {
                 let start = *start;
-                self.composer
+                self.prompt
+                    .composer_mut()
                     .replace_before_cursor(start, &format!("@{value} "));
-                self.popup = None;
+                self.prompt.close_popup();
             }
             PopupKind::Model => {
-                self.popup = None;
+                self.prompt.close_popup();
                 self.set_model(value);
             }
             PopupKind::ApprovalMode => {
-                self.popup = None;
+                self.prompt.close_popup();
                 if let Some(mode) = qcode_protocol::ApprovalMode::parse(value) {
                     self.set_approval_mode(mode);
                 }
@@ -332,69 +329,14 @@ impl App {
 
     /// Opens, updates or closes the slash / `@` popup after the composer changed.
     pub(crate) fn update_popup(&mut self) {
-        if matches!(
-            self.popup,
-            Some((PopupKind::Model | PopupKind::ApprovalMode, _))
-        ) {
-            return;
+        if self.prompt.refresh_popup() == Refresh::NeedsFileIndex {
+            self.start_file_index();
+            let _ = self.prompt.refresh_popup();
         }
-        let text = self.composer.text();
-        if let Some(rest) = text.strip_prefix('/')
-            && !rest.contains(char::is_whitespace)
-            && !rest.starts_with('/')
-        {
-            let items: Vec<PopupItem> = slash::filter(rest)
-                .into_iter()
-                .map(|c| PopupItem {
-                    value: c.name.to_string(),
-                    label: if c.args.is_empty() {
-                        format!("/{}", c.name)
-                    } else {
-                        format!("/{} {}", c.name, c.args)
-                    },
-                    description: c.description.to_string(),
-                })
-                .collect();
-            match &mut self.popup {
-                Some((PopupKind::Slash, p)) => p.set_items(items),
-                _ => {
-                    let mut p = Popup::new(items);
-                    p.empty_text = "no matching command".into();
-                    self.popup = Some((PopupKind::Slash, p));
-                }
-            }
-            return;
-        }
-        if let Some((start, query)) = files::at_token(text, self.composer.cursor()) {
-            let query = query.to_string();
-            if self.files == FilesState::NotStarted {
-                self.start_file_index();
-            }
-            let (items, empty) = match &self.files {
-                FilesState::Ready(all) => (
-                    files::fuzzy_match(&query, all, crate::popup::MAX_ROWS),
-                    "no matching file",
-                ),
-                FilesState::Indexing | FilesState::NotStarted => (Vec::new(), "indexing files…"),
-            };
-            let items = items
-                .into_iter()
-                .map(|f| PopupItem {
-                    value: f.clone(),
-                    label: f,
-                    description: String::new(),
-                })
-                .collect();
-            let mut p = Popup::new(items);
-            p.empty_text = empty.into();
-            self.popup = Some((PopupKind::Files { start }, p));
-            return;
-        }
-        self.popup = None;
     }
 
     fn start_file_index(&mut self) {
-        self.files = FilesState::Indexing;
+        self.prompt.files_indexing();
         let tx = self.app_tx.clone();
         let cwd = self.options.cwd.clone();
         match tokio::runtime::Handle::try_current() {
@@ -403,7 +345,9 @@ impl App {
                     let _ = tx.send(AppEvent::FilesIndexed(files::walk(&cwd, files::MAX_FILES)));
                 });
             }
-            Err(_) => self.files = FilesState::Ready(files::walk(&cwd, files::MAX_FILES)),
+            Err(_) => self
+                .prompt
+                .files_indexed(files::walk(&cwd, files::MAX_FILES)),
         }
     }
 }

@@ -1,19 +1,32 @@
 //! The application state machine behind [`crate::run`]: it turns terminal keys, engine events
 //! and internal app events into Ops, scrollback lines and a bottom pane to draw. It never
 //! touches the terminal itself, so tests drive it directly.
+//!
+//! [`App`] holds a few sub-states, each a struct with its own methods and tests:
+//! `transcript::Transcript` (committed cells and the scrollback queue),
+//! `turn::RunningTurn` (the turn in flight, approvals, queued prompts, local commands),
+//! `dialog_stack::Dialogs` (the open dialog, the pager, answers awaited from the engine) and
+//! `prompt::Prompt` (the composer, its popup, the hint line). The `impl App` files route
+//! input between them: `keys` (terminal input), `engine` (engine events), `commands` (slash
+//! commands), `dialogs` (dialog actions and service calls), `render` (the bottom pane). A new
+//! feature adds a sub-state rather than fields on `App`.
 
 mod commands;
+mod dialog_stack;
 mod dialogs;
 mod engine;
 mod keys;
+mod prompt;
 mod render;
 mod stats;
+mod transcript;
+mod turn;
 
 pub use dialogs::ServiceReply;
+pub use prompt::PopupKind;
 pub use render::FramePlan;
 pub use stats::SessionStats;
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,15 +34,16 @@ use qcode_protocol::Op;
 use ratatui::text::Line;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::approval::ApprovalModal;
 use crate::composer::Composer;
-use crate::dialog::Dialog;
 use crate::markdown::Highlighter;
 use crate::pager::Pager;
-use crate::popup::Popup;
 use crate::status::StatusInfo;
-use crate::transcript::{Cell, Detail, MarkdownStream, NoticeKind, ToolCell};
+use crate::transcript::{Cell, NoticeKind};
 use crate::{ExitReason, TuiOptions};
+use dialog_stack::Dialogs;
+use prompt::Prompt;
+use transcript::{Separation, Transcript};
+use turn::RunningTurn;
 
 /// Internal events produced by background work.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,70 +78,22 @@ pub enum Effect {
     ClosePager,
 }
 
-/// Which popup is open above the composer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PopupKind {
-    Slash,
-    /// `@` completion; the byte offset of the `@`.
-    Files {
-        start: usize,
-    },
-    Model,
-    ApprovalMode,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum FilesState {
-    NotStarted,
-    Indexing,
-    Ready(Vec<String>),
-}
-
-/// The running turn.
-#[derive(Debug)]
-struct Turn {
-    started: Instant,
-    stream: Option<MarkdownStream>,
-    reasoning: Option<(String, Instant)>,
-    tools: Vec<ToolCell>,
-    answer_started: bool,
-}
-
 pub struct App {
     ops: UnboundedSender<Op>,
     app_tx: UnboundedSender<AppEvent>,
     pub(crate) options: TuiOptions,
-    composer: Composer,
     status: StatusInfo,
-    transcript: Vec<Cell>,
-    history_out: Vec<Line<'static>>,
-    inserted_any: bool,
-    effects: Vec<Effect>,
-    turn: Option<Turn>,
-    /// Prompts typed while a turn runs, sent when it ends.
-    queued: VecDeque<String>,
-    approvals: VecDeque<ApprovalModal>,
-    popup: Option<(PopupKind, Popup)>,
-    files: FilesState,
-    /// Local `!command`s running.
-    shells: Vec<String>,
     stats: SessionStats,
     started: Instant,
     pub(crate) highlighter: Highlighter,
-    pager: Option<Pager>,
-    /// The open dialog and its id (replies carry the id they were started for).
-    dialog: Option<(u64, Dialog)>,
-    next_dialog_id: u64,
-    /// An `Op::SwitchAuth` waiting for the engine's answer.
-    pending_switch: Option<dialogs::PendingSwitch>,
-    /// Context files loaded by the last /memory refresh, reported when the engine confirms.
-    pending_refresh: Option<usize>,
+    effects: Vec<Effect>,
     exit: Option<ExitReason>,
-    ctrl_c_at: Option<Instant>,
-    hint: Option<(String, Instant)>,
-    last_answer: String,
     width: u16,
     dirty: bool,
+    transcript: Transcript,
+    running: RunningTurn,
+    dialogs: Dialogs,
+    prompt: Prompt,
 }
 
 /// How long "press Ctrl+C again" stays armed.
@@ -153,32 +119,18 @@ impl App {
         let mut app = Self {
             ops,
             app_tx,
-            composer: Composer::new(options.history_file.clone()),
             status,
-            transcript: Vec::new(),
-            history_out: Vec::new(),
-            inserted_any: false,
-            effects: Vec::new(),
-            turn: None,
-            queued: VecDeque::new(),
-            approvals: VecDeque::new(),
-            popup: None,
-            files: FilesState::NotStarted,
-            shells: Vec::new(),
             stats: SessionStats::default(),
             started: Instant::now(),
             highlighter: Highlighter::new(),
-            pager: None,
-            dialog: None,
-            next_dialog_id: 1,
-            pending_switch: None,
-            pending_refresh: None,
+            effects: Vec::new(),
             exit: None,
-            ctrl_c_at: None,
-            hint: None,
-            last_answer: String::new(),
             width: 80,
             dirty: true,
+            transcript: Transcript::default(),
+            running: RunningTurn::default(),
+            dialogs: Dialogs::default(),
+            prompt: Prompt::new(options.history_file.clone()),
             options,
         };
         app.welcome();
@@ -226,10 +178,10 @@ impl App {
 
     /// Lines waiting to be written to the scrollback (empty while the pager is open).
     pub fn take_history(&mut self) -> Vec<Line<'static>> {
-        if self.pager.is_some() {
+        if self.dialogs.pager_is_open() {
             return Vec::new();
         }
-        std::mem::take(&mut self.history_out)
+        self.transcript.take_pending()
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
@@ -250,15 +202,15 @@ impl App {
     }
 
     pub fn composer(&self) -> &Composer {
-        &self.composer
+        self.prompt.composer()
     }
 
     pub fn transcript(&self) -> &[Cell] {
-        &self.transcript
+        self.transcript.cells()
     }
 
     pub fn pager_mut(&mut self) -> Option<&mut Pager> {
-        self.pager.as_mut()
+        self.dialogs.pager_mut()
     }
 
     /// True when something changed since the last frame.
@@ -273,10 +225,7 @@ impl App {
 
     /// True while something animates (spinner, elapsed time): the loop ticks frames.
     pub fn animating(&self) -> bool {
-        self.turn.is_some()
-            || !self.shells.is_empty()
-            || self.hint.is_some()
-            || self.dialog.as_ref().is_some_and(|(_, d)| d.animating())
+        self.running.animating() || self.prompt.hint().is_some() || self.dialogs.animating()
     }
 
     pub fn set_width(&mut self, width: u16) {
@@ -293,27 +242,16 @@ impl App {
         let _ = self.ops.send(op);
     }
 
-    fn hl(&self) -> Option<&Highlighter> {
-        Some(&self.highlighter)
-    }
-
     /// Writes a finished cell to the scrollback (with a blank line before it) and keeps it for
     /// the pager.
     pub(crate) fn emit_cell(&mut self, cell: Cell) {
-        let lines = cell.lines(self.width as usize, self.hl(), Detail::Compact);
-        self.emit_lines(lines, true);
-        self.transcript.push(cell);
+        self.transcript
+            .push_cell(cell, self.width as usize, Some(&self.highlighter));
+        self.dirty = true;
     }
 
-    fn emit_lines(&mut self, lines: Vec<Line<'static>>, separate: bool) {
-        if lines.is_empty() {
-            return;
-        }
-        if separate && self.inserted_any {
-            self.history_out.push(Line::default());
-        }
-        self.inserted_any = true;
-        self.history_out.extend(lines);
+    fn emit_lines(&mut self, lines: Vec<Line<'static>>, separation: Separation) {
+        self.transcript.push_lines(lines, separation);
         self.dirty = true;
     }
 
@@ -331,36 +269,22 @@ impl App {
     }
 
     fn set_hint(&mut self, text: &str) {
-        self.hint = Some((text.to_string(), Instant::now()));
+        self.prompt.set_hint(text, Instant::now());
         self.dirty = true;
     }
 
     /// Full transcript for the pager.
     fn pager_lines(&self) -> Vec<Line<'static>> {
-        let mut out = Vec::new();
-        for (i, cell) in self.transcript.iter().enumerate() {
-            if i > 0 {
-                out.push(Line::default());
-            }
-            out.extend(cell.lines(self.width as usize, self.hl(), Detail::Full));
-        }
-        if let Some(stream) = self.turn.as_ref().and_then(|t| t.stream.as_ref()) {
-            out.push(Line::default());
-            out.extend(crate::markdown::render(
-                stream.source(),
-                self.width as usize,
-                self.hl(),
-                crate::markdown::Highlighting::On,
-            ));
-        }
-        out
+        let streaming = self.running.current().and_then(|t| t.stream.as_ref());
+        self.transcript
+            .full_lines(self.width as usize, Some(&self.highlighter), streaming)
     }
 
     pub fn handle_app_event(&mut self, event: AppEvent) {
         self.dirty = true;
         match event {
             AppEvent::FilesIndexed(files) => {
-                self.files = FilesState::Ready(files);
+                self.prompt.files_indexed(files);
                 self.update_popup();
             }
             AppEvent::HighlighterReady => {}
@@ -370,9 +294,7 @@ impl App {
                 output,
                 exit_code,
             } => {
-                if let Some(i) = self.shells.iter().position(|c| *c == command) {
-                    self.shells.remove(i);
-                }
+                self.running.shell_done(&command);
                 self.emit_cell(Cell::Shell {
                     command,
                     output,

@@ -42,17 +42,11 @@ impl App {
     /// Lays out the bottom pane for `width` columns and at most `max_height` rows.
     pub fn plan(&mut self, width: u16, max_height: u16) -> FramePlan {
         self.set_width(width);
-        if self
-            .hint
-            .as_ref()
-            .is_some_and(|(_, t)| t.elapsed() > super::CTRL_C_WINDOW)
-        {
-            self.hint = None;
-        }
+        self.prompt.expire_hint(super::CTRL_C_WINDOW);
         let w = width as usize;
         let spinner = SPINNER[self.spinner_frame() % SPINNER.len()];
         let mut live: Vec<Line<'static>> = Vec::new();
-        if let Some(turn) = &self.turn {
+        if let Some(turn) = self.running.current() {
             if let Some((text, _)) = &turn.reasoning {
                 let style = Style::default().add_modifier(Modifier::DIM | Modifier::ITALIC);
                 let lines: Vec<Line<'static>> = text
@@ -81,7 +75,7 @@ impl App {
                 live.extend(wrap_lines(&t.live_lines(spinner), w));
             }
         }
-        for cmd in &self.shells {
+        for cmd in self.running.shells() {
             if !live.is_empty() {
                 live.push(Line::default());
             }
@@ -90,25 +84,26 @@ impl App {
                 Span::styled(cmd.clone(), Style::default().add_modifier(Modifier::BOLD)),
             ]));
         }
-        let working = match (&self.turn, &self.hint) {
-            (_, Some((hint, _))) => Some(Line::from(Span::styled(
-                hint.clone(),
+        let working = match (self.running.current(), self.prompt.hint()) {
+            (_, Some(hint)) => Some(Line::from(Span::styled(
+                hint.to_string(),
                 Style::default().add_modifier(Modifier::DIM),
             ))),
             (Some(turn), None) => {
-                let label = if self.approvals.is_empty() {
-                    "Working"
-                } else {
+                let label = if self.running.waiting_for_approval() {
                     "Waiting for approval"
+                } else {
+                    "Working"
                 };
                 let mut line = working_line(
                     self.spinner_frame(),
                     turn.started.elapsed().as_secs(),
                     label,
                 );
-                if !self.queued.is_empty() {
+                let queued = self.running.queued_len();
+                if queued > 0 {
                     line.spans.push(Span::styled(
-                        format!(" · {} queued", self.queued.len()),
+                        format!(" · {queued} queued"),
                         Style::default().add_modifier(Modifier::DIM),
                     ));
                 }
@@ -116,25 +111,25 @@ impl App {
             }
             (None, None) => None,
         };
-        if live.is_empty() && self.inserted_any {
+        if live.is_empty() && self.transcript.written_any() {
             // One calm blank row between the transcript and the prompt.
             live.push(Line::default());
         }
-        let composer = layout(&self.composer, width);
+        let composer = layout(self.prompt.composer(), width);
         let modal_rows = self
-            .approvals
-            .front()
+            .running
+            .approval()
             .map_or(0, |m| m.desired_height(width));
         // An approval question comes first; a dialog replaces the prompt otherwise.
-        let dialog_rows = match (&self.dialog, modal_rows) {
-            (Some((_, d)), 0) => d.desired_height(width),
+        let dialog_rows = match (self.dialogs.get(), modal_rows) {
+            (Some(d), 0) => d.desired_height(width),
             _ => 0,
         };
         let covered = modal_rows > 0 || dialog_rows > 0;
         let popup_rows = if covered {
             0
         } else {
-            self.popup.as_ref().map_or(0, |(_, p)| p.height())
+            self.prompt.popup().map_or(0, |(_, p)| p.height())
         };
         let composer_rows = if covered {
             0
@@ -195,19 +190,19 @@ impl App {
         let mut cursor: Option<Position> = None;
         if plan.modal_rows > 0 {
             let r = row(plan.modal_rows, &mut y);
-            if let Some(m) = self.approvals.front_mut() {
+            if let Some(m) = self.running.approval_mut() {
                 cursor = m.render(r, buf);
             }
         }
         if plan.dialog_rows > 0 {
             let r = row(plan.dialog_rows, &mut y);
-            if let Some((_, d)) = self.dialog.as_mut() {
+            if let Some(d) = self.dialogs.get_mut() {
                 cursor = d.render(r, buf, std::time::Instant::now());
             }
         }
         if plan.popup_rows > 0 {
             let r = row(plan.popup_rows, &mut y);
-            if let Some((_, p)) = &self.popup {
+            if let Some((_, p)) = self.prompt.popup() {
                 ratatui::widgets::Widget::render(p, r, buf);
             }
         }

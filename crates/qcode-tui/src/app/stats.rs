@@ -72,3 +72,38 @@ impl SessionStats {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::testutil::lines_text;
+
+    #[test]
+    fn stats_view() {
+        let empty = SessionStats::default().lines(Duration::from_millis(800));
+        let busy = SessionStats {
+            turns: 3,
+            requests: 7,
+            tool_calls: 12,
+            tool_failures: 1,
+            tool_time: Duration::from_millis(4_250),
+            model_time: Duration::from_secs(95),
+            errors: 1,
+            retries: 2,
+            usage: Usage {
+                prompt_tokens: 48_200,
+                completion_tokens: 3_100,
+                total_tokens: 51_300,
+                cached_tokens: 30_000,
+                reasoning_tokens: 900,
+            },
+        }
+        .lines(Duration::from_secs(600));
+        insta::assert_snapshot!(format!(
+            "{}\n---\n{}",
+            lines_text(&empty, 80),
+            lines_text(&busy, 80)
+        ));
+    }
+}

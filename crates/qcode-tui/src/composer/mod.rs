@@ -185,11 +185,12 @@ impl Composer {
             .map_or(self.text.len(), |i| self.cursor + i)
     }
 
-    fn delete_range(&mut self, start: usize, end: usize, save: bool) {
+    /// Removes `start..end`; text deleted by a kill command is kept for Ctrl+Y.
+    fn delete_range(&mut self, start: usize, end: usize, deleted: Deleted) {
         if start >= end {
             return;
         }
-        if save {
+        if deleted == Deleted::ToKillBuffer {
             self.kill = self.text[start..end].to_string();
         }
         self.text.replace_range(start..end, "");
@@ -216,10 +217,10 @@ impl Composer {
     }
 
     /// Moves the cursor one visual line up/down within the text; false at the first/last line.
-    fn move_vertical(&mut self, up: bool) -> bool {
+    fn move_vertical(&mut self, direction: Vertical) -> bool {
         let start = self.line_start();
         let col = unicode_width::UnicodeWidthStr::width(&self.text[start..self.cursor]);
-        let (line_start, line_end) = if up {
+        let (line_start, line_end) = if direction == Vertical::Up {
             if start == 0 {
                 return false;
             }
@@ -272,9 +273,11 @@ impl Composer {
             KeyCode::Char('e') if ctrl => self.cursor = self.line_end(),
             KeyCode::Char('b') if ctrl => self.cursor = self.prev_boundary(self.cursor),
             KeyCode::Char('f') if ctrl => self.cursor = self.next_boundary(self.cursor),
-            KeyCode::Char('w') if ctrl => {
-                self.delete_range(self.word_left(self.cursor), self.cursor, true)
-            }
+            KeyCode::Char('w') if ctrl => self.delete_range(
+                self.word_left(self.cursor),
+                self.cursor,
+                Deleted::ToKillBuffer,
+            ),
             KeyCode::Char('u') if ctrl => {
                 let start = self.line_start();
                 let start = if start == self.cursor {
@@ -282,7 +285,7 @@ impl Composer {
                 } else {
                     start
                 };
-                self.delete_range(start, self.cursor, true);
+                self.delete_range(start, self.cursor, Deleted::ToKillBuffer);
             }
             KeyCode::Char('k') if ctrl => {
                 let end = self.line_end();
@@ -291,7 +294,7 @@ impl Composer {
                 } else {
                     end
                 };
-                self.delete_range(self.cursor, end, true);
+                self.delete_range(self.cursor, end, Deleted::ToKillBuffer);
             }
             KeyCode::Char('y') if ctrl => {
                 let k = self.kill.clone();
@@ -300,24 +303,28 @@ impl Composer {
             KeyCode::Char('h') if ctrl => return self.backspace(),
             KeyCode::Char('b') if alt => self.cursor = self.word_left(self.cursor),
             KeyCode::Char('f') if alt => self.cursor = self.word_right(self.cursor),
-            KeyCode::Char('d') if alt => {
-                self.delete_range(self.cursor, self.word_right(self.cursor), true)
-            }
+            KeyCode::Char('d') if alt => self.delete_range(
+                self.cursor,
+                self.word_right(self.cursor),
+                Deleted::ToKillBuffer,
+            ),
             KeyCode::Char(_) if ctrl || alt => return ComposerResult::Ignored,
             KeyCode::Char(c) => {
                 let mut buf = [0u8; 4];
                 self.insert_str(c.encode_utf8(&mut buf));
                 self.history.stop_browsing();
             }
-            KeyCode::Backspace if ctrl || alt => {
-                self.delete_range(self.word_left(self.cursor), self.cursor, true)
-            }
+            KeyCode::Backspace if ctrl || alt => self.delete_range(
+                self.word_left(self.cursor),
+                self.cursor,
+                Deleted::ToKillBuffer,
+            ),
             KeyCode::Backspace => return self.backspace(),
             KeyCode::Delete => {
                 let end = self
                     .placeholder_after_cursor()
                     .unwrap_or_else(|| self.next_boundary(self.cursor));
-                self.delete_range(self.cursor, end, false);
+                self.delete_range(self.cursor, end, Deleted::Dropped);
             }
             KeyCode::Left if ctrl || alt => self.cursor = self.word_left(self.cursor),
             KeyCode::Right if ctrl || alt => self.cursor = self.word_right(self.cursor),
@@ -328,7 +335,7 @@ impl Composer {
             KeyCode::Home => self.cursor = self.line_start(),
             KeyCode::End => self.cursor = self.line_end(),
             KeyCode::Up => {
-                if !self.history.is_browsing() && self.move_vertical(true) {
+                if !self.history.is_browsing() && self.move_vertical(Vertical::Up) {
                     return ComposerResult::Changed;
                 }
                 let current = self.text.clone();
@@ -338,7 +345,7 @@ impl Composer {
                 }
             }
             KeyCode::Down => {
-                if !self.history.is_browsing() && self.move_vertical(false) {
+                if !self.history.is_browsing() && self.move_vertical(Vertical::Down) {
                     return ComposerResult::Changed;
                 }
                 match self.history.newer() {
@@ -355,9 +362,25 @@ impl Composer {
         let start = self
             .placeholder_before_cursor()
             .unwrap_or_else(|| self.prev_boundary(self.cursor));
-        self.delete_range(start, self.cursor, false);
+        self.delete_range(start, self.cursor, Deleted::Dropped);
         ComposerResult::Changed
     }
+}
+
+/// Where deleted text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deleted {
+    /// Kept for Ctrl+Y (Ctrl+W/U/K, Alt+D, Alt+Backspace).
+    ToKillBuffer,
+    /// Gone (Backspace, Delete, a completion replacing what was typed).
+    Dropped,
+}
+
+/// A cursor move between lines of a multi-line prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Vertical {
+    Up,
+    Down,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent};
+use qcode_protocol::LoginEvent;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -11,7 +12,6 @@ use ratatui::text::{Line, Span};
 use tokio_util::sync::CancellationToken;
 
 use super::{DialogAction, Painter, dim, title};
-use crate::services::LoginEvent;
 use crate::wrap::wrap_lines;
 
 /// The two sign-in methods, in the order shown.
@@ -143,7 +143,7 @@ impl LoginView {
                     *deadline = now + Duration::from_secs(seconds_left);
                 }
             }
-            LoginEvent::SlowDown { seconds_left } => {
+            LoginEvent::SlowDown { seconds_left, .. } => {
                 if let LoginState::Waiting {
                     deadline,
                     slow_down,

@@ -3,6 +3,7 @@
 //! never logged (redacting `Debug`) and never enters the prompt history.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use qcode_protocol::ProviderPreset;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -11,7 +12,7 @@ use ratatui::widgets::Widget;
 
 use super::field::{Echo, TextField};
 use super::{DialogAction, Painter, dim, title};
-use crate::services::{ApiKeyInput, ProviderPreset};
+use crate::services::ApiKeyInput;
 
 /// The rows of the form, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +68,9 @@ impl KeyForm {
     }
 
     fn apply_preset(&mut self) {
-        if let Some(p) = self.current_preset().cloned() {
-            self.base_url.set(&p.base_url);
-            self.model.set(&p.default_model);
+        if let Some(p) = self.current_preset().copied() {
+            self.base_url.set(p.base_url);
+            self.model.set(p.default_model);
         }
     }
 
@@ -255,8 +256,8 @@ impl KeyForm {
             match field {
                 Field::Provider => {
                     let (name, hint) = match self.current_preset() {
-                        Some(pr) => (pr.label.clone(), pr.key_hint.clone()),
-                        None => ("Custom".to_string(), String::new()),
+                        Some(pr) => (pr.label, pr.key_hint),
+                        None => ("Custom", ""),
                     };
                     let hint = if hint.is_empty() {
                         String::new()

@@ -39,7 +39,7 @@ pub enum DialogAction {
     CancelLogin,
     SaveKey(ApiKeyInput),
     PickModel(String),
-    SetUsageStatistics(bool),
+    SetUsageStatistics(crate::services::UsageStatistics),
     ConfirmInit,
 }
 

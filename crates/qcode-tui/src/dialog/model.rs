@@ -2,6 +2,7 @@
 //! type; when listing fails, the error is shown and the typed name is used.
 
 use crossterm::event::{KeyCode, KeyEvent};
+use qcode_protocol::Problem;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -44,7 +45,7 @@ impl ModelPicker {
     }
 
     /// The list arrived (or failed).
-    pub fn loaded(&mut self, result: Result<Vec<String>, String>) {
+    pub fn loaded(&mut self, result: Result<Vec<String>, Problem>) {
         self.state = match result {
             Ok(mut models) => {
                 models.sort();
@@ -52,7 +53,7 @@ impl ModelPicker {
                 self.selected = models.iter().position(|m| *m == self.current).unwrap_or(0);
                 ModelsState::Ready(models)
             }
-            Err(e) => ModelsState::Failed(e),
+            Err(e) => ModelsState::Failed(e.one_line()),
         };
     }
 

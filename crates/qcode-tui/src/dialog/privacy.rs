@@ -2,13 +2,14 @@
 //! newest audit-log events exactly as exported; `o` / `f` turn them on or off (persisted).
 
 use crossterm::event::{KeyCode, KeyEvent};
+use qcode_protocol::Problem;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 use super::{DialogAction, Painter, dim, title};
-use crate::services::PrivacyStatus;
+use crate::services::{PrivacyStatus, UsageStatistics};
 use crate::wrap::wrap_lines;
 
 /// Rows the view asks for at most (it scrolls).
@@ -18,7 +19,7 @@ const MAX_HEIGHT: usize = 24;
 pub struct PrivacyView {
     pub status: Option<PrivacyStatus>,
     /// The answer to the last on/off change.
-    pub message: Option<Result<String, String>>,
+    pub message: Option<Result<String, Problem>>,
     scroll: usize,
 }
 
@@ -29,8 +30,8 @@ impl PrivacyView {
 
     pub fn handle_key(&mut self, key: KeyEvent) -> DialogAction {
         match key.code {
-            KeyCode::Char('o') => DialogAction::SetUsageStatistics(true),
-            KeyCode::Char('f') => DialogAction::SetUsageStatistics(false),
+            KeyCode::Char('o') => DialogAction::SetUsageStatistics(UsageStatistics::On),
+            KeyCode::Char('f') => DialogAction::SetUsageStatistics(UsageStatistics::Off),
             KeyCode::Up | KeyCode::Char('k') => {
                 self.scroll = self.scroll.saturating_sub(1);
                 DialogAction::None
@@ -87,7 +88,7 @@ impl PrivacyView {
                 Style::default().fg(Color::Green),
             ))),
             Some(Err(e)) => out.push(Line::from(Span::styled(
-                format!("  ✗ {e}"),
+                format!("  ✗ {}", e.one_line()),
                 Style::default().fg(Color::Red),
             ))),
         }

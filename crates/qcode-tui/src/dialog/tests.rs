@@ -9,7 +9,9 @@ use ratatui::layout::Rect;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::services::{LoginEvent, PrivacyStatus, ProviderPreset};
+use qcode_protocol::{LoginEvent, ProviderPreset};
+
+use crate::services::PrivacyStatus;
 use crate::testutil::buffer_text;
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -30,19 +32,19 @@ fn draw(d: &mut Dialog, w: u16, h: u16, now: Instant) -> String {
 pub(crate) fn presets() -> Vec<ProviderPreset> {
     vec![
         ProviderPreset {
-            id: "openrouter".into(),
-            label: "OpenRouter".into(),
-            base_url: "https://openrouter.ai/api/v1".into(),
-            default_model: "qwen/qwen3-coder".into(),
-            key_hint: "OPENROUTER_API_KEY".into(),
+            id: "openrouter",
+            label: "OpenRouter",
+            base_url: "https://openrouter.ai/api/v1",
+            default_model: "qwen/qwen3-coder",
+            key_hint: "OPENROUTER_API_KEY",
             needs_key: true,
         },
         ProviderPreset {
-            id: "ollama".into(),
-            label: "Ollama (local)".into(),
-            base_url: "http://localhost:11434/v1".into(),
-            default_model: "qwen2.5-coder".into(),
-            key_hint: "no key needed".into(),
+            id: "ollama",
+            label: "Ollama (local)",
+            base_url: "http://localhost:11434/v1",
+            default_model: "qwen2.5-coder",
+            key_hint: "no key needed",
             needs_key: false,
         },
     ]
@@ -213,9 +215,10 @@ fn model_picker_loading_list_and_error() {
     let h = d.desired_height(60);
     let list = draw(&mut d, 60, h, Instant::now());
     picker = ModelPicker::new("qwen3-coder-plus");
-    picker.loaded(Err(
-        "GET http://127.0.0.1:9/v1/models failed: 401 invalid key".into(),
-    ));
+    picker.loaded(Err(qcode_protocol::Problem::new(
+        qcode_protocol::ErrorKind::Auth,
+        "GET http://127.0.0.1:9/v1/models failed: 401 invalid key",
+    )));
     let mut e = Dialog::Model(picker);
     let h = e.desired_height(60);
     assert_eq!(h, 6);
@@ -255,11 +258,11 @@ fn privacy_view() {
     insta::assert_snapshot!(draw(&mut d, 80, h, Instant::now()));
     assert_eq!(
         d.handle_key(key(KeyCode::Char('f'))),
-        DialogAction::SetUsageStatistics(false)
+        DialogAction::SetUsageStatistics(crate::services::UsageStatistics::Off)
     );
     assert_eq!(
         d.handle_key(key(KeyCode::Char('o'))),
-        DialogAction::SetUsageStatistics(true)
+        DialogAction::SetUsageStatistics(crate::services::UsageStatistics::On)
     );
     assert_eq!(d.handle_key(key(KeyCode::Esc)), DialogAction::Close);
 }

@@ -91,17 +91,20 @@ impl ToolCell {
     /// Lines of the finished cell (scrollback: truncated; pager: everything).
     pub fn lines(&self, detail: Detail) -> Vec<Line<'static>> {
         let mut out = vec![self.header("•")];
-        let (body, limit, colored): (&str, usize, bool) = match (&self.diff, detail) {
-            (Some(d), Detail::Compact) if !d.trim().is_empty() => (d, DIFF_PREVIEW_LINES, true),
-            (Some(d), Detail::Full) if !d.trim().is_empty() => (d, usize::MAX, true),
-            (_, Detail::Compact) => (&self.output, OUTPUT_PREVIEW_LINES, false),
-            (_, Detail::Full) => (&self.output, usize::MAX, false),
+        let (text, limit, body): (&str, usize, Body) = match (&self.diff, detail) {
+            (Some(d), Detail::Compact) if !d.trim().is_empty() => {
+                (d, DIFF_PREVIEW_LINES, Body::Diff)
+            }
+            (Some(d), Detail::Full) if !d.trim().is_empty() => (d, usize::MAX, Body::Diff),
+            (_, Detail::Compact) => (&self.output, OUTPUT_PREVIEW_LINES, Body::Output),
+            (_, Detail::Full) => (&self.output, usize::MAX, Body::Output),
         };
-        let body_lines: Vec<&str> = body.trim_end_matches('\n').lines().collect();
-        let show_output = colored || !matches!(self.state, ToolState::Done(ToolStatus::Denied));
-        if show_output && !body.trim().is_empty() {
+        let body_lines: Vec<&str> = text.trim_end_matches('\n').lines().collect();
+        let show_output =
+            body == Body::Diff || !matches!(self.state, ToolState::Done(ToolStatus::Denied));
+        if show_output && !text.trim().is_empty() {
             for l in body_lines.iter().take(limit) {
-                out.push(body_line(l, colored, self.state));
+                out.push(body_line(l, body, self.state));
             }
             if body_lines.len() > limit {
                 out.push(Line::from(Span::styled(
@@ -122,15 +125,24 @@ impl ToolCell {
         let lines: Vec<&str> = self.output.trim_end_matches('\n').lines().collect();
         let skip = lines.len().saturating_sub(LIVE_OUTPUT_LINES);
         for l in &lines[skip..] {
-            out.push(body_line(l, false, self.state));
+            out.push(body_line(l, Body::Output, self.state));
         }
         out
     }
 }
 
-fn body_line(l: &str, diff: bool, state: ToolState) -> Line<'static> {
+/// What a tool cell's body shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// A unified diff, coloured line by line.
+    Diff,
+    /// The tool's output (dim, or red after an error).
+    Output,
+}
+
+fn body_line(l: &str, body: Body, state: ToolState) -> Line<'static> {
     let text = l.replace('\t', "    ");
-    let style = if diff {
+    let style = if body == Body::Diff {
         diff_style(l)
     } else if matches!(state, ToolState::Done(ToolStatus::Error)) {
         Style::default().fg(Color::Red)

@@ -8,6 +8,7 @@ use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
 use qcode_tui::{App, AppEvent, TuiOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::text::Line;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 pub struct Harness {
@@ -16,6 +17,8 @@ pub struct Harness {
     pub app_rx: UnboundedReceiver<AppEvent>,
     /// Every scrollback line written so far, as text.
     pub scrollback: Vec<String>,
+    /// The same lines with their styles, as the terminal gets them (before wrapping).
+    pub written: Vec<Line<'static>>,
 }
 
 pub fn options() -> TuiOptions {
@@ -42,6 +45,7 @@ impl Harness {
             ops,
             app_rx,
             scrollback: Vec::new(),
+            written: Vec::new(),
         };
         h.app.set_width(80);
         h.flush();
@@ -87,6 +91,7 @@ impl Harness {
     pub fn flush(&mut self) {
         for l in self.app.take_history() {
             self.scrollback.push(l.to_string());
+            self.written.push(l);
         }
     }
 
@@ -142,6 +147,16 @@ impl Harness {
                 ),
             }
         }
+    }
+
+    /// Scrollback lines written from line `from` on, wrapped to `width` as the terminal shows
+    /// them, trailing spaces trimmed.
+    pub fn scrollback_at(&self, from: usize, width: u16) -> String {
+        qcode_tui::wrap::wrap_lines(&self.written[from..], width as usize)
+            .iter()
+            .map(|l| l.to_string().trim_end().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn scrollback_text(&self) -> String {

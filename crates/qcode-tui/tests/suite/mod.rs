@@ -2,3 +2,4 @@
 mod app;
 mod harness;
 mod services;
+mod widgets;

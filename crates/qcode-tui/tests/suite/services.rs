@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use futures::future::BoxFuture;
-use qcode_protocol::{ApprovalMode, AuthKind, Event, Op};
-use qcode_tui::{
-    ApiKeyInput, LoginEvent, PrivacyStatus, ProviderPreset, RefreshedPrompt, Services, ToolInfo,
+use qcode_protocol::{
+    ApprovalMode, AuthKind, ErrorKind, Event, LoginEvent, Op, Problem, ProviderPreset,
 };
+use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +27,7 @@ enum LoginEnd {
 struct Fake {
     calls: Mutex<Vec<String>>,
     saved: Mutex<Vec<ApiKeyInput>>,
-    models: Result<Vec<String>, String>,
+    models: Result<Vec<String>, Problem>,
     login_end: LoginEnd,
     login_cancel: Mutex<Option<CancellationToken>>,
     usage_on: Mutex<bool>,
@@ -65,18 +65,18 @@ impl Services for Fake {
         self.used.lock().unwrap().push(name);
     }
 
-    fn list_models(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
-        self.call("list_models");
+    fn list_models(&self, auth: AuthKind) -> BoxFuture<'_, Result<Vec<String>, Problem>> {
+        self.call(&format!("list_models {}", auth.as_str()));
         Box::pin(async move { self.models.clone() })
     }
 
     fn provider_presets(&self) -> Vec<ProviderPreset> {
         vec![ProviderPreset {
-            id: "openrouter".into(),
-            label: "OpenRouter".into(),
-            base_url: "https://openrouter.ai/api/v1".into(),
-            default_model: "qwen/qwen3-coder".into(),
-            key_hint: "OPENROUTER_API_KEY".into(),
+            id: "openrouter",
+            label: "OpenRouter",
+            base_url: "https://openrouter.ai/api/v1",
+            default_model: "qwen/qwen3-coder",
+            key_hint: "OPENROUTER_API_KEY",
             needs_key: true,
         }]
     }
@@ -85,7 +85,7 @@ impl Services for Fake {
         &self,
         cancel: CancellationToken,
         progress: UnboundedSender<LoginEvent>,
-    ) -> BoxFuture<'_, Result<String, String>> {
+    ) -> BoxFuture<'_, Result<String, Problem>> {
         self.call("qwen_login");
         *self.login_cancel.lock().unwrap() = Some(cancel.clone());
         Box::pin(async move {
@@ -101,13 +101,13 @@ impl Services for Fake {
                 LoginEnd::Approve => Ok("/home/u/.qwen/oauth_creds.json".into()),
                 LoginEnd::WaitForCancel => {
                     cancel.cancelled().await;
-                    Err("sign-in cancelled".into())
+                    Err(Problem::new(ErrorKind::Interrupted, "sign-in cancelled"))
                 }
             }
         })
     }
 
-    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, String>> {
+    fn save_api_key(&self, input: ApiKeyInput) -> BoxFuture<'_, Result<String, Problem>> {
         self.call("save_api_key");
         self.saved.lock().unwrap().push(input);
         Box::pin(async { Ok("/home/u/.qcode/credentials.json".into()) })
@@ -127,7 +127,11 @@ impl Services for Fake {
         })
     }
 
-    fn set_usage_statistics(&self, on: bool) -> BoxFuture<'_, Result<String, String>> {
+    fn set_usage_statistics(
+        &self,
+        choice: UsageStatistics,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        let on = choice == UsageStatistics::On;
         self.call(&format!("set_usage_statistics {on}"));
         *self.usage_on.lock().unwrap() = on;
         Box::pin(async { Ok("Usage statistics are off: nothing more is recorded or sent.".into()) })
@@ -138,12 +142,12 @@ impl Services for Fake {
         Box::pin(async { "Context files:\n  /home/u/.qcode/QWEN.md".to_string() })
     }
 
-    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, String>> {
+    fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>> {
         self.call(&format!("memory_add {fact}"));
         Box::pin(async move { Ok(format!("Saved to memory: \"{fact}\"")) })
     }
 
-    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, String>> {
+    fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>> {
         self.call("memory_refresh");
         Box::pin(async {
             Ok(RefreshedPrompt {
@@ -336,7 +340,7 @@ async fn model_picker_loads_the_list_and_sends_set_model() {
     assert!(h.frame(80, 20).contains("Loading models…"));
     h.pump_until(|h| h.frame(80, 20).contains("qwen3-max"))
         .await;
-    assert_eq!(fake.calls(), vec!["list_models"]);
+    assert_eq!(fake.calls(), vec!["list_models qwen-oauth"]);
     // Sorted: qwen3-coder-flash, qwen3-coder-plus (current, selected), qwen3-max.
     h.press(KeyCode::Down);
     h.press(KeyCode::Enter);
@@ -449,6 +453,16 @@ fn first_start_without_credentials_opens_auth() {
 }
 
 #[test]
+fn signed_out_first_start_snapshot() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.open_auth_at_start = true;
+    let mut h = Harness::with_options(o);
+    insta::assert_snapshot!(h.frame(80, 20));
+}
+
+#[test]
 fn tools_and_init() {
     let fake = Fake::new(LoginEnd::WaitForCancel);
     let dir = tempfile::tempdir().unwrap();
@@ -508,4 +522,37 @@ fn built_in_commands_are_reported_by_canonical_name_only() {
     h.submit("/exit");
     h.submit("/nonsense-secret-word");
     assert_eq!(*fake.used.lock().unwrap(), vec!["tools", "quit"]);
+}
+
+#[tokio::test]
+async fn the_model_list_follows_the_auth_method_the_engine_reports() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.engine(Event::SessionConfigured {
+        model: "qwen3-coder-plus".into(),
+        auth: AuthKind::Openai,
+        approval_mode: ApprovalMode::Default,
+        cwd: "/".into(),
+        context_window: None,
+    });
+    h.submit("/model");
+    h.pump_until(|h| h.frame(80, 20).contains("qwen3-max"))
+        .await;
+    assert_eq!(fake.calls(), vec!["list_models openai"]);
+}
+
+#[tokio::test]
+async fn a_failed_model_list_shows_the_problem_and_its_hint() {
+    let mut fake = Fake::new(LoginEnd::WaitForCancel);
+    Arc::get_mut(&mut fake).unwrap().models =
+        Err(Problem::new(ErrorKind::Auth, "401 invalid key").with_hint("run /auth"));
+    let mut h = harness(&fake);
+    h.submit("/model");
+    h.pump_until(|h| !h.frame(80, 20).contains("Loading models…"))
+        .await;
+    let frame = h.frame(80, 20);
+    assert!(
+        frame.contains("✗ Cannot list models: 401 invalid key; run /auth"),
+        "{frame}"
+    );
 }
