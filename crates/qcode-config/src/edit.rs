@@ -1,7 +1,6 @@
 //! Atomic edits of a settings file (used by `/privacy`, `qcode privacy on|off`, `/auth`).
 //! Other keys are kept; comments in the edited file are not preserved.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
@@ -33,42 +32,12 @@ pub fn update_setting(path: &Path, keys: &[&str], value: Value) -> Result<(), Co
     }
     let mut text = serde_json::to_string_pretty(&root).unwrap_or_else(|_| "{}".into());
     text.push('\n');
-    write_atomic(path, text.as_bytes(), 0o644).map_err(|source| ConfigError::SettingsWrite {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory (created with
-/// `mode` from the start), flushed to disk, then renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(mode);
+    qcode_fs::write_atomic(path, text.as_bytes(), qcode_fs::Mode::KeepOr(0o644)).map_err(|e| {
+        ConfigError::SettingsWrite {
+            path: path.to_path_buf(),
+            source: e.into_io_error(),
         }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut file = opts.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 #[cfg(test)]
