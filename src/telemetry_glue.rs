@@ -208,14 +208,11 @@ pub fn privacy_command(
     command: qcode_telemetry::PrivacyCommand,
 ) -> Result<(), crate::exit::Failure> {
     let get = |k: &str| env.get(k);
-    let settings_file = snapshot.paths.user_settings();
+    let settings_file = qcode_config::SettingsFile::user(&snapshot.paths);
     let persist = |on: bool| {
-        qcode_config::edit::update_setting(
-            &settings_file,
-            &["privacy", "usageStatisticsEnabled"],
-            on.into(),
-        )
-        .map_err(|e| e.to_string())
+        settings_file
+            .set_usage_statistics(on)
+            .map_err(|e| e.to_string())
     };
     let audit = qcode_telemetry::audit_log_path(&snapshot.paths.qcode_home);
     let ctx = qcode_telemetry::PrivacyContext {

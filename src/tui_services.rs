@@ -156,12 +156,9 @@ impl TuiServices {
 
     /// Records the method in the user settings (`security.auth.selectedType`).
     fn select(&self, kind: AuthKind) -> Result<(), String> {
-        qcode_config::edit::update_setting(
-            &self.snapshot.paths.user_settings(),
-            &["security", "auth", "selectedType"],
-            kind.as_str().into(),
-        )
-        .map_err(|e| e.to_string())
+        qcode_config::SettingsFile::user(&self.snapshot.paths)
+            .set_selected_auth(kind)
+            .map_err(|e| e.to_string())
     }
 
     async fn login(
@@ -259,15 +256,8 @@ impl TuiServices {
     fn set_usage(&self, on: bool) -> Result<String, String> {
         let env = |k: &str| self.env.get(k);
         let audit = qcode_telemetry::audit_log_path(&self.snapshot.paths.qcode_home);
-        let settings = self.snapshot.paths.user_settings();
-        let persist = |on: bool| {
-            qcode_config::edit::update_setting(
-                &settings,
-                &["privacy", "usageStatisticsEnabled"],
-                on.into(),
-            )
-            .map_err(|e| e.to_string())
-        };
+        let settings = qcode_config::SettingsFile::user(&self.snapshot.paths);
+        let persist = |on: bool| settings.set_usage_statistics(on).map_err(|e| e.to_string());
         let command = if on {
             qcode_telemetry::PrivacyCommand::On
         } else {

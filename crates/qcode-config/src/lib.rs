@@ -2,9 +2,10 @@
 //! `settings.json`), `.env` discovery, and the precedence rules that turn command-line flags,
 //! environment, `.env` and settings into one immutable [`ConfigSnapshot`].
 //!
-//! This crate reads files but never writes anything except through [`edit::update_setting`]
-//! (atomic). It never mutates the process environment: `.env` values live in an [`EnvLayer`]
-//! that is consulted after the real environment.
+//! This crate reads files but writes only through [`SettingsFile`]'s typed setters (locked,
+//! atomic, keeping the user's comments, key order, symlink and mode). It never mutates the
+//! process environment: `.env` values live in an [`EnvLayer`] that is consulted after the real
+//! environment.
 
 pub mod dotenv;
 pub mod edit;
@@ -15,6 +16,7 @@ pub mod resolve;
 pub mod settings;
 
 pub use dotenv::{EnvLayer, find_env_file};
+pub use edit::{SettingKey, SettingsFile};
 pub use error::ConfigError;
 pub use models::{ModelInfo, context_window};
 pub use paths::Paths;

@@ -222,10 +222,16 @@ pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
             });
         }
     };
+    parse_settings_text(path, &text).map(Some)
+}
+
+/// Parses the text of a settings file (comments and trailing commas allowed); the top level
+/// must be an object. Whitespace only counts as `{}`.
+pub(crate) fn parse_settings_text(path: &Path, text: &str) -> Result<Value, ConfigError> {
     if text.trim().is_empty() {
-        return Ok(Some(Value::Object(Default::default())));
+        return Ok(Value::Object(Default::default()));
     }
-    let stripped = strip_comments(&text);
+    let stripped = strip_comments(text);
     let value: Value =
         serde_json::from_str(&stripped).map_err(|e| ConfigError::SettingsSyntax {
             path: path.to_path_buf(),
@@ -245,7 +251,7 @@ pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
             message: "expected a JSON object".into(),
         });
     }
-    Ok(Some(value))
+    Ok(value)
 }
 
 /// Replaces `//` and `/* */` comments (outside strings) with spaces, keeping line breaks so
@@ -294,25 +300,35 @@ pub fn strip_comments(text: &str) -> String {
                     i += 2;
                 }
             }
-            (b',', _) => {
-                let next = bytes[i + 1..]
-                    .iter()
-                    .find(|c| !c.is_ascii_whitespace())
-                    .copied();
-                out.push(if matches!(next, Some(b'}') | Some(b']')) {
-                    b' '
-                } else {
-                    b','
-                });
-                i += 1;
-            }
             _ => {
                 out.push(b);
                 i += 1;
             }
         }
     }
+    // Comments are blanks now, so a comment between a trailing comma and `}` does not hide it.
+    blank_trailing_commas(&mut out);
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Replaces each comma (outside strings) followed only by whitespace and `}` / `]` with a space.
+fn blank_trailing_commas(bytes: &mut [u8]) {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match (in_string, bytes[i]) {
+            (true, b'\\') => i += 1,
+            (_, b'"') => in_string = !in_string,
+            (false, b',') => {
+                let next = bytes[i + 1..].iter().find(|c| !c.is_ascii_whitespace());
+                if matches!(next, Some(b'}') | Some(b']')) {
+                    bytes[i] = b' ';
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
 fn check_known_keys(value: &Value, prefix: &str, path: &Path, warnings: &mut Vec<SettingsWarning>) {

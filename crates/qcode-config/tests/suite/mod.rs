@@ -1,2 +1,3 @@
 mod precedence;
 mod settings_files;
+mod writers;
