@@ -151,16 +151,22 @@ pub async fn start_with(
         model: model.clone(),
         auth: auth.kind,
         credentials: auth.credentials,
-        approval_mode: snapshot.approval_mode,
-        allowed_tools: snapshot.allowed_tools.clone(),
-        max_session_turns: snapshot.max_session_turns,
+        approval_mode: snapshot.approval_mode.value,
+        allowed_tools: snapshot
+            .allowed_tools
+            .iter()
+            .map(|t| t.value.clone())
+            .collect(),
+        max_session_turns: snapshot.max_session_turns.as_ref().map(|n| n.value),
         interaction,
         sampling: Sampling {
-            temperature: snapshot.temperature,
-            max_tokens: snapshot.max_tokens,
+            temperature: snapshot.temperature.as_ref().map(|t| t.value),
+            max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
         },
         context_window: snapshot
             .context_window
+            .as_ref()
+            .map(|n| n.value)
             .or_else(|| qcode_config::context_window(&model)),
         system_prompt,
         cwd: snapshot.cwd.display().to_string(),
@@ -181,7 +187,7 @@ pub async fn start_with(
         env,
         run_mode,
         auth.kind,
-        snapshot.approval_mode,
+        snapshot.approval_mode.value,
         started,
     );
     let (events, observer) = crate::telemetry_glue::tee(engine.events, telemetry.clone());
@@ -209,7 +215,7 @@ pub fn system_prompt_for(
         &snapshot.paths.qcode_home,
         &snapshot.project_root,
         &snapshot.cwd,
-        &snapshot.context_file_names,
+        &snapshot.context_file_names.value,
     );
     let facts = qcode_core::prompt::environment_facts(
         &snapshot.cwd,
@@ -277,9 +283,11 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
     options.auth = auth;
-    options.approval_mode = snapshot.approval_mode;
+    options.approval_mode = snapshot.approval_mode.value;
     options.context_window = snapshot
         .context_window
+        .as_ref()
+        .map(|n| n.value)
         .or_else(|| qcode_config::context_window(&model));
     options.history_file = Some(
         snapshot

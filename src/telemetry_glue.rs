@@ -26,11 +26,17 @@ pub fn init(
     started: Instant,
 ) -> Telemetry {
     let get = |k: &str| env.get(k);
-    let consent = Consent::resolve(snapshot.usage_statistics_setting, &get);
+    let consent = Consent::resolve(
+        snapshot.usage_statistics_setting.as_ref().map(|s| s.value),
+        &get,
+    );
     if matches!(consent, Consent::Disabled(_)) {
         return Telemetry::disabled();
     }
-    let endpoint = match EndpointConfig::resolve(snapshot.otlp_endpoint.as_deref(), &get) {
+    let endpoint = match EndpointConfig::resolve(
+        snapshot.otlp_endpoint.as_ref().map(|e| e.value.as_str()),
+        &get,
+    ) {
         Ok(e) => e,
         // A bad endpoint must not break the session; statistics are simply not sent.
         Err(_) => return Telemetry::disabled(),
@@ -216,8 +222,8 @@ pub fn privacy_command(
     };
     let audit = qcode_telemetry::audit_log_path(&snapshot.paths.qcode_home);
     let ctx = qcode_telemetry::PrivacyContext {
-        settings_enabled: snapshot.usage_statistics_setting,
-        settings_endpoint: snapshot.otlp_endpoint.as_deref(),
+        settings_enabled: snapshot.usage_statistics_setting.as_ref().map(|s| s.value),
+        settings_endpoint: snapshot.otlp_endpoint.as_ref().map(|e| e.value.as_str()),
         env: &get,
         audit_log: &audit,
         persist: &persist,

@@ -142,7 +142,7 @@ impl TuiServices {
     ) -> Self {
         Self {
             resolver: Resolver::new(snapshot.clone()),
-            usage_setting: Mutex::new(snapshot.usage_statistics_setting),
+            usage_setting: Mutex::new(snapshot.usage_statistics_setting.as_ref().map(|s| s.value)),
             snapshot,
             env,
             telemetry,
@@ -230,7 +230,11 @@ impl TuiServices {
     ) -> qcode_telemetry::PrivacyContext<'a> {
         qcode_telemetry::PrivacyContext {
             settings_enabled: *lock(&self.usage_setting),
-            settings_endpoint: self.snapshot.otlp_endpoint.as_deref(),
+            settings_endpoint: self
+                .snapshot
+                .otlp_endpoint
+                .as_ref()
+                .map(|e| e.value.as_str()),
             env,
             audit_log: audit,
             persist,
@@ -279,7 +283,7 @@ impl TuiServices {
         if context.files.is_empty() {
             out.push_str(&format!(
                 "No context files are loaded (looked for {} in {} and from the project root to the working directory).\n/memory add <fact> saves a fact to {}; /init has the model write a project QWEN.md.",
-                self.snapshot.context_file_names.join(", "),
+                self.snapshot.context_file_names.value.join(", "),
                 self.snapshot.paths.qcode_home.display(),
                 self.snapshot.paths.global_memory().display(),
             ));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::ConfigError;
+use crate::{ConfigError, Source};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,6 +157,28 @@ pub struct LoadedSettings {
     pub warnings: Vec<SettingsWarning>,
     pub user_file: Option<PathBuf>,
     pub project_file: Option<PathBuf>,
+    /// Each file's own content, to tell which one set a key.
+    pub user_value: Option<Value>,
+    pub project_value: Option<Value>,
+}
+
+impl LoadedSettings {
+    /// Which file set the key at `keys` (the project file wins, as in the merge). `Default`
+    /// if neither did.
+    pub fn source_of(&self, keys: &[&str]) -> Source {
+        let has = |value: &Option<Value>| {
+            let mut node = value.as_ref();
+            for key in keys {
+                node = node.and_then(|n| n.get(key));
+            }
+            node.is_some_and(|v| !v.is_null())
+        };
+        match (&self.project_file, &self.user_file) {
+            (Some(path), _) if has(&self.project_value) => Source::ProjectSettings(path.clone()),
+            (_, Some(path)) if has(&self.user_value) => Source::UserSettings(path.clone()),
+            _ => Source::Default,
+        }
+    }
 }
 
 /// Finds `<dir>/.qcode/settings.json` walking up from `cwd` to the git root (inclusive);
@@ -190,11 +212,13 @@ pub fn load_settings(user_file: &Path, cwd: &Path) -> Result<LoadedSettings, Con
         };
         check_known_keys(&value, "", &path, &mut warnings);
         check_types(&value, &path)?;
-        merge(&mut merged, value);
+        merge(&mut merged, value.clone());
         if is_user {
             loaded.user_file = Some(path);
+            loaded.user_value = Some(value);
         } else {
             loaded.project_file = Some(path);
+            loaded.project_value = Some(value);
         }
     }
     loaded.settings = serde_json::from_value(merged).map_err(|e| ConfigError::SettingsType {
