@@ -82,20 +82,33 @@ impl SettingsFile {
     /// Sets the key at `keys` to `value`, creating the file and missing parent objects.
     /// A parent that exists but is not an object is an error and leaves the file unchanged.
     pub(crate) fn set_value(&self, keys: &[&str], value: Value) -> Result<(), ConfigError> {
-        self.modify(|root| set_in(root, keys, &value, &self.path).map(|()| true))
-            .map(|_| ())
+        self.modify(
+            |root| set_in(root, keys, &value, &self.path).map(|()| true),
+            |after| lookup(after, keys) == Some(&value),
+        )
+        .map(|_| ())
     }
 
     /// Removes the key at `keys`; returns whether it was there.
     pub(crate) fn remove_value(&self, keys: &[&str]) -> Result<bool, ConfigError> {
-        self.modify(|root| Ok(remove_in(root, keys)))
+        if std::fs::symlink_metadata(&self.path)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Ok(false);
+        }
+        self.modify(
+            |root| Ok(remove_in(root, keys)),
+            |after| lookup(after, keys).is_none(),
+        )
     }
 
     /// Locked read-modify-write. `change` returns whether it changed anything; nothing is
-    /// written if not.
+    /// written if not. `took_effect` checks the result as the reader will see it (a key that
+    /// appears twice is read from its last occurrence); if it fails, nothing is written.
     fn modify(
         &self,
         change: impl FnOnce(&CstObject) -> Result<bool, ConfigError>,
+        took_effect: impl FnOnce(&Value) -> bool,
     ) -> Result<bool, ConfigError> {
         let path = &self.path;
         let _lock = qcode_fs::FileLock::acquire(path, LOCK_TIMEOUT)?;
@@ -137,7 +150,15 @@ impl SettingsFile {
         if !updated.ends_with('\n') {
             updated.push('\n');
         }
-        parse_settings_text(path, &updated)?;
+        if !took_effect(&parse_settings_text(path, &updated)?) {
+            return Err(ConfigError::SettingsType {
+                path: path.clone(),
+                key: "(duplicate key)".into(),
+                message: "the change would not take effect because a key on its path appears \
+                          more than once; remove the duplicate"
+                    .into(),
+            });
+        }
         qcode_fs::write_atomic(path, updated.as_bytes(), NEW_FILE_MODE).map_err(|e| {
             ConfigError::SettingsWrite {
                 path: path.clone(),
@@ -212,6 +233,11 @@ fn remove_in(root: &CstObject, keys: &[&str]) -> bool {
     }
 }
 
+/// The value at `keys`, if there is one.
+fn lookup<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(root, |node, key| node.get(key))
+}
+
 fn to_input(value: &Value) -> CstInputValue {
     match value {
         Value::Null => CstInputValue::Null,
@@ -271,6 +297,31 @@ mod tests {
         std::fs::write(&p, "{ broken").unwrap();
         assert!(SettingsFile::at(&p).set_value(&["a"], 1.into()).is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "{ broken");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_an_error_not_a_silent_no_op() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("settings.json");
+        let text = "{\"privacy\": {}, \"privacy\": {\"usageStatisticsEnabled\": true}}";
+        std::fs::write(&p, text).unwrap();
+        let err = SettingsFile::at(&p)
+            .set_usage_statistics(false)
+            .unwrap_err();
+        assert!(err.to_string().contains("more than once"), "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+    }
+
+    #[test]
+    fn removing_from_a_missing_file_creates_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("q/settings.json");
+        assert!(
+            !SettingsFile::at(&p)
+                .remove(SettingKey::SelectedAuth)
+                .unwrap()
+        );
+        assert!(!t.path().join("q").exists());
     }
 
     #[test]
