@@ -179,12 +179,9 @@ fn resolve_base_url(input: &str) -> String {
 }
 
 fn select_method(snapshot: &qcode_config::ConfigSnapshot, kind: AuthKind) -> Result<(), Failure> {
-    qcode_config::edit::update_setting(
-        &snapshot.paths.user_settings(),
-        &["security", "auth", "selectedType"],
-        kind.as_str().into(),
-    )
-    .map_err(Failure::config)
+    qcode_config::SettingsFile::user(&snapshot.paths)
+        .set_selected_auth(kind)
+        .map_err(Failure::config)
 }
 
 fn prompt_line(prompt: &str) -> Result<Option<String>, Failure> {

@@ -153,16 +153,22 @@ pub async fn start_with(
         model: model.clone(),
         auth: auth.kind,
         credentials: auth.credentials,
-        approval_mode: snapshot.approval_mode,
-        allowed_tools: snapshot.allowed_tools.clone(),
-        max_session_turns: snapshot.max_session_turns,
+        approval_mode: snapshot.approval_mode.value,
+        allowed_tools: snapshot
+            .allowed_tools
+            .iter()
+            .map(|t| t.value.clone())
+            .collect(),
+        max_session_turns: snapshot.max_session_turns.as_ref().map(|n| n.value),
         interaction,
         sampling: Sampling {
-            temperature: snapshot.temperature,
-            max_tokens: snapshot.max_tokens,
+            temperature: snapshot.temperature.as_ref().map(|t| t.value),
+            max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
         },
         context_window: snapshot
             .context_window
+            .as_ref()
+            .map(|n| n.value)
             .or_else(|| qcode_config::context_window(&model)),
         system_prompt,
         cwd: snapshot.cwd.display().to_string(),
@@ -183,7 +189,7 @@ pub async fn start_with(
         env,
         run_mode,
         auth.kind,
-        snapshot.approval_mode,
+        snapshot.approval_mode.value,
         started,
     );
     let (events, observer) = qcode_telemetry::tee(engine.events, telemetry.clone());
@@ -211,7 +217,7 @@ pub fn system_prompt_for(
         &snapshot.paths.qcode_home,
         &snapshot.project_root,
         &snapshot.cwd,
-        &snapshot.context_file_names,
+        &snapshot.context_file_names.value,
     );
     let repository = match qcode_config::paths::git_root(&snapshot.cwd) {
         Some(_) => qcode_core::prompt::Repository::Git,
@@ -281,9 +287,11 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
     options.auth = auth;
-    options.approval_mode = snapshot.approval_mode;
+    options.approval_mode = snapshot.approval_mode.value;
     options.context_window = snapshot
         .context_window
+        .as_ref()
+        .map(|n| n.value)
         .or_else(|| qcode_config::context_window(&model));
     options.history_file = Some(
         snapshot

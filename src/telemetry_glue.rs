@@ -17,8 +17,8 @@ pub fn init(
     started: Instant,
 ) -> Telemetry {
     qcode_telemetry::init(&Startup {
-        usage_statistics_setting: snapshot.usage_statistics_setting,
-        otlp_endpoint: snapshot.otlp_endpoint.as_deref(),
+        usage_statistics_setting: snapshot.usage_statistics_setting.as_ref().map(|s| s.value),
+        otlp_endpoint: snapshot.otlp_endpoint.as_ref().map(|e| e.value.as_str()),
         qcode_home: &snapshot.paths.qcode_home,
         env: &|k| env.get(k),
         run_mode,
@@ -35,19 +35,16 @@ pub fn privacy_command(
     command: qcode_telemetry::PrivacyCommand,
 ) -> Result<(), crate::exit::Failure> {
     let get = |k: &str| env.get(k);
-    let settings_file = snapshot.paths.user_settings();
+    let settings_file = qcode_config::SettingsFile::user(&snapshot.paths);
     let persist = |on: bool| {
-        qcode_config::edit::update_setting(
-            &settings_file,
-            &["privacy", "usageStatisticsEnabled"],
-            on.into(),
-        )
-        .map_err(|e| e.to_string())
+        settings_file
+            .set_usage_statistics(on)
+            .map_err(|e| e.to_string())
     };
     let audit = qcode_telemetry::audit_log_path(&snapshot.paths.qcode_home);
     let ctx = qcode_telemetry::PrivacyContext {
-        settings_enabled: snapshot.usage_statistics_setting,
-        settings_endpoint: snapshot.otlp_endpoint.as_deref(),
+        settings_enabled: snapshot.usage_statistics_setting.as_ref().map(|s| s.value),
+        settings_endpoint: snapshot.otlp_endpoint.as_ref().map(|e| e.value.as_str()),
         env: &get,
         audit_log: &audit,
         persist: &persist,

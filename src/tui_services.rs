@@ -79,7 +79,7 @@ impl TuiServices {
     ) -> Self {
         Self {
             resolver: Resolver::new(snapshot.clone()),
-            usage_setting: Mutex::new(snapshot.usage_statistics_setting),
+            usage_setting: Mutex::new(snapshot.usage_statistics_setting.as_ref().map(|s| s.value)),
             snapshot,
             env,
             telemetry,
@@ -88,12 +88,9 @@ impl TuiServices {
 
     /// Records the method in the user settings (`security.auth.selectedType`).
     fn select(&self, kind: AuthKind) -> Result<(), Problem> {
-        qcode_config::edit::update_setting(
-            &self.snapshot.paths.user_settings(),
-            &["security", "auth", "selectedType"],
-            kind.as_str().into(),
-        )
-        .map_err(|e| Problem::new(qcode_protocol::ErrorKind::Config, e.to_string()))
+        qcode_config::SettingsFile::user(&self.snapshot.paths)
+            .set_selected_auth(kind)
+            .map_err(|e| Problem::new(qcode_protocol::ErrorKind::Config, e.to_string()))
     }
 
     /// qcode-auth's device flow, its events forwarded to the dialog.
@@ -148,7 +145,11 @@ impl TuiServices {
     ) -> qcode_telemetry::PrivacyContext<'a> {
         qcode_telemetry::PrivacyContext {
             settings_enabled: *lock(&self.usage_setting),
-            settings_endpoint: self.snapshot.otlp_endpoint.as_deref(),
+            settings_endpoint: self
+                .snapshot
+                .otlp_endpoint
+                .as_ref()
+                .map(|e| e.value.as_str()),
             env,
             audit_log: audit,
             persist,
@@ -174,15 +175,8 @@ impl TuiServices {
     fn set_usage(&self, on: bool) -> Result<String, String> {
         let env = |k: &str| self.env.get(k);
         let audit = qcode_telemetry::audit_log_path(&self.snapshot.paths.qcode_home);
-        let settings = self.snapshot.paths.user_settings();
-        let persist = |on: bool| {
-            qcode_config::edit::update_setting(
-                &settings,
-                &["privacy", "usageStatisticsEnabled"],
-                on.into(),
-            )
-            .map_err(|e| e.to_string())
-        };
+        let settings = qcode_config::SettingsFile::user(&self.snapshot.paths);
+        let persist = |on: bool| settings.set_usage_statistics(on).map_err(|e| e.to_string());
         let command = if on {
             qcode_telemetry::PrivacyCommand::On
         } else {
@@ -204,7 +198,7 @@ impl TuiServices {
         if context.files.is_empty() {
             out.push_str(&format!(
                 "No context files are loaded (looked for {} in {} and from the project root to the working directory).\n/memory add <fact> saves a fact to {}; /init has the model write a project QWEN.md.",
-                self.snapshot.context_file_names.join(", "),
+                self.snapshot.context_file_names.value.join(", "),
                 self.snapshot.paths.qcode_home.display(),
                 self.snapshot.paths.global_memory().display(),
             ));

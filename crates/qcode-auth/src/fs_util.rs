@@ -2,8 +2,7 @@
 //! created 0600 from the start, fsynced, then renamed over the target (atomic on one
 //! filesystem). A reader sees the old file or the new one, never a partial or world-readable one.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use crate::error::AuthError;
@@ -43,46 +42,12 @@ pub(crate) fn ensure_dir(dir: &Path, mode: DirMode) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` as a 0600 file, atomically.
+/// Writes `bytes` to `path` as a 0600 file, atomically (`qcode_fs::write_atomic`).
 pub(crate) fn write_private(path: &Path, bytes: &[u8], dir_mode: DirMode) -> Result<(), AuthError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     ensure_dir(dir, dir_mode)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_string());
-    let tmp = dir.join(format!(
-        ".{file_name}.{}.tmp",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = write_then_rename(&tmp, path, bytes);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    // Make the rename itself durable.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), AuthError> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(tmp)
-        .map_err(|e| AuthError::io("create", tmp, e))?;
-    file.write_all(bytes)
-        .map_err(|e| AuthError::io("write", tmp, e))?;
-    file.sync_all().map_err(|e| AuthError::io("sync", tmp, e))?;
-    drop(file);
-    fs::rename(tmp, path).map_err(|e| AuthError::io("replace", path, e))
+    qcode_fs::write_atomic(path, bytes, qcode_fs::Mode::Exactly(0o600))
+        .map_err(|e| AuthError::io("replace", path, e.into_io_error()))
 }
 
 /// Removes a file; a missing file is not an error. Returns whether something was removed.

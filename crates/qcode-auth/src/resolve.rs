@@ -43,7 +43,7 @@ pub fn auth_paths(s: &ConfigSnapshot) -> AuthPaths {
 
 /// The Qwen OAuth server the snapshot points at.
 pub fn oauth_config(s: &ConfigSnapshot) -> QwenOAuthConfig {
-    QwenOAuthConfig::with_base_url(s.qwen_oauth_base_url.clone())
+    QwenOAuthConfig::with_base_url(s.qwen_oauth_base_url.value.clone())
 }
 
 /// The active method with its credentials and model.
@@ -114,7 +114,8 @@ impl Resolver {
                     Source::Cli(_)
                     | Source::Env(_)
                     | Source::DotEnv { .. }
-                    | Source::Settings(_) => s.openai_base_url.value.clone(),
+                    | Source::UserSettings(_)
+                    | Source::ProjectSettings(_) => s.openai_base_url.value.clone(),
                 };
                 (st.api_key.expose().to_string(), base, st.model.clone())
             }

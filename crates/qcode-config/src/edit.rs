@@ -1,74 +1,254 @@
-//! Atomic edits of a settings file (used by `/privacy`, `qcode privacy on|off`, `/auth`).
-//! Other keys are kept; comments in the edited file are not preserved.
+//! Writing settings (`/privacy`, `qcode privacy on|off`, `/auth`, `qcode auth …`): typed
+//! setters over one settings file.
+//!
+//! A write takes the file's lock (`<file>.lock`, see [`qcode_fs::FileLock`]), re-reads the
+//! file, changes one key in place and replaces the file atomically. Everything else the user
+//! wrote stays as it was: the other keys and their order, comments, blank lines, trailing
+//! commas. A symlinked settings file stays a symlink and keeps its mode. Two processes writing
+//! different keys at the same time both keep their change.
 
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use jsonc_parser::ParseOptions;
+use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
+use qcode_protocol::AuthKind;
 use serde_json::Value;
 
-use crate::ConfigError;
-use crate::settings::read_settings_file;
+use crate::settings::parse_settings_text;
+use crate::{ConfigError, Paths};
 
-/// Sets `keys` (a dotted path split into parts) to `value` in the settings file at `path`,
-/// creating the file and its directory if needed. Written to a temporary file and renamed, so
-/// the settings file is never left half-written.
-pub fn update_setting(path: &Path, keys: &[&str], value: Value) -> Result<(), ConfigError> {
-    let mut root = read_settings_file(path)?.unwrap_or_else(|| Value::Object(Default::default()));
-    let mut node = &mut root;
-    for (i, key) in keys.iter().enumerate() {
-        let Value::Object(map) = node else {
-            return Err(ConfigError::SettingsType {
-                path: path.to_path_buf(),
-                key: keys[..i].join("."),
-                message: "expected an object".into(),
-            });
-        };
-        if i + 1 == keys.len() {
-            map.insert((*key).to_string(), value);
-            break;
-        }
-        node = map
-            .entry((*key).to_string())
-            .or_insert_with(|| Value::Object(Default::default()));
-    }
-    let mut text = serde_json::to_string_pretty(&root).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    write_atomic(path, text.as_bytes(), 0o644).map_err(|source| ConfigError::SettingsWrite {
-        path: path.to_path_buf(),
-        source,
-    })
+/// How long a writer waits for another one to finish.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Mode of a settings file qcode creates (an existing file keeps its own).
+const NEW_FILE_MODE: qcode_fs::Mode = qcode_fs::Mode::KeepOr(0o644);
+
+/// The settings qcode writes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKey {
+    /// `security.auth.selectedType`
+    SelectedAuth,
+    /// `privacy.usageStatisticsEnabled`
+    UsageStatistics,
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory (created with
-/// `mode` from the start), flushed to disk, then renamed over the target.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(mode);
+impl SettingKey {
+    /// The key's path in the settings object.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            Self::SelectedAuth => &["security", "auth", "selectedType"],
+            Self::UsageStatistics => &["privacy", "usageStatisticsEnabled"],
         }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut file = opts.open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
-    result
+}
+
+/// One settings file to write to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    /// The user's settings file (`~/.qcode/settings.json`).
+    pub fn user(paths: &Paths) -> Self {
+        Self::at(paths.user_settings())
+    }
+
+    /// The settings file at `path` (a project's `.qcode/settings.json`, tests).
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records the auth method (`security.auth.selectedType`).
+    pub fn set_selected_auth(&self, kind: AuthKind) -> Result<(), ConfigError> {
+        self.set_value(SettingKey::SelectedAuth.path(), kind.as_str().into())
+    }
+
+    /// Records the usage-statistics choice (`privacy.usageStatisticsEnabled`).
+    pub fn set_usage_statistics(&self, enabled: bool) -> Result<(), ConfigError> {
+        self.set_value(SettingKey::UsageStatistics.path(), enabled.into())
+    }
+
+    /// Removes a setting; returns whether it was there. A missing file or key changes nothing.
+    pub fn remove(&self, key: SettingKey) -> Result<bool, ConfigError> {
+        self.remove_value(key.path())
+    }
+
+    /// Sets the key at `keys` to `value`, creating the file and missing parent objects.
+    /// A parent that exists but is not an object is an error and leaves the file unchanged.
+    pub(crate) fn set_value(&self, keys: &[&str], value: Value) -> Result<(), ConfigError> {
+        self.modify(
+            |root| set_in(root, keys, &value, &self.path).map(|()| true),
+            |after| lookup(after, keys) == Some(&value),
+        )
+        .map(|_| ())
+    }
+
+    /// Removes the key at `keys`; returns whether it was there.
+    pub(crate) fn remove_value(&self, keys: &[&str]) -> Result<bool, ConfigError> {
+        if std::fs::symlink_metadata(&self.path)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Ok(false);
+        }
+        self.modify(
+            |root| Ok(remove_in(root, keys)),
+            |after| lookup(after, keys).is_none(),
+        )
+    }
+
+    /// Locked read-modify-write. `change` returns whether it changed anything; nothing is
+    /// written if not. `took_effect` checks the result as the reader will see it (a key that
+    /// appears twice is read from its last occurrence); if it fails, nothing is written.
+    fn modify(
+        &self,
+        change: impl FnOnce(&CstObject) -> Result<bool, ConfigError>,
+        took_effect: impl FnOnce(&Value) -> bool,
+    ) -> Result<bool, ConfigError> {
+        let path = &self.path;
+        let _lock = qcode_fs::FileLock::acquire(path, LOCK_TIMEOUT)?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(ConfigError::SettingsRead {
+                    path: path.clone(),
+                    source,
+                });
+            }
+        };
+        // The reader's own rules decide what is valid; a file it rejects is never rewritten.
+        parse_settings_text(path, &text)?;
+        let text = if text.trim().is_empty() {
+            "{}\n".to_string()
+        } else {
+            text
+        };
+        let root = CstRootNode::parse(&text, &ParseOptions::default()).map_err(|e| {
+            ConfigError::SettingsType {
+                path: path.clone(),
+                key: "(top level)".into(),
+                message: e.to_string(),
+            }
+        })?;
+        let object = root
+            .object_value()
+            .ok_or_else(|| ConfigError::SettingsType {
+                path: path.clone(),
+                key: "(top level)".into(),
+                message: "expected a JSON object".into(),
+            })?;
+        if !change(&object)? {
+            return Ok(false);
+        }
+        let mut updated = root.to_string();
+        if !updated.ends_with('\n') {
+            updated.push('\n');
+        }
+        if !took_effect(&parse_settings_text(path, &updated)?) {
+            return Err(ConfigError::SettingsType {
+                path: path.clone(),
+                key: "(duplicate key)".into(),
+                message: "the change would not take effect because a key on its path appears \
+                          more than once; remove the duplicate"
+                    .into(),
+            });
+        }
+        qcode_fs::write_atomic(path, updated.as_bytes(), NEW_FILE_MODE).map_err(|e| {
+            ConfigError::SettingsWrite {
+                path: path.clone(),
+                source: e.into_io_error(),
+            }
+        })?;
+        Ok(true)
+    }
+}
+
+fn set_in(root: &CstObject, keys: &[&str], value: &Value, path: &Path) -> Result<(), ConfigError> {
+    let Some((last, parents)) = keys.split_last() else {
+        return Err(ConfigError::SettingsType {
+            path: path.to_path_buf(),
+            key: "(top level)".into(),
+            message: "no key given".into(),
+        });
+    };
+    let mut node = root.clone();
+    for (i, key) in parents.iter().enumerate() {
+        let Some(prop) = node.get(key) else {
+            // Create the rest of the path as one nested value.
+            let nested = keys[i + 1..].iter().rev().fold(to_input(value), |acc, k| {
+                CstInputValue::Object(vec![((*k).to_string(), acc)])
+            });
+            node.append(key, nested);
+            return Ok(());
+        };
+        node =
+            prop.value()
+                .and_then(|v| v.as_object())
+                .ok_or_else(|| ConfigError::SettingsType {
+                    path: path.to_path_buf(),
+                    key: keys[..=i].join("."),
+                    message: format!(
+                        "expected an object, so `{}` cannot be set; fix or remove `{}`",
+                        keys.join("."),
+                        keys[..=i].join(".")
+                    ),
+                })?;
+    }
+    match node.get(last) {
+        Some(prop) => prop.set_value(to_input(value)),
+        None => {
+            node.append(last, to_input(value));
+        }
+    }
+    Ok(())
+}
+
+fn remove_in(root: &CstObject, keys: &[&str]) -> bool {
+    let Some((last, parents)) = keys.split_last() else {
+        return false;
+    };
+    let mut node = root.clone();
+    for key in parents {
+        match node
+            .get(key)
+            .and_then(|p| p.value())
+            .and_then(|v| v.as_object())
+        {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    match node.get(last) {
+        Some(prop) => {
+            prop.remove();
+            true
+        }
+        None => false,
+    }
+}
+
+/// The value at `keys`, if there is one.
+fn lookup<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(root, |node, key| node.get(key))
+}
+
+fn to_input(value: &Value) -> CstInputValue {
+    match value {
+        Value::Null => CstInputValue::Null,
+        Value::Bool(b) => CstInputValue::Bool(*b),
+        Value::Number(n) => CstInputValue::Number(n.to_string()),
+        Value::String(s) => CstInputValue::String(s.clone()),
+        Value::Array(items) => CstInputValue::Array(items.iter().map(to_input).collect()),
+        Value::Object(map) => {
+            CstInputValue::Object(map.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -76,19 +256,37 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn read(p: &Path) -> Value {
+        crate::settings::read_settings_file(p).unwrap().unwrap()
+    }
+
     #[test]
-    fn keeps_other_keys_and_creates_parents() {
+    fn creates_the_file_and_nested_keys() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("q/settings.json");
-        update_setting(&p, &["model", "name"], "m1".into()).unwrap();
-        update_setting(&p, &["privacy", "usageStatisticsEnabled"], false.into()).unwrap();
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let file = SettingsFile::at(&p);
+        file.set_value(&["model", "name"], "m1".into()).unwrap();
+        file.set_usage_statistics(false).unwrap();
+        file.set_selected_auth(AuthKind::Openai).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\n  \"model\": {\n    \"name\": \"m1\"\n  },\n  \"privacy\": {\n    \
+             \"usageStatisticsEnabled\": false\n  },\n  \"security\": {\n    \"auth\": {\n      \
+             \"selectedType\": \"openai\"\n    }\n  }\n}\n"
+        );
+        let v = read(&p);
         assert_eq!(v["model"]["name"], "m1");
         assert_eq!(v["privacy"]["usageStatisticsEnabled"], false);
-        assert_eq!(
-            std::fs::read_dir(t.path().join("q")).unwrap().count(),
-            1,
-            "no temp left"
+        assert_eq!(v["security"]["auth"]["selectedType"], "openai");
+        let names: Vec<_> = std::fs::read_dir(t.path().join("q"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n == "settings.json" || n == "settings.json.lock"),
+            "no temp left: {names:?}"
         );
     }
 
@@ -97,7 +295,53 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("settings.json");
         std::fs::write(&p, "{ broken").unwrap();
-        assert!(update_setting(&p, &["a"], 1.into()).is_err());
+        assert!(SettingsFile::at(&p).set_value(&["a"], 1.into()).is_err());
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "{ broken");
+    }
+
+    #[test]
+    fn a_duplicate_key_is_an_error_not_a_silent_no_op() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("settings.json");
+        let text = "{\"privacy\": {}, \"privacy\": {\"usageStatisticsEnabled\": true}}";
+        std::fs::write(&p, text).unwrap();
+        let err = SettingsFile::at(&p)
+            .set_usage_statistics(false)
+            .unwrap_err();
+        assert!(err.to_string().contains("more than once"), "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
+    }
+
+    #[test]
+    fn removing_from_a_missing_file_creates_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("q/settings.json");
+        assert!(
+            !SettingsFile::at(&p)
+                .remove(SettingKey::SelectedAuth)
+                .unwrap()
+        );
+        assert!(!t.path().join("q").exists());
+    }
+
+    #[test]
+    fn remove_keeps_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("settings.json");
+        let text = "{\n  // mine\n  \"ui\": { \"theme\": \"dark\" },\n  \"privacy\": {\n    \"usageStatisticsEnabled\": true\n  }\n}\n";
+        std::fs::write(&p, text).unwrap();
+        let file = SettingsFile::at(&p);
+        assert!(file.remove(SettingKey::UsageStatistics).unwrap());
+        let after = std::fs::read_to_string(&p).unwrap();
+        assert!(after.contains("// mine"), "{after}");
+        assert_eq!(read(&p)["ui"]["theme"], "dark");
+        assert!(read(&p)["privacy"].get("usageStatisticsEnabled").is_none());
+        assert!(!file.remove(SettingKey::UsageStatistics).unwrap());
+        assert!(!file.remove(SettingKey::SelectedAuth).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            after,
+            "nothing rewritten"
+        );
     }
 }

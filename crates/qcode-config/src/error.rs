@@ -33,6 +33,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process kept the settings file locked, or the lock file cannot be opened.
+    #[error(transparent)]
+    SettingsLock(#[from] qcode_fs::LockError),
     #[error("{path}: cannot read .env file: {message}")]
     DotEnv { path: PathBuf, message: String },
     #[error("invalid {what} `{value}` (from {source_desc}): {message}")]

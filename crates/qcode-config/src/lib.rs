@@ -2,21 +2,35 @@
 //! `settings.json`), `.env` discovery, and the precedence rules that turn command-line flags,
 //! environment, `.env` and settings into one immutable [`ConfigSnapshot`].
 //!
-//! This crate reads files but never writes anything except through [`edit::update_setting`]
-//! (atomic). It never mutates the process environment: `.env` values live in an [`EnvLayer`]
-//! that is consulted after the real environment.
+//! **Where a value comes from.** Every value the snapshot resolves is a [`Sourced`]: the
+//! value and its [`Source`] — a flag (`Cli`), the process environment (`Env`), a `.env` file
+//! (`DotEnv`, with [`DotEnvPlace::User`] for `~/.qcode/.env` / `~/.env` and
+//! [`DotEnvPlace::Project`] for one found from the working directory), the user's or the
+//! project's settings file (`UserSettings` / `ProjectSettings`, decided per key), or
+//! `Default`. [`Source::scope`] reduces that to whose choice it was ([`Scope`]: `User`,
+//! `Project`, `Session` for flags and environment, `Default`), so policies such as folder
+//! trust are one function over the origin. Resolution lives in [`resolve`], the origin types
+//! in [`origin`].
+//!
+//! This crate reads files but writes only through [`SettingsFile`]'s typed setters (locked,
+//! atomic, keeping the user's comments, key order, symlink and mode). It never mutates the
+//! process environment: `.env` values live in an [`EnvLayer`] that is consulted after the real
+//! environment.
 
 pub mod dotenv;
 pub mod edit;
 pub mod error;
 pub mod models;
+pub mod origin;
 pub mod paths;
 pub mod resolve;
 pub mod settings;
 
 pub use dotenv::{EnvLayer, find_env_file};
+pub use edit::{SettingKey, SettingsFile};
 pub use error::ConfigError;
 pub use models::{ModelInfo, context_window};
+pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;
-pub use resolve::{CliOverrides, ConfigSnapshot, Source, Sourced};
+pub use resolve::{CliOverrides, ConfigSnapshot};
 pub use settings::{Settings, SettingsWarning, load_settings};

@@ -1,4 +1,5 @@
 //! Precedence: command-line flag > process environment > `.env` > settings > defaults.
+//! Every resolved value carries its [`Source`] (see [`crate::origin`]).
 //! The result is an immutable [`ConfigSnapshot`]; changes at run time (model, approval mode,
 //! auth) are applied by the engine by building a new snapshot, never by mutating a global.
 
@@ -7,47 +8,13 @@ use std::path::{Path, PathBuf};
 use qcode_protocol::{ApprovalMode, AuthKind};
 
 use crate::dotenv::EnvOrigin;
+use crate::origin::DotEnvPlace;
 use crate::settings::LoadedSettings;
-use crate::{ConfigError, EnvLayer, Paths, SettingsWarning};
+use crate::{ConfigError, EnvLayer, Paths, SettingsWarning, Source, Sourced};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_QWEN_OAUTH_BASE_URL: &str = "https://chat.qwen.ai";
 pub const DEFAULT_CONTEXT_FILES: [&str; 2] = ["QWEN.md", "AGENTS.md"];
-
-/// Where a configuration value came from (for messages such as "OPENAI_BASE_URL from ./.env").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Cli(&'static str),
-    Env(&'static str),
-    DotEnv { var: &'static str, path: PathBuf },
-    Settings(PathBuf),
-    Default,
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Cli(flag) => write!(f, "command-line flag {flag}"),
-            Self::Env(var) => write!(f, "environment variable {var}"),
-            Self::DotEnv { var, path } => write!(f, "{var} in {}", path.display()),
-            Self::Settings(path) => write!(f, "settings file {}", path.display()),
-            Self::Default => write!(f, "default"),
-        }
-    }
-}
-
-/// A value with its origin.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
-}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Sourced<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} ({})", self.value, self.source)
-    }
-}
 
 /// An API key; never shown by `Debug` or `Display`.
 pub type ApiKey = qcode_protocol::Secret;
@@ -78,16 +45,17 @@ pub struct ConfigSnapshot {
     pub openai_api_key: Option<Sourced<ApiKey>>,
     /// An explicit auth choice (flag or settings); `None` means "infer".
     pub auth_type: Option<Sourced<AuthKind>>,
-    pub qwen_oauth_base_url: String,
-    pub approval_mode: ApprovalMode,
-    pub allowed_tools: Vec<String>,
-    pub max_session_turns: Option<u32>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub context_window: Option<u64>,
-    pub context_file_names: Vec<String>,
-    pub usage_statistics_setting: Option<bool>,
-    pub otlp_endpoint: Option<String>,
+    pub qwen_oauth_base_url: Sourced<String>,
+    pub approval_mode: Sourced<ApprovalMode>,
+    /// Pre-approved tools, each with its origin: the settings' list, then `--allowed-tools`.
+    pub allowed_tools: Vec<Sourced<String>>,
+    pub max_session_turns: Option<Sourced<u32>>,
+    pub temperature: Option<Sourced<f32>>,
+    pub max_tokens: Option<Sourced<u32>>,
+    pub context_window: Option<Sourced<u64>>,
+    pub context_file_names: Sourced<Vec<String>>,
+    pub usage_statistics_setting: Option<Sourced<bool>>,
+    pub otlp_endpoint: Option<Sourced<String>>,
     pub warnings: Vec<SettingsWarning>,
 }
 
@@ -116,21 +84,16 @@ impl ConfigSnapshot {
         cli: &CliOverrides,
     ) -> Result<Self, ConfigError> {
         let s = &loaded.settings;
-        let settings_source = || {
-            Source::Settings(
-                loaded
-                    .project_file
-                    .clone()
-                    .or_else(|| loaded.user_file.clone())
-                    .unwrap_or_default(),
-            )
-        };
         let from_env = |var: &'static str| {
             env.get_with_origin(var).map(|(value, origin)| Sourced {
                 value,
                 source: match origin {
                     EnvOrigin::Process => Source::Env(var),
-                    EnvOrigin::DotEnv(path) => Source::DotEnv { var, path },
+                    EnvOrigin::DotEnv(path) => Source::DotEnv {
+                        var,
+                        place: DotEnvPlace::of(&path, &paths.home, &paths.qcode_home),
+                        path,
+                    },
                 },
             })
         };
@@ -139,37 +102,29 @@ impl ConfigSnapshot {
             .model
             .clone()
             .filter(|m| !m.trim().is_empty())
-            .map(|value| Sourced {
-                value,
-                source: Source::Cli("--model"),
-            })
+            .map(|value| from_cli("--model", value))
             .or_else(|| from_env("OPENAI_MODEL"))
             .or_else(|| from_env("QWEN_MODEL"))
             .or_else(|| {
-                s.model.name.clone().map(|value| Sourced {
-                    value,
-                    source: settings_source(),
-                })
+                s.model
+                    .name
+                    .clone()
+                    .map(|value| from_settings(loaded, &["model", "name"], value))
             });
 
         let openai_base_url = cli
             .openai_base_url
             .clone()
-            .map(|value| Sourced {
-                value,
-                source: Source::Cli("--openai-base-url"),
-            })
+            .map(|value| from_cli("--openai-base-url", value))
             .or_else(|| from_env("OPENAI_BASE_URL"))
             .or_else(|| {
-                s.security.auth.base_url.clone().map(|value| Sourced {
-                    value,
-                    source: settings_source(),
-                })
+                s.security
+                    .auth
+                    .base_url
+                    .clone()
+                    .map(|value| from_settings(loaded, &["security", "auth", "baseUrl"], value))
             })
-            .unwrap_or_else(|| Sourced {
-                value: DEFAULT_OPENAI_BASE_URL.to_string(),
-                source: Source::Default,
-            });
+            .unwrap_or_else(|| default(DEFAULT_OPENAI_BASE_URL.to_string()));
         validate_http_url(
             "OpenAI base URL",
             &openai_base_url.value,
@@ -179,10 +134,7 @@ impl ConfigSnapshot {
         let openai_api_key = cli
             .openai_api_key
             .clone()
-            .map(|value| Sourced {
-                value,
-                source: Source::Cli("--openai-api-key"),
-            })
+            .map(|value| from_cli("--openai-api-key", value))
             .or_else(|| {
                 from_env("OPENAI_API_KEY").map(|s| Sourced {
                     value: ApiKey::new(s.value),
@@ -191,40 +143,27 @@ impl ConfigSnapshot {
             });
 
         let auth_type = match (&cli.auth_type, &s.security.auth.selected_type) {
-            (Some(kind), _) => Some(Sourced {
-                value: *kind,
-                source: Source::Cli("--auth-type"),
-            }),
+            (Some(kind), _) => Some(from_cli("--auth-type", *kind)),
             (None, Some(name)) => {
+                let keys = ["security", "auth", "selectedType"];
                 let kind = AuthKind::parse(name).ok_or_else(|| ConfigError::InvalidValue {
                     what: "security.auth.selectedType",
                     value: name.clone(),
-                    source_desc: settings_source().to_string(),
+                    source_desc: loaded.source_of(&keys).to_string(),
                     message: "expected `qwen-oauth` or `openai`".into(),
                 })?;
-                Some(Sourced {
-                    value: kind,
-                    source: settings_source(),
-                })
+                Some(from_settings(loaded, &keys, kind))
             }
             (None, None) => None,
         };
 
         let qwen_oauth_base_url = from_env("QCODE_QWEN_OAUTH_BASE_URL")
             .or_else(|| {
-                s.security
-                    .auth
-                    .qwen_o_auth_base_url
-                    .clone()
-                    .map(|value| Sourced {
-                        value,
-                        source: settings_source(),
-                    })
+                s.security.auth.qwen_o_auth_base_url.clone().map(|value| {
+                    from_settings(loaded, &["security", "auth", "qwenOAuthBaseUrl"], value)
+                })
             })
-            .unwrap_or_else(|| Sourced {
-                value: DEFAULT_QWEN_OAUTH_BASE_URL.to_string(),
-                source: Source::Default,
-            });
+            .unwrap_or_else(|| default(DEFAULT_QWEN_OAUTH_BASE_URL.to_string()));
         validate_http_url(
             "Qwen OAuth base URL",
             &qwen_oauth_base_url.value,
@@ -232,22 +171,29 @@ impl ConfigSnapshot {
         )?;
 
         let approval_mode = match (cli.approval_mode, &s.tools.approval_mode) {
-            (Some(mode), _) => mode,
+            (Some(mode), _) => from_cli("--approval-mode", mode),
             (None, Some(name)) => {
-                ApprovalMode::parse(name).ok_or_else(|| ConfigError::InvalidValue {
+                let keys = ["tools", "approvalMode"];
+                let mode = ApprovalMode::parse(name).ok_or_else(|| ConfigError::InvalidValue {
                     what: "tools.approvalMode",
                     value: name.clone(),
-                    source_desc: settings_source().to_string(),
+                    source_desc: loaded.source_of(&keys).to_string(),
                     message: "expected one of plan, default, auto-edit, yolo".into(),
-                })?
+                })?;
+                from_settings(loaded, &keys, mode)
             }
-            (None, None) => ApprovalMode::Default,
+            (None, None) => default(ApprovalMode::Default),
         };
 
-        let mut allowed_tools = s.tools.allowed.clone();
+        let mut allowed_tools: Vec<Sourced<String>> = s
+            .tools
+            .allowed
+            .iter()
+            .map(|t| from_settings(loaded, &["tools", "allowed"], t.clone()))
+            .collect();
         for t in &cli.allowed_tools {
-            if !allowed_tools.contains(t) {
-                allowed_tools.push(t.clone());
+            if !allowed_tools.iter().any(|a| &a.value == t) {
+                allowed_tools.push(from_cli("--allowed-tools", t.clone()));
             }
         }
 
@@ -257,14 +203,46 @@ impl ConfigSnapshot {
             .as_ref()
             .map(|f| f.to_vec())
             .filter(|v| !v.is_empty())
+            .map(|names| from_settings(loaded, &["context", "fileName"], names))
             .unwrap_or_else(|| {
-                DEFAULT_CONTEXT_FILES
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect()
+                default(
+                    DEFAULT_CONTEXT_FILES
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                )
             });
 
-        let otlp_endpoint = s.telemetry.otlp_endpoint.clone();
+        let max_session_turns = cli
+            .max_session_turns
+            .map(|n| from_cli("--max-session-turns", n))
+            .or_else(|| {
+                s.model
+                    .max_session_turns
+                    .map(|n| from_settings(loaded, &["model", "maxSessionTurns"], n))
+            });
+        let temperature = s
+            .model
+            .temperature
+            .map(|t| from_settings(loaded, &["model", "temperature"], t));
+        let max_tokens = s
+            .model
+            .max_tokens
+            .map(|n| from_settings(loaded, &["model", "maxTokens"], n));
+        let context_window = s
+            .model
+            .context_window
+            .map(|n| from_settings(loaded, &["model", "contextWindow"], n));
+        let usage_statistics_setting = s
+            .privacy
+            .usage_statistics_enabled
+            .map(|on| from_settings(loaded, &["privacy", "usageStatisticsEnabled"], on));
+        let otlp_endpoint = s
+            .telemetry
+            .otlp_endpoint
+            .clone()
+            .map(|url| from_settings(loaded, &["telemetry", "otlpEndpoint"], url));
+
         let cwd = cwd.to_path_buf();
         let project_root = crate::paths::git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -276,19 +254,32 @@ impl ConfigSnapshot {
             openai_base_url,
             openai_api_key,
             auth_type,
-            qwen_oauth_base_url: qwen_oauth_base_url.value,
+            qwen_oauth_base_url,
             approval_mode,
             allowed_tools,
-            max_session_turns: cli.max_session_turns.or(s.model.max_session_turns),
-            temperature: s.model.temperature,
-            max_tokens: s.model.max_tokens,
-            context_window: s.model.context_window,
+            max_session_turns,
+            temperature,
+            max_tokens,
+            context_window,
             context_file_names,
-            usage_statistics_setting: s.privacy.usage_statistics_enabled,
+            usage_statistics_setting,
             otlp_endpoint,
             warnings: loaded.warnings.clone(),
         })
     }
+}
+
+/// A settings value with the file that set it.
+fn from_settings<T>(loaded: &LoadedSettings, keys: &[&str], value: T) -> Sourced<T> {
+    Sourced::new(value, loaded.source_of(keys))
+}
+
+fn from_cli<T>(flag: &'static str, value: T) -> Sourced<T> {
+    Sourced::new(value, Source::Cli(flag))
+}
+
+fn default<T>(value: T) -> Sourced<T> {
+    Sourced::new(value, Source::Default)
 }
 
 fn validate_http_url(what: &'static str, value: &str, source: &Source) -> Result<(), ConfigError> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::ConfigError;
+use crate::{ConfigError, Source};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,6 +157,28 @@ pub struct LoadedSettings {
     pub warnings: Vec<SettingsWarning>,
     pub user_file: Option<PathBuf>,
     pub project_file: Option<PathBuf>,
+    /// Each file's own content, to tell which one set a key.
+    pub user_value: Option<Value>,
+    pub project_value: Option<Value>,
+}
+
+impl LoadedSettings {
+    /// Which file set the key at `keys` (the project file wins, as in the merge). `Default`
+    /// if neither did.
+    pub fn source_of(&self, keys: &[&str]) -> Source {
+        let has = |value: &Option<Value>| {
+            let mut node = value.as_ref();
+            for key in keys {
+                node = node.and_then(|n| n.get(key));
+            }
+            node.is_some_and(|v| !v.is_null())
+        };
+        match (&self.project_file, &self.user_file) {
+            (Some(path), _) if has(&self.project_value) => Source::ProjectSettings(path.clone()),
+            (_, Some(path)) if has(&self.user_value) => Source::UserSettings(path.clone()),
+            _ => Source::Default,
+        }
+    }
 }
 
 /// Finds `<dir>/.qcode/settings.json` walking up from `cwd` to the git root (inclusive);
@@ -190,11 +212,13 @@ pub fn load_settings(user_file: &Path, cwd: &Path) -> Result<LoadedSettings, Con
         };
         check_known_keys(&value, "", &path, &mut warnings);
         check_types(&value, &path)?;
-        merge(&mut merged, value);
+        merge(&mut merged, value.clone());
         if is_user {
             loaded.user_file = Some(path);
+            loaded.user_value = Some(value);
         } else {
             loaded.project_file = Some(path);
+            loaded.project_value = Some(value);
         }
     }
     loaded.settings = serde_json::from_value(merged).map_err(|e| ConfigError::SettingsType {
@@ -244,10 +268,16 @@ pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
             });
         }
     };
+    parse_settings_text(path, &text).map(Some)
+}
+
+/// Parses the text of a settings file (comments and trailing commas allowed); the top level
+/// must be an object. Whitespace only counts as `{}`.
+pub(crate) fn parse_settings_text(path: &Path, text: &str) -> Result<Value, ConfigError> {
     if text.trim().is_empty() {
-        return Ok(Some(Value::Object(Default::default())));
+        return Ok(Value::Object(Default::default()));
     }
-    let stripped = strip_comments(&text);
+    let stripped = strip_comments(text);
     let value: Value =
         serde_json::from_str(&stripped).map_err(|e| ConfigError::SettingsSyntax {
             path: path.to_path_buf(),
@@ -267,7 +297,7 @@ pub fn read_settings_file(path: &Path) -> Result<Option<Value>, ConfigError> {
             message: "expected a JSON object".into(),
         });
     }
-    Ok(Some(value))
+    Ok(value)
 }
 
 /// Replaces `//` and `/* */` comments (outside strings) with spaces, keeping line breaks so
@@ -316,25 +346,35 @@ pub fn strip_comments(text: &str) -> String {
                     i += 2;
                 }
             }
-            (b',', _) => {
-                let next = bytes[i + 1..]
-                    .iter()
-                    .find(|c| !c.is_ascii_whitespace())
-                    .copied();
-                out.push(if matches!(next, Some(b'}') | Some(b']')) {
-                    b' '
-                } else {
-                    b','
-                });
-                i += 1;
-            }
             _ => {
                 out.push(b);
                 i += 1;
             }
         }
     }
+    // Comments are blanks now, so a comment between a trailing comma and `}` does not hide it.
+    blank_trailing_commas(&mut out);
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Replaces each comma (outside strings) followed only by whitespace and `}` / `]` with a space.
+fn blank_trailing_commas(bytes: &mut [u8]) {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match (in_string, bytes[i]) {
+            (true, b'\\') => i += 1,
+            (_, b'"') => in_string = !in_string,
+            (false, b',') => {
+                let next = bytes[i + 1..].iter().find(|c| !c.is_ascii_whitespace());
+                if matches!(next, Some(b'}') | Some(b']')) {
+                    bytes[i] = b' ';
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
 fn check_known_keys(value: &Value, prefix: &str, path: &Path, warnings: &mut Vec<SettingsWarning>) {

@@ -90,15 +90,7 @@ impl AuditLog {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(data.len(), |i| keep_from + i + 1);
-        let tmp = self.path.with_extension("jsonl.tmp");
-        let written = private_options()
-            .write(true)
-            .truncate(true)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(&data[start..]));
-        if written.is_ok() {
-            let _ = fs::rename(&tmp, &self.path);
-        }
+        let _ = qcode_fs::write_atomic(&self.path, &data[start..], qcode_fs::Mode::Exactly(0o600));
     }
 }
 

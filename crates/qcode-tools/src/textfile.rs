@@ -2,7 +2,6 @@
 //! with BOM, otherwise lossy UTF-8), line-ending detection, re-encoding in the file's own style,
 //! atomic writes that keep permissions, and unified diffs.
 
-use std::io::Write;
 use std::path::Path;
 
 /// How a file's bytes encode its text.
@@ -180,41 +179,12 @@ impl TextFile {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, given
-/// the permissions of the file it replaces, then renamed over it. Parent directories are created.
+/// Writes `bytes` to `path` atomically (`qcode_fs::write_atomic`): the file keeps its
+/// permissions (a new file gets the usual `0666` minus the umask), a symlinked file stays a
+/// symlink, and parent directories are created.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no parent directory",
-        )
-    })?;
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.qcode-{}-{nanos}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    qcode_fs::write_atomic(path, bytes, qcode_fs::Mode::KeepOr(0o666))
+        .map_err(qcode_fs::WriteError::into_io_error)
 }
 
 /// A unified diff of two texts with three lines of context, headed `a/<name>` / `b/<name>`.

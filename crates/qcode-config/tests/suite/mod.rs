@@ -1,2 +1,4 @@
+mod origins;
 mod precedence;
 mod settings_files;
+mod writers;

@@ -106,14 +106,17 @@ fn settings_and_defaults_apply_last() {
     assert_eq!(snap.model.unwrap().value, "from-settings");
     assert_eq!(snap.openai_base_url.value, DEFAULT_OPENAI_BASE_URL);
     assert_eq!(snap.openai_base_url.source, Source::Default);
-    assert_eq!(snap.approval_mode, ApprovalMode::AutoEdit);
+    assert_eq!(snap.approval_mode.value, ApprovalMode::AutoEdit);
     assert_eq!(
-        snap.allowed_tools,
+        snap.allowed_tools
+            .iter()
+            .map(|t| t.value.clone())
+            .collect::<Vec<_>>(),
         vec!["glob".to_string(), "edit".to_string()]
     );
     assert_eq!(snap.auth_type.unwrap().value, AuthKind::QwenOauth);
     assert_eq!(
-        snap.context_file_names,
+        snap.context_file_names.value,
         vec!["QWEN.md".to_string(), "AGENTS.md".to_string()]
     );
 }

@@ -96,3 +96,16 @@ fn strip_comments_keeps_strings_and_positions() {
     assert_eq!(v["b"], serde_json::json!([1, 2]));
     assert_eq!(s.lines().count(), 2);
 }
+
+#[test]
+fn a_trailing_comma_before_a_comment_is_allowed() {
+    let s = strip_comments("{\"a\": {\"b\": true, // on\n /* x */ }, \"c\": [1, /* two */\n],\n}");
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    assert_eq!(v["a"]["b"], true);
+    assert_eq!(v["c"], serde_json::json!([1]));
+    assert_eq!(
+        strip_comments("{\"s\": \",}\"}"),
+        "{\"s\": \",}\"}",
+        "commas in strings stay"
+    );
+}

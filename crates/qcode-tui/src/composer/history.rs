@@ -139,9 +139,8 @@ fn write_file(path: &Path, entries: &[String]) -> std::io::Result<()> {
         body.push_str(&serde_json::to_string(e).unwrap_or_default());
         body.push('\n');
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, body)?;
-    std::fs::rename(&tmp, path)
+    qcode_fs::write_atomic(path, body.as_bytes(), qcode_fs::Mode::KeepOr(0o666))
+        .map_err(std::io::Error::from)
 }
 
 #[cfg(test)]
