@@ -127,7 +127,7 @@ async fn the_explicit_choice_wins_over_an_env_key() {
     assert_eq!(
         p.message,
         format!(
-            "Qwen OAuth is selected (by settings file {}) but you are not signed in",
+            "Qwen OAuth is selected (by user settings file {}) but you are not signed in",
             h.home.join(".qcode/settings.json").display()
         )
     );
