@@ -105,6 +105,19 @@ impl EnvLayer {
             .map(|v| (v.clone(), EnvOrigin::DotEnv(path)))
     }
 
+    /// Forgets `name` from the `.env` layer (an untrusted file may not set it); returns the
+    /// value it had there.
+    pub fn drop_dotenv_var(&mut self, name: &str) -> Option<String> {
+        self.dotenv.remove(name)
+    }
+
+    /// The names the `.env` layer sets, sorted.
+    pub fn dotenv_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.dotenv.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// Only the real process environment (for variables that `.env` must not control).
     pub fn process_get(&self, name: &str) -> Option<String> {
         self.process.get(name).filter(|v| !v.is_empty()).cloned()

@@ -25,6 +25,8 @@ pub mod origin;
 pub mod paths;
 pub mod resolve;
 pub mod settings;
+pub mod trust;
+pub mod untrusted;
 
 pub use dotenv::{EnvLayer, find_env_file};
 pub use edit::{SettingKey, SettingsFile};
@@ -34,3 +36,5 @@ pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;
 pub use resolve::{CliOverrides, ConfigSnapshot};
 pub use settings::{Settings, SettingsWarning, load_settings};
+pub use trust::{FolderTrust, TrustOverride, TrustRule, TrustedFolders};
+pub use untrusted::Ignored;

@@ -10,6 +10,8 @@ use qcode_protocol::{ApprovalMode, AuthKind};
 use crate::dotenv::EnvOrigin;
 use crate::origin::DotEnvPlace;
 use crate::settings::LoadedSettings;
+use crate::trust::{FolderTrust, TrustOverride, folder_trust};
+use crate::untrusted::{Ignored, restrict_dotenv, restrict_settings};
 use crate::{ConfigError, EnvLayer, Paths, SettingsWarning, Source, Sourced};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -29,6 +31,8 @@ pub struct CliOverrides {
     pub approval_mode: Option<ApprovalMode>,
     pub allowed_tools: Vec<String>,
     pub max_session_turns: Option<u32>,
+    /// `--trust`: trust the current project for this run.
+    pub trust: TrustOverride,
 }
 
 /// Everything configuration decides, resolved once.
@@ -57,6 +61,12 @@ pub struct ConfigSnapshot {
     pub usage_statistics_setting: Option<Sourced<bool>>,
     pub otlp_endpoint: Option<Sourced<String>>,
     pub warnings: Vec<SettingsWarning>,
+    /// Whether the project's own files may take effect ([`crate::trust`]).
+    pub trust: FolderTrust,
+    /// What the project's files wanted to set and may not ([`crate::untrusted`]).
+    pub ignored: Vec<Ignored>,
+    /// Problems with `trustedFolders.json` (entries ignored).
+    pub trust_notices: Vec<String>,
 }
 
 impl ConfigSnapshot {
@@ -67,13 +77,90 @@ impl ConfigSnapshot {
         env: EnvLayer,
         cli: &CliOverrides,
     ) -> Result<(Self, EnvLayer), ConfigError> {
-        let env = match crate::find_env_file(cwd, &paths.home, &paths.qcode_home) {
+        let project_root = crate::paths::git_root(cwd).unwrap_or_else(|| cwd.to_path_buf());
+        let over = match (
+            cli.trust,
+            env.process_get("QCODE_TRUST_WORKSPACE").as_deref(),
+        ) {
+            (TrustOverride::TrustThisRun, _) | (_, Some("1" | "true" | "yes")) => {
+                TrustOverride::TrustThisRun
+            }
+            _ => TrustOverride::Rules,
+        };
+        let (trust, trust_notices) = folder_trust(&paths.qcode_home, &project_root, over)?;
+        let mut ignored = Vec::new();
+        let mut env = match crate::find_env_file(cwd, &paths.home, &paths.qcode_home) {
             Some(path) => env.with_dotenv(&path)?,
             None => env,
         };
+        let dotenv_trust = match env.dotenv_path().map(Path::to_path_buf) {
+            Some(path) => {
+                let place = DotEnvPlace::of(&path, &paths.home, &paths.qcode_home);
+                // A `.env` above the project (e.g. /tmp/.env on a shared machine) is judged
+                // by its own folder, and `--trust` does not extend to it.
+                let trusted = match path.parent() {
+                    _ if place == DotEnvPlace::User => true,
+                    Some(dir)
+                        if !crate::trust::normalize(dir)
+                            .starts_with(crate::trust::normalize(&project_root)) =>
+                    {
+                        folder_trust(&paths.qcode_home, dir, TrustOverride::Rules)?
+                            .0
+                            .is_trusted()
+                    }
+                    _ => trust.is_trusted(),
+                };
+                restrict_dotenv(&mut env, place, trusted, &mut ignored);
+                trusted
+            }
+            None => true,
+        };
         let settings = crate::load_settings(&paths.user_settings(), cwd)?;
-        let snapshot = Self::resolve(paths, cwd, &env, &settings, cli)?;
+        let settings = restrict_settings(&settings, trust.is_trusted(), &mut ignored)?;
+        let mut snapshot = Self::resolve(paths, cwd, &env, &settings, cli)?;
+        snapshot.untrusted_dotenv_base_url(dotenv_trust, &settings);
+        snapshot.trust = trust;
+        snapshot.ignored.splice(0..0, ignored);
+        snapshot.trust_notices = trust_notices;
         Ok((snapshot, env))
+    }
+
+    /// An untrusted project `.env` may name a base URL only for the key it holds itself: a
+    /// key from the environment, a flag or elsewhere is never sent to a URL a cloned repository
+    /// chose. The base URL then falls back to the user's settings or the default.
+    fn untrusted_dotenv_base_url(&mut self, dotenv_trusted: bool, settings: &LoadedSettings) {
+        let Source::DotEnv {
+            path,
+            place: DotEnvPlace::Project,
+            ..
+        } = &self.openai_base_url.source
+        else {
+            return;
+        };
+        if dotenv_trusted {
+            return;
+        }
+        let key_from_same_file = matches!(
+            self.openai_api_key.as_ref().map(|k| &k.source),
+            Some(Source::DotEnv { path: p, .. }) if p == path
+        );
+        // Without a key from flag or environment nothing secret goes there: a key saved with
+        // `qcode auth api-key` is only ever sent to the URL it was saved with (qcode-auth).
+        if key_from_same_file || self.openai_api_key.is_none() {
+            return;
+        }
+        self.ignored.push(Ignored {
+            name: "OPENAI_BASE_URL".into(),
+            source: self.openai_base_url.source.clone(),
+        });
+        self.openai_base_url = settings
+            .settings
+            .security
+            .auth
+            .base_url
+            .clone()
+            .map(|value| from_settings(settings, &["security", "auth", "baseUrl"], value))
+            .unwrap_or_else(|| default(DEFAULT_OPENAI_BASE_URL.to_string()));
     }
 
     pub fn resolve(
@@ -265,6 +352,9 @@ impl ConfigSnapshot {
             usage_statistics_setting,
             otlp_endpoint,
             warnings: loaded.warnings.clone(),
+            trust: FolderTrust::Untrusted { refused: false },
+            ignored: Vec::new(),
+            trust_notices: Vec::new(),
         })
     }
 }

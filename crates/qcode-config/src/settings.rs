@@ -181,6 +181,61 @@ impl LoadedSettings {
     }
 }
 
+impl LoadedSettings {
+    /// The value the project file gives the key at `keys`, if any.
+    pub fn project_entry(&self, keys: &[&str]) -> Option<&Value> {
+        let mut node = self.project_value.as_ref();
+        for key in keys {
+            node = node.and_then(|n| n.get(key));
+        }
+        node.filter(|v| !v.is_null())
+    }
+
+    /// The same layers with the project file's value at `keys` replaced by `replacement`
+    /// (`None` removes it) and the merge redone, so the user's own value — or the default —
+    /// applies instead of the project's.
+    pub fn with_project_entry(
+        &self,
+        keys: &[&str],
+        replacement: Option<Value>,
+    ) -> Result<LoadedSettings, ConfigError> {
+        let mut out = self.clone();
+        let Some(project) = out.project_value.as_mut() else {
+            return Ok(out);
+        };
+        let Some((last, parents)) = keys.split_last() else {
+            return Ok(out);
+        };
+        let mut node = project;
+        for key in parents {
+            match node.get_mut(*key) {
+                Some(next) => node = next,
+                None => return Ok(out),
+            }
+        }
+        if let Value::Object(map) = node {
+            match replacement {
+                Some(v) => {
+                    map.insert((*last).to_string(), v);
+                }
+                None => {
+                    map.remove(*last);
+                }
+            }
+        }
+        let mut merged = Value::Object(Default::default());
+        for layer in [&out.user_value, &out.project_value].into_iter().flatten() {
+            merge(&mut merged, layer.clone());
+        }
+        out.settings = serde_json::from_value(merged).map_err(|e| ConfigError::SettingsType {
+            path: out.project_file.clone().unwrap_or_default(),
+            key: keys.join("."),
+            message: e.to_string(),
+        })?;
+        Ok(out)
+    }
+}
+
 /// Finds `<dir>/.qcode/settings.json` walking up from `cwd` to the git root (inclusive);
 /// without a git root, only `cwd` itself is checked. The user's own `~/.qcode` is skipped.
 pub fn find_project_settings(cwd: &Path, user_file: &Path) -> Option<PathBuf> {

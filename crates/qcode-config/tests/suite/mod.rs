@@ -1,4 +1,5 @@
 mod origins;
 mod precedence;
 mod settings_files;
+mod trust;
 mod writers;

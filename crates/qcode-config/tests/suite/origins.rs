@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use qcode_config::{
     CliOverrides, ConfigSnapshot, DotEnvPlace, EnvLayer, Paths, Scope, Source, Sourced,
+    TrustOverride,
 };
 use qcode_protocol::ApprovalMode;
 
@@ -63,7 +64,12 @@ fn each_key_names_the_settings_file_that_set_it() {
     );
     let user = Source::UserSettings(f.paths.user_settings());
     let project = Source::ProjectSettings(f.project_file());
-    let s = f.load(&[], &CliOverrides::default());
+    // A trusted folder, so that every project key applies.
+    let trusted = CliOverrides {
+        trust: TrustOverride::TrustThisRun,
+        ..CliOverrides::default()
+    };
+    let s = f.load(&[], &trusted);
 
     assert_eq!(s.model.as_ref().unwrap().value, "user-model");
     assert_eq!(*source(&s.model), user);
@@ -166,7 +172,10 @@ fn an_invalid_value_names_the_file_that_set_it() {
         f.paths.clone(),
         &f.cwd,
         EnvLayer::default(),
-        &CliOverrides::default(),
+        &CliOverrides {
+            trust: TrustOverride::TrustThisRun,
+            ..CliOverrides::default()
+        },
     )
     .unwrap_err()
     .to_string();
