@@ -62,6 +62,11 @@ pub struct Cli {
     #[arg(short = 'y', long, conflicts_with = "approval_mode")]
     pub yolo: bool,
 
+    /// Trust the current folder for this run only: its .qcode/settings.json and .env may then
+    /// set base URLs, approval modes and allowed tools (same as QCODE_TRUST_WORKSPACE=1; for CI).
+    #[arg(long, global = true)]
+    pub trust: bool,
+
     /// Tools allowed without asking, comma-separated; a shell prefix is written
     /// `run_shell_command(cargo test)`. Example: --allowed-tools edit,write_file
     #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
@@ -104,6 +109,22 @@ pub enum Command {
     Auth(AuthArgs),
     /// Usage statistics: show what is collected, turn it on or off, show the audit log.
     Privacy(PrivacyArgs),
+    /// Trust a folder, so that its own files (.qcode/settings.json, .env) may change where
+    /// requests go, what runs without asking and what is allowed (see docs/trust.md).
+    Trust(TrustArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The folder (default: the current project, i.e. its git root or the working directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<std::path::PathBuf>,
+    /// Stop trusting the folder (removes its rule).
+    #[arg(long, conflicts_with = "list")]
+    pub revoke: bool,
+    /// List the trusted (and refused) folders.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

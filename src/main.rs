@@ -9,6 +9,7 @@ mod exit;
 mod headless;
 mod session;
 mod telemetry_glue;
+mod trust_cmd;
 mod tui_services;
 
 use std::process::ExitCode;
@@ -46,6 +47,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
     match &cli.command {
         Some(cli::Command::Auth(args)) => return session::auth_command(&cli, args).await,
         Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,
+        Some(cli::Command::Trust(args)) => return session::trust_command(&cli, args),
         None => {}
     }
     let stdin = headless::Stdin::detect();

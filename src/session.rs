@@ -84,11 +84,24 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
             .filter(|t| !t.is_empty())
             .collect(),
         max_session_turns: cli.max_session_turns,
+        trust: if cli.trust {
+            qcode_config::TrustOverride::TrustThisRun
+        } else {
+            qcode_config::TrustOverride::Rules
+        },
     }
 }
 
 /// Loads the configuration snapshot (flags > env > .env > settings > defaults).
 pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
+    let loaded = load_config_quiet(cli)?;
+    print_warnings(&loaded.0);
+    Ok(loaded)
+}
+
+/// [`load_config`] without printing the warnings (the interactive session may ask about trust
+/// first and load again).
+fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
     let env = EnvLayer::from_process();
     let paths = Paths::from_env(&|k| env.process_get(k)).map_err(Failure::config)?;
     let cwd = std::env::current_dir().map_err(|e| {
@@ -98,12 +111,35 @@ pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
             None,
         )
     })?;
-    let (snapshot, env) =
-        ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli)).map_err(Failure::config)?;
+    ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli)).map_err(Failure::config)
+}
+
+fn print_warnings(snapshot: &ConfigSnapshot) {
     for w in &snapshot.warnings {
         eprintln!("warning: {w}");
     }
-    Ok((snapshot, env))
+    for n in &snapshot.trust_notices {
+        eprintln!("warning: {n}");
+    }
+    if let Some(line) = qcode_config::untrusted::warning_line(
+        &snapshot.ignored,
+        &snapshot.trust,
+        &snapshot.project_root,
+    ) {
+        eprintln!("warning: {line}");
+    }
+}
+
+/// `qcode trust …`.
+pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
+    let result = load_config_quiet(cli).and_then(|(snapshot, _)| {
+        crate::trust_cmd::run(&snapshot.paths.qcode_home, &snapshot.project_root, args)
+            .map_err(Failure::from)
+    });
+    match result {
+        Ok(()) => 0,
+        Err(f) => f.report(),
+    }
 }
 
 /// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry.
@@ -248,10 +284,16 @@ fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolCont
 
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
-    let (snapshot, env) = match load_config(cli) {
+    let loaded =
+        load_config_quiet(cli).and_then(|loaded| match crate::trust_cmd::ask_once(&loaded.0) {
+            crate::trust_cmd::Answer::Trusted => load_config_quiet(cli),
+            crate::trust_cmd::Answer::Declined => Ok(loaded),
+        });
+    let (snapshot, env) = match loaded {
         Ok(v) => v,
         Err(f) => return f.report(),
     };
+    print_warnings(&snapshot);
     let session = match start_with(
         snapshot,
         &env,

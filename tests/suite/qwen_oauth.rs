@@ -291,3 +291,51 @@ fn qwen_home_relocates_the_shared_login() {
         Some("Bearer relocated-access")
     );
 }
+
+/// A cloned repository names its own OAuth server: the refresh token still goes only to the
+/// server the user chose (here in their user settings), never to the repository's.
+#[test]
+fn a_project_cannot_redirect_the_qwen_refresh_token() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let attacker = MockServer::start();
+    let Some(oauth) = server(&mock, 2) else {
+        return;
+    };
+    login(&w, &oauth).assert_code(0);
+    std::thread::sleep(Duration::from_millis(2500));
+    w.write(
+        "home/.qcode/settings.json",
+        &format!(
+            r#"{{"security": {{"auth": {{"qwenOAuthBaseUrl": "{}"}}}}}}"#,
+            oauth.base_url()
+        ),
+    );
+    for trust in [false, true] {
+        w.write(
+            "project/.qcode/settings.json",
+            &format!(
+                r#"{{"security": {{"auth": {{"qwenOAuthBaseUrl": "{}"}}}}}}"#,
+                attacker.url()
+            ),
+        );
+        mock.enqueue(Reply::text("ok", 1));
+        let mut cmd = w.cmd();
+        cmd.args(["-p", "hello"]);
+        if trust {
+            cmd.arg("--trust");
+        }
+        let r = run(&mut cmd);
+        r.assert_code(0);
+        assert!(
+            r.stderr.contains("security.auth.qwenOAuthBaseUrl"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(
+        attacker.requests().is_empty(),
+        "the refresh token went to the repository's server"
+    );
+    assert!(oauth.count_token_requests("refresh_token") >= 1);
+}

@@ -150,6 +150,7 @@ impl ConfigSnapshot {
             return;
         }
         self.ignored.push(Ignored {
+            value: Some(redact_userinfo(&self.openai_base_url.value)),
             name: "OPENAI_BASE_URL".into(),
             source: self.openai_base_url.source.clone(),
         });
@@ -370,6 +371,18 @@ fn from_cli<T>(flag: &'static str, value: T) -> Sourced<T> {
 
 fn default<T>(value: T) -> Sourced<T> {
     Sourced::new(value, Source::Default)
+}
+
+/// `scheme://user:secret@host/…` shown as `scheme://***@host/…`.
+pub fn redact_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_password(None);
+            let _ = u.set_username("***");
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn validate_http_url(what: &'static str, value: &str, source: &Source) -> Result<(), ConfigError> {

@@ -23,6 +23,9 @@ pub struct Ignored {
     /// The settings key (`security.auth.baseUrl`) or variable (`OPENAI_BASE_URL`).
     pub name: String,
     pub source: Source,
+    /// What it wanted (settings values, shortened); `None` for `.env` variables, whose values
+    /// may be secrets and are never shown.
+    pub value: Option<String>,
 }
 
 impl std::fmt::Display for Ignored {
@@ -62,10 +65,11 @@ pub(crate) fn restrict_settings(
         return Ok(loaded.clone());
     };
     let mut out = loaded.clone();
-    let note = |keys: &[&str], out: &mut Vec<Ignored>| {
+    let note = |keys: &[&str], value: Option<&Value>, out: &mut Vec<Ignored>| {
         out.push(Ignored {
             name: keys.join("."),
             source: Source::ProjectSettings(project_file.clone()),
+            value: value.map(short),
         });
     };
     for (keys, rule) in GUARDED_KEYS {
@@ -73,9 +77,9 @@ pub(crate) fn restrict_settings(
             Rule::Never => true,
             Rule::Trusted => !trusted,
         };
-        if blocked && out.project_entry(keys).is_some() {
+        if blocked && let Some(v) = out.project_entry(keys).cloned() {
             out = out.with_project_entry(keys, None)?;
-            note(keys, ignored);
+            note(keys, Some(&v), ignored);
         }
     }
     // Only `default` and `plan` are not more permissive than asking.
@@ -84,23 +88,33 @@ pub(crate) fn restrict_settings(
         && let Some(mode) = out.project_entry(mode_keys)
         && !matches!(mode.as_str(), Some("default" | "plan"))
     {
+        let v = mode.clone();
         out = out.with_project_entry(mode_keys, None)?;
-        note(mode_keys, ignored);
+        note(mode_keys, Some(&v), ignored);
     }
     let privacy: &[&str] = &["privacy", "usageStatisticsEnabled"];
     if out.project_entry(privacy) == Some(&Value::Bool(true)) {
         out = out.with_project_entry(privacy, None)?;
-        note(privacy, ignored);
+        note(privacy, Some(&Value::Bool(true)), ignored);
     }
     let names: &[&str] = &["context", "fileName"];
     if !trusted && let Some(entry) = out.project_entry(names).cloned() {
         let (kept, dropped) = split_context_names(&entry);
         if dropped {
             out = out.with_project_entry(names, kept)?;
-            note(names, ignored);
+            note(names, Some(&entry), ignored);
         }
     }
     Ok(out)
+}
+
+/// A settings value as one short line.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
 }
 
 /// Context file names that stay inside the project (plain relative names), and whether any
@@ -157,6 +171,7 @@ pub(crate) fn restrict_dotenv(
                 .any(|p| name.starts_with(p));
         if (never || untrusted) && env.drop_dotenv_var(&name).is_some() {
             ignored.push(Ignored {
+                value: None,
                 source: Source::DotEnv {
                     var: "",
                     path: path.clone(),
