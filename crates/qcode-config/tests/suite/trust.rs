@@ -112,7 +112,7 @@ fn plan_and_default_modes_and_turning_statistics_off_still_apply() {
     );
     let s = r.load(&[]);
     assert_eq!(s.approval_mode.value, ApprovalMode::Plan);
-    assert_eq!(s.usage_statistics_setting.as_ref().unwrap().value, false);
+    assert!(!s.usage_statistics_setting.as_ref().unwrap().value);
     assert!(s.ignored.is_empty(), "{:?}", s.ignored);
 }
 
