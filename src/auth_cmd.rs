@@ -100,7 +100,10 @@ async fn run_inner(cli: &Cli, args: &AuthArgs) -> Result<(), Failure> {
                 Some(k) => k.clone(),
                 None => read_key()?,
             };
-            if api_key.trim().is_empty() {
+            // Local servers (and presets marked keyless) need no key.
+            let keyless = qcode_auth::is_loopback_url(&base_url)
+                || qcode_auth::preset_for_base_url(&base_url).is_some_and(|p| !p.needs_key);
+            if api_key.trim().is_empty() && !keyless {
                 return Err(Failure::new(
                     ErrorKind::Input,
                     "the API key is empty",

@@ -316,3 +316,32 @@ fn a_usage_error_exits_2_as_documented() {
     let r = run(w.cmd().args(["--no-such-flag"]));
     r.assert_code(2);
 }
+
+#[test]
+fn a_local_server_works_without_a_key_and_gets_no_authorization_header() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("local answer", 1));
+    let r = run(w
+        .cmd()
+        .env("OPENAI_BASE_URL", mock.url())
+        .env("OPENAI_MODEL", "smollm2")
+        .args(["--openai-api-key", "", "-p", "hi"]));
+    r.assert_code(0);
+    assert_eq!(r.stdout, "local answer");
+    assert_eq!(mock.requests()[0].header("authorization"), None);
+
+    // Saved as a keyless provider with `qcode auth api-key` (empty key on stdin).
+    let w = World::new();
+    let r = run_with_stdin(
+        w.cmd()
+            .args(["auth", "api-key", "--base-url", &mock.url(), "--model", "smollm2"]),
+        "\n",
+    );
+    r.assert_code(0);
+    mock.enqueue(Reply::text("saved local", 1));
+    let r = run(w.cmd().args(["-p", "hi"]));
+    r.assert_code(0);
+    assert_eq!(r.stdout, "saved local");
+    assert_eq!(mock.requests()[1].header("authorization"), None);
+}

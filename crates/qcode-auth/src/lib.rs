@@ -68,8 +68,8 @@ pub use manager::{QwenTokenManager, REFRESH_TIMEOUT};
 pub use presets::{PROVIDER_PRESETS, preset, preset_for_base_url};
 pub use qr::qr_lines;
 pub use resolve::{
-    Active, Resolver, auth_paths, build_client, chosen_by, key_hint, no_credentials, oauth_config,
-    qwen_model,
+    Active, Resolver, auth_paths, build_client, chosen_by, is_loopback_url, key_hint,
+    no_credentials, oauth_config, qwen_model,
 };
 pub use secret::Secret;
 pub use source::{QwenSource, SignedOut, signed_out};

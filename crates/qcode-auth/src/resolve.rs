@@ -77,9 +77,20 @@ impl Resolver {
         if s.openai_api_key.is_some() {
             return Ok(AuthKind::Openai);
         }
-        let paths = auth_paths(s);
-        if matches!(paths.api_key_store().load(), Ok(Some(_))) {
+        // A local server (Ollama, llama.cpp, vLLM, LM Studio) named by flag, environment or
+        // settings needs no key.
+        if s.openai_base_url.source != Source::Default && is_loopback_url(&s.openai_base_url.value)
+        {
             return Ok(AuthKind::Openai);
+        }
+        let paths = auth_paths(s);
+        match paths.api_key_store().load() {
+            Ok(Some(_)) => return Ok(AuthKind::Openai),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(Problem::new(e.kind(), e.to_string())
+                    .with_hint("run `qcode auth api-key` to save it again, or `qcode auth logout --api-key` to remove it"));
+            }
         }
         if paths.qwen_store().path().exists() {
             return Ok(AuthKind::QwenOauth);
@@ -101,23 +112,42 @@ impl Resolver {
             Problem::new(e.kind(), e.to_string())
                 .with_hint("run `qcode auth api-key` to save it again")
         })?;
+        let configured = &s.openai_base_url;
         let (key, base_url, stored_model) = match (&s.openai_api_key, &stored) {
             (Some(key), _) => (
-                key.value.expose().to_string(),
-                s.openai_base_url.value.clone(),
+                Some(key.value.expose().to_string()),
+                configured.value.clone(),
                 None,
             ),
+            // A saved key is sent only to the base URL it was saved with.
+            (None, Some(st))
+                if configured.source == Source::Default
+                    || same_base_url(&configured.value, &st.base_url) =>
+            {
+                let key = st.api_key.expose();
+                (
+                    (!key.is_empty()).then(|| key.to_string()),
+                    st.base_url.clone(),
+                    st.model.clone(),
+                )
+            }
+            // Another base URL was chosen: a local server needs no key; anything else would
+            // receive a key that belongs to someone else.
+            (None, Some(_) | None) if is_loopback_url(&configured.value) => {
+                (None, configured.value.clone(), None)
+            }
             (None, Some(st)) => {
-                // A base URL given by flag / env / settings still wins over the saved one.
-                let base = match s.openai_base_url.source {
-                    Source::Default => st.base_url.clone(),
-                    Source::Cli(_)
-                    | Source::Env(_)
-                    | Source::DotEnv { .. }
-                    | Source::UserSettings(_)
-                    | Source::ProjectSettings(_) => s.openai_base_url.value.clone(),
-                };
-                (st.api_key.expose().to_string(), base, st.model.clone())
+                return Err(Problem::new(
+                    ErrorKind::Auth,
+                    format!(
+                        "the saved API key belongs to {} and is not sent to {} (set by {})",
+                        st.base_url, configured.value, configured.source
+                    ),
+                )
+                .with_hint(format!(
+                    "set OPENAI_API_KEY for that provider, or save a key for it with `qcode auth api-key --base-url {}`",
+                    configured.value
+                )));
             }
             (None, None) => {
                 return Err(Problem::new(
@@ -139,7 +169,7 @@ impl Resolver {
                 "set OPENAI_MODEL (environment or .env) or pass --model; the base URL is {base_url}"
             )));
         };
-        let mut endpoint = Endpoint::new(base_url.clone(), Some(Secret::new(key)));
+        let mut endpoint = Endpoint::new(base_url.clone(), key.map(Secret::new));
         if wants_dashscope_headers(AuthKind::Openai, &base_url) {
             for (k, v) in dashscope_headers(AuthKind::Openai, VERSION) {
                 endpoint = endpoint.with_header(k, v);
@@ -229,4 +259,29 @@ pub fn no_credentials(s: &ConfigSnapshot) -> Problem {
         "{}; or run `qcode auth api-key` or `qcode auth qwen-oauth`",
         key_hint(s)
     ))
+}
+
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`): a local model
+/// server, which needs no key.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url.trim()) else {
+        return false;
+    };
+    match parsed.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The same base URL, ignoring a trailing slash and the case of scheme and host.
+fn same_base_url(a: &str, b: &str) -> bool {
+    let norm = |u: &str| match url::Url::parse(u.trim()) {
+        Ok(p) => p.as_str().trim_end_matches('/').to_string(),
+        Err(_) => u.trim().trim_end_matches('/').to_string(),
+    };
+    norm(a) == norm(b)
 }

@@ -219,9 +219,11 @@ impl ConfigSnapshot {
             &openai_base_url.source,
         )?;
 
+        // `--openai-api-key ""` counts as unset, like an empty variable.
         let openai_api_key = cli
             .openai_api_key
             .clone()
+            .filter(|k| !k.expose().trim().is_empty())
             .map(|value| from_cli("--openai-api-key", value))
             .or_else(|| {
                 from_env("OPENAI_API_KEY").map(|s| Sourced {

@@ -151,30 +151,108 @@ async fn a_stored_key_means_openai_with_its_base_url_and_model() {
     );
 }
 
+/// A key saved with `qcode auth api-key` goes only to the base URL it was saved with: another
+/// base URL from flag, environment or settings gets no key (a local server needs none; a
+/// remote one is an auth problem naming both), never the saved one.
 #[tokio::test]
-async fn a_base_url_from_flag_env_or_settings_wins_over_the_stored_one() {
+async fn a_saved_key_is_sent_only_to_its_own_base_url() {
     let h = home();
     h.stored_key("https://stored.example/v1", Some("stored-model"));
+    let a = h.resolve(&[], &no_flags()).unwrap();
+    assert_eq!(
+        endpoint(&a).await,
+        ("https://stored.example/v1".into(), "sk-stored".into())
+    );
+    assert_eq!(a.model, "stored-model");
+    // The same URL named again (trailing slash, settings) still gets it.
+    h.settings(r#"{"security":{"auth":{"baseUrl":"https://stored.example/v1/"}}}"#);
+    let a = h.resolve(&[], &no_flags()).unwrap();
+    assert_eq!(endpoint(&a).await.1, "sk-stored");
+    // Another remote URL, from any source: refused, naming both.
     let by_flag = CliOverrides {
         openai_base_url: Some("https://flag.example/v1".into()),
         ..CliOverrides::default()
     };
-    let a = h.resolve(&[], &by_flag).unwrap();
-    assert_eq!(endpoint(&a).await.0, "https://flag.example/v1");
-    let a = h
-        .resolve(
+    for p in [
+        h.resolve(&[], &by_flag).err().unwrap(),
+        h.resolve(
             &[("OPENAI_BASE_URL", "https://env.example/v1")],
             &no_flags(),
         )
+        .err()
+        .unwrap(),
+    ] {
+        assert_eq!(p.kind, ErrorKind::Auth);
+        assert!(
+            p.message.contains("https://stored.example/v1"),
+            "{}",
+            p.message
+        );
+        assert!(!p.message.contains("sk-stored"));
+        assert!(p.hint.as_deref().unwrap().contains("qcode auth api-key"));
+    }
+    // A local server: no key at all.
+    let a = h
+        .resolve(
+            &[
+                ("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+                ("OPENAI_MODEL", "llama"),
+            ],
+            &no_flags(),
+        )
         .unwrap();
-    assert_eq!(endpoint(&a).await.0, "https://env.example/v1");
-    h.settings(r#"{"security":{"auth":{"baseUrl":"https://settings.example/v1"}}}"#);
-    let a = h.resolve(&[], &no_flags()).unwrap();
     assert_eq!(
         endpoint(&a).await,
-        ("https://settings.example/v1".into(), "sk-stored".into())
+        ("http://127.0.0.1:11434/v1".into(), String::new())
     );
-    assert_eq!(a.model, "stored-model");
+}
+
+/// `OPENAI_BASE_URL=http://127.0.0.1:…` alone is enough for a local server: no key, no
+/// `Authorization`; `--openai-api-key ""` counts as unset.
+#[tokio::test]
+async fn a_local_server_needs_no_key() {
+    let h = home();
+    let empty_key = CliOverrides {
+        openai_api_key: Some(qcode_protocol::Secret::new("")),
+        ..CliOverrides::default()
+    };
+    let a = h
+        .resolve(
+            &[
+                ("OPENAI_BASE_URL", "http://localhost:8080/v1"),
+                ("OPENAI_MODEL", "smollm2"),
+            ],
+            &empty_key,
+        )
+        .unwrap();
+    assert_eq!(a.kind, AuthKind::Openai);
+    let e = a.credentials.endpoint().await.unwrap();
+    assert!(e.bearer.is_none());
+    // A remote URL still needs one.
+    let p = h
+        .resolve(
+            &[
+                ("OPENAI_BASE_URL", "https://api.example/v1"),
+                ("OPENAI_MODEL", "m"),
+            ],
+            &no_flags(),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(p.kind, ErrorKind::Auth);
+}
+
+#[tokio::test]
+async fn a_corrupt_credentials_file_says_it_is_corrupt() {
+    let h = home();
+    std::fs::create_dir_all(h.home.join(".qcode")).unwrap();
+    std::fs::write(h.home.join(".qcode/credentials.json"), "{ not json").unwrap();
+    let p = h.resolve(&[], &no_flags()).err().unwrap();
+    assert!(
+        p.message.contains("credentials.json") && !p.message.contains("no API key is configured"),
+        "{}",
+        p.message
+    );
 }
 
 #[tokio::test]
