@@ -125,6 +125,7 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
             out: &mut out,
             err: &mut err,
             stdout_is_tty,
+            stderr_is_tty: std::io::stderr().is_terminal(),
         },
         &mut int_rx,
     )

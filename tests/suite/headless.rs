@@ -334,8 +334,14 @@ fn a_local_server_works_without_a_key_and_gets_no_authorization_header() {
     // Saved as a keyless provider with `qcode auth api-key` (empty key on stdin).
     let w = World::new();
     let r = run_with_stdin(
-        w.cmd()
-            .args(["auth", "api-key", "--base-url", &mock.url(), "--model", "smollm2"]),
+        w.cmd().args([
+            "auth",
+            "api-key",
+            "--base-url",
+            &mock.url(),
+            "--model",
+            "smollm2",
+        ]),
         "\n",
     );
     r.assert_code(0);

@@ -9,6 +9,7 @@
 
 mod exit;
 mod render;
+pub mod sanitize;
 
 pub use exit::{ExitCode, exit_code_for};
 pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, run};

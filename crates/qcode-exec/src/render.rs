@@ -68,8 +68,12 @@ pub struct ErrorInfo {
 pub struct Output<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
-    /// A terminal gets a final newline after the answer; a pipe gets the answer exactly.
+    /// A terminal gets a final newline after the answer, and only text and colour (escape
+    /// sequences from the model are dropped, see [`crate::sanitize`]); a pipe gets the answer
+    /// exactly.
     pub stdout_is_tty: bool,
+    /// Diagnostics on a terminal are filtered the same way.
+    pub stderr_is_tty: bool,
 }
 
 struct State {
@@ -81,6 +85,9 @@ struct State {
     /// stdout is gone (e.g. `| head -c 100`): stop writing, stop the run quietly.
     stdout_closed: bool,
     stdout_is_tty: bool,
+    /// Set when stdout is a terminal: model text passes through it.
+    stdout_filter: Option<crate::sanitize::TerminalFilter>,
+    stderr_is_tty: bool,
     stdout_error: Option<String>,
     /// Whether a `stream-json` line was written (the first one carries the schema version).
     wrote_line: bool,
@@ -107,6 +114,7 @@ pub async fn run(
         out,
         err,
         stdout_is_tty,
+        stderr_is_tty,
     } = io;
     let EngineHandle { ops, events } = engine;
     let start = Instant::now();
@@ -129,6 +137,8 @@ pub async fn run(
         wrote_text: false,
         stdout_closed: false,
         stdout_is_tty,
+        stdout_filter: stdout_is_tty.then(crate::sanitize::TerminalFilter::new),
+        stderr_is_tty,
         stdout_error: None,
         wrote_line: false,
     };
@@ -235,6 +245,15 @@ pub async fn run(
 }
 
 impl State {
+    /// A diagnostic line as it may be shown on stderr.
+    fn clean<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.stderr_is_tty {
+            std::borrow::Cow::Owned(crate::sanitize::for_terminal(line))
+        } else {
+            std::borrow::Cow::Borrowed(line)
+        }
+    }
+
     fn write_out(&mut self, out: &mut dyn Write, bytes: &[u8]) {
         if self.stdout_closed {
             return;
@@ -314,15 +333,21 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         Event::TextDelta { text } => {
             st.summary.result.push_str(text);
             if text_mode && !text.is_empty() {
-                st.write_out(out, text.as_bytes());
-                st.at_line_start = text.ends_with('\n');
-                st.wrote_text = true;
+                let shown = match st.stdout_filter.as_mut() {
+                    Some(f) => std::borrow::Cow::Owned(f.push(text)),
+                    None => std::borrow::Cow::Borrowed(text.as_str()),
+                };
+                if !shown.is_empty() {
+                    st.at_line_start = shown.ends_with('\n');
+                    st.wrote_text = true;
+                    st.write_out(out, shown.as_bytes());
+                }
             }
         }
         Event::ToolCallBegin { summary, .. } => {
             st.summary.tool_calls += 1;
             if text_mode {
-                let _ = writeln!(err, "● {summary}");
+                let _ = writeln!(err, "● {}", st.clean(summary));
             }
         }
         Event::ToolCallEnd {
@@ -334,11 +359,19 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
             if text_mode {
                 let _ = match status {
                     ToolStatus::Success => Ok(()),
-                    ToolStatus::Error => writeln!(err, "  ✗ {name} failed: {}", first_line(output)),
-                    ToolStatus::Denied => {
-                        writeln!(err, "  ✗ {name} denied: {}", first_line(output))
-                    }
-                    ToolStatus::Cancelled => writeln!(err, "  ✗ {name} cancelled"),
+                    ToolStatus::Error => writeln!(
+                        err,
+                        "  ✗ {} failed: {}",
+                        st.clean(name),
+                        st.clean(first_line(output))
+                    ),
+                    ToolStatus::Denied => writeln!(
+                        err,
+                        "  ✗ {} denied: {}",
+                        st.clean(name),
+                        st.clean(first_line(output))
+                    ),
+                    ToolStatus::Cancelled => writeln!(err, "  ✗ {} cancelled", st.clean(name)),
                 };
             }
         }
@@ -361,14 +394,11 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
             delay_ms,
             reason,
         } => {
-            let _ = writeln!(
-                err,
-                "{}",
-                qcode_protocol::retry_notice(reason, *attempt, *max_attempts, *delay_ms)
-            );
+            let notice = qcode_protocol::retry_notice(reason, *attempt, *max_attempts, *delay_ms);
+            let _ = writeln!(err, "{}", st.clean(&notice));
         }
         Event::Warning { message } => {
-            let _ = writeln!(err, "warning: {message}");
+            let _ = writeln!(err, "warning: {}", st.clean(message));
         }
         Event::Error {
             kind,
@@ -380,9 +410,9 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
                     st.write_out(out, b"\n");
                     st.at_line_start = true;
                 }
-                let _ = writeln!(err, "error: {message}");
+                let _ = writeln!(err, "error: {}", st.clean(message));
                 if let Some(h) = hint {
-                    let _ = writeln!(err, "hint: {h}");
+                    let _ = writeln!(err, "hint: {}", st.clean(h));
                 }
             }
             st.fail(*kind, message.clone(), hint.clone());

@@ -9,6 +9,21 @@ use tokio::sync::mpsc::unbounded_channel;
 
 /// Plays `script` as the engine's events once the UserTurn arrives; returns (code, out, err, ops seen).
 async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String, Vec<Op>) {
+    play_on(format, script, Screen::Pipe).await
+}
+
+/// Whether stdout and stderr are terminals.
+#[derive(Clone, Copy, PartialEq)]
+enum Screen {
+    Pipe,
+    Terminal,
+}
+
+async fn play_on(
+    format: OutputFormat,
+    script: Vec<Event>,
+    screen: Screen,
+) -> (i32, String, String, Vec<Op>) {
     let (mut handle, ends) = queue_pair();
     let (mut op_rx, ev_tx) = (ends.ops, ends.events);
     let (_int_tx, mut int_rx) = unbounded_channel();
@@ -38,7 +53,8 @@ async fn play(format: OutputFormat, script: Vec<Event>) -> (i32, String, String,
         Output {
             out: &mut out,
             err: &mut err,
-            stdout_is_tty: false,
+            stdout_is_tty: screen == Screen::Terminal,
+            stderr_is_tty: screen == Screen::Terminal,
         },
         &mut int_rx,
     )
@@ -124,6 +140,48 @@ async fn text_answer_on_stdout_tools_on_stderr() {
     assert_eq!(err, "● Read a.txt\n");
     assert!(matches!(ops[0], Op::UserTurn { ref text } if text == "hi"));
     assert!(matches!(ops.last().unwrap(), Op::Shutdown));
+}
+
+/// Model text and tool errors that try to set the terminal title or write the clipboard are
+/// shown as text only on a terminal; a pipe gets every byte.
+#[tokio::test]
+async fn escape_sequences_reach_a_terminal_only_as_text() {
+    let hostile = "ok\u{1b}]0;pwned\u{7}\u{1b}]52;c;aGk=\u{7}\u{1b}[1mbold\u{1b}[0m";
+    let script = || {
+        vec![
+            configured(),
+            Event::TextDelta {
+                text: hostile[..8].to_string(),
+            },
+            Event::TextDelta {
+                text: hostile[8..].to_string(),
+            },
+            Event::ToolCallBegin {
+                call_id: "c1".into(),
+                name: "run_shell_command".into(),
+                summary: "Run \u{1b}]0;x\u{7}ls".into(),
+                arguments: serde_json::json!({}),
+            },
+            Event::ToolCallEnd {
+                call_id: "c1".into(),
+                name: "run_shell_command".into(),
+                status: ToolStatus::Error,
+                output: "boom\u{1b}]52;c;aGk=\u{7}".into(),
+                diff: None,
+                duration_ms: 1,
+            },
+            Event::TurnComplete {
+                turn_id: 1,
+                outcome: TurnOutcome::Completed,
+            },
+        ]
+    };
+    let (_, out, err, _) = play_on(OutputFormat::Text, script(), Screen::Terminal).await;
+    assert_eq!(out, "ok\u{1b}[1mbold\u{1b}[0m\n");
+    assert!(!err.contains('\u{7}') && !err.contains("]52;"), "{err:?}");
+    assert!(err.contains("boom"), "{err:?}");
+    let (_, out, _, _) = play_on(OutputFormat::Text, script(), Screen::Pipe).await;
+    assert_eq!(out, hostile, "a pipe gets the bytes exactly");
 }
 
 #[tokio::test]
@@ -320,6 +378,7 @@ async fn closed_stdout_stops_quietly() {
             out: &mut out,
             err: &mut err,
             stdout_is_tty: false,
+            stderr_is_tty: false,
         },
         &mut int_rx,
     )
