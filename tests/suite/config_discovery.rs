@@ -130,3 +130,57 @@ fn qcode_home_relocates_user_files() {
     .assert_code(0);
     assert_eq!(model_sent(&mock), "relocated");
 }
+
+/// Everything qcode writes under its home is private from the first write: files 0600, the
+/// directories it creates 0700 (history, memory, trust rules, settings, credentials, background
+/// shell output, the audit log).
+#[test]
+fn everything_qcode_writes_in_its_home_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let mock = MockServer::start();
+    run(w.cmd().args(["privacy", "off"])).assert_code(0);
+    run(w.cmd().arg("trust")).assert_code(0);
+    run_with_stdin(
+        w.cmd()
+            .args(["auth", "api-key", "--base-url", &mock.url(), "--model", "m"]),
+        "sk-private\n",
+    )
+    .assert_code(0);
+    mock.enqueue(qcode_test_support::mock_model::Reply::tool_calls(
+        [
+            (
+                "m1",
+                "save_memory",
+                serde_json::json!({"fact": "likes tabs"}).to_string(),
+            ),
+            (
+                "s1",
+                "run_shell_command",
+                serde_json::json!({"command": "echo hi", "is_background": true}).to_string(),
+            ),
+        ],
+        20,
+    ));
+    mock.enqueue(qcode_test_support::mock_model::Reply::text("ok", 1));
+    run(w.cmd().args(["-p", "x", "--yolo"])).assert_code(0);
+    let home = w.home.join(".qcode");
+    let mut seen = 0;
+    let mut stack = vec![home.clone()];
+    while let Some(dir) = stack.pop() {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                seen += 1;
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", p.display());
+            }
+        }
+    }
+    assert!(home.join("QWEN.md").exists() && home.join("trustedFolders.json").exists());
+    assert!(seen >= 5, "{seen} files");
+}

@@ -21,9 +21,6 @@ use crate::{ConfigError, Paths};
 /// How long a writer waits for another one to finish.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Mode of a settings file qcode creates (an existing file keeps its own).
-const NEW_FILE_MODE: qcode_fs::Mode = qcode_fs::Mode::KeepOr(0o644);
-
 /// The settings qcode writes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettingKey {
@@ -159,7 +156,7 @@ impl SettingsFile {
                     .into(),
             });
         }
-        qcode_fs::write_atomic(path, updated.as_bytes(), NEW_FILE_MODE).map_err(|e| {
+        qcode_fs::write_private(path, updated.as_bytes()).map_err(|e| {
             ConfigError::SettingsWrite {
                 path: path.clone(),
                 source: e.into_io_error(),

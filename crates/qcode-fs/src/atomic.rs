@@ -30,7 +30,7 @@ pub struct WriteError {
 }
 
 impl WriteError {
-    fn new(path: &Path, step: &'static str, source: io::Error) -> Self {
+    pub(crate) fn new(path: &Path, step: &'static str, source: io::Error) -> Self {
         Self {
             path: path.to_path_buf(),
             step,

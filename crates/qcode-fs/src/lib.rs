@@ -8,6 +8,8 @@
 
 mod atomic;
 mod lock;
+mod private;
 
 pub use atomic::{Mode, WriteError, resolve_symlinks, write_atomic};
 pub use lock::{FileLock, LockError, lock_path_for};
+pub use private::{create_private_dirs, write_private};

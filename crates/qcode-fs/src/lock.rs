@@ -68,7 +68,7 @@ impl FileLock {
             source,
         };
         if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_error)?;
+            crate::create_private_dirs(dir).map_err(io_error)?;
         }
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);

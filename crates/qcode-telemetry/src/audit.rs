@@ -66,7 +66,7 @@ impl AuditLog {
     /// Appends one line. Failures are ignored: the audit log must never break a session.
     pub(crate) fn append(&self, line: &str) {
         if let Some(dir) = self.path.parent() {
-            let _ = fs::create_dir_all(dir);
+            let _ = qcode_fs::create_private_dirs(dir);
         }
         let Ok(mut file) = private_options().append(true).open(&self.path) else {
             return;

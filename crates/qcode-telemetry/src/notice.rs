@@ -1,7 +1,6 @@
 //! The first-run notice: what is collected, where it goes, how to turn it off; and the marker
 //! file that says it was shown (a flag, not an id).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::TelemetryError;
@@ -38,8 +37,7 @@ pub fn mark_notice_shown(qcode_home: &Path) -> Result<(), TelemetryError> {
         path: path.clone(),
         source,
     };
-    fs::create_dir_all(qcode_home).map_err(write)?;
-    fs::write(&path, b"").map_err(write)
+    qcode_fs::write_private(&path, b"").map_err(|e| write(e.into()))
 }
 
 #[cfg(test)]
@@ -54,7 +52,7 @@ mod tests {
         assert!(first_run_notice_needed(&home));
         mark_notice_shown(&home).unwrap();
         assert!(!first_run_notice_needed(&home));
-        assert_eq!(fs::read(home.join(NOTICE_MARKER_FILE)).unwrap(), b"");
+        assert_eq!(std::fs::read(home.join(NOTICE_MARKER_FILE)).unwrap(), b"");
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
-use crate::textfile::write_atomic;
 
 /// The heading facts are stored under (the same as Qwen Code's, so both tools share the file).
 pub const MEMORY_HEADING: &str = "## Qwen Added Memories";
@@ -109,7 +108,8 @@ pub fn save_fact(path: &Path, fact: &str) -> Result<String, ToolError> {
         }
     };
     let updated = add_fact(&current, &fact);
-    write_atomic(path, updated.as_bytes()).map_err(|e| {
+    // The global memory file lives in qcode's home: private from the first write.
+    qcode_fs::write_private(path, updated.as_bytes()).map_err(|e| {
         ToolError::rejected(DEF.name, format!("cannot write {}: {e}", path.display()))
     })?;
     Ok(format!("Saved to memory: \"{fact}\""))

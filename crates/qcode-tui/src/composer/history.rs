@@ -131,16 +131,13 @@ fn read_file(path: &Path) -> Vec<String> {
 }
 
 fn write_file(path: &Path, entries: &[String]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let mut body = String::new();
     for e in entries {
         body.push_str(&serde_json::to_string(e).unwrap_or_default());
         body.push('\n');
     }
-    qcode_fs::write_atomic(path, body.as_bytes(), qcode_fs::Mode::KeepOr(0o666))
-        .map_err(std::io::Error::from)
+    // Prompts can hold secrets: private from the first write.
+    qcode_fs::write_private(path, body.as_bytes()).map_err(std::io::Error::from)
 }
 
 #[cfg(test)]

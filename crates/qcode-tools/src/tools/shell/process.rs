@@ -241,7 +241,7 @@ pub(crate) struct Background {
 
 /// Starts a command detached in its own process group, output to a new file in `log_dir`.
 pub(crate) fn spawn_background(spec: Spawn<'_>, log_dir: &Path) -> std::io::Result<Background> {
-    std::fs::create_dir_all(log_dir)?;
+    qcode_fs::create_private_dirs(log_dir)?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
