@@ -200,8 +200,10 @@ fn statistics_do_not_change_output_or_exit_codes_and_dead_endpoints_cost_little(
     // Generous bound; the measured overhead is reported by the benchmark, not asserted here.
     assert!(with_dead < Duration::from_secs(3), "{with_dead:?}");
     let err_off = run(w.cmd().args(["-p", "x"]));
+    // No key for a remote provider (a local one would need none).
     let err_on = run(cmd_with_stats(&w, &mock, &dead)
         .env_remove("OPENAI_API_KEY")
+        .env("OPENAI_BASE_URL", "https://provider.example/v1")
         .args(["-p", "x"]));
     assert_eq!(err_off.code, 41);
     assert_eq!(err_on.code, 41);
