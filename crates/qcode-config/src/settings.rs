@@ -459,21 +459,39 @@ fn check_known_keys(value: &Value, prefix: &str, path: &Path, warnings: &mut Vec
 
 /// Deserializes one file alone, so that a type error names the file and the key.
 fn check_types(value: &Value, path: &Path) -> Result<(), ConfigError> {
-    let Value::Object(map) = value else {
-        return Ok(());
+    match first_bad_type(value, &mut Vec::new()) {
+        Some((keys, message)) => Err(ConfigError::SettingsType {
+            path: path.to_path_buf(),
+            key: keys.join("."),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The deepest key whose value has the wrong type (`tools.approvalMode`, not `tools`), with
+/// serde's message, or `None`.
+fn first_bad_type(node: &Value, prefix: &mut Vec<String>) -> Option<(Vec<String>, String)> {
+    let Value::Object(map) = node else {
+        return None;
     };
     for (key, child) in map {
-        let mut single = serde_json::Map::new();
-        single.insert(key.clone(), child.clone());
-        if let Err(e) = serde_json::from_value::<Settings>(Value::Object(single)) {
-            return Err(ConfigError::SettingsType {
-                path: path.to_path_buf(),
-                key: key.clone(),
-                message: e.to_string(),
-            });
+        prefix.push(key.clone());
+        // The child alone, at its place in an otherwise empty settings object.
+        let probe = prefix.iter().rev().fold(child.clone(), |inner, k| {
+            let mut m = serde_json::Map::new();
+            m.insert(k.clone(), inner);
+            Value::Object(m)
+        });
+        if let Err(e) = serde_json::from_value::<Settings>(probe) {
+            if let Some(deeper) = first_bad_type(child, prefix) {
+                return Some(deeper);
+            }
+            return Some((prefix.clone(), e.to_string()));
         }
+        prefix.pop();
     }
-    Ok(())
+    None
 }
 
 /// Deep-merges `overlay` into `base`: objects merge key by key, anything else replaces.

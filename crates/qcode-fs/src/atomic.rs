@@ -21,12 +21,27 @@ pub enum Mode {
 
 /// A failed atomic write: which file, what step, and the underlying I/O error.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {} ({step}): {source}", path.display())]
+#[error("cannot write {} ({step}): {}", path.display(), explain(source))]
 pub struct WriteError {
     path: PathBuf,
     step: &'static str,
     #[source]
     source: io::Error,
+}
+
+/// The I/O error in words a user acts on: a full disk or quota says so first.
+fn explain(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            format!("the disk is full ({e}); free some space and try again")
+        }
+        io::ErrorKind::FileTooLarge => {
+            format!("the file is too large for this file system or limit ({e})")
+        }
+        io::ErrorKind::ReadOnlyFilesystem => format!("the file system is read-only ({e})"),
+        io::ErrorKind::PermissionDenied => format!("permission denied ({e})"),
+        _ => e.to_string(),
+    }
 }
 
 impl WriteError {
@@ -186,4 +201,23 @@ fn create_temp(
         }
     }
     Err(last_error.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_says_so() {
+        let e = WriteError::new(
+            Path::new("/h/.qcode/settings.json"),
+            "writing",
+            io::Error::from(io::ErrorKind::StorageFull),
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/h/.qcode/settings.json") && msg.contains("the disk is full"),
+            "{msg}"
+        );
+    }
 }

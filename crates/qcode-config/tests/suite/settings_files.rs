@@ -44,8 +44,11 @@ fn type_error_names_the_key() {
     let user = t.path().join("settings.json");
     std::fs::write(&user, r#"{"model": {"maxSessionTurns": "ten"}}"#).unwrap();
     let err = load_settings(&user, t.path()).unwrap_err().to_string();
-    assert!(err.contains("`model`"), "{err}");
+    assert!(err.contains("`model.maxSessionTurns`"), "{err}");
     assert!(err.contains("settings.json"), "{err}");
+    std::fs::write(&user, r#"{"tools": {"approvalMode": 5}}"#).unwrap();
+    let err = load_settings(&user, t.path()).unwrap_err().to_string();
+    assert!(err.contains("`tools.approvalMode`"), "{err}");
 }
 
 #[test]
