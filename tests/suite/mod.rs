@@ -10,4 +10,5 @@ mod hostile_repo;
 mod interactive;
 mod pty;
 mod qwen_oauth;
+mod secrets;
 mod telemetry;
