@@ -17,7 +17,7 @@ non-interactive run configured by environment variables and .env files.",
     after_help = "Configuration: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL (or QWEN_MODEL) from the \
 environment or the first .env found (./.qcode/.env, ./.env, then each parent directory, then \
 ~/.qcode/.env, ~/.env); settings in ~/.qcode/settings.json and <project>/.qcode/settings.json.\n\
-Exit codes: 0 ok, 1 error, 2 usage error, 41 authentication, 42 input, 52 configuration, 53 turn limit, 130 interrupted.\n\
+Exit codes: 0 ok, 1 error, 2 usage error, 41 authentication, 42 input, 52 configuration, 53 turn limit, 130 interrupted, 129 SIGHUP, 143 SIGTERM.\n\
 Docs: docs/configuration.md, docs/headless.md, docs/auth.md."
 )]
 pub struct Cli {

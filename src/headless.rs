@@ -106,13 +106,7 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
         OutputFormatArg::StreamJson => OutputFormat::StreamJson,
     };
     let (int_tx, mut int_rx) = tokio::sync::mpsc::unbounded_channel();
-    let ctrl_c = tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if int_tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
+    let ctrl_c = tokio::spawn(forward_signals(int_tx));
     let stdout = std::io::stdout();
     let stdout_is_tty = stdout.is_terminal();
     let mut out = stdout.lock();
@@ -133,4 +127,35 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
     ctrl_c.abort();
     session.finish().await;
     code
+}
+
+/// Ctrl-C, SIGTERM (CI `timeout`, `docker stop`) and SIGHUP all stop the run the same way:
+/// the turn is interrupted (the shell tool's process groups are killed) and the result is
+/// written; each gets its own exit code.
+async fn forward_signals(tx: tokio::sync::mpsc::UnboundedSender<qcode_exec::Stop>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(qcode_exec::Stop::Interrupt).is_err() {
+                break;
+            }
+        }
+        return;
+    };
+    loop {
+        let stop = tokio::select! {
+            r = tokio::signal::ctrl_c() => match r {
+                Ok(()) => qcode_exec::Stop::Interrupt,
+                Err(_) => break,
+            },
+            Some(()) = term.recv() => qcode_exec::Stop::Terminate,
+            Some(()) = hup.recv() => qcode_exec::Stop::HangUp,
+        };
+        if tx.send(stop).is_err() {
+            break;
+        }
+    }
 }

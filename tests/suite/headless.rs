@@ -351,3 +351,59 @@ fn a_local_server_works_without_a_key_and_gets_no_authorization_header() {
     assert_eq!(r.stdout, "saved local");
     assert_eq!(mock.requests()[1].header("authorization"), None);
 }
+
+/// CI's `timeout` and `docker stop` send SIGTERM; a closed terminal sends SIGHUP. Both end the
+/// run like Ctrl-C: the shell tool's processes are killed (none is left re-parented to init),
+/// the final `result` object is still written, and the exit code says which signal it was.
+#[test]
+fn sigterm_and_sighup_kill_the_shell_tools_processes_and_write_the_result() {
+    use std::io::{BufRead, BufReader};
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        let w = World::new();
+        let mock = MockServer::start();
+        let marker = format!("qcode-sig-{}-{}", std::process::id(), code);
+        mock.enqueue(Reply::tool_calls(
+            [(
+                "s1",
+                "run_shell_command",
+                serde_json::json!({"command": format!("echo started; sleep 300 # {marker}")})
+                    .to_string(),
+            )],
+            40,
+        ));
+        let mut child = w
+            .cmd_for(&mock)
+            .args(["-p", "x", "--yolo", "-o", "stream-json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Wait until the command runs.
+        for line in lines.by_ref() {
+            if line.unwrap().contains("tool_output_delta") {
+                break;
+            }
+        }
+        std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{signal}");
+        let result: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
+        assert_eq!(result["type"], "result", "{rest:?}");
+        assert_eq!(result["exit_code"], code);
+        std::thread::sleep(Duration::from_millis(300));
+        let ps = std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap();
+        assert!(
+            ps.stdout.is_empty(),
+            "{signal}: processes left: {}",
+            String::from_utf8_lossy(&ps.stdout)
+        );
+    }
+}

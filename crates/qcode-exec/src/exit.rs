@@ -15,6 +15,10 @@ pub enum ExitCode {
     TurnLimit = 53,
     Tool = 54,
     Interrupted = 130,
+    /// Ended by SIGHUP (128 + 1), as a process killed by it would.
+    HangUp = 129,
+    /// Ended by SIGTERM (128 + 15): CI `timeout`, `docker stop`, `kill`.
+    Terminated = 143,
 }
 
 impl ExitCode {

@@ -12,4 +12,4 @@ mod render;
 pub mod sanitize;
 
 pub use exit::{ExitCode, exit_code_for};
-pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, run};
+pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, Stop, run};

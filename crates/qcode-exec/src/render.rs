@@ -102,13 +102,25 @@ struct Versioned<'a> {
 }
 
 /// Runs `prompt` and renders events until the turn completes; returns the exit code.
-/// `interrupts` yields once per Ctrl-C: the first interrupts the turn, a second stops waiting.
+/// What asks a headless run to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C (SIGINT): the first interrupts the turn, a second stops waiting.
+    Interrupt,
+    /// SIGTERM: interrupt at once (the shell tool's process groups are killed), write the
+    /// result, exit 143.
+    Terminate,
+    /// SIGHUP: the same, exit 129.
+    HangUp,
+}
+
+/// `interrupts` yields once per signal (see [`Stop`]).
 pub async fn run(
     engine: &mut EngineHandle,
     prompt: String,
     format: OutputFormat,
     io: Output<'_>,
-    interrupts: &mut UnboundedReceiver<()>,
+    interrupts: &mut UnboundedReceiver<Stop>,
 ) -> i32 {
     let Output {
         out,
@@ -144,19 +156,40 @@ pub async fn run(
     };
     let _ = ops.send(Op::UserTurn { text: prompt });
     let mut interrupted = 0u32;
+    let mut signal: Option<Stop> = None;
     let mut outcome: Option<TurnOutcome> = None;
+    // After SIGTERM / SIGHUP the engine gets this long to cancel and report; then we go.
+    let mut deadline: Option<tokio::time::Instant> = None;
     while outcome.is_none() {
+        let grace = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         let event = tokio::select! {
             ev = events.recv() => ev,
-            Some(()) = interrupts.recv() => {
-                interrupted += 1;
-                if interrupted >= 2 {
-                    outcome = Some(TurnOutcome::Interrupted);
-                    break;
+            Some(stop) = interrupts.recv() => {
+                match stop {
+                    Stop::Interrupt => {
+                        interrupted += 1;
+                        if interrupted >= 2 {
+                            outcome = Some(TurnOutcome::Interrupted);
+                            break;
+                        }
+                        let _ = writeln!(err, "\ninterrupted; stopping (press Ctrl-C again to quit now)");
+                    }
+                    Stop::Terminate | Stop::HangUp => {
+                        signal.get_or_insert(stop);
+                        deadline.get_or_insert(tokio::time::Instant::now() + Duration::from_secs(2));
+                    }
                 }
-                let _ = writeln!(err, "\ninterrupted; stopping (press Ctrl-C again to quit now)");
                 let _ = ops.send(Op::Interrupt);
                 continue;
+            }
+            () = grace => {
+                outcome = Some(TurnOutcome::Interrupted);
+                break;
             }
         };
         let Some(event) = event else {
@@ -195,15 +228,22 @@ pub async fn run(
         TurnOutcome::Completed if st.stdout_error.is_some() => ExitCode::General,
         TurnOutcome::Completed => ExitCode::Ok,
         TurnOutcome::Interrupted => {
-            if st.summary.error.is_none() {
+            let (message, code) = match signal {
+                Some(Stop::Terminate) => ("terminated by SIGTERM", ExitCode::Terminated),
+                Some(Stop::HangUp) => {
+                    ("ended by SIGHUP (the terminal went away)", ExitCode::HangUp)
+                }
+                Some(Stop::Interrupt) | None => ("interrupted by the user", ExitCode::Interrupted),
+            };
+            if st.summary.error.is_none() || signal.is_some() {
                 st.summary.error = Some(ErrorInfo {
                     kind: ErrorKind::Interrupted,
-                    message: "interrupted by the user".into(),
+                    message: message.into(),
                     hint: None,
                 });
             }
             st.summary.is_error = true;
-            ExitCode::Interrupted
+            code
         }
         TurnOutcome::TurnLimit => {
             st.summary.is_error = true;
