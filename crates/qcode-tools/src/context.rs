@@ -24,6 +24,8 @@ pub struct ToolContext {
     pub shell_env_policy: crate::ShellEnvPolicy,
     /// Where background shell commands write their output files.
     pub background_dir: PathBuf,
+    /// The background commands started in this session (stopped when it ends).
+    pub background_jobs: crate::BackgroundJobs,
 }
 
 impl ToolContext {
@@ -59,6 +61,7 @@ impl ToolContext {
             shell_env: Vec::new(),
             shell_env_policy: crate::ShellEnvPolicy::default(),
             background_dir,
+            background_jobs: crate::BackgroundJobs::default(),
         })
     }
 

@@ -28,6 +28,7 @@ pub use error::ToolError;
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus,
 };
+pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
 pub use tools::web_fetch::is_non_public as is_non_public_address;

@@ -292,7 +292,8 @@ async fn background_mode_returns_at_once_with_pid_and_log() {
         r.output,
         format!(
             "Started in the background: pid {pid} (process group {pid}).\nOutput is written to \
-             {log}; read it with read_file, or run `tail -n 50 {log}`.\nTo stop it, run `kill -- -{pid}`.",
+             {log}; read it with read_file, or run `tail -n 50 {log}`.\nTo stop it, run `kill -- -{pid}`; \
+             it is stopped when this qcode session ends.",
             log = log.display()
         )
     );
@@ -417,4 +418,43 @@ async fn background_logs_are_private() {
         std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
         0o600
     );
+}
+
+#[tokio::test]
+async fn background_commands_are_tracked_and_stopped_with_the_session() {
+    let ws = Ws::new();
+    let marker = format!("qcode-bg-{}", std::process::id());
+    let r = ws
+        .run(
+            "run_shell_command",
+            json!({"command": format!("sleep 300; echo {marker}"), "is_background": true}),
+        )
+        .await;
+    assert!(
+        r.output.contains("stopped when this qcode session ends"),
+        "{}",
+        r.output
+    );
+    assert_eq!(ws.ctx.background_jobs.groups().len(), 1);
+    let alive = || {
+        !std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(alive());
+    assert_eq!(
+        ws.ctx
+            .background_jobs
+            .stop_all(std::time::Duration::from_millis(100)),
+        1
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!alive(), "the background command outlived the session");
 }

@@ -2,6 +2,7 @@
 //! and capped output, a timeout, cancellation that leaves no orphans, and a background mode.
 
 pub mod env;
+pub use process::BackgroundJobs;
 mod output;
 mod process;
 
@@ -229,13 +230,16 @@ pub(crate) async fn execute(
     };
     match plan.mode {
         Mode::Background => match spawn_background(spec, &ctx.background_dir) {
-            Ok(bg) => ToolResult::success(format!(
-                "Started in the background: pid {pid} (process group {pid}).\nOutput is written \
-                 to {log}; read it with read_file, or run `tail -n 50 {log}`.\nTo stop it, run \
-                 `kill -- -{pid}`.",
-                pid = bg.pid,
-                log = bg.log.display()
-            )),
+            Ok(bg) => {
+                ctx.background_jobs.add(bg.pid);
+                ToolResult::success(format!(
+                    "Started in the background: pid {pid} (process group {pid}).\nOutput is \
+                     written to {log}; read it with read_file, or run `tail -n 50 {log}`.\nTo \
+                     stop it, run `kill -- -{pid}`; it is stopped when this qcode session ends.",
+                    pid = bg.pid,
+                    log = bg.log.display()
+                ))
+            }
             Err(e) => ToolResult::error(format!(
                 "run_shell_command: could not start the command in the background: {e}"
             )),

@@ -232,6 +232,49 @@ fn signal_name(sig: i32) -> &'static str {
     }
 }
 
+/// The process groups of the background commands a session started; stopped when it ends
+/// (a dev server the model started must not outlive the session unnoticed).
+#[derive(Debug, Clone, Default)]
+pub struct BackgroundJobs(std::sync::Arc<std::sync::Mutex<Vec<u32>>>);
+
+impl BackgroundJobs {
+    pub(crate) fn add(&self, pgid: u32) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(pgid);
+    }
+
+    /// The process groups started so far (still running or not).
+    pub fn groups(&self) -> Vec<u32> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// SIGTERM to every group, a short grace, then SIGKILL; returns how many were signalled.
+    pub fn stop_all(&self, grace: Duration) -> usize {
+        let groups = std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if groups.is_empty() {
+            return 0;
+        }
+        for &g in &groups {
+            signal_group(g, libc::SIGTERM);
+        }
+        std::thread::sleep(grace);
+        for &g in &groups {
+            signal_group(g, libc::SIGKILL);
+        }
+        groups.len()
+    }
+}
+
 /// A started background command.
 #[derive(Debug)]
 pub(crate) struct Background {
