@@ -14,7 +14,7 @@ use qcode_config::{ConfigSnapshot, Source};
 use qcode_protocol::{AuthKind, ErrorKind, Problem};
 
 use crate::api_key::ApiKeyStore;
-use crate::cli::AuthPaths;
+use crate::cli::{AuthPaths, AuthStatus, LogoutScope, status};
 use crate::config::{QWEN_OAUTH_DEFAULT_MODEL, QwenOAuthConfig};
 use crate::credentials::QwenCredentialStore;
 use crate::error::RELOGIN_HINT;
@@ -229,4 +229,39 @@ pub fn no_credentials(s: &ConfigSnapshot) -> Problem {
         "{}; or run `qcode auth api-key` or `qcode auth qwen-oauth`",
         key_hint(s)
     ))
+}
+
+/// What `qcode auth status` shows for `s`: the stores, the active method as the snapshot
+/// decides it (an explicit choice, else a key from flag / env / `.env`, else what is stored),
+/// and, when a key comes from flag / env / `.env`, where from and for which base URL.
+pub fn status_report(s: &ConfigSnapshot) -> String {
+    let mut status: AuthStatus = status(&auth_paths(s));
+    if let Some(explicit) = &s.auth_type {
+        status.active = Some(explicit.value);
+    } else if s.openai_api_key.is_some() {
+        status.active = Some(AuthKind::Openai);
+    }
+    let mut out = format!("{status}\n");
+    if let Some(key) = &s.openai_api_key {
+        out.push_str(&format!(
+            "An API key is also set by {} (base URL {}).\n",
+            key.source, s.openai_base_url.value
+        ));
+    }
+    out
+}
+
+/// What `qcode auth logout` without a scope flag removes: the selected method's credentials,
+/// else the only stored method's, else everything.
+pub fn default_logout_scope(s: &ConfigSnapshot) -> LogoutScope {
+    match s
+        .auth_type
+        .as_ref()
+        .map(|a| a.value)
+        .or(status(&auth_paths(s)).active)
+    {
+        Some(AuthKind::QwenOauth) => LogoutScope::QwenOauth,
+        Some(AuthKind::Openai) => LogoutScope::ApiKey,
+        None => LogoutScope::All,
+    }
 }
