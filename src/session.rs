@@ -1,16 +1,16 @@
 //! Building a session: configuration snapshot, authentication, client, tools, system prompt and
 //! the engine — shared by the interactive and the headless front ends.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use qcode_config::{CliOverrides, ConfigSnapshot, EnvLayer, Paths};
-use qcode_core::{EngineConfig, EngineDeps, EngineHandle, Interaction, Sampling};
-use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind};
+use qcode_core::setup;
+use qcode_core::{EngineDeps, EngineHandle, Interaction};
+use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind, Problem};
 
 use crate::auth_glue;
 use crate::cli::{ApprovalModeArg, AuthTypeArg, Cli};
-use crate::exit::Failure;
+use crate::exit::report;
 
 /// Everything a front end needs once the engine runs.
 pub struct Session {
@@ -51,7 +51,7 @@ impl Session {
             ..
         } = self;
         drop(engine);
-        finish_telemetry(telemetry, observer).await;
+        qcode_telemetry::finish(telemetry, observer).await;
     }
 }
 
@@ -88,18 +88,16 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
 }
 
 /// Loads the configuration snapshot (flags > env > .env > settings > defaults).
-pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
+pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
     let env = EnvLayer::from_process();
-    let paths = Paths::from_env(&|k| env.process_get(k)).map_err(Failure::config)?;
+    let paths = Paths::from_env(&|k| env.process_get(k))?;
     let cwd = std::env::current_dir().map_err(|e| {
-        Failure::new(
+        Problem::new(
             ErrorKind::Config,
             format!("cannot read the working directory: {e}"),
-            None,
         )
     })?;
-    let (snapshot, env) =
-        ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli)).map_err(Failure::config)?;
+    let (snapshot, env) = ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli))?;
     for w in &snapshot.warnings {
         eprintln!("warning: {w}");
     }
@@ -112,7 +110,7 @@ pub async fn start(
     env: &EnvLayer,
     interaction: Interaction,
     started: std::time::Instant,
-) -> Result<Session, Failure> {
+) -> Result<Session, Problem> {
     start_with(snapshot, env, interaction, started, MissingAuth::Fail).await
 }
 
@@ -123,14 +121,11 @@ pub async fn start_with(
     interaction: Interaction,
     started: std::time::Instant,
     missing: MissingAuth,
-) -> Result<Session, Failure> {
-    let client = Arc::new(qcode_auth::build_client().map_err(|e| {
-        Failure::new(
-            ErrorKind::Internal,
-            format!("cannot build the HTTP client: {e}"),
-            None,
-        )
-    })?);
+) -> Result<Session, Problem> {
+    let client = Arc::new(
+        qcode_auth::build_client()
+            .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?,
+    );
     let resolver = Arc::new(auth_glue::Resolver(qcode_auth::Resolver::new(
         snapshot.clone(),
     )));
@@ -140,39 +135,23 @@ pub async fn start_with(
             qcode_auth::signed_out(&snapshot),
             CredentialsState::SignedOut,
         ),
-        (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(p.into()),
+        (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(p),
     };
 
-    let tool_ctx = build_tool_context(&snapshot)?;
-    let (system_prompt, context) = system_prompt_for(&snapshot);
+    let tool_ctx = setup::build_tool_context(&snapshot)?;
+    let (system_prompt, context) = setup::system_prompt_for(&snapshot);
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
     let model = auth.model.clone();
-    let config = EngineConfig {
-        model: model.clone(),
-        auth: auth.kind,
-        credentials: auth.credentials,
-        approval_mode: snapshot.approval_mode.value,
-        allowed_tools: snapshot
-            .allowed_tools
-            .iter()
-            .map(|t| t.value.clone())
-            .collect(),
-        max_session_turns: snapshot.max_session_turns.as_ref().map(|n| n.value),
+    let config = setup::engine_config(
+        &snapshot,
+        auth.kind,
+        auth.credentials,
+        model.clone(),
         interaction,
-        sampling: Sampling {
-            temperature: snapshot.temperature.as_ref().map(|t| t.value),
-            max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
-        },
-        context_window: snapshot
-            .context_window
-            .as_ref()
-            .map(|n| n.value)
-            .or_else(|| qcode_config::context_window(&model)),
         system_prompt,
-        cwd: snapshot.cwd.display().to_string(),
-    };
+    );
     let deps = EngineDeps {
         client,
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
@@ -208,49 +187,11 @@ pub async fn start_with(
     })
 }
 
-/// The system prompt for `snapshot` (environment facts and the context files, read now), and
-/// the context files it was built from. Used at start and by `/memory refresh`.
-pub fn system_prompt_for(
-    snapshot: &ConfigSnapshot,
-) -> (String, qcode_core::context::ProjectContext) {
-    let context = qcode_core::context::load(
-        &snapshot.paths.qcode_home,
-        &snapshot.project_root,
-        &snapshot.cwd,
-        &snapshot.context_file_names.value,
-    );
-    let repository = match qcode_config::paths::git_root(&snapshot.cwd) {
-        Some(_) => qcode_core::prompt::Repository::Git,
-        None => qcode_core::prompt::Repository::NotARepository,
-    };
-    let facts = qcode_core::prompt::environment_facts(
-        &snapshot.cwd,
-        repository,
-        qcode_core::prompt::today_utc(),
-    );
-    (qcode_core::prompt::system_prompt(&facts, &context), context)
-}
-
-fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolContext, Failure> {
-    let http = qcode_tools::LazyHttpClient::default_client();
-    let background_dir: PathBuf = snapshot
-        .paths
-        .project_dir(&snapshot.project_root)
-        .join("background");
-    qcode_tools::ToolContext::new(
-        vec![snapshot.cwd.clone()],
-        snapshot.paths.global_memory(),
-        http,
-        background_dir,
-    )
-    .map_err(|e| Failure::new(ErrorKind::Config, e.to_string(), None))
-}
-
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     let (snapshot, env) = match load_config(cli) {
         Ok(v) => v,
-        Err(f) => return f.report(),
+        Err(p) => return report(&p),
     };
     let session = match start_with(
         snapshot,
@@ -262,7 +203,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     .await
     {
         Ok(s) => s,
-        Err(f) => return f.report(),
+        Err(p) => return report(&p),
     };
     let Session {
         snapshot,
@@ -288,11 +229,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.model = model.clone();
     options.auth = auth;
     options.approval_mode = snapshot.approval_mode.value;
-    options.context_window = snapshot
-        .context_window
-        .as_ref()
-        .map(|n| n.value)
-        .or_else(|| qcode_config::context_window(&model));
+    options.context_window = setup::context_window(&snapshot, &model);
     options.history_file = Some(
         snapshot
             .paths
@@ -312,25 +249,10 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
             qcode_tui::ExitReason::Terminated => 143,
             qcode_tui::ExitReason::HangUp => 129,
         },
-        Err(e) => Failure::new(ErrorKind::Internal, e.to_string(), None).report(),
+        Err(e) => report(&Problem::internal(e.to_string())),
     };
-    finish_telemetry(telemetry, observer).await;
+    qcode_telemetry::finish(telemetry, observer).await;
     code
-}
-
-async fn finish_telemetry(
-    telemetry: qcode_telemetry::Telemetry,
-    observer: tokio::task::JoinHandle<u32>,
-) {
-    let turns = tokio::time::timeout(std::time::Duration::from_millis(50), observer)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(0);
-    telemetry.end_session(turns);
-    let _ =
-        tokio::task::spawn_blocking(move || telemetry.shutdown(qcode_telemetry::SHUTDOWN_BUDGET))
-            .await;
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {
@@ -350,6 +272,6 @@ pub async fn privacy_command(cli: &Cli, args: &crate::cli::PrivacyArgs) -> i32 {
     });
     match result {
         Ok(()) => 0,
-        Err(f) => f.report(),
+        Err(p) => report(&p),
     }
 }
