@@ -69,8 +69,8 @@ pub use manager::{QwenTokenManager, REFRESH_TIMEOUT};
 pub use presets::{PROVIDER_PRESETS, preset, preset_for_base_url, resolve_base_url};
 pub use qr::qr_lines;
 pub use resolve::{
-    Active, Resolver, auth_paths, build_client, chosen_by, default_logout_scope, key_hint,
-    no_credentials, oauth_config, qwen_model, status_report,
+    Active, CredentialsState, MissingAuth, Resolver, auth_paths, build_client, chosen_by,
+    default_logout_scope, key_hint, no_credentials, oauth_config, qwen_model, status_report,
 };
 pub use secret::Secret;
 pub use source::{QwenSource, SignedOut, signed_out};

@@ -20,7 +20,7 @@ use crate::credentials::QwenCredentialStore;
 use crate::error::RELOGIN_HINT;
 use crate::headers::{dashscope_headers, user_agent, wants_dashscope_headers};
 use crate::manager::QwenTokenManager;
-use crate::source::QwenSource;
+use crate::source::{QwenSource, signed_out};
 
 /// qcode's version (one workspace version for every crate), for the user agent and headers.
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -59,6 +59,22 @@ pub struct Resolver {
     snapshot: ConfigSnapshot,
 }
 
+/// What [`Resolver::start`] does when no usable credentials are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAuth {
+    /// Fail with the auth problem (headless runs: exit code 41).
+    Fail,
+    /// Start anyway with credentials that answer "not signed in: run /auth" (interactive).
+    SignedOut,
+}
+
+/// Whether a session started with usable credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialsState {
+    Ready,
+    SignedOut,
+}
+
 impl Resolver {
     pub fn new(snapshot: ConfigSnapshot) -> Self {
         Self { snapshot }
@@ -67,6 +83,18 @@ impl Resolver {
     /// The method to start with: explicit, else inferred.
     pub fn initial(&self) -> Result<Active, Problem> {
         self.activate(self.initial_kind()?)
+    }
+
+    /// [`Self::initial`] for a session start: with [`MissingAuth::SignedOut`] an auth problem
+    /// (nothing to sign in with) starts [`signed_out`] instead; any other problem fails.
+    pub fn start(&self, missing: MissingAuth) -> Result<(Active, CredentialsState), Problem> {
+        match (self.initial(), missing) {
+            (Ok(active), _) => Ok((active, CredentialsState::Ready)),
+            (Err(p), MissingAuth::SignedOut) if p.kind == ErrorKind::Auth => {
+                Ok((signed_out(&self.snapshot), CredentialsState::SignedOut))
+            }
+            (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => Err(p),
+        }
     }
 
     fn initial_kind(&self) -> Result<AuthKind, Problem> {

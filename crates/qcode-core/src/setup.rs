@@ -34,15 +34,11 @@ pub fn system_prompt_for(snapshot: &ConfigSnapshot) -> (String, ProjectContext) 
 /// The tools' context: the working directory as the workspace, the global memory file, the
 /// project's directory for background output.
 pub fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<ToolContext, Problem> {
-    let background_dir = snapshot
-        .paths
-        .project_dir(&snapshot.project_root)
-        .join("background");
     ToolContext::new(
         vec![snapshot.cwd.clone()],
         snapshot.paths.global_memory(),
         LazyHttpClient::default_client(),
-        background_dir,
+        snapshot.paths.background_dir(&snapshot.project_root),
     )
     .map_err(|e| Problem::new(ErrorKind::Config, e.to_string()))
 }

@@ -48,7 +48,9 @@ pub use event::{
 pub use export::{
     CONNECT_TIMEOUT, EXPORT_TIMEOUT, LOG_BATCH_DELAY, METRIC_INTERVAL, SCOPE, metric_names,
 };
-pub use notice::{NOTICE, NOTICE_MARKER_FILE, first_run_notice_needed, mark_notice_shown};
+pub use notice::{
+    NOTICE, NOTICE_MARKER_FILE, first_run_notice_needed, mark_notice_shown, take_first_run_notice,
+};
 pub use observe::tee;
 pub use privacy::{
     DEFAULT_LOG_EVENTS, PrivacyCommand, PrivacyContext, privacy_log, privacy_status,

@@ -306,3 +306,26 @@ fn the_status_report_follows_the_snapshot() {
         qcode_auth::LogoutScope::ApiKey
     );
 }
+
+#[test]
+fn an_interactive_start_without_credentials_is_signed_out() {
+    use qcode_auth::{CredentialsState, MissingAuth};
+    let h = home();
+    let r = Resolver::new(h.snapshot(&[], &no_flags()));
+    let p = r.start(MissingAuth::Fail).err().unwrap();
+    assert_eq!(p.kind, ErrorKind::Auth);
+    let (active, state) = r.start(MissingAuth::SignedOut).ok().unwrap();
+    assert_eq!(state, CredentialsState::SignedOut);
+    assert_eq!(active.kind, AuthKind::QwenOauth);
+    // A problem signing in cannot fix still fails.
+    let r = Resolver::new(h.snapshot(&[("OPENAI_API_KEY", "sk-env")], &no_flags()));
+    let p = r.start(MissingAuth::SignedOut).err().unwrap();
+    assert_eq!(p.kind, ErrorKind::Config);
+    h.qwen_login();
+    let r = Resolver::new(h.snapshot(&[], &no_flags()));
+    let (active, state) = r.start(MissingAuth::Fail).ok().unwrap();
+    assert_eq!(
+        (active.kind, state),
+        (AuthKind::QwenOauth, CredentialsState::Ready)
+    );
+}
