@@ -5,8 +5,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use qcode_auth::{
-    ApiKeyLogin, BrowserLaunch, Console, LogoutScope, QrDisplay, QwenLoginOptions, Secret,
-    auth_paths, oauth_config, resolve_base_url,
+    ApiKeyLogin, Console, LogoutScope, QwenLoginOptions, Secret, auth_paths, oauth_config,
+    resolve_base_url,
 };
 use qcode_protocol::{AuthKind, ErrorKind, Problem};
 use tokio_util::sync::CancellationToken;
@@ -33,20 +33,11 @@ async fn run_inner(cli: &Cli, args: &AuthArgs) -> Result<(), Problem> {
     match &args.action {
         AuthAction::QwenOauth { no_browser } => {
             let http = qcode_auth::http_client().map_err(Problem::from)?;
-            let headless = !std::io::stderr().is_terminal();
-            let opts = QwenLoginOptions {
-                oauth: oauth_config(&snapshot),
-                browser: if *no_browser || headless {
-                    BrowserLaunch::Never
-                } else {
-                    BrowserLaunch::Auto
-                },
-                qr: if headless {
-                    QrDisplay::Hide
-                } else {
-                    QrDisplay::Show
-                },
-            };
+            let opts = QwenLoginOptions::for_command_line(
+                oauth_config(&snapshot),
+                *no_browser,
+                std::io::stderr().is_terminal(),
+            );
             let cancel = CancellationToken::new();
             let on_ctrl_c = {
                 let cancel = cancel.clone();

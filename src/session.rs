@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use qcode_auth::{CredentialsState, MissingAuth};
 use qcode_config::{CliOverrides, ConfigSnapshot, EnvLayer, Paths};
 use qcode_core::setup;
 use qcode_core::{EngineDeps, EngineHandle, Interaction};
@@ -23,22 +24,6 @@ pub struct Session {
     observer: tokio::task::JoinHandle<u32>,
     /// Whether usable credentials were found (see [`MissingAuth`]).
     pub credentials: CredentialsState,
-}
-
-/// What [`start_with`] does when no usable credentials are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingAuth {
-    /// Fail with the auth error (headless runs: exit code 41).
-    Fail,
-    /// Start anyway with credentials that answer "not signed in: run /auth" (interactive).
-    SignedOut,
-}
-
-/// Whether the engine started with usable credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialsState {
-    Ready,
-    SignedOut,
 }
 
 impl Session {
@@ -129,14 +114,7 @@ pub async fn start_with(
     let resolver = Arc::new(auth_glue::Resolver(qcode_auth::Resolver::new(
         snapshot.clone(),
     )));
-    let (auth, credentials) = match (resolver.0.initial(), missing) {
-        (Ok(auth), _) => (auth, CredentialsState::Ready),
-        (Err(p), MissingAuth::SignedOut) if p.kind == ErrorKind::Auth => (
-            qcode_auth::signed_out(&snapshot),
-            CredentialsState::SignedOut,
-        ),
-        (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(p),
-    };
+    let (auth, credentials) = resolver.0.start(missing)?;
 
     let tool_ctx = setup::build_tool_context(&snapshot)?;
     let (system_prompt, context) = setup::system_prompt_for(&snapshot);
@@ -219,25 +197,15 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         env.clone(),
         telemetry.clone(),
     ));
-    let privacy_notice = (telemetry.is_exporting()
-        && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
-    .then(|| {
-        let _ = qcode_telemetry::mark_notice_shown(&snapshot.paths.qcode_home);
-        qcode_telemetry::NOTICE.to_string()
-    });
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
     options.auth = auth;
     options.approval_mode = snapshot.approval_mode.value;
     options.context_window = setup::context_window(&snapshot, &model);
-    options.history_file = Some(
-        snapshot
-            .paths
-            .project_dir(&snapshot.project_root)
-            .join("history.jsonl"),
-    );
+    options.history_file = Some(snapshot.paths.history_file(&snapshot.project_root));
     options.no_color = env.get("NO_COLOR").is_some();
-    options.privacy_notice = privacy_notice;
+    options.privacy_notice =
+        qcode_telemetry::take_first_run_notice(&telemetry, &snapshot.paths.qcode_home);
     options.services = Some(services);
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;

@@ -90,11 +90,7 @@ impl TuiServices {
 
     /// qcode-auth's key flow, checking the key against the provider first.
     async fn save_key(&self, input: ApiKeyInput) -> Result<String, Problem> {
-        let login = ApiKeyLogin {
-            base_url: input.base_url.trim().trim_end_matches('/').to_string(),
-            model: Some(input.model.trim().to_string()),
-            api_key: qcode_auth::Secret::new(input.api_key.trim()),
-        };
+        let login = ApiKeyLogin::typed(&input.base_url, &input.model, &input.api_key);
         let saved = qcode_auth::save_api_key(
             &auth_paths(&self.snapshot),
             &login,
