@@ -1,5 +1,7 @@
-//! Building a session: configuration snapshot, authentication, client, tools, system prompt and
-//! the engine — shared by the interactive and the headless front ends.
+//! Building a session — configuration snapshot, authentication, client, tools, system prompt,
+//! engine, usage statistics — shared by the interactive and the headless front ends. Wiring
+//! only: what the engine gets from a snapshot is `qcode_core::setup`'s, which method starts is
+//! `qcode_auth::Resolver::start`'s.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The binary's side of the TUI's slash commands ([`qcode_tui::Services`]): model listing with
 //! the active credentials, Qwen OAuth sign-in and checked API-key saving (qcode-auth's flows,
-//! forwarded), usage-statistics consent, and the memory files. Glue over qcode-auth, qcode-client, qcode-config,
+//! forwarded), usage-statistics consent (qcode-telemetry's texts; the setting is written here),
+//! the memory files (`qcode_core::setup`) and the tool list. Glue over qcode-auth, qcode-config,
 //! qcode-telemetry, qcode-tools and qcode-core; the TUI reaches none of them itself.
 
 use std::sync::{Mutex, PoisonError};
