@@ -1,33 +1,13 @@
 //! `qcode -p "…"` and piped stdin: one non-interactive turn.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
 use qcode_core::Interaction;
+pub use qcode_exec::Stdin;
 use qcode_exec::{Output, OutputFormat};
-use qcode_protocol::ErrorKind;
 
 use crate::cli::{Cli, OutputFormatArg};
-use crate::exit::Failure;
-
-/// Piped input larger than this is refused (it would not fit any context window anyway).
-const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Where standard input comes from: piped text is read and added to the prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stdin {
-    Piped,
-    Terminal,
-}
-
-impl Stdin {
-    pub fn detect() -> Self {
-        if std::io::stdin().is_terminal() {
-            Self::Terminal
-        } else {
-            Self::Piped
-        }
-    }
-}
+use crate::exit::report;
 
 pub async fn run(
     cli: &Cli,
@@ -35,70 +15,21 @@ pub async fn run(
     stdin: Stdin,
     started: std::time::Instant,
 ) -> i32 {
-    match prepare_prompt(prompt, stdin).await {
+    match qcode_exec::prepare_prompt(prompt, stdin).await {
         Ok(prompt) => run_prompt(cli, prompt, started).await,
-        Err(f) => f.report(),
+        Err(p) => report(&p),
     }
-}
-
-async fn prepare_prompt(prompt: Option<String>, stdin: Stdin) -> Result<String, Failure> {
-    let piped = match stdin {
-        Stdin::Piped => tokio::task::spawn_blocking(read_stdin)
-            .await
-            .map_err(|e| {
-                Failure::new(
-                    ErrorKind::Internal,
-                    format!("reading stdin failed: {e}"),
-                    None,
-                )
-            })??,
-        Stdin::Terminal => String::new(),
-    };
-    let prompt = match (prompt, piped.trim().is_empty()) {
-        (Some(p), true) => p,
-        (Some(p), false) => format!("{p}\n\n{piped}"),
-        (None, false) => piped,
-        (None, true) => String::new(),
-    };
-    if prompt.trim().is_empty() {
-        return Err(Failure::new(
-            ErrorKind::Input,
-            "the prompt is empty",
-            Some("pass a prompt with -p \"…\" or pipe text into qcode".into()),
-        ));
-    }
-    Ok(prompt)
-}
-
-fn read_stdin() -> Result<String, Failure> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_STDIN_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::new(ErrorKind::Input, format!("cannot read stdin: {e}"), None))?;
-    if bytes.len() as u64 > MAX_STDIN_BYTES {
-        return Err(Failure::new(
-            ErrorKind::Input,
-            format!(
-                "piped input is larger than {} MiB",
-                MAX_STDIN_BYTES / 1024 / 1024
-            ),
-            Some("pipe a smaller excerpt, or let qcode read the file with its tools".into()),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i32 {
     let (snapshot, env) = match crate::session::load_config(cli) {
         Ok(v) => v,
-        Err(f) => return f.report(),
+        Err(p) => return report(&p),
     };
     let mut session =
         match crate::session::start(snapshot, &env, Interaction::Headless, started).await {
             Ok(s) => s,
-            Err(f) => return f.report(),
+            Err(p) => return report(&p),
         };
     let format = match cli.output_format {
         OutputFormatArg::Text => OutputFormat::Text,

@@ -1,16 +1,19 @@
-//! Building a session: configuration snapshot, authentication, client, tools, system prompt and
-//! the engine — shared by the interactive and the headless front ends.
+//! Building a session — configuration snapshot, authentication, client, tools, system prompt,
+//! engine, usage statistics — shared by the interactive and the headless front ends. Wiring
+//! only: what the engine gets from a snapshot is `qcode_core::setup`'s, which method starts is
+//! `qcode_auth::Resolver::start`'s.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
+use qcode_auth::{CredentialsState, MissingAuth};
 use qcode_config::{CliOverrides, ConfigSnapshot, EnvLayer, Paths};
-use qcode_core::{EngineConfig, EngineDeps, EngineHandle, Interaction, Sampling};
-use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind};
+use qcode_core::setup;
+use qcode_core::{EngineDeps, EngineHandle, Interaction};
+use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind, Problem};
 
 use crate::auth_glue;
 use crate::cli::{ApprovalModeArg, AuthTypeArg, Cli};
-use crate::exit::Failure;
+use crate::exit::report;
 
 /// Everything a front end needs once the engine runs.
 pub struct Session {
@@ -25,22 +28,6 @@ pub struct Session {
     pub credentials: CredentialsState,
 }
 
-/// What [`start_with`] does when no usable credentials are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MissingAuth {
-    /// Fail with the auth error (headless runs: exit code 41).
-    Fail,
-    /// Start anyway with credentials that answer "not signed in: run /auth" (interactive).
-    SignedOut,
-}
-
-/// Whether the engine started with usable credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialsState {
-    Ready,
-    SignedOut,
-}
-
 impl Session {
     /// Ends the session: records its end and gives the exporter a bounded moment.
     pub async fn finish(self) {
@@ -51,7 +38,7 @@ impl Session {
             ..
         } = self;
         drop(engine);
-        finish_telemetry(telemetry, observer).await;
+        qcode_telemetry::finish(telemetry, observer).await;
     }
 }
 
@@ -93,7 +80,7 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
 }
 
 /// Loads the configuration snapshot (flags > env > .env > settings > defaults).
-pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
+pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
     let loaded = load_config_quiet(cli)?;
     print_warnings(&loaded.0);
     Ok(loaded)
@@ -101,17 +88,16 @@ pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
 
 /// [`load_config`] without printing the warnings (the interactive session may ask about trust
 /// first and load again).
-fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Failure> {
+fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
     let env = EnvLayer::from_process();
-    let paths = Paths::from_env(&|k| env.process_get(k)).map_err(Failure::config)?;
+    let paths = Paths::from_env(&|k| env.process_get(k))?;
     let cwd = std::env::current_dir().map_err(|e| {
-        Failure::new(
+        Problem::new(
             ErrorKind::Config,
             format!("cannot read the working directory: {e}"),
-            None,
         )
     })?;
-    ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli)).map_err(Failure::config)
+    Ok(ConfigSnapshot::load(paths, &cwd, env, &cli_overrides(cli))?)
 }
 
 fn print_warnings(snapshot: &ConfigSnapshot) {
@@ -134,11 +120,10 @@ fn print_warnings(snapshot: &ConfigSnapshot) {
 pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
     let result = load_config_quiet(cli).and_then(|(snapshot, _)| {
         crate::trust_cmd::run(&snapshot.paths.qcode_home, &snapshot.project_root, args)
-            .map_err(Failure::from)
     });
     match result {
         Ok(()) => 0,
-        Err(f) => f.report(),
+        Err(p) => report(&p),
     }
 }
 
@@ -148,7 +133,7 @@ pub async fn start(
     env: &EnvLayer,
     interaction: Interaction,
     started: std::time::Instant,
-) -> Result<Session, Failure> {
+) -> Result<Session, Problem> {
     start_with(snapshot, env, interaction, started, MissingAuth::Fail).await
 }
 
@@ -159,56 +144,30 @@ pub async fn start_with(
     interaction: Interaction,
     started: std::time::Instant,
     missing: MissingAuth,
-) -> Result<Session, Failure> {
-    let client = Arc::new(qcode_auth::build_client().map_err(|e| {
-        Failure::new(
-            ErrorKind::Internal,
-            format!("cannot build the HTTP client: {e}"),
-            None,
-        )
-    })?);
+) -> Result<Session, Problem> {
+    let client = Arc::new(
+        qcode_auth::build_client()
+            .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?,
+    );
     let resolver = Arc::new(auth_glue::Resolver(qcode_auth::Resolver::new(
         snapshot.clone(),
     )));
-    let (auth, credentials) = match (resolver.0.initial(), missing) {
-        (Ok(auth), _) => (auth, CredentialsState::Ready),
-        (Err(p), MissingAuth::SignedOut) if p.kind == ErrorKind::Auth => (
-            qcode_auth::signed_out(&snapshot),
-            CredentialsState::SignedOut,
-        ),
-        (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => return Err(p.into()),
-    };
+    let (auth, credentials) = resolver.0.start(missing)?;
 
-    let tool_ctx = build_tool_context(&snapshot)?;
-    let (system_prompt, context) = system_prompt_for(&snapshot);
+    let tool_ctx = setup::build_tool_context(&snapshot)?;
+    let (system_prompt, context) = setup::system_prompt_for(&snapshot);
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
     let model = auth.model.clone();
-    let config = EngineConfig {
-        model: model.clone(),
-        auth: auth.kind,
-        credentials: auth.credentials,
-        approval_mode: snapshot.approval_mode.value,
-        allowed_tools: snapshot
-            .allowed_tools
-            .iter()
-            .map(|t| t.value.clone())
-            .collect(),
-        max_session_turns: snapshot.max_session_turns.as_ref().map(|n| n.value),
+    let config = setup::engine_config(
+        &snapshot,
+        auth.kind,
+        auth.credentials,
+        model.clone(),
         interaction,
-        sampling: Sampling {
-            temperature: snapshot.temperature.as_ref().map(|t| t.value),
-            max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
-        },
-        context_window: snapshot
-            .context_window
-            .as_ref()
-            .map(|n| n.value)
-            .or_else(|| qcode_config::context_window(&model)),
         system_prompt,
-        cwd: snapshot.cwd.display().to_string(),
-    };
+    );
     let deps = EngineDeps {
         client,
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
@@ -244,44 +203,6 @@ pub async fn start_with(
     })
 }
 
-/// The system prompt for `snapshot` (environment facts and the context files, read now), and
-/// the context files it was built from. Used at start and by `/memory refresh`.
-pub fn system_prompt_for(
-    snapshot: &ConfigSnapshot,
-) -> (String, qcode_core::context::ProjectContext) {
-    let context = qcode_core::context::load(
-        &snapshot.paths.qcode_home,
-        &snapshot.project_root,
-        &snapshot.cwd,
-        &snapshot.context_file_names.value,
-    );
-    let repository = match qcode_config::paths::git_root(&snapshot.cwd) {
-        Some(_) => qcode_core::prompt::Repository::Git,
-        None => qcode_core::prompt::Repository::NotARepository,
-    };
-    let facts = qcode_core::prompt::environment_facts(
-        &snapshot.cwd,
-        repository,
-        qcode_core::prompt::today_utc(),
-    );
-    (qcode_core::prompt::system_prompt(&facts, &context), context)
-}
-
-fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<qcode_tools::ToolContext, Failure> {
-    let http = qcode_tools::LazyHttpClient::default_client();
-    let background_dir: PathBuf = snapshot
-        .paths
-        .project_dir(&snapshot.project_root)
-        .join("background");
-    qcode_tools::ToolContext::new(
-        vec![snapshot.cwd.clone()],
-        snapshot.paths.global_memory(),
-        http,
-        background_dir,
-    )
-    .map_err(|e| Failure::new(ErrorKind::Config, e.to_string(), None))
-}
-
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     let loaded =
@@ -291,7 +212,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         });
     let (snapshot, env) = match loaded {
         Ok(v) => v,
-        Err(f) => return f.report(),
+        Err(p) => return report(&p),
     };
     print_warnings(&snapshot);
     let session = match start_with(
@@ -304,7 +225,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     .await
     {
         Ok(s) => s,
-        Err(f) => return f.report(),
+        Err(p) => return report(&p),
     };
     let Session {
         snapshot,
@@ -320,29 +241,15 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         env.clone(),
         telemetry.clone(),
     ));
-    let privacy_notice = (telemetry.is_exporting()
-        && qcode_telemetry::first_run_notice_needed(&snapshot.paths.qcode_home))
-    .then(|| {
-        let _ = qcode_telemetry::mark_notice_shown(&snapshot.paths.qcode_home);
-        qcode_telemetry::NOTICE.to_string()
-    });
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
     options.auth = auth;
     options.approval_mode = snapshot.approval_mode.value;
-    options.context_window = snapshot
-        .context_window
-        .as_ref()
-        .map(|n| n.value)
-        .or_else(|| qcode_config::context_window(&model));
-    options.history_file = Some(
-        snapshot
-            .paths
-            .project_dir(&snapshot.project_root)
-            .join("history.jsonl"),
-    );
+    options.context_window = setup::context_window(&snapshot, &model);
+    options.history_file = Some(snapshot.paths.history_file(&snapshot.project_root));
     options.no_color = env.get("NO_COLOR").is_some();
-    options.privacy_notice = privacy_notice;
+    options.privacy_notice =
+        qcode_telemetry::take_first_run_notice(&telemetry, &snapshot.paths.qcode_home);
     options.services = Some(services);
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
@@ -354,25 +261,10 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
             qcode_tui::ExitReason::Terminated => 143,
             qcode_tui::ExitReason::HangUp => 129,
         },
-        Err(e) => Failure::new(ErrorKind::Internal, e.to_string(), None).report(),
+        Err(e) => report(&Problem::internal(e.to_string())),
     };
-    finish_telemetry(telemetry, observer).await;
+    qcode_telemetry::finish(telemetry, observer).await;
     code
-}
-
-async fn finish_telemetry(
-    telemetry: qcode_telemetry::Telemetry,
-    observer: tokio::task::JoinHandle<u32>,
-) {
-    let turns = tokio::time::timeout(std::time::Duration::from_millis(50), observer)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(0);
-    telemetry.end_session(turns);
-    let _ =
-        tokio::task::spawn_blocking(move || telemetry.shutdown(qcode_telemetry::SHUTDOWN_BUDGET))
-            .await;
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {
@@ -392,6 +284,6 @@ pub async fn privacy_command(cli: &Cli, args: &crate::cli::PrivacyArgs) -> i32 {
     });
     match result {
         Ok(()) => 0,
-        Err(f) => f.report(),
+        Err(p) => report(&p),
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{ApprovalMode, AuthKind, ErrorKind};
+use qcode_protocol::{ApprovalMode, AuthKind, Problem};
 use qcode_telemetry::{RunMode, Startup, Telemetry};
 
 /// The handle for this process ([`qcode_telemetry::init`] over the snapshot's settings).
@@ -33,7 +33,7 @@ pub fn privacy_command(
     snapshot: &ConfigSnapshot,
     env: &EnvLayer,
     command: qcode_telemetry::PrivacyCommand,
-) -> Result<(), crate::exit::Failure> {
+) -> Result<(), Problem> {
     let get = |k: &str| env.get(k);
     let settings_file = qcode_config::SettingsFile::user(&snapshot.paths);
     let persist = |on: bool| {
@@ -50,6 +50,7 @@ pub fn privacy_command(
         persist: &persist,
     };
     let mut out = std::io::stdout();
-    qcode_telemetry::run_privacy_command(command, &ctx, &mut out)
-        .map_err(|e| crate::exit::Failure::new(ErrorKind::Config, e.to_string(), None))
+    Ok(qcode_telemetry::run_privacy_command(
+        command, &ctx, &mut out,
+    )?)
 }

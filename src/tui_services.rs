@@ -1,6 +1,7 @@
 //! The binary's side of the TUI's slash commands ([`qcode_tui::Services`]): model listing with
 //! the active credentials, Qwen OAuth sign-in and checked API-key saving (qcode-auth's flows,
-//! forwarded), usage-statistics consent, and the memory files. Glue over qcode-auth, qcode-client, qcode-config,
+//! forwarded), usage-statistics consent (qcode-telemetry's texts; the setting is written here),
+//! the memory files (`qcode_core::setup`) and the tool list. Glue over qcode-auth, qcode-config,
 //! qcode-telemetry, qcode-tools and qcode-core; the TUI reaches none of them itself.
 
 use std::sync::{Mutex, PoisonError};
@@ -9,56 +10,27 @@ use futures::future::BoxFuture;
 use qcode_auth::{
     ApiKeyLogin, BrowserLaunch, KeyCheck, QrDisplay, QwenLoginOptions, Resolver, auth_paths,
 };
-use qcode_client::ClientError;
 use qcode_config::{ConfigSnapshot, EnvLayer};
 use qcode_protocol::{AuthKind, LoginEvent, Problem, ProviderPreset};
 use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// The built-in tools for `/tools`: name, permission class, first sentence of the description.
+/// The built-in tools for `/tools` ([`qcode_tools::ToolRegistry::summaries`]).
 pub fn tool_infos() -> Vec<ToolInfo> {
-    let registry = qcode_tools::ToolRegistry::builtin();
-    registry
-        .specs()
+    qcode_tools::ToolRegistry::builtin()
+        .summaries()
         .into_iter()
-        .map(|spec| {
-            let permission = match registry.kind_of(&spec.name) {
-                Some(qcode_tools::ToolKind::ReadOnly) => "read-only",
-                Some(qcode_tools::ToolKind::Edit) => "edit",
-                Some(qcode_tools::ToolKind::Execute) => "execute",
-                Some(qcode_tools::ToolKind::Fetch) => "fetch",
-                Some(qcode_tools::ToolKind::Memory) => "memory",
-                Some(qcode_tools::ToolKind::Plan) => "plan",
-                None => "unknown",
-            };
-            ToolInfo {
-                description: first_sentence(&spec.description),
-                name: spec.name,
-                permission: permission.into(),
-            }
+        .map(|t| ToolInfo {
+            name: t.name.into(),
+            permission: t.permission.into(),
+            description: t.description,
         })
         .collect()
 }
 
-fn first_sentence(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.find(". ") {
-        Some(i) => flat[..=i].to_string(),
-        None => flat,
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn client_problem(e: &ClientError) -> Problem {
-    let problem = Problem::new(e.kind(), e.to_string());
-    match e.hint() {
-        Some(h) => problem.with_hint(h),
-        None => problem,
-    }
 }
 
 /// [`Services`] over the session's configuration snapshot.
@@ -88,9 +60,7 @@ impl TuiServices {
 
     /// Records the method in the user settings (`security.auth.selectedType`).
     fn select(&self, kind: AuthKind) -> Result<(), Problem> {
-        qcode_config::SettingsFile::user(&self.snapshot.paths)
-            .set_selected_auth(kind)
-            .map_err(|e| Problem::new(qcode_protocol::ErrorKind::Config, e.to_string()))
+        Ok(qcode_config::SettingsFile::user(&self.snapshot.paths).set_selected_auth(kind)?)
     }
 
     /// qcode-auth's device flow, its events forwarded to the dialog.
@@ -121,11 +91,7 @@ impl TuiServices {
 
     /// qcode-auth's key flow, checking the key against the provider first.
     async fn save_key(&self, input: ApiKeyInput) -> Result<String, Problem> {
-        let login = ApiKeyLogin {
-            base_url: input.base_url.trim().trim_end_matches('/').to_string(),
-            model: Some(input.model.trim().to_string()),
-            api_key: qcode_auth::Secret::new(input.api_key.trim()),
-        };
+        let login = ApiKeyLogin::typed(&input.base_url, &input.model, &input.api_key);
         let saved = qcode_auth::save_api_key(
             &auth_paths(&self.snapshot),
             &login,
@@ -160,65 +126,26 @@ impl TuiServices {
         let env = |k: &str| self.env.get(k);
         let audit = qcode_telemetry::audit_log_path(&self.snapshot.paths.qcode_home);
         let persist = |_| Ok(());
-        let ctx = self.privacy_context(&env, &audit, &persist);
-        let mut out = Vec::new();
-        let text = match qcode_telemetry::privacy_status(&ctx, &mut out) {
-            Ok(()) => String::from_utf8_lossy(&out).trim_end().to_string(),
-            Err(e) => e.to_string(),
-        };
         PrivacyStatus {
-            text,
+            text: qcode_telemetry::privacy_status_text(
+                &self.privacy_context(&env, &audit, &persist),
+            ),
             log: qcode_telemetry::read_audit_log(&audit, log_lines),
         }
     }
 
-    fn set_usage(&self, on: bool) -> Result<String, String> {
+    fn set_usage(&self, on: bool) -> Result<String, Problem> {
         let env = |k: &str| self.env.get(k);
         let audit = qcode_telemetry::audit_log_path(&self.snapshot.paths.qcode_home);
         let settings = qcode_config::SettingsFile::user(&self.snapshot.paths);
         let persist = |on: bool| settings.set_usage_statistics(on).map_err(|e| e.to_string());
-        let command = if on {
-            qcode_telemetry::PrivacyCommand::On
-        } else {
-            qcode_telemetry::PrivacyCommand::Off
-        };
         let ctx = self.privacy_context(&env, &audit, &persist);
-        let mut out = Vec::new();
-        qcode_telemetry::run_privacy_command(command, &ctx, &mut out).map_err(|e| e.to_string())?;
+        let text = qcode_telemetry::set_usage_statistics_text(on, &ctx)?;
         *lock(&self.usage_setting) = Some(on);
         if !on {
             self.telemetry.turn_off_now();
         }
-        Ok(String::from_utf8_lossy(&out).trim_end().to_string())
-    }
-
-    fn show_memory(&self) -> String {
-        let (_, context) = crate::session::system_prompt_for(&self.snapshot);
-        let mut out = String::new();
-        if context.files.is_empty() {
-            out.push_str(&format!(
-                "No context files are loaded (looked for {} in {} and from the project root to the working directory).\n/memory add <fact> saves a fact to {}; /init has the model write a project QWEN.md.",
-                self.snapshot.context_file_names.value.join(", "),
-                self.snapshot.paths.qcode_home.display(),
-                self.snapshot.paths.global_memory().display(),
-            ));
-        } else {
-            out.push_str(&format!("Context files ({}):", context.files.len()));
-            for f in &context.files {
-                out.push_str(&format!("\n  {}", f.path.display()));
-            }
-            for f in &context.files {
-                out.push_str(&format!(
-                    "\n\n── {} ──\n{}",
-                    f.path.display(),
-                    f.content.trim_end()
-                ));
-            }
-        }
-        for n in &context.notices {
-            out.push_str(&format!("\n⚠ {n}"));
-        }
-        out
+        Ok(text)
     }
 
     async fn add_memory(&self, fact: String) -> Result<String, String> {
@@ -260,7 +187,7 @@ impl Services for TuiServices {
                 .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?
                 .list_models(&*active.credentials, CancellationToken::new())
                 .await
-                .map_err(|e| client_problem(&e))
+                .map_err(Problem::from)
         })
     }
 
@@ -288,14 +215,11 @@ impl Services for TuiServices {
         &self,
         choice: UsageStatistics,
     ) -> BoxFuture<'_, Result<String, Problem>> {
-        Box::pin(async move {
-            self.set_usage(choice == UsageStatistics::On)
-                .map_err(|m| Problem::new(qcode_protocol::ErrorKind::Config, m))
-        })
+        Box::pin(async move { self.set_usage(choice == UsageStatistics::On) })
     }
 
     fn memory_show(&self) -> BoxFuture<'_, String> {
-        Box::pin(async move { self.show_memory() })
+        Box::pin(async move { qcode_core::setup::memory_report(&self.snapshot) })
     }
 
     fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>> {
@@ -310,7 +234,7 @@ impl Services for TuiServices {
         let snapshot = self.snapshot.clone();
         Box::pin(blocking(
             move || {
-                let (system_prompt, context) = crate::session::system_prompt_for(&snapshot);
+                let (system_prompt, context) = qcode_core::setup::system_prompt_for(&snapshot);
                 Ok(RefreshedPrompt {
                     system_prompt,
                     files: context

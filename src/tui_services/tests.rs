@@ -277,5 +277,4 @@ fn tools_have_one_line_descriptions_and_classes() {
     let read = tools.iter().find(|t| t.name == "read_file").unwrap();
     assert_eq!(read.permission, "read-only");
     assert!(tools.iter().all(|t| !t.description.contains('\n')));
-    assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
 }

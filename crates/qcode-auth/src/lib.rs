@@ -12,8 +12,9 @@
 //! - the Qwen OAuth device flow with PKCE, the credentials file shared with Qwen Code and its
 //!   cross-process refresh lock, a token manager that refreshes on time and after 401s;
 //! - API keys for OpenAI-compatible providers, the provider presets (as
-//!   [`qcode_protocol::ProviderPreset`]s), DashScope headers, and the `qcode auth status` /
-//!   `logout` back ends.
+//!   [`qcode_protocol::ProviderPreset`]s, [`resolve_base_url`] for a preset id), DashScope
+//!   headers, and the `qcode auth status` / `logout` back ends ([`status_report`] for a
+//!   snapshot, [`default_logout_scope`]).
 //!
 //! Depends on the protocol, configuration and client types only; must not depend on the
 //! engine (`qcode-core`), a front end (`qcode-tui`, `qcode-exec`) or `qcode-telemetry`. It
@@ -65,11 +66,12 @@ pub use login::{
     qwen_device_login, save_api_key,
 };
 pub use manager::{QwenTokenManager, REFRESH_TIMEOUT};
-pub use presets::{PROVIDER_PRESETS, preset, preset_for_base_url};
+pub use presets::{PROVIDER_PRESETS, preset, preset_for_base_url, resolve_base_url};
 pub use qr::qr_lines;
 pub use resolve::{
-    Active, Resolver, auth_paths, build_client, chosen_by, is_loopback_url, key_hint,
-    no_credentials, oauth_config, qwen_model,
+    Active, CredentialsState, MissingAuth, Resolver, auth_paths, build_client, chosen_by,
+    default_logout_scope, is_loopback_url, key_hint, no_credentials, oauth_config, qwen_model,
+    status_report,
 };
 pub use secret::Secret;
 pub use source::{QwenSource, SignedOut, signed_out};

@@ -40,6 +40,27 @@ pub struct QwenLoginOptions {
     pub qr: QrDisplay,
 }
 
+impl QwenLoginOptions {
+    /// For `qcode auth qwen-oauth`: the browser opens unless `no_browser` or stderr is not a
+    /// terminal (a headless sign-in prints the URL and code only); the QR code shows only on a
+    /// terminal.
+    pub fn for_command_line(oauth: QwenOAuthConfig, no_browser: bool, stderr_is_tty: bool) -> Self {
+        Self {
+            oauth,
+            browser: if no_browser || !stderr_is_tty {
+                BrowserLaunch::Never
+            } else {
+                BrowserLaunch::Auto
+            },
+            qr: if stderr_is_tty {
+                QrDisplay::Show
+            } else {
+                QrDisplay::Hide
+            },
+        }
+    }
+}
+
 /// What a finished Qwen OAuth login produced (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QwenLoginSummary {
@@ -105,6 +126,18 @@ pub struct ApiKeyLogin {
     pub base_url: String,
     pub model: Option<String>,
     pub api_key: Secret,
+}
+
+impl ApiKeyLogin {
+    /// What was typed into a dialog: surrounding whitespace and trailing `/`s of the base URL
+    /// dropped, the model and key trimmed.
+    pub fn typed(base_url: &str, model: &str, api_key: &str) -> Self {
+        Self {
+            base_url: base_url.trim().trim_end_matches('/').to_string(),
+            model: Some(model.trim().to_string()),
+            api_key: Secret::new(api_key.trim()),
+        }
+    }
 }
 
 /// Whether the key is tried against the provider before it is saved.
@@ -204,5 +237,28 @@ fn check_failed(e: &ClientError) -> Problem {
     match e.hint() {
         Some(h) => p.with_hint(h),
         None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_options_follow_the_terminal() {
+        let o = QwenLoginOptions::for_command_line(QwenOAuthConfig::default(), false, true);
+        assert_eq!((o.browser, o.qr), (BrowserLaunch::Auto, QrDisplay::Show));
+        let o = QwenLoginOptions::for_command_line(QwenOAuthConfig::default(), true, true);
+        assert_eq!((o.browser, o.qr), (BrowserLaunch::Never, QrDisplay::Show));
+        let o = QwenLoginOptions::for_command_line(QwenOAuthConfig::default(), false, false);
+        assert_eq!((o.browser, o.qr), (BrowserLaunch::Never, QrDisplay::Hide));
+    }
+
+    #[test]
+    fn a_typed_key_is_trimmed() {
+        let l = ApiKeyLogin::typed(" https://x.test/v1// ", " m1 ", " sk-1\n");
+        assert_eq!(l.base_url, "https://x.test/v1");
+        assert_eq!(l.model.as_deref(), Some("m1"));
+        assert_eq!(l.api_key.expose(), "sk-1");
     }
 }

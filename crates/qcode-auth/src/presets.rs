@@ -94,6 +94,15 @@ pub fn preset(id: &str) -> Option<&'static ProviderPreset> {
         .find(|p| p.id.eq_ignore_ascii_case(id))
 }
 
+/// What the user typed for a base URL: a preset id (`openrouter`) becomes its base URL,
+/// anything else is taken as a URL (trimmed).
+pub fn resolve_base_url(input: &str) -> String {
+    let input = input.trim();
+    preset(input)
+        .map(|p| p.base_url.to_string())
+        .unwrap_or_else(|| input.to_string())
+}
+
 /// The preset whose base URL is `base_url` (ignoring a trailing slash).
 pub fn preset_for_base_url(base_url: &str) -> Option<&'static ProviderPreset> {
     let wanted = base_url.trim().trim_end_matches('/');
@@ -104,6 +113,18 @@ pub fn preset_for_base_url(base_url: &str) -> Option<&'static ProviderPreset> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn a_preset_id_becomes_its_url() {
+        assert_eq!(
+            resolve_base_url(" OpenRouter "),
+            preset("openrouter").unwrap().base_url
+        );
+        assert_eq!(
+            resolve_base_url(" http://localhost:8000/v1 "),
+            "http://localhost:8000/v1"
+        );
+    }
 
     #[test]
     fn table_is_consistent() {

@@ -14,13 +14,13 @@ use qcode_config::{ConfigSnapshot, Source};
 use qcode_protocol::{AuthKind, ErrorKind, Problem};
 
 use crate::api_key::ApiKeyStore;
-use crate::cli::AuthPaths;
+use crate::cli::{AuthPaths, AuthStatus, LogoutScope, status};
 use crate::config::{QWEN_OAUTH_DEFAULT_MODEL, QwenOAuthConfig};
 use crate::credentials::QwenCredentialStore;
 use crate::error::RELOGIN_HINT;
 use crate::headers::{dashscope_headers, user_agent, wants_dashscope_headers};
 use crate::manager::QwenTokenManager;
-use crate::source::QwenSource;
+use crate::source::{QwenSource, signed_out};
 
 /// qcode's version (one workspace version for every crate), for the user agent and headers.
 pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -59,6 +59,22 @@ pub struct Resolver {
     snapshot: ConfigSnapshot,
 }
 
+/// What [`Resolver::start`] does when no usable credentials are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingAuth {
+    /// Fail with the auth problem (headless runs: exit code 41).
+    Fail,
+    /// Start anyway with credentials that answer "not signed in: run /auth" (interactive).
+    SignedOut,
+}
+
+/// Whether a session started with usable credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialsState {
+    Ready,
+    SignedOut,
+}
+
 impl Resolver {
     pub fn new(snapshot: ConfigSnapshot) -> Self {
         Self { snapshot }
@@ -67,6 +83,18 @@ impl Resolver {
     /// The method to start with: explicit, else inferred.
     pub fn initial(&self) -> Result<Active, Problem> {
         self.activate(self.initial_kind()?)
+    }
+
+    /// [`Self::initial`] for a session start: with [`MissingAuth::SignedOut`] an auth problem
+    /// (nothing to sign in with) starts [`signed_out`] instead; any other problem fails.
+    pub fn start(&self, missing: MissingAuth) -> Result<(Active, CredentialsState), Problem> {
+        match (self.initial(), missing) {
+            (Ok(active), _) => Ok((active, CredentialsState::Ready)),
+            (Err(p), MissingAuth::SignedOut) if p.kind == ErrorKind::Auth => {
+                Ok((signed_out(&self.snapshot), CredentialsState::SignedOut))
+            }
+            (Err(p), MissingAuth::Fail | MissingAuth::SignedOut) => Err(p),
+        }
     }
 
     fn initial_kind(&self) -> Result<AuthKind, Problem> {
@@ -284,4 +312,39 @@ fn same_base_url(a: &str, b: &str) -> bool {
         Err(_) => u.trim().trim_end_matches('/').to_string(),
     };
     norm(a) == norm(b)
+}
+
+/// What `qcode auth status` shows for `s`: the stores, the active method as the snapshot
+/// decides it (an explicit choice, else a key from flag / env / `.env`, else what is stored),
+/// and, when a key comes from flag / env / `.env`, where from and for which base URL.
+pub fn status_report(s: &ConfigSnapshot) -> String {
+    let mut status: AuthStatus = status(&auth_paths(s));
+    if let Some(explicit) = &s.auth_type {
+        status.active = Some(explicit.value);
+    } else if s.openai_api_key.is_some() {
+        status.active = Some(AuthKind::Openai);
+    }
+    let mut out = format!("{status}\n");
+    if let Some(key) = &s.openai_api_key {
+        out.push_str(&format!(
+            "An API key is also set by {} (base URL {}).\n",
+            key.source, s.openai_base_url.value
+        ));
+    }
+    out
+}
+
+/// What `qcode auth logout` without a scope flag removes: the selected method's credentials,
+/// else the only stored method's, else everything.
+pub fn default_logout_scope(s: &ConfigSnapshot) -> LogoutScope {
+    match s
+        .auth_type
+        .as_ref()
+        .map(|a| a.value)
+        .or(status(&auth_paths(s)).active)
+    {
+        Some(AuthKind::QwenOauth) => LogoutScope::QwenOauth,
+        Some(AuthKind::Openai) => LogoutScope::ApiKey,
+        None => LogoutScope::All,
+    }
 }

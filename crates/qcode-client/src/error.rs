@@ -224,3 +224,43 @@ impl ClientError {
         Some(text.to_string())
     }
 }
+
+/// Kind, message and hint, as front ends report a client failure.
+impl From<&ClientError> for qcode_protocol::Problem {
+    fn from(e: &ClientError) -> Self {
+        let problem = qcode_protocol::Problem::new(e.kind(), e.to_string());
+        match e.hint() {
+            Some(h) => problem.with_hint(h),
+            None => problem,
+        }
+    }
+}
+
+impl From<ClientError> for qcode_protocol::Problem {
+    fn from(e: ClientError) -> Self {
+        Self::from(&e)
+    }
+}
+
+#[cfg(test)]
+mod problem_tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_keeps_kind_message_and_hint() {
+        let e = ClientError::Cancelled;
+        let p = qcode_protocol::Problem::from(&e);
+        assert_eq!(p.kind, ErrorKind::Interrupted);
+        assert_eq!(p.message, e.to_string());
+        assert_eq!(p.hint, None);
+        let e = ClientError::Setup {
+            message: "x".into(),
+        };
+        let p = qcode_protocol::Problem::from(e);
+        assert_eq!(p.kind, ErrorKind::Internal);
+        assert_eq!(
+            p.hint.as_deref(),
+            Some("This is a bug in qcode; please report it.")
+        );
+    }
+}

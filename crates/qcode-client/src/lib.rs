@@ -7,7 +7,8 @@
 //! comments, CR/CRLF line ends, split UTF-8, duplicate finish chunks, usage-only chunks, repeated
 //! tool-call ids, missing `[DONE]`, in-stream error objects). Failures before any output are
 //! retried with visible [`ResponseEvent::Retry`] events; errors are [`ClientError`]s with an
-//! [`qcode_protocol::ErrorKind`] and a hint.
+//! [`qcode_protocol::ErrorKind`] and a hint (and convert into a [`qcode_protocol::Problem`]
+//! carrying both).
 //!
 //! Credentials come per request from a [`CredentialSource`], so OAuth refresh and per-account
 //! base URLs plug in without this crate knowing about authentication. This crate must not read

@@ -54,3 +54,27 @@ impl ConfigError {
         qcode_protocol::ErrorKind::Config
     }
 }
+
+/// A configuration error as a front end reports it: kind `Config`, the message as displayed
+/// (a hint some variants carry stays part of the message).
+impl From<ConfigError> for qcode_protocol::Problem {
+    fn from(e: ConfigError) -> Self {
+        qcode_protocol::Problem::new(e.kind(), e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn becomes_a_config_problem_with_its_message() {
+        let p = qcode_protocol::Problem::from(ConfigError::NoHome);
+        assert_eq!(p.kind, qcode_protocol::ErrorKind::Config);
+        assert_eq!(
+            p.message,
+            "cannot determine the home directory; set HOME or QCODE_HOME"
+        );
+        assert_eq!(p.hint, None);
+    }
+}

@@ -12,6 +12,9 @@
 //! trust are one function over the origin. Resolution lives in [`resolve`], the origin types
 //! in [`origin`].
 //!
+//! [`Paths`] also names the per-project files (prompt history, background output). A
+//! [`ConfigError`] converts into a [`qcode_protocol::Problem`] of kind `Config`.
+//!
 //! This crate reads files but writes only through [`SettingsFile`]'s typed setters (locked,
 //! atomic, keeping the user's comments, key order, symlink and mode). It never mutates the
 //! process environment: `.env` values live in an [`EnvLayer`] that is consulted after the real

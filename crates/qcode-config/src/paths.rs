@@ -76,6 +76,16 @@ impl Paths {
             .join("projects")
             .join(project_key(project_root))
     }
+
+    /// The interactive prompt history of a project.
+    pub fn history_file(&self, project_root: &Path) -> PathBuf {
+        self.project_dir(project_root).join("history.jsonl")
+    }
+
+    /// Where background shell commands of a project write their output.
+    pub fn background_dir(&self, project_root: &Path) -> PathBuf {
+        self.project_dir(project_root).join("background")
+    }
 }
 
 /// A stable, file-name-safe key for a project directory: its last component plus a short hash.
@@ -114,6 +124,21 @@ pub fn git_root(dir: &Path) -> Option<PathBuf> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn per_project_files_live_in_the_project_dir() {
+        let p = Paths::new(PathBuf::from("/h"), None);
+        let dir = p.project_dir(Path::new("/work/app"));
+        assert!(dir.starts_with("/h/.qcode/projects"), "{}", dir.display());
+        assert_eq!(
+            p.history_file(Path::new("/work/app")),
+            dir.join("history.jsonl")
+        );
+        assert_eq!(
+            p.background_dir(Path::new("/work/app")),
+            dir.join("background")
+        );
+    }
 
     #[test]
     fn qcode_home_relocates() {

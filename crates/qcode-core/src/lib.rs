@@ -7,7 +7,8 @@
 //! render [`qcode_protocol::Event`]s. The event queue is bounded: a front end that falls behind
 //! makes the engine wait (and stop reading the model's stream) instead of letting events pile
 //! up. Auth switches go through an [`AuthResolver`] whose failures are
-//! [`qcode_protocol::Problem`]s. This crate must not print, read the terminal, or know which
+//! [`qcode_protocol::Problem`]s. [`setup`] turns a configuration snapshot into the system
+//! prompt, the tools' context and the [`EngineConfig`] (and the `/memory show` text). This crate must not print, read the terminal, or know which
 //! front end is attached.
 
 pub mod approval;
@@ -15,6 +16,7 @@ pub mod compact;
 pub mod context;
 mod engine;
 pub mod prompt;
+pub mod setup;
 mod tools_run;
 mod turn;
 

@@ -4,12 +4,17 @@
 //! event per line). `json` and the first `stream-json` line carry [`SCHEMA_VERSION`] (rules in
 //! `docs/headless.md`). Decides the process exit code.
 //!
+//! It also builds the run's prompt from the command line and piped stdin ([`prepare_prompt`],
+//! capped at [`MAX_STDIN_BYTES`]): reading stdin is this front end's job.
+//!
 //! It only renders [`qcode_protocol::Event`]s and submits [`qcode_protocol::Op`]s; it never
 //! touches the engine's internals, and it never exits the process itself.
 
 mod exit;
+mod prompt;
 mod render;
 pub mod sanitize;
 
 pub use exit::{ExitCode, exit_code_for};
+pub use prompt::{MAX_STDIN_BYTES, Stdin, prepare_prompt, read_stdin};
 pub use render::{Output, OutputFormat, RunSummary, SCHEMA_VERSION, Stop, run};

@@ -42,3 +42,23 @@ pub enum TelemetryError {
     #[error("`{0}` is not a number of events; use e.g. `log 20`")]
     BadCount(String),
 }
+
+/// As the privacy commands report it: a configuration problem (the message says what to do).
+impl From<TelemetryError> for qcode_protocol::Problem {
+    fn from(e: TelemetryError) -> Self {
+        qcode_protocol::Problem::new(qcode_protocol::ErrorKind::Config, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn becomes_a_config_problem() {
+        let p = qcode_protocol::Problem::from(TelemetryError::Persist("read-only".into()));
+        assert_eq!(p.kind, qcode_protocol::ErrorKind::Config);
+        assert!(p.message.contains("read-only"), "{}", p.message);
+        assert_eq!(p.hint, None);
+    }
+}

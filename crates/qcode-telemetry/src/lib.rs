@@ -13,7 +13,10 @@
 //!   consent setting, the endpoint, qcode's home, the environment); [`tee`] observes the
 //!   engine's event stream between engine and front end and records from what it sees, so the
 //!   engine cannot leak anything into the statistics. The tee's queue is bounded like the
-//!   engine's: a front end that stops reading holds the engine back through it.
+//!   engine's: a front end that stops reading holds the engine back through it; [`finish`]
+//!   ends the session (turn count, session end, bounded shutdown).
+//! - The `qcode privacy` back ends write text ([`run_privacy_command`]); the TUI's `/privacy`
+//!   takes the same text as strings ([`privacy_status_text`], [`set_usage_statistics_text`]).
 //!
 //! This crate must not send anything but these events, and must never block a prompt. It does
 //! not read configuration files (the caller passes the values) and knows no front end.
@@ -45,13 +48,15 @@ pub use event::{
 pub use export::{
     CONNECT_TIMEOUT, EXPORT_TIMEOUT, LOG_BATCH_DELAY, METRIC_INTERVAL, SCOPE, metric_names,
 };
-pub use notice::{NOTICE, NOTICE_MARKER_FILE, first_run_notice_needed, mark_notice_shown};
+pub use notice::{
+    NOTICE, NOTICE_MARKER_FILE, first_run_notice_needed, mark_notice_shown, take_first_run_notice,
+};
 pub use observe::tee;
 pub use privacy::{
     DEFAULT_LOG_EVENTS, PrivacyCommand, PrivacyContext, privacy_log, privacy_status,
-    run_privacy_command,
+    privacy_status_text, run_privacy_command, set_usage_statistics_text,
 };
-pub use start::{SHUTDOWN_BUDGET, Startup, init};
+pub use start::{SHUTDOWN_BUDGET, Startup, finish, init};
 pub use telemetry::{
     CRASH_FLUSH_TIMEOUT, FlushOutcome, QUEUE_CAPACITY, SessionId, Telemetry, TelemetryConfig,
     TelemetryStatus, install_panic_hook,

@@ -40,6 +40,22 @@ pub fn mark_notice_shown(qcode_home: &Path) -> Result<(), TelemetryError> {
     qcode_fs::write_private(&path, b"").map_err(|e| write(e.into()))
 }
 
+/// The notice to show at the start of an interactive session: only when statistics are
+/// exported and it was not shown before; taking it marks it shown.
+pub fn take_first_run_notice(
+    telemetry: &crate::telemetry::Telemetry,
+    qcode_home: &Path,
+) -> Option<String> {
+    first_run_notice(telemetry.is_exporting(), qcode_home)
+}
+
+fn first_run_notice(exporting: bool, qcode_home: &Path) -> Option<String> {
+    (exporting && first_run_notice_needed(qcode_home)).then(|| {
+        let _ = mark_notice_shown(qcode_home);
+        NOTICE.to_string()
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -53,6 +69,18 @@ mod tests {
         mark_notice_shown(&home).unwrap();
         assert!(!first_run_notice_needed(&home));
         assert_eq!(std::fs::read(home.join(NOTICE_MARKER_FILE)).unwrap(), b"");
+    }
+
+    #[test]
+    fn the_notice_is_taken_once_and_only_when_exporting() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let disabled = crate::telemetry::Telemetry::disabled();
+        assert_eq!(take_first_run_notice(&disabled, &home), None);
+        assert!(first_run_notice_needed(&home));
+        assert_eq!(first_run_notice(true, &home).as_deref(), Some(NOTICE));
+        assert!(!first_run_notice_needed(&home));
+        assert_eq!(first_run_notice(true, &home), None);
     }
 
     #[test]

@@ -92,6 +92,27 @@ pub fn privacy_status(ctx: &PrivacyContext<'_>, out: &mut dyn Write) -> Result<(
     .map_err(TelemetryError::Output)
 }
 
+/// [`privacy_status`] as one text without the final newline (for a dialog); a failure to
+/// write it becomes its message.
+pub fn privacy_status_text(ctx: &PrivacyContext<'_>) -> String {
+    let mut out = Vec::new();
+    match privacy_status(ctx, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).trim_end().to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// `privacy on` / `privacy off` (persisted through [`PrivacyContext::persist`]) and what it
+/// says, without the final newline (for a dialog).
+pub fn set_usage_statistics_text(
+    enabled: bool,
+    ctx: &PrivacyContext<'_>,
+) -> Result<String, TelemetryError> {
+    let mut out = Vec::new();
+    privacy_set(enabled, ctx, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).trim_end().to_string())
+}
+
 fn privacy_set(
     enabled: bool,
     ctx: &PrivacyContext<'_>,
@@ -230,6 +251,35 @@ mod tests {
         std::fs::write(&audit, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n").unwrap();
         let (out, _) = run(PrivacyCommand::Log { last: 2 }, &[], &audit);
         assert_eq!(out, "{\"n\":2}\n{\"n\":3}\n");
+    }
+
+    #[test]
+    fn texts_for_a_dialog_have_no_final_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = dir.path().join("a.jsonl");
+        let saved = std::cell::RefCell::new(Vec::new());
+        let persist = |on: bool| {
+            saved.borrow_mut().push(on);
+            Ok(())
+        };
+        let env = |_: &str| None;
+        let ctx = PrivacyContext {
+            settings_enabled: Some(false),
+            settings_endpoint: None,
+            env: &env,
+            audit_log: &audit,
+            persist: &persist,
+        };
+        let status = privacy_status_text(&ctx);
+        assert!(status.starts_with(NOTICE), "{status}");
+        assert!(status.contains("Usage statistics: off"), "{status}");
+        assert!(status.ends_with("shows them)"), "{status}");
+        let off = set_usage_statistics_text(false, &ctx).unwrap();
+        assert!(off.starts_with("Usage statistics are off"), "{off}");
+        assert!(!off.ends_with('\n'));
+        let on = set_usage_statistics_text(true, &ctx).unwrap();
+        assert!(on.starts_with("Usage statistics are on"), "{on}");
+        assert_eq!(*saved.borrow(), [false, true]);
     }
 
     #[test]

@@ -61,6 +61,22 @@ pub fn init(startup: &Startup<'_>) -> Telemetry {
     telemetry
 }
 
+/// How long [`finish`] waits for the event-stream observer's turn count.
+const OBSERVER_WAIT: Duration = Duration::from_millis(50);
+
+/// Ends a session: takes the observer's turn count (0 if it does not answer within 50 ms),
+/// records the session end and shuts the exporter down within [`SHUTDOWN_BUDGET`], off the
+/// runtime thread.
+pub async fn finish(telemetry: Telemetry, observer: tokio::task::JoinHandle<u32>) {
+    let turns = tokio::time::timeout(OBSERVER_WAIT, observer)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(0);
+    telemetry.end_session(turns);
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown(SHUTDOWN_BUDGET)).await;
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -95,5 +111,14 @@ mod tests {
         let bad = init(&startup(Some(true), Some("not a url"), dir.path(), &none));
         assert!(!bad.is_exporting());
         assert!(!audit_log_path(dir.path()).exists());
+    }
+
+    #[tokio::test]
+    async fn finish_does_not_wait_for_a_stuck_observer() {
+        let stuck = tokio::spawn(std::future::pending::<u32>());
+        let started = Instant::now();
+        finish(Telemetry::disabled(), stuck).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        finish(Telemetry::disabled(), tokio::spawn(async { 3 })).await;
     }
 }

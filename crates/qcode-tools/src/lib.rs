@@ -13,6 +13,9 @@
 //! Qwen Code, which models are tuned for). [`memory::save_fact`] is `save_memory` without a
 //! tool call, for front ends (`/memory add`).
 //!
+//! Front ends list the tools with [`ToolRegistry::summaries`] (name, permission class as text,
+//! first sentence of the description).
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
@@ -26,7 +29,7 @@ mod tools;
 pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
 pub use registry::{
-    PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus,
+    PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus, ToolSummary,
 };
 pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};

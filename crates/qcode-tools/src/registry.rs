@@ -31,6 +31,30 @@ pub enum ToolKind {
     Plan,
 }
 
+impl ToolKind {
+    /// The class as users read it (`/tools`): `read-only`, `edit`, `execute`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "read-only",
+            Self::Edit => "edit",
+            Self::Execute => "execute",
+            Self::Fetch => "fetch",
+            Self::Memory => "memory",
+            Self::Plan => "plan",
+        }
+    }
+}
+
+/// One tool as a front end lists it: name, permission class, first sentence of its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolSummary {
+    pub name: &'static str,
+    /// [`ToolKind::as_str`].
+    pub permission: &'static str,
+    /// The description's first sentence, on one line.
+    pub description: String,
+}
+
 /// How a tool call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToolResultStatus {
@@ -290,6 +314,18 @@ impl ToolRegistry {
         self.defs.iter().find(|d| d.name == name).map(|d| d.kind)
     }
 
+    /// The registered tools for a listing (`/tools`), in registry order.
+    pub fn summaries(&self) -> Vec<ToolSummary> {
+        self.defs
+            .iter()
+            .map(|d| ToolSummary {
+                name: d.name,
+                permission: d.kind.as_str(),
+                description: first_sentence(d.description),
+            })
+            .collect()
+    }
+
     /// The JSON schemas offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
         self.defs
@@ -375,5 +411,32 @@ where
             Err(e) => ToolResult::error(format!("{tool}: internal error while running the tool: {e}")),
         },
         () = cancel.cancelled() => ToolResult::cancelled(format!("{tool}: cancelled")),
+    }
+}
+
+/// `text` on one line, up to and including its first `. ` (all of it if there is none).
+fn first_sentence(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.find(". ") {
+        Some(i) => flat[..=i].to_string(),
+        None => flat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_have_one_line_descriptions_and_classes() {
+        let tools = ToolRegistry::builtin().summaries();
+        assert_eq!(tools.len(), 10);
+        let class = |name: &str| tools.iter().find(|t| t.name == name).map(|t| t.permission);
+        assert_eq!(class("run_shell_command"), Some("execute"));
+        assert_eq!(class("read_file"), Some("read-only"));
+        assert_eq!(class("todo_write"), Some("plan"));
+        assert!(tools.iter().all(|t| !t.description.contains('\n')));
+        assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
+        assert_eq!(first_sentence("One\n  line"), "One line");
     }
 }

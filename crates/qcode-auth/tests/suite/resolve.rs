@@ -344,3 +344,66 @@ async fn a_signed_out_session_says_how_to_sign_in() {
         "could not obtain credentials: not signed in: run /auth"
     );
 }
+
+#[test]
+fn the_status_report_follows_the_snapshot() {
+    let h = home();
+    let s = h.snapshot(&[], &no_flags());
+    let report = qcode_auth::status_report(&s);
+    assert!(
+        report.starts_with("Active method: as selected in settings\n"),
+        "{report}"
+    );
+    assert!(!report.contains("An API key is also set"), "{report}");
+    assert_eq!(
+        qcode_auth::default_logout_scope(&s),
+        qcode_auth::LogoutScope::All
+    );
+
+    h.qwen_login();
+    let s = h.snapshot(&[("OPENAI_API_KEY", "sk-env")], &no_flags());
+    let report = qcode_auth::status_report(&s);
+    assert!(report.starts_with("Active method: openai\n"), "{report}");
+    assert!(
+        report.ends_with(
+            "An API key is also set by environment variable OPENAI_API_KEY (base URL https://api.openai.com/v1).\n"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains("sk-env"), "{report}");
+    // Logout follows what is stored, not the environment's key.
+    assert_eq!(
+        qcode_auth::default_logout_scope(&s),
+        qcode_auth::LogoutScope::QwenOauth
+    );
+    h.settings(r#"{"security":{"auth":{"selectedType":"openai"}}}"#);
+    let s = h.snapshot(&[], &no_flags());
+    assert!(qcode_auth::status_report(&s).starts_with("Active method: openai\n"));
+    assert_eq!(
+        qcode_auth::default_logout_scope(&s),
+        qcode_auth::LogoutScope::ApiKey
+    );
+}
+
+#[test]
+fn an_interactive_start_without_credentials_is_signed_out() {
+    use qcode_auth::{CredentialsState, MissingAuth};
+    let h = home();
+    let r = Resolver::new(h.snapshot(&[], &no_flags()));
+    let p = r.start(MissingAuth::Fail).err().unwrap();
+    assert_eq!(p.kind, ErrorKind::Auth);
+    let (active, state) = r.start(MissingAuth::SignedOut).ok().unwrap();
+    assert_eq!(state, CredentialsState::SignedOut);
+    assert_eq!(active.kind, AuthKind::QwenOauth);
+    // A problem signing in cannot fix still fails.
+    let r = Resolver::new(h.snapshot(&[("OPENAI_API_KEY", "sk-env")], &no_flags()));
+    let p = r.start(MissingAuth::SignedOut).err().unwrap();
+    assert_eq!(p.kind, ErrorKind::Config);
+    h.qwen_login();
+    let r = Resolver::new(h.snapshot(&[], &no_flags()));
+    let (active, state) = r.start(MissingAuth::Fail).ok().unwrap();
+    assert_eq!(
+        (active.kind, state),
+        (AuthKind::QwenOauth, CredentialsState::Ready)
+    );
+}
