@@ -260,3 +260,52 @@ async fn private_network_targets_are_flagged() {
     ));
     assert!(!is_non_public_address("8.8.8.8".parse::<IpAddr>().unwrap()));
 }
+
+/// Every spelling of this machine or "any address" is flagged, so the engine asks (in every
+/// mode, yolo included): the `url` crate normalises numeric IPv4 forms like a browser does
+/// (`2130706433`, `0x7f.1`, `127.1`, `0177.0.0.1` are all 127.0.0.1).
+#[tokio::test]
+async fn loopback_and_numeric_ip_forms_are_private() {
+    let ws = Ws::new();
+    for (url, shown) in [
+        ("http://127.0.0.1/", "http://127.0.0.1/"),
+        ("http://0.0.0.0/", "http://0.0.0.0/"),
+        ("http://0/", "http://0.0.0.0/"),
+        ("http://[::]/", "http://[::]/"),
+        ("http://[0:0:0:0:0:0:0:1]/", "http://[::1]/"),
+        ("http://2130706433/", "http://127.0.0.1/"),
+        ("http://0x7f.1/", "http://127.0.0.1/"),
+        ("http://0x7f000001/", "http://127.0.0.1/"),
+        ("http://127.1/", "http://127.0.0.1/"),
+        ("http://0177.0.0.1/", "http://127.0.0.1/"),
+        ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
+        ("http://[::ffff:7f00:1]/", "http://[::ffff:7f00:1]/"),
+        ("http://[::127.0.0.1]/", "http://[::7f00:1]/"),
+        ("http://[::ffff:0:127.0.0.1]/", "http://[::ffff:0:7f00:1]/"),
+        ("http://[64:ff9b::127.0.0.1]/", "http://[64:ff9b::7f00:1]/"),
+        (
+            "http://[::ffff:169.254.169.254]/",
+            "http://[::ffff:a9fe:a9fe]/",
+        ),
+        ("http://LOCALHOST./", "http://localhost./"),
+        ("http://localhost.:8080/", "http://localhost.:8080/"),
+        ("http://[fec0::1]/", "http://[fec0::1]/"),
+    ] {
+        let call = ws
+            .prepare("web_fetch", json!({"url": url, "prompt": "p"}))
+            .await
+            .unwrap();
+        assert!(call.targets_private_network(), "{url} must be private");
+        assert_eq!(
+            call.approval_details(),
+            ApprovalDetails::Fetch { url: shown.into() },
+            "{url}: the user is asked about the address that will be fetched"
+        );
+    }
+    for public in ["64:ff9b::808:808", "::ffff:8.8.8.8", "2001:4860:4860::8888"] {
+        assert!(
+            !is_non_public_address(public.parse::<IpAddr>().unwrap()),
+            "{public}"
+        );
+    }
+}
