@@ -360,3 +360,16 @@ fn an_unusable_proxy_url_is_a_config_error_without_its_credentials() {
     assert_eq!(error.kind(), ErrorKind::Config);
     assert!(!all.contains(CANARY), "{all}");
 }
+
+#[test]
+fn redact_url_and_endpoint_debug_hide_user_info() {
+    let url = format!("https://user:{CANARY}@api.example.com/v1?key={CANARY}");
+    assert_eq!(
+        qcode_client::redact_url(&url),
+        "https://***@api.example.com/v1?[redacted]"
+    );
+    let endpoint = qcode_client::Endpoint::new(url, None);
+    let debug = format!("{endpoint:?}");
+    assert!(!debug.contains(CANARY), "{debug}");
+    assert!(debug.contains("https://***@api.example.com/v1"), "{debug}");
+}
