@@ -309,3 +309,62 @@ async fn loopback_and_numeric_ip_forms_are_private() {
         );
     }
 }
+
+const LOOPBACK_CHILD: &str = "suite::fetch::child_loopback_fetch_is_not_proxied";
+
+/// In the child: every proxy variable points at a closed port; an (approved) loopback fetch
+/// still reaches the local server directly.
+#[tokio::test]
+async fn child_loopback_fetch_is_not_proxied() {
+    if std::env::var("QCODE_TEST_CHILD").ok().as_deref() != Some(LOOPBACK_CHILD) {
+        return;
+    }
+    let ws = Ws::new();
+    let (base, seen) = serve().await;
+    for url in [
+        format!("{base}/page"),
+        base.replace("127.0.0.1", "localhost") + "/page",
+    ] {
+        let call = ws
+            .prepare("web_fetch", json!({"url": url, "prompt": "p"}))
+            .await
+            .unwrap();
+        let (r, _) = ws
+            .execute(call, tokio_util::sync::CancellationToken::new())
+            .await;
+        assert_eq!(r.status, ToolResultStatus::Success, "{url}: {}", r.output);
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn environment_proxies_are_not_used_for_loopback_fetches() {
+    if std::env::var_os("QCODE_TEST_CHILD").is_some() {
+        return;
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([LOOPBACK_CHILD, "--exact", "--nocapture", "--test-threads=1"]);
+    for var in [
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+        "http_proxy",
+        "https_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("QCODE_TEST_CHILD", LOOPBACK_CHILD);
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env(var, &proxy);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("1 passed"), "{text}");
+}
