@@ -10,7 +10,10 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::proxy::ProxyConfig;
+use crate::redact::redact_url;
 use crate::stream::{Driver, ResponseStream};
+use crate::transport::{error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause};
 use crate::{ChatRequest, ClientError, CredentialSource, Endpoint, RetryPolicy, TimeoutPhase};
 
 /// Longest error body read from a failed response.
@@ -29,6 +32,8 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Default `User-Agent` (an endpoint header may replace it).
     pub user_agent: String,
+    /// Which proxy to use; loopback is never proxied.
+    pub proxy: ProxyConfig,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +43,7 @@ impl Default for ClientOptions {
             idle_timeout: Duration::from_secs(120),
             retry: RetryPolicy::default(),
             user_agent: format!("qcode/{}", env!("CARGO_PKG_VERSION")),
+            proxy: ProxyConfig::Environment,
         }
     }
 }
@@ -65,10 +71,11 @@ impl ChatClient {
             // Losing a race with another installer is fine: a provider is installed either way.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(options.connect_timeout)
             .user_agent(options.user_agent.clone())
-            .tcp_nodelay(true)
+            .tcp_nodelay(true);
+        let http = crate::proxy::apply(builder, &options.proxy)?
             .build()
             .map_err(|e| ClientError::Setup {
                 message: error_chain(&e),
@@ -197,6 +204,16 @@ impl ChatClient {
     pub(crate) fn send_error(&self, e: &reqwest::Error, target: &Target) -> ClientError {
         if e.is_connect() && e.is_timeout() {
             timeout(TimeoutPhase::Connect, self.options.connect_timeout)
+        } else if target.url.scheme() == "https" && is_plaintext_reply(e) {
+            ClientError::NotHttps {
+                host_port: target.host_port.clone(),
+                http_url: target.http_base.clone(),
+            }
+        } else if is_dns(e) {
+            ClientError::UnknownHost {
+                host: target.url.host_str().unwrap_or_default().to_string(),
+                reason: root_cause(e),
+            }
         } else if e.is_connect() && target.is_loopback() && is_refused(e) {
             ClientError::LocalServerDown {
                 host_port: target.host_port.clone(),
@@ -230,6 +247,9 @@ pub(crate) struct Target {
     /// The URL for messages: query and user info redacted.
     pub shown: String,
     pub host_port: String,
+    /// The base URL with `http://` instead of `https://`, redacted: for the hint when an
+    /// `https://` server answers in plain http.
+    pub http_base: String,
 }
 
 impl Target {
@@ -247,7 +267,7 @@ impl Target {
     /// (e.g. `?api-version=…`) is kept after the path.
     pub(crate) fn new(base_url: &str, path: &str) -> Result<Self, ClientError> {
         let invalid = |reason: &str| ClientError::InvalidBaseUrl {
-            url: redact_raw(base_url),
+            url: redact_url(base_url),
             reason: reason.to_string(),
         };
         let mut url = Url::parse(base_url.trim()).map_err(|e| invalid(&e.to_string()))?;
@@ -259,6 +279,10 @@ impl Target {
             .port_or_known_default()
             .ok_or_else(|| invalid("it has no port"))?;
         let host_port = format!("{host}:{port}");
+        let mut http_base = url.clone();
+        let _ = http_base.set_scheme("http");
+        let _ = http_base.set_port(Some(port));
+        let http_base = redact(&http_base).trim_end_matches('/').to_string();
         let full_path = format!("{}/{path}", url.path().trim_end_matches('/'));
         url.set_path(&full_path);
         let shown = redact(&url);
@@ -266,61 +290,8 @@ impl Target {
             url,
             shown,
             host_port,
+            http_base,
         })
-    }
-}
-
-/// A URL safe for messages: no user info, query values replaced.
-fn redact(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_password(None);
-    let _ = shown.set_username("");
-    if shown.query().is_some() {
-        shown.set_query(Some("[redacted]"));
-    }
-    shown.to_string()
-}
-
-/// Best-effort redaction of a URL that did not parse: drops the query and any user info.
-fn redact_raw(raw: &str) -> String {
-    let (before_query, had_query) = match raw.split_once('?') {
-        Some((before, _)) => (before, true),
-        None => (raw, false),
-    };
-    let without_user = match before_query.split_once('@') {
-        Some((scheme_user, rest)) => match scheme_user.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://[redacted]@{rest}"),
-            None => format!("[redacted]@{rest}"),
-        },
-        None => before_query.to_string(),
-    };
-    if had_query {
-        format!("{without_user}?[redacted]")
-    } else {
-        without_user
-    }
-}
-
-/// A reqwest error and its causes, without the URL (which reqwest puts in the top level).
-pub(crate) fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p: &String| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        // The top level names the URL: show it redacted.
-        let text = e.to_string();
-        match e.url() {
-            Some(url) => text.replace(url.as_str(), &redact(url)),
-            None => text,
-        }
-    } else {
-        parts.join(": ")
     }
 }
 
@@ -385,20 +356,6 @@ fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
         .collect())
 }
 
-/// Whether an error's chain contains an I/O "connection refused".
-fn is_refused(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
-        }
-        cur = err.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -422,7 +379,8 @@ mod tests {
             t.url.as_str(),
             "http://u:pw@127.0.0.1:8080/v1/models?key=secret"
         );
-        assert_eq!(t.shown, "http://127.0.0.1:8080/v1/models?[redacted]");
+        assert_eq!(t.shown, "http://***@127.0.0.1:8080/v1/models?[redacted]");
+        assert_eq!(t.http_base, "http://***@127.0.0.1:8080/v1?[redacted]");
         assert_eq!(t.host_port, "127.0.0.1:8080");
     }
 
@@ -435,6 +393,6 @@ mod tests {
             Err(other) => panic!("unexpected {other:?}"),
             Ok(_) => panic!("accepted"),
         }
-        assert_eq!(redact_raw("http://user:pw@h/v1"), "http://[redacted]@h/v1");
+        assert_eq!(redact_url("http://user:pw@h/v1"), "http://***@h/v1");
     }
 }

@@ -40,11 +40,12 @@ impl Endpoint {
 }
 
 impl fmt::Debug for Endpoint {
-    /// Shows header names only: header values may carry secrets too.
+    /// Shows header names only (header values may carry secrets too) and the base URL
+    /// redacted ([`crate::redact_url`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("Endpoint")
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::redact_url(&self.base_url))
             .field("bearer", &self.bearer)
             .field("header_names", &names)
             .finish()

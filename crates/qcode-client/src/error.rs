@@ -42,6 +42,19 @@ pub enum ClientError {
     #[error("could not connect to {host_port}: {reason}")]
     Connect { host_port: String, reason: String },
 
+    /// An `https://` URL whose server answered the TLS handshake in plain HTTP. Not retried.
+    /// `http_url` is the base URL with `http://`, redacted, for the hint.
+    #[error("could not connect to {host_port} with TLS: this server speaks http, not https")]
+    NotHttps { host_port: String, http_url: String },
+
+    /// The host name did not resolve (DNS). Retried once at most. `host` has no user info.
+    #[error("cannot resolve {host} ({reason})")]
+    UnknownHost { host: String, reason: String },
+
+    /// A proxy URL that cannot be used (`url` is redacted).
+    #[error("invalid proxy URL {url:?}: {reason}")]
+    InvalidProxy { url: String, reason: String },
+
     /// A server on this machine refused the connection: nothing listens on that port. Not
     /// retried (a local server that is not running will not appear in seconds).
     #[error("nothing is listening on {host_port} (connection refused)")]
@@ -121,10 +134,14 @@ impl ClientError {
     /// The closed error kind used for exit codes, hints and anonymous statistics.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidBaseUrl { .. } | Self::InvalidHeader { .. } => ErrorKind::Config,
-            Self::Connect { .. } | Self::LocalServerDown { .. } | Self::Timeout { .. } => {
-                ErrorKind::Network
-            }
+            Self::InvalidBaseUrl { .. }
+            | Self::InvalidHeader { .. }
+            | Self::NotHttps { .. }
+            | Self::InvalidProxy { .. } => ErrorKind::Config,
+            Self::Connect { .. }
+            | Self::UnknownHost { .. }
+            | Self::LocalServerDown { .. }
+            | Self::Timeout { .. } => ErrorKind::Network,
             Self::Unauthorized { .. } | Self::Credentials { .. } => ErrorKind::Auth,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::RateLimited { .. } => ErrorKind::RateLimit,
@@ -144,7 +161,10 @@ impl ClientError {
     /// output was produced yet.
     pub fn is_retryable(&self) -> bool {
         match self {
+            // An unknown host only once more (see `retry::attempt_limit`): a DNS hiccup heals,
+            // a typo does not.
             Self::Connect { .. }
+            | Self::UnknownHost { .. }
             | Self::Timeout { .. }
             | Self::RateLimited { .. }
             | Self::Stream { .. } => true,
@@ -153,6 +173,8 @@ impl ClientError {
             Self::Provider { transient, .. } => *transient,
             Self::InvalidBaseUrl { .. }
             | Self::InvalidHeader { .. }
+            | Self::NotHttps { .. }
+            | Self::InvalidProxy { .. }
             | Self::Unauthorized { .. }
             | Self::Credentials { .. }
             | Self::NotFound { .. }
@@ -173,6 +195,21 @@ impl ClientError {
                  (OPENAI_BASE_URL, or /auth)."
             }
             Self::InvalidHeader { .. } => "Fix the custom headers in your provider settings.",
+            Self::NotHttps { http_url, .. } => {
+                return Some(format!(
+                    "Use http:// instead of https:// in the base URL: {http_url} (plain http is \
+                     not encrypted; use it only for a server on this machine or a network you \
+                     trust)."
+                ));
+            }
+            Self::UnknownHost { .. } => {
+                "Check the host name in the base URL (OPENAI_BASE_URL, or /auth) and your \
+                 network's DNS."
+            }
+            Self::InvalidProxy { .. } => {
+                "Fix or unset the proxy setting (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY), e.g. \
+                 http://proxy.example:3128."
+            }
             Self::Connect { .. } => {
                 "Check the base URL and your network or proxy; for a local server (Ollama, \
                  LM Studio, vLLM) make sure it is running."

@@ -12,7 +12,12 @@
 //!
 //! Credentials come per request from a [`CredentialSource`], so OAuth refresh and per-account
 //! base URLs plug in without this crate knowing about authentication. This crate must not read
-//! configuration, environment variables or credential files itself.
+//! configuration, environment variables or credential files itself; the one exception is the
+//! standard proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), read when a
+//! client is built with [`ProxyConfig::Environment`] (the default), as every HTTP client does.
+//! Loopback is never proxied.
+//!
+//! URLs in messages go through [`redact_url`]: user info and query never appear.
 //!
 //! Event order of a successful stream: deltas and tool calls as they complete, then at most one
 //! `Usage`, then exactly one `Finish` (always last). `Retry` events may come before any output.
@@ -22,16 +27,21 @@ mod credentials;
 mod decode;
 mod error;
 mod provider;
+mod proxy;
+mod redact;
 mod request;
 mod retry;
 mod sse;
 mod stream;
+mod transport;
 
 use std::time::Duration;
 
 pub use client::{ChatClient, ClientOptions};
 pub use credentials::{CredentialSource, Endpoint, Secret, StaticCredentials};
 pub use error::{ClientError, TimeoutPhase};
+pub use proxy::{ProxyConfig, ProxySettings};
+pub use redact::redact_url;
 pub use request::ChatRequest;
 pub use retry::RetryPolicy;
 pub use stream::ResponseStream;

@@ -59,7 +59,7 @@ pub(crate) fn decide(
     error: ClientError,
     retry_after: Option<Duration>,
 ) -> Decision {
-    if !error.is_retryable() || attempt >= policy.max_attempts {
+    if !error.is_retryable() || attempt >= attempt_limit(policy, &error) {
         return Decision::GiveUp(error);
     }
     let remaining = policy.max_total.saturating_sub(elapsed);
@@ -82,6 +82,15 @@ pub(crate) fn decide(
         return Decision::GiveUp(error);
     }
     Decision::RetryAfter(delay)
+}
+
+/// Attempts allowed for this error: the policy's, or fewer for errors that rarely heal (a name
+/// that did not resolve is tried twice at most).
+pub(crate) fn attempt_limit(policy: &RetryPolicy, error: &ClientError) -> u32 {
+    match error {
+        ClientError::UnknownHost { .. } => policy.max_attempts.min(2),
+        _ => policy.max_attempts,
+    }
 }
 
 /// Appends a note to the message of errors that carry one.
@@ -119,6 +128,7 @@ pub(crate) fn reason(error: &ClientError) -> String {
         ClientError::Server { status, .. } => format!("provider error (HTTP {status})"),
         ClientError::BadRequest { status, .. } => format!("provider error (HTTP {status})"),
         ClientError::Connect { host_port, .. } => format!("could not connect to {host_port}"),
+        ClientError::UnknownHost { host, .. } => format!("cannot resolve {host}"),
         ClientError::Timeout { .. } => "the provider did not answer in time".into(),
         ClientError::Stream { .. } => "the connection broke before any output".into(),
         ClientError::Provider { code, .. } => match code {

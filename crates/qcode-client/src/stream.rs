@@ -20,10 +20,11 @@ use bytes::Bytes;
 use futures::Stream;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::{Target, cancellable, error_chain, read_body, timeout};
+use crate::client::{Target, cancellable, read_body, timeout};
 use crate::decode::{Decoder, Out, Step};
-use crate::retry::{Decision, decide, parse_retry_after, reason};
+use crate::retry::{Decision, attempt_limit, decide, parse_retry_after, reason};
 use crate::sse::{SseEvent, SseParser};
+use crate::transport::error_chain;
 use crate::{ChatClient, ClientError, CredentialSource, Endpoint, ResponseEvent, TimeoutPhase};
 
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -231,6 +232,7 @@ impl Driver {
     ) -> Result<(), ClientError> {
         let policy = self.client.options.retry;
         let why = reason(&error);
+        let max_attempts = attempt_limit(&policy, &error);
         match decide(
             &policy,
             self.attempt,
@@ -243,7 +245,7 @@ impl Driver {
                 self.attempt += 1;
                 self.out.push_back(Ok(ResponseEvent::Retry {
                     attempt: self.attempt,
-                    max_attempts: policy.max_attempts,
+                    max_attempts,
                     delay,
                     reason: why,
                 }));

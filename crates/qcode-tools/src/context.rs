@@ -130,18 +130,55 @@ impl LazyHttpClient {
 }
 
 /// A client suitable for [`ToolContext::http`]: no automatic redirects (web_fetch follows
-/// them itself, checking each hop), 30 s timeout, a qcode user agent. Installs rustls' `ring`
-/// crypto provider as the process default when none is installed yet (reqwest is built with
-/// `rustls-no-provider` and would otherwise panic).
+/// them itself, checking each hop), 30 s timeout, a qcode user agent, the standard proxy
+/// variables honoured but never for loopback (`localhost`, `127.0.0.0/8`, `[::1]`). Installs
+/// rustls' `ring` crypto provider as the process default when none is installed yet (reqwest
+/// is built with `rustls-no-provider` and would otherwise panic).
 pub fn default_http_client() -> reqwest::Result<reqwest::Client> {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Err means another thread installed one first, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
         .connect_timeout(std::time::Duration::from_secs(10))
-        .user_agent(concat!("qcode/", env!("CARGO_PKG_VERSION"), " (web_fetch)"))
-        .build()
+        .user_agent(concat!("qcode/", env!("CARGO_PKG_VERSION"), " (web_fetch)"));
+    with_env_proxies(builder, |name| std::env::var(name).ok())?.build()
+}
+
+/// Destinations never proxied: a proxy would reach its own loopback, not this machine's.
+const LOOPBACK: &str = "localhost, 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104";
+
+/// The standard proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` as the fallback for
+/// both, `NO_PROXY`; upper case first, empty means unset, nothing when `REQUEST_METHOD` is set)
+/// like reqwest reads them, except that loopback is always reached directly.
+fn with_env_proxies(
+    builder: reqwest::ClientBuilder,
+    var: impl Fn(&str) -> Option<String>,
+) -> reqwest::Result<reqwest::ClientBuilder> {
+    let mut builder = builder.no_proxy();
+    if var("REQUEST_METHOD").is_some() {
+        return Ok(builder);
+    }
+    let first = |names: [&str; 2]| {
+        names.into_iter().find_map(|n| {
+            var(n)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+    };
+    let all = first(["ALL_PROXY", "all_proxy"]);
+    let no_proxy = match first(["NO_PROXY", "no_proxy"]) {
+        Some(list) => format!("{list}, {LOOPBACK}"),
+        None => LOOPBACK.to_string(),
+    };
+    let no_proxy = reqwest::NoProxy::from_string(&no_proxy);
+    if let Some(url) = first(["HTTP_PROXY", "http_proxy"]).or_else(|| all.clone()) {
+        builder = builder.proxy(reqwest::Proxy::http(url)?.no_proxy(no_proxy.clone()));
+    }
+    if let Some(url) = first(["HTTPS_PROXY", "https_proxy"]).or(all) {
+        builder = builder.proxy(reqwest::Proxy::https(url)?.no_proxy(no_proxy));
+    }
+    Ok(builder)
 }

@@ -4,6 +4,7 @@ mod auth;
 mod cancel;
 mod errors;
 mod models;
+mod network;
 mod request;
 mod retries;
 mod streaming;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use qcode_client::{
-    ChatClient, ChatRequest, ClientError, ClientOptions, CredentialSource, ResponseEvent,
-    RetryPolicy, Secret, StaticCredentials,
+    ChatClient, ChatRequest, ClientError, ClientOptions, CredentialSource, ProxyConfig,
+    ResponseEvent, RetryPolicy, Secret, StaticCredentials,
 };
 use qcode_protocol::ChatMessage;
 use qcode_test_support::mock_model::MockServer;
@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 pub const KEY: &str = "sk-test-key-0123456789";
 
-/// Retries fast: 10 ms initial delay, at most 3 attempts.
+/// Retries fast: 10 ms initial delay, at most 3 attempts. No proxy, whatever the environment
+/// says (the proxy tests set their own).
 pub fn fast_options() -> ClientOptions {
     ClientOptions {
         connect_timeout: Duration::from_secs(5),
@@ -26,6 +27,7 @@ pub fn fast_options() -> ClientOptions {
             max_total: Duration::from_secs(10),
         },
         user_agent: "qcode-test/1".into(),
+        proxy: ProxyConfig::Direct,
     }
 }
 

@@ -114,22 +114,42 @@ pub(crate) async fn prepare(args: Map<String, Value>) -> Result<(Facts, Plan), T
 
 /// True when an address is not on the public internet: loopback, private (RFC 1918, IPv6
 /// unique local), link-local (incl. cloud metadata 169.254.169.254), carrier-grade NAT,
-/// unspecified, broadcast or multicast.
+/// unspecified, broadcast or multicast; for IPv6 also the deprecated site-local `fec0::/10`,
+/// local-use NAT64 `64:ff9b:1::/48`, and every form that carries a non-public IPv4 address
+/// (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, IPv4-translated
+/// `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::`).
 pub fn is_non_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_non_public_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_non_public_v4(v4);
+            if embedded_ipv4(v6).is_some_and(is_non_public_v4) {
+                return true;
             }
-            let seg0 = v6.segments()[0];
+            let seg = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (seg0 & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0)
+                || (seg[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (seg[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (seg[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+                || seg[..3] == [0x64, 0xff9b, 1] // local-use NAT64 64:ff9b:1::/48
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms a host or gateway may turn into
+/// an IPv4 connection.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let seg = v6.segments();
+    let o = v6.octets();
+    let low = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    match seg {
+        [0, 0, 0, 0, 0, 0xffff, _, _] // IPv4-mapped
+        | [0, 0, 0, 0, 0, 0, _, _] // IPv4-compatible (deprecated)
+        | [0, 0, 0, 0, 0xffff, 0, _, _] // IPv4-translated (SIIT)
+        | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(low), // NAT64 well-known prefix
+        [0x2002, ..] => Some(Ipv4Addr::new(o[2], o[3], o[4], o[5])), // 6to4
+        _ => None,
     }
 }
 

@@ -260,3 +260,111 @@ async fn private_network_targets_are_flagged() {
     ));
     assert!(!is_non_public_address("8.8.8.8".parse::<IpAddr>().unwrap()));
 }
+
+/// Every spelling of this machine or "any address" is flagged, so the engine asks (in every
+/// mode, yolo included): the `url` crate normalises numeric IPv4 forms like a browser does
+/// (`2130706433`, `0x7f.1`, `127.1`, `0177.0.0.1` are all 127.0.0.1).
+#[tokio::test]
+async fn loopback_and_numeric_ip_forms_are_private() {
+    let ws = Ws::new();
+    for (url, shown) in [
+        ("http://127.0.0.1/", "http://127.0.0.1/"),
+        ("http://0.0.0.0/", "http://0.0.0.0/"),
+        ("http://0/", "http://0.0.0.0/"),
+        ("http://[::]/", "http://[::]/"),
+        ("http://[0:0:0:0:0:0:0:1]/", "http://[::1]/"),
+        ("http://2130706433/", "http://127.0.0.1/"),
+        ("http://0x7f.1/", "http://127.0.0.1/"),
+        ("http://0x7f000001/", "http://127.0.0.1/"),
+        ("http://127.1/", "http://127.0.0.1/"),
+        ("http://0177.0.0.1/", "http://127.0.0.1/"),
+        ("http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/"),
+        ("http://[::ffff:7f00:1]/", "http://[::ffff:7f00:1]/"),
+        ("http://[::127.0.0.1]/", "http://[::7f00:1]/"),
+        ("http://[::ffff:0:127.0.0.1]/", "http://[::ffff:0:7f00:1]/"),
+        ("http://[64:ff9b::127.0.0.1]/", "http://[64:ff9b::7f00:1]/"),
+        (
+            "http://[::ffff:169.254.169.254]/",
+            "http://[::ffff:a9fe:a9fe]/",
+        ),
+        ("http://LOCALHOST./", "http://localhost./"),
+        ("http://localhost.:8080/", "http://localhost.:8080/"),
+        ("http://[fec0::1]/", "http://[fec0::1]/"),
+    ] {
+        let call = ws
+            .prepare("web_fetch", json!({"url": url, "prompt": "p"}))
+            .await
+            .unwrap();
+        assert!(call.targets_private_network(), "{url} must be private");
+        assert_eq!(
+            call.approval_details(),
+            ApprovalDetails::Fetch { url: shown.into() },
+            "{url}: the user is asked about the address that will be fetched"
+        );
+    }
+    for public in ["64:ff9b::808:808", "::ffff:8.8.8.8", "2001:4860:4860::8888"] {
+        assert!(
+            !is_non_public_address(public.parse::<IpAddr>().unwrap()),
+            "{public}"
+        );
+    }
+}
+
+const LOOPBACK_CHILD: &str = "suite::fetch::child_loopback_fetch_is_not_proxied";
+
+/// In the child: every proxy variable points at a closed port; an (approved) loopback fetch
+/// still reaches the local server directly.
+#[tokio::test]
+async fn child_loopback_fetch_is_not_proxied() {
+    if std::env::var("QCODE_TEST_CHILD").ok().as_deref() != Some(LOOPBACK_CHILD) {
+        return;
+    }
+    let ws = Ws::new();
+    let (base, seen) = serve().await;
+    for url in [
+        format!("{base}/page"),
+        base.replace("127.0.0.1", "localhost") + "/page",
+    ] {
+        let call = ws
+            .prepare("web_fetch", json!({"url": url, "prompt": "p"}))
+            .await
+            .unwrap();
+        let (r, _) = ws
+            .execute(call, tokio_util::sync::CancellationToken::new())
+            .await;
+        assert_eq!(r.status, ToolResultStatus::Success, "{url}: {}", r.output);
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn environment_proxies_are_not_used_for_loopback_fetches() {
+    if std::env::var_os("QCODE_TEST_CHILD").is_some() {
+        return;
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([LOOPBACK_CHILD, "--exact", "--nocapture", "--test-threads=1"]);
+    for var in [
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+        "http_proxy",
+        "https_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("QCODE_TEST_CHILD", LOOPBACK_CHILD);
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env(var, &proxy);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("1 passed"), "{text}");
+}
