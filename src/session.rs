@@ -26,6 +26,10 @@ pub struct Session {
     observer: tokio::task::JoinHandle<u32>,
     /// Whether usable credentials were found (see [`MissingAuth`]).
     pub credentials: CredentialsState,
+    /// The engine's resolver (shared with `/auth`, so a key saved there is the one used).
+    pub resolver: qcode_auth::Resolver,
+    /// Background shell commands the session started; stopped when it ends.
+    pub background: qcode_tools::BackgroundJobs,
 }
 
 impl Session {
@@ -35,9 +39,11 @@ impl Session {
             engine,
             telemetry,
             observer,
+            background,
             ..
         } = self;
         drop(engine);
+        stop_background(background).await;
         qcode_telemetry::finish(telemetry, observer).await;
     }
 }
@@ -149,12 +155,12 @@ pub async fn start_with(
         qcode_auth::build_client()
             .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?,
     );
-    let resolver = Arc::new(auth_glue::Resolver(qcode_auth::Resolver::new(
-        snapshot.clone(),
-    )));
+    let shared_resolver = qcode_auth::Resolver::new(snapshot.clone());
+    let resolver = Arc::new(auth_glue::Resolver(shared_resolver.clone()));
     let (auth, credentials) = resolver.0.start(missing)?;
 
     let tool_ctx = setup::build_tool_context(&snapshot)?;
+    let background = tool_ctx.background_jobs.clone();
     let (system_prompt, context) = setup::system_prompt_for(&snapshot);
     for notice in &context.notices {
         eprintln!("warning: {notice}");
@@ -200,7 +206,16 @@ pub async fn start_with(
         telemetry,
         observer,
         credentials,
+        resolver: shared_resolver,
+        background,
     })
+}
+
+/// Stops the background commands of the session (off the async thread: it sleeps briefly).
+async fn stop_background(jobs: qcode_tools::BackgroundJobs) {
+    let _ =
+        tokio::task::spawn_blocking(move || jobs.stop_all(std::time::Duration::from_millis(300)))
+            .await;
 }
 
 /// `qcode` with no prompt on a terminal: the interactive session.
@@ -235,11 +250,14 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         telemetry,
         observer,
         credentials,
+        resolver,
+        background,
     } = session;
     let services = Arc::new(crate::tui_services::TuiServices::new(
         snapshot.clone(),
         env.clone(),
         telemetry.clone(),
+        resolver,
     ));
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
@@ -263,6 +281,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         },
         Err(e) => report(&Problem::internal(e.to_string())),
     };
+    stop_background(background).await;
     qcode_telemetry::finish(telemetry, observer).await;
     code
 }

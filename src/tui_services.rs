@@ -48,9 +48,10 @@ impl TuiServices {
         snapshot: ConfigSnapshot,
         env: EnvLayer,
         telemetry: qcode_telemetry::Telemetry,
+        resolver: Resolver,
     ) -> Self {
         Self {
-            resolver: Resolver::new(snapshot.clone()),
+            resolver,
             usage_setting: Mutex::new(snapshot.usage_statistics_setting.as_ref().map(|s| s.value)),
             snapshot,
             env,
@@ -100,6 +101,9 @@ impl TuiServices {
         )
         .await?;
         self.select(AuthKind::Openai)?;
+        // The key the user just saved is the one the session switches to, over a key from
+        // the environment or a .env (the engine shares this resolver).
+        self.resolver.prefer_saved_key();
         Ok(saved.display().to_string())
     }
 

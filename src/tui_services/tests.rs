@@ -34,7 +34,13 @@ fn fixture_with_env(vars: HashMap<String, String>) -> Fixture {
         &qcode_config::CliOverrides::default(),
     )
     .unwrap();
-    let services = TuiServices::new(snapshot, env, qcode_telemetry::Telemetry::disabled());
+    let resolver = qcode_auth::Resolver::new(snapshot.clone());
+    let services = TuiServices::new(
+        snapshot,
+        env,
+        qcode_telemetry::Telemetry::disabled(),
+        resolver,
+    );
     Fixture {
         _dir: dir,
         home,
@@ -89,6 +95,33 @@ async fn save_api_key_checks_the_key_then_writes_a_private_file() {
         f.services.list_models(AuthKind::Openai).await.unwrap(),
         vec!["m1".to_string(), "m2".to_string()]
     );
+}
+
+/// With a key in the environment, the key saved through `/auth` is the one the session then
+/// uses (before, the environment key silently stayed in use after "Now using openai").
+#[tokio::test]
+async fn a_key_saved_in_the_session_wins_over_the_environment_key() {
+    let env_server = MockServer::start();
+    let saved_server = MockServer::start();
+    saved_server.set_models(&["m1"]);
+    let f = fixture_with_env(HashMap::from([
+        ("OPENAI_API_KEY".to_string(), "sk-from-env".to_string()),
+        ("OPENAI_BASE_URL".to_string(), env_server.url()),
+        ("OPENAI_MODEL".to_string(), "env-model".to_string()),
+    ]));
+    f.services
+        .save_api_key(input(&saved_server.url(), "sk-saved"))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.services.list_models(AuthKind::Openai).await.unwrap(),
+        vec!["m1".to_string()]
+    );
+    let last = saved_server.requests().pop().unwrap();
+    assert_eq!(last.header("authorization"), Some("Bearer sk-saved"));
+    assert!(env_server.requests().is_empty());
+    let active = f.services.resolver.activate(AuthKind::Openai).unwrap();
+    assert_eq!(active.model, "m1");
 }
 
 #[tokio::test]

@@ -55,8 +55,13 @@ pub struct Active {
 
 /// Resolves methods over one configuration snapshot. Every call re-reads the stores: the user
 /// may have just signed in or saved a key.
+#[derive(Clone)]
 pub struct Resolver {
     snapshot: ConfigSnapshot,
+    /// Set once a key was saved during this session (`/auth`): from then on the OpenAI-
+    /// compatible method uses the saved key, its base URL and model, over a key from flag,
+    /// environment or `.env`. Shared by clones (the engine's and `/auth`'s).
+    prefer_saved: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What [`Resolver::start`] does when no usable credentials are found.
@@ -77,7 +82,18 @@ pub enum CredentialsState {
 
 impl Resolver {
     pub fn new(snapshot: ConfigSnapshot) -> Self {
-        Self { snapshot }
+        Self {
+            snapshot,
+            prefer_saved: Default::default(),
+        }
+    }
+
+    /// From now on, the OpenAI-compatible method uses the key saved in `credentials.json`
+    /// (with its base URL and model) over a key from flag, environment or `.env`: the user just
+    /// saved it with `/auth` and expects the session to use it.
+    pub fn prefer_saved_key(&self) {
+        self.prefer_saved
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The method to start with: explicit, else inferred.
@@ -141,6 +157,22 @@ impl Resolver {
                 .with_hint("run `qcode auth api-key` to save it again")
         })?;
         let configured = &s.openai_base_url;
+        let prefer_saved = self.prefer_saved.load(std::sync::atomic::Ordering::Relaxed);
+        if prefer_saved && let Some(st) = &stored {
+            let key = st.api_key.expose();
+            return Ok(Active {
+                kind: AuthKind::Openai,
+                credentials: Arc::new(StaticCredentials(openai_endpoint(
+                    &st.base_url,
+                    (!key.is_empty()).then(|| key.to_string()),
+                ))),
+                model: st
+                    .model
+                    .clone()
+                    .or_else(|| s.model.as_ref().map(|m| m.value.clone()))
+                    .unwrap_or_default(),
+            });
+        }
         let (key, base_url, stored_model) = match (&s.openai_api_key, &stored) {
             (Some(key), _) => (
                 Some(key.value.expose().to_string()),
@@ -197,15 +229,9 @@ impl Resolver {
                 "set OPENAI_MODEL (environment or .env) or pass --model; the base URL is {base_url}"
             )));
         };
-        let mut endpoint = Endpoint::new(base_url.clone(), key.map(Secret::new));
-        if wants_dashscope_headers(AuthKind::Openai, &base_url) {
-            for (k, v) in dashscope_headers(AuthKind::Openai, VERSION) {
-                endpoint = endpoint.with_header(k, v);
-            }
-        }
         Ok(Active {
             kind: AuthKind::Openai,
-            credentials: Arc::new(StaticCredentials(endpoint)),
+            credentials: Arc::new(StaticCredentials(openai_endpoint(&base_url, key))),
             model,
         })
     }
@@ -287,6 +313,17 @@ pub fn no_credentials(s: &ConfigSnapshot) -> Problem {
         "{}; or run `qcode auth api-key` or `qcode auth qwen-oauth`",
         key_hint(s)
     ))
+}
+
+/// The endpoint for an OpenAI-compatible base URL and key (DashScope headers where it wants them).
+fn openai_endpoint(base_url: &str, key: Option<String>) -> Endpoint {
+    let mut endpoint = Endpoint::new(base_url.to_string(), key.map(Secret::new));
+    if wants_dashscope_headers(AuthKind::Openai, base_url) {
+        for (k, v) in dashscope_headers(AuthKind::Openai, VERSION) {
+            endpoint = endpoint.with_header(k, v);
+        }
+    }
+    endpoint
 }
 
 /// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`): a local model
