@@ -274,3 +274,83 @@ fn allow_for_session_remembers_a_prefix_only_for_one_plain_command() {
         assert_eq!(decide_shell(&session, command), Policy::Ask, "{command:?}");
     }
 }
+
+/// The decision for writing `rel` in `mode`, from a real prepared `write_file` call (the
+/// facts the engine passes to [`decide`]).
+fn write_decision(ws: &std::path::Path, rel: &str, mode: ApprovalMode) -> Policy {
+    let ctx = qcode_tools::ToolContext::new(
+        vec![ws.to_path_buf()],
+        ws.join("../memory.md"),
+        qcode_tools::LazyHttpClient::default_client(),
+        ws.join("../bg"),
+    )
+    .unwrap();
+    let call = qcode_protocol::ToolCall {
+        id: "c1".into(),
+        name: "write_file".into(),
+        arguments: serde_json::json!({"file_path": rel, "content": "x"}).to_string(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let prepared = rt
+        .block_on(qcode_tools::ToolRegistry::builtin().prepare(&call, &ctx))
+        .unwrap();
+    let key = prepared.permission_key();
+    let f = CallFacts {
+        tool: prepared.name(),
+        class: prepared.kind(),
+        leaves_workspace: prepared.outside_workspace() || prepared.targets_private_network(),
+        permission_key: &key,
+    };
+    let allow = AllowList::new(["write_file".to_string()]);
+    decide(mode, &f, &allow, Interaction::Interactive)
+}
+
+#[test]
+fn files_that_configure_qcode_git_or_the_shell_ask_in_every_mode_but_yolo() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(ws.join("src")).unwrap();
+    let ws = std::fs::canonicalize(ws).unwrap();
+    for rel in [
+        ".git/hooks/pre-commit",
+        ".git/config",
+        ".qcode/settings.json",
+        ".mcp.json",
+        ".env",
+        ".env.local",
+        ".envrc",
+        ".gitattributes",
+        ".bashrc",
+        ".cargo/config.toml",
+        "src/../.git/hooks/post-merge",
+        "./.ENV",
+    ] {
+        // Even with `write_file` on the allow-list.
+        assert_eq!(
+            write_decision(&ws, rel, ApprovalMode::AutoEdit),
+            Policy::Ask,
+            "{rel}"
+        );
+        assert_eq!(
+            write_decision(&ws, rel, ApprovalMode::Default),
+            Policy::Ask,
+            "{rel}"
+        );
+        assert_eq!(
+            write_decision(&ws, rel, ApprovalMode::Yolo),
+            Policy::Allow,
+            "{rel}"
+        );
+    }
+    assert_eq!(
+        write_decision(&ws, "src/lib.rs", ApprovalMode::AutoEdit),
+        Policy::Allow
+    );
+    assert_eq!(
+        write_decision(&ws, "src/lib.rs", ApprovalMode::Default),
+        Policy::Allow
+    );
+}

@@ -88,7 +88,7 @@ pub(crate) fn prepare(
     ctx: &ToolContext,
 ) -> Result<(Facts, Plan), ToolError> {
     let args: Args = typed(DEF.name, args)?;
-    let path = super::resolve_arg(DEF.name, ctx, &args.file_path)?;
+    let path = super::resolve_arg(DEF.name, ctx, &args.file_path)?.for_reading();
     match std::fs::metadata(&path.path) {
         Err(_) => {
             return Err(ToolError::rejected(
