@@ -122,13 +122,14 @@ pub(crate) fn shell_allowed(command: &str, patterns: &[&str]) -> bool {
     };
     let mut prefixes = Vec::new();
     for pattern in patterns {
-        match shell::parse(pattern) {
-            Ok(rule) => match rule.plain_words() {
-                Some(words) => prefixes.push(words),
-                None if *pattern == command => return true,
-                None => {}
-            },
-            Err(_) => {}
+        // An entry that cannot be classified itself allows nothing.
+        let Ok(rule) = shell::parse(pattern) else {
+            continue;
+        };
+        match rule.plain_words() {
+            Some(words) => prefixes.push(words),
+            None if *pattern == command => return true,
+            None => {}
         }
     }
     !script.writes_files
