@@ -13,9 +13,12 @@ pub use qcode_tools::ToolKind as ToolClass;
 pub struct CallFacts<'a> {
     pub tool: &'a str,
     pub class: ToolClass,
-    /// Resolves outside the workspace roots (or targets a private network address).
+    /// Resolves outside the workspace roots, writes a file that configures qcode, git or the
+    /// shell (the tools flag those paths the same way), or targets a private network address.
+    /// Such a call asks in every mode but yolo, whatever the allow-lists say.
     pub leaves_workspace: bool,
-    /// For "allow for session" and allow-lists: the tool name, or for shell the command.
+    /// For "allow for session" and allow-lists: the tool name, or for shell the command (the
+    /// shell tool passes its leading words for a plain command, the whole text otherwise).
     pub permission_key: &'a str,
 }
 
