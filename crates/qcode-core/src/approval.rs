@@ -205,12 +205,29 @@ pub fn decide(
     };
     match (wanted, interaction) {
         (Policy::Ask, Interaction::Headless) => Policy::Deny(format!(
-            "`{}` needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what you would do. (The user can pre-approve with --allowed-tools {} or --approval-mode.)",
+            "`{}` needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what you would do. {}",
             facts.tool,
-            AllowList::session_entry(facts)
+            how_to_pre_approve(facts)
         )),
         (other, _) => other,
     }
+}
+
+/// The hint for a headless denial: the entry that would allow the call, or for a shell command
+/// no entry can describe, why not.
+fn how_to_pre_approve(facts: &CallFacts<'_>) -> String {
+    if facts.class == ToolClass::Execute
+        && let Err(why) = shell::parse(facts.permission_key)
+    {
+        return format!(
+            "(The command contains {why}, so no allow-list entry for a command can approve it; the user can allow every shell command with --allowed-tools {} or --approval-mode yolo.)",
+            facts.tool
+        );
+    }
+    format!(
+        "(The user can pre-approve with --allowed-tools {} or --approval-mode.)",
+        AllowList::session_entry(facts)
+    )
 }
 
 fn ask_unless_allowed(facts: &CallFacts<'_>, allow: &AllowList) -> Policy {

@@ -354,3 +354,31 @@ fn files_that_configure_qcode_git_or_the_shell_ask_in_every_mode_but_yolo() {
         Policy::Allow
     );
 }
+
+#[test]
+fn headless_denial_of_an_unclassifiable_command_does_not_suggest_a_useless_entry() {
+    let shell = facts(
+        "run_shell_command",
+        ToolClass::Execute,
+        "eval \"$x\"",
+        false,
+    );
+    match decide(
+        ApprovalMode::Default,
+        &shell,
+        &AllowList::default(),
+        Interaction::Headless,
+    ) {
+        Policy::Deny(reason) => {
+            assert!(
+                reason.contains("contains a command that runs its arguments as shell code"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("--allowed-tools run_shell_command or"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
