@@ -49,7 +49,9 @@ impl SimpleCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Script {
     pub commands: Vec<SimpleCommand>,
-    /// Some redirection writes to a file.
+    /// Some redirection writes to a file (anything but `/dev/null`, `/dev/stdout`,
+    /// `/dev/stderr`, or a file descriptor), or reads from a computed target or from bash's
+    /// `/dev/tcp/…` / `/dev/udp/…` network connections.
     pub writes_files: bool,
     /// Anything beyond one simple command: an operator, group, substitution or redirection.
     pub compound: bool,
@@ -155,6 +157,7 @@ enum Until {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Redirect {
+    HereString,
     Input,
     Output,
     DupOutput,
@@ -362,7 +365,7 @@ impl Parser {
         let kind = match (self.peek(), self.peek_at(1), self.peek_at(2)) {
             (Some('<'), Some('<'), Some('<')) => {
                 self.pos += 3;
-                Redirect::Input
+                Redirect::HereString
             }
             (Some('<'), Some('<'), _) => return Err(Unclassifiable::Heredoc),
             (Some('<'), Some('>'), _) => {
@@ -408,8 +411,15 @@ impl Parser {
                 .chars()
                 .all(|c| c.is_ascii_digit());
         let harmless = target.literal && HARMLESS_TARGETS.contains(&target.text.as_str());
+        // bash opens a network connection for `/dev/tcp/…` and `/dev/udp/…`, also for input;
+        // a computed input target might name one.
+        let network = !target.literal
+            || ["/dev/tcp/", "/dev/udp/"]
+                .iter()
+                .any(|p| target.text.starts_with(p));
         match kind {
-            Redirect::Input | Redirect::DupInput => {}
+            Redirect::Input if network => self.out.writes_files = true,
+            Redirect::HereString | Redirect::Input | Redirect::DupInput => {}
             Redirect::Output if harmless => {}
             Redirect::DupOutput if fd_or_close || harmless => {}
             Redirect::Output | Redirect::DupOutput => self.out.writes_files = true,

@@ -90,6 +90,10 @@ fn records_writes_to_files() {
         ("cargo test 3>&-", false),
         ("cat < f", false),
         ("cargo test > \"$OUT\"", true),
+        ("cat < /dev/tcp/example.com/80", true),
+        ("cat > /dev/udp/10.0.0.1/53", true),
+        ("cat < \"$IN\"", true),
+        ("cat < \"in file\"", false),
     ];
     for (text, writes) in table {
         let s = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
