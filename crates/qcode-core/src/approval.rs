@@ -1,6 +1,8 @@
 //! Approval policy: a pure function from (mode, tool facts, allow-lists) to a decision.
 //! The engine asks the front end only when this says [`Policy::Ask`].
 
+mod shell;
+
 use qcode_protocol::ApprovalMode;
 
 /// What a tool does, as far as approval is concerned (the tool's permission class).
@@ -11,9 +13,12 @@ pub use qcode_tools::ToolKind as ToolClass;
 pub struct CallFacts<'a> {
     pub tool: &'a str,
     pub class: ToolClass,
-    /// Resolves outside the workspace roots (or targets a private network address).
+    /// Resolves outside the workspace roots, writes a file that configures qcode, git or the
+    /// shell (the tools flag those paths the same way), or targets a private network address.
+    /// Such a call asks in every mode but yolo, whatever the allow-lists say.
     pub leaves_workspace: bool,
-    /// For "allow for session" and allow-lists: the tool name, or for shell the command.
+    /// For "allow for session" and allow-lists: the tool name, or for shell the command (the
+    /// shell tool passes its leading words for a plain command, the whole text otherwise).
     pub permission_key: &'a str,
 }
 
@@ -54,10 +59,19 @@ impl AllowList {
         }
     }
 
-    /// The entry that "allow for session" adds for this call.
+    /// The entry that "allow for session" adds for this call. For shell it is a prefix rule
+    /// when the command (as the tool keyed it: its leading words, or its whole text) is one
+    /// simple command of literal words; otherwise the whole text, which then only allows that
+    /// exact command again (see [`shell_allowed`]).
     pub fn session_entry(facts: &CallFacts<'_>) -> String {
         match facts.class {
-            ToolClass::Execute => format!("{}({})", facts.tool, facts.permission_key),
+            ToolClass::Execute => {
+                let key = facts.permission_key.trim();
+                match shell::parse(key).ok().and_then(|s| s.plain_words()) {
+                    Some(words) => format!("{}({})", facts.tool, quote_words(&words)),
+                    None => format!("{}({key})", facts.tool),
+                }
+            }
             ToolClass::ReadOnly
             | ToolClass::Edit
             | ToolClass::Fetch
@@ -67,35 +81,92 @@ impl AllowList {
     }
 
     pub fn allows(&self, facts: &CallFacts<'_>) -> bool {
-        self.entries
-            .iter()
-            .any(|entry| match entry.split_once('(') {
-                Some((name, rest)) => {
-                    let prefix = rest.strip_suffix(')').unwrap_or(rest).trim();
-                    name.trim() == facts.tool && command_has_prefix(facts.permission_key, prefix)
+        let mut patterns = Vec::new();
+        for entry in &self.entries {
+            match entry.split_once('(') {
+                Some((name, rest)) if name.trim() == facts.tool => {
+                    patterns.push(rest.strip_suffix(')').unwrap_or(rest).trim());
                 }
-                None => entry == facts.tool,
-            })
+                Some(_) => {}
+                None if entry == facts.tool => return true,
+                None => {}
+            }
+        }
+        if patterns.is_empty() {
+            return false;
+        }
+        match facts.class {
+            ToolClass::Execute => shell_allowed(facts.permission_key, &patterns),
+            ToolClass::ReadOnly
+            | ToolClass::Edit
+            | ToolClass::Fetch
+            | ToolClass::Memory
+            | ToolClass::Plan => patterns
+                .iter()
+                .any(|p| key_has_prefix(facts.permission_key, p)),
+        }
     }
 }
 
-/// `cargo test --all` has prefix `cargo test`, but `cargo testing` does not; a command chaining
-/// further commands (`;`, `&&`, `|`, `` ` ``, `$(`) never matches a prefix.
-fn command_has_prefix(command: &str, prefix: &str) -> bool {
+/// Whether the shell allow-list entries `patterns` (the text inside `run_shell_command(…)`)
+/// pre-approve `command`.
+///
+/// The command is split into its simple commands ([`shell::parse`]); it is allowed when
+/// - it can be classified at all (no `eval`, `sh -c`, here-document, computed command name, …),
+/// - and either its whole text equals an entry that is not a single plain command (such an
+///   entry — `cargo build && cargo test`, `FOO=1 make` — allows exactly that text),
+/// - or no redirection writes to a file and every simple command, including those inside
+///   substitutions, has no `VAR=` assignment and starts with the words of some plain entry
+///   (`cargo test` allows `cargo test --all`, not `cargo testing`).
+pub(crate) fn shell_allowed(command: &str, patterns: &[&str]) -> bool {
     let command = command.trim();
-    if prefix.is_empty() {
+    let Ok(script) = shell::parse(command) else {
         return false;
+    };
+    let mut prefixes = Vec::new();
+    for pattern in patterns {
+        // An entry that cannot be classified itself allows nothing.
+        let Ok(rule) = shell::parse(pattern) else {
+            continue;
+        };
+        match rule.plain_words() {
+            Some(words) => prefixes.push(words),
+            None if *pattern == command => return true,
+            None => {}
+        }
     }
-    if ["&&", "||", ";", "|", "`", "$(", "\n", ">", "<"]
+    !script.writes_files
+        && !script.commands.is_empty()
+        && script
+            .commands
+            .iter()
+            .all(|c| prefixes.iter().any(|p| c.starts_with(p)))
+}
+
+/// Words as a shell command line, single-quoting those with characters the shell would read.
+fn quote_words(words: &[String]) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,=".contains(c);
+    words
         .iter()
-        .any(|op| command.contains(op))
-    {
-        return command == prefix;
-    }
-    command == prefix
-        || command
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(safe) {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Non-shell keys: `web_fetch example.com` has prefix `web_fetch`, word by word.
+fn key_has_prefix(key: &str, prefix: &str) -> bool {
+    let key = key.trim();
+    !prefix.is_empty()
+        && (key == prefix
+            || key
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with(char::is_whitespace)))
 }
 
 /// Decides one call.
@@ -134,12 +205,29 @@ pub fn decide(
     };
     match (wanted, interaction) {
         (Policy::Ask, Interaction::Headless) => Policy::Deny(format!(
-            "`{}` needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what you would do. (The user can pre-approve with --allowed-tools {} or --approval-mode.)",
+            "`{}` needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what you would do. {}",
             facts.tool,
-            AllowList::session_entry(facts)
+            how_to_pre_approve(facts)
         )),
         (other, _) => other,
     }
+}
+
+/// The hint for a headless denial: the entry that would allow the call, or for a shell command
+/// no entry can describe, why not.
+fn how_to_pre_approve(facts: &CallFacts<'_>) -> String {
+    if facts.class == ToolClass::Execute
+        && let Err(why) = shell::parse(facts.permission_key)
+    {
+        return format!(
+            "(The command contains {why}, so no allow-list entry for a command can approve it; the user can allow every shell command with --allowed-tools {} or --approval-mode yolo.)",
+            facts.tool
+        );
+    }
+    format!(
+        "(The user can pre-approve with --allowed-tools {} or --approval-mode.)",
+        AllowList::session_entry(facts)
+    )
 }
 
 fn ask_unless_allowed(facts: &CallFacts<'_>, allow: &AllowList) -> Policy {
@@ -151,124 +239,4 @@ fn ask_unless_allowed(facts: &CallFacts<'_>, allow: &AllowList) -> Policy {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    fn facts<'a>(tool: &'a str, class: ToolClass, key: &'a str, leaves: bool) -> CallFacts<'a> {
-        CallFacts {
-            tool,
-            class,
-            leaves_workspace: leaves,
-            permission_key: key,
-        }
-    }
-
-    #[test]
-    fn modes() {
-        let none = AllowList::default();
-        let read = facts("read_file", ToolClass::ReadOnly, "read_file", false);
-        let edit = facts("edit", ToolClass::Edit, "edit", false);
-        let shell = facts("run_shell_command", ToolClass::Execute, "cargo test", false);
-        let i = Interaction::Interactive;
-        assert_eq!(decide(ApprovalMode::Plan, &read, &none, i), Policy::Allow);
-        assert!(matches!(
-            decide(ApprovalMode::Plan, &edit, &none, i),
-            Policy::Deny(_)
-        ));
-        assert_eq!(decide(ApprovalMode::Default, &edit, &none, i), Policy::Ask);
-        assert_eq!(
-            decide(ApprovalMode::AutoEdit, &edit, &none, i),
-            Policy::Allow
-        );
-        assert_eq!(
-            decide(ApprovalMode::AutoEdit, &shell, &none, i),
-            Policy::Ask
-        );
-        assert_eq!(decide(ApprovalMode::Yolo, &shell, &none, i), Policy::Allow);
-    }
-
-    #[test]
-    fn outside_workspace_asks_even_in_auto_edit_and_with_allow_list() {
-        let allow = AllowList::new(["edit".to_string()]);
-        let out = facts("edit", ToolClass::Edit, "edit", true);
-        assert_eq!(
-            decide(
-                ApprovalMode::AutoEdit,
-                &out,
-                &allow,
-                Interaction::Interactive
-            ),
-            Policy::Ask
-        );
-        let read_out = facts("read_file", ToolClass::ReadOnly, "read_file", true);
-        assert_eq!(
-            decide(
-                ApprovalMode::Default,
-                &read_out,
-                &allow,
-                Interaction::Interactive
-            ),
-            Policy::Ask
-        );
-        assert_eq!(
-            decide(ApprovalMode::Yolo, &out, &allow, Interaction::Interactive),
-            Policy::Allow
-        );
-    }
-
-    #[test]
-    fn headless_denies_what_would_ask_with_a_reason() {
-        let shell = facts("run_shell_command", ToolClass::Execute, "rm -rf x", false);
-        match decide(
-            ApprovalMode::Default,
-            &shell,
-            &AllowList::default(),
-            Interaction::Headless,
-        ) {
-            Policy::Deny(reason) => assert!(
-                reason.contains("--allowed-tools run_shell_command(rm -rf x)"),
-                "{reason}"
-            ),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn shell_prefixes() {
-        let allow = AllowList::new(["run_shell_command(cargo test)".to_string()]);
-        let ok = facts(
-            "run_shell_command",
-            ToolClass::Execute,
-            "cargo test --all",
-            false,
-        );
-        let not_word = facts(
-            "run_shell_command",
-            ToolClass::Execute,
-            "cargo testing",
-            false,
-        );
-        let chained = facts(
-            "run_shell_command",
-            ToolClass::Execute,
-            "cargo test && rm -rf /",
-            false,
-        );
-        let h = Interaction::Headless;
-        assert_eq!(decide(ApprovalMode::Default, &ok, &allow, h), Policy::Allow);
-        assert!(matches!(
-            decide(ApprovalMode::Default, &not_word, &allow, h),
-            Policy::Deny(_)
-        ));
-        assert!(matches!(
-            decide(ApprovalMode::Default, &chained, &allow, h),
-            Policy::Deny(_)
-        ));
-        let whole = AllowList::new(["run_shell_command".to_string()]);
-        assert_eq!(
-            decide(ApprovalMode::Default, &chained, &whole, h),
-            Policy::Allow
-        );
-    }
-}
+mod tests;

@@ -1,7 +1,9 @@
 //! `read_file`: returns a text file's raw content (no line numbers), a page at a time.
 
-use std::io::{BufRead, BufReader};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -22,6 +24,10 @@ pub const MAX_OUTPUT_CHARS: usize = 25_000;
 pub const MAX_LINE_CHARS: usize = 2000;
 /// Files larger than this are only read when `offset` or `limit` is given.
 pub const MAX_UNPAGED_FILE_BYTES: u64 = 20 * 1024 * 1024;
+/// One call stops reading after this long and says so.
+pub const MAX_READ_TIME: Duration = Duration::from_secs(10);
+/// Bytes of one line kept in memory by a paged read (the rest is counted, not stored).
+const KEPT_LINE_BYTES: usize = MAX_LINE_CHARS + 4;
 
 pub(crate) const DEF: ToolDef = ToolDef {
     id: ToolId::ReadFile,
@@ -82,7 +88,7 @@ pub(crate) fn prepare(
     ctx: &ToolContext,
 ) -> Result<(Facts, Plan), ToolError> {
     let args: Args = typed(DEF.name, args)?;
-    let path = super::resolve_arg(DEF.name, ctx, &args.file_path)?;
+    let path = super::resolve_arg(DEF.name, ctx, &args.file_path)?.for_reading();
     match std::fs::metadata(&path.path) {
         Err(_) => {
             return Err(ToolError::rejected(
@@ -102,6 +108,12 @@ pub(crate) fn prepare(
                 ),
             ));
         }
+        Ok(m) if !m.is_file() => {
+            return Err(ToolError::rejected(
+                DEF.name,
+                not_regular(&path.display, &m),
+            ));
+        }
         Ok(_) => {}
     }
     let mut facts = Facts::simple(&DEF, format!("Read {}", path.display));
@@ -117,14 +129,83 @@ pub(crate) fn prepare(
 }
 
 pub(crate) async fn execute(plan: Plan, cancel: &CancellationToken) -> ToolResult {
-    run_blocking(DEF.name, cancel, move || read(&plan)).await
+    run_blocking(DEF.name, cancel, move || {
+        read(&plan, Instant::now() + MAX_READ_TIME)
+    })
+    .await
 }
 
-fn read(plan: &Plan) -> ToolResult {
+/// "pipe is a FIFO (named pipe), not a regular file; …" for anything but a regular file
+/// (without the tool's name).
+fn not_regular(display: &str, meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let what = if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    if what == "not a regular file" {
+        format!("{display} is not a regular file; read_file only reads regular files")
+    } else {
+        format!("{display} is {what}, not a regular file; read_file only reads regular files")
+    }
+}
+
+/// Opens a regular file, checking its type before opening (a FIFO would block the open) and
+/// again on the open handle (it may have been swapped in between).
+fn open_regular(path: &Path, display: &str) -> Result<(File, u64), String> {
+    let cannot = |e: std::io::Error| format!("read_file: cannot read {display}: {e}");
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!("read_file: {}", not_regular(display, &meta)));
+    }
+    let file = File::open(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!("read_file: {}", not_regular(display, &meta)));
+    }
+    Ok((file, meta.len()))
+}
+
+fn timed_out(display: &str, what: &str) -> ToolResult {
+    ToolResult::error(format!(
+        "read_file: stopped reading {display} after {} s {what}. The file is too slow to read \
+         this way; read a smaller part with offset and limit, or search it with grep_search",
+        MAX_READ_TIME.as_secs()
+    ))
+}
+
+/// Reads at most `max` bytes, in chunks, until `deadline`. `Ok(None)` when time ran out.
+fn read_at_most(file: &mut File, max: u64, deadline: Instant) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut limited = file.take(max);
+    loop {
+        let n = limited.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(Some(bytes));
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if Instant::now() > deadline {
+            return Ok(None);
+        }
+    }
+}
+
+fn read(plan: &Plan, deadline: Instant) -> ToolResult {
     let display = &plan.path.display;
-    let size = match std::fs::metadata(&plan.path.path) {
-        Ok(m) => m.len(),
-        Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
+    let (mut file, size) = match open_regular(&plan.path.path, display) {
+        Ok(f) => f,
+        Err(message) => return ToolResult::error(message),
     };
     if size > MAX_UNPAGED_FILE_BYTES {
         if plan.offset.is_none() && plan.limit.is_none() {
@@ -136,10 +217,12 @@ fn read(plan: &Plan) -> ToolResult {
                 human_size(MAX_UNPAGED_FILE_BYTES)
             ));
         }
-        return read_large_paged(plan);
+        return read_large_paged(file, plan, deadline);
     }
-    let bytes = match std::fs::read(&plan.path.path) {
-        Ok(b) => b,
+    // Bounded by the size limit even if the file grows while it is read.
+    let bytes = match read_at_most(&mut file, MAX_UNPAGED_FILE_BYTES, deadline) {
+        Ok(Some(b)) => b,
+        Ok(None) => return timed_out(display, "before reaching its end"),
         Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
     };
     let file = match decode(&bytes) {
@@ -153,7 +236,13 @@ fn read(plan: &Plan) -> ToolResult {
         }
         Decoded::Text(f) => f,
     };
-    let lines = split_lines(&file.text);
+    let lines: Vec<Line<'_>> = split_lines(&file.text)
+        .into_iter()
+        .map(|text| Line {
+            text,
+            bytes: text.len() as u64,
+        })
+        .collect();
     let offset = plan.offset.unwrap_or(0);
     let window = lines.get(offset as usize..).unwrap_or(&[]);
     let mut out = page(window, offset, plan.limit, lines.len() as u64);
@@ -164,6 +253,13 @@ fn read(plan: &Plan) -> ToolResult {
         );
     }
     out
+}
+
+/// A line to show: its text (perhaps only the start) and its full length in bytes.
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    text: &'a str,
+    bytes: u64,
 }
 
 /// Splits text into lines without their `\n`; a final newline does not start an extra line.
@@ -177,7 +273,7 @@ pub(crate) fn split_lines(text: &str) -> Vec<&str> {
 
 /// Formats up to `limit` lines of `window` (the file's lines from `offset` on; the file has
 /// `total` lines), within the caps.
-fn page(window: &[&str], offset: u64, limit: Option<u64>, total: u64) -> ToolResult {
+fn page(window: &[Line<'_>], offset: u64, limit: Option<u64>, total: u64) -> ToolResult {
     if total == 0 {
         return ToolResult::success("[the file is empty]");
     }
@@ -193,15 +289,15 @@ fn page(window: &[&str], offset: u64, limit: Option<u64>, total: u64) -> ToolRes
     let mut shown: u64 = 0;
     let mut cut_lines = 0usize;
     for line in window.iter().take(limit as usize) {
-        let piece = if line.len() > MAX_LINE_CHARS {
+        let piece = if line.bytes > MAX_LINE_CHARS as u64 {
             cut_lines += 1;
             format!(
                 "{}... [line cut: {} characters]",
-                truncate_at_char(line, MAX_LINE_CHARS),
-                line.len()
+                truncate_at_char(line.text, MAX_LINE_CHARS),
+                line.bytes
             )
         } else {
-            (*line).to_string()
+            line.text.to_string()
         };
         if shown > 0 && out.len() + piece.len() + 1 > MAX_OUTPUT_CHARS {
             break;
@@ -232,14 +328,12 @@ fn page(window: &[&str], offset: u64, limit: Option<u64>, total: u64) -> ToolRes
     ToolResult::success(out)
 }
 
-/// Pages through a file too large to load, line by line (UTF-8, lossy).
-fn read_large_paged(plan: &Plan) -> ToolResult {
+/// Pages through a file too large to load, line by line (UTF-8, lossy). Memory stays bounded:
+/// of each line at most [`KEPT_LINE_BYTES`] are kept, and lines stop being kept once they fill
+/// the output cap; the rest of the file is only counted, until the deadline.
+fn read_large_paged(file: File, plan: &Plan, deadline: Instant) -> ToolResult {
     let display = &plan.path.display;
-    let open = |p: &Path| std::fs::File::open(p).map(BufReader::new);
-    let mut reader = match open(&plan.path.path) {
-        Ok(r) => r,
-        Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
-    };
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
     let head = match reader.fill_buf() {
         Ok(b) => b.to_vec(),
         Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
@@ -251,25 +345,118 @@ fn read_large_paged(plan: &Plan) -> ToolResult {
     }
     let offset = plan.offset.unwrap_or(0);
     let limit = plan.limit.unwrap_or(DEFAULT_LINE_LIMIT);
-    let mut wanted: Vec<String> = Vec::new();
+    let mut wanted: Vec<(String, u64)> = Vec::new();
+    let mut kept_bytes = 0usize;
     let mut total: u64 = 0;
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(KEPT_LINE_BYTES);
+    let mut counted_all = true;
     loop {
+        let keep = total >= offset
+            && total < offset.saturating_add(limit)
+            && kept_bytes <= MAX_OUTPUT_CHARS;
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {
-                if total >= offset && total < offset + limit {
+        match next_line(&mut reader, &mut buf, keep, deadline) {
+            Ok(LineRead::End) => break,
+            Ok(LineRead::Line(bytes)) => {
+                if keep {
                     let line = String::from_utf8_lossy(&buf);
-                    let line = line.strip_suffix('\n').unwrap_or(&line);
-                    let line = line.strip_suffix('\r').unwrap_or(line);
-                    wanted.push(line.to_string());
+                    let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
+                    let bytes = if buf.ends_with(b"\r") && bytes as usize == buf.len() {
+                        bytes - 1
+                    } else {
+                        bytes
+                    };
+                    kept_bytes += line.len().min(MAX_LINE_CHARS) + 1;
+                    wanted.push((line, bytes));
                 }
                 total += 1;
+            }
+            Ok(LineRead::OutOfTime) => {
+                if (wanted.len() as u64) < limit
+                    && !(total > offset && kept_bytes > MAX_OUTPUT_CHARS)
+                {
+                    return timed_out(display, &format!("at line {}", total + 1));
+                }
+                counted_all = false;
+                break;
             }
             Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
         }
     }
-    let refs: Vec<&str> = wanted.iter().map(String::as_str).collect();
-    page(&refs, offset, Some(limit), total)
+    let refs: Vec<Line<'_>> = wanted
+        .iter()
+        .map(|(text, bytes)| Line {
+            text,
+            bytes: *bytes,
+        })
+        .collect();
+    if counted_all {
+        return page(&refs, offset, Some(limit), total);
+    }
+    // Time ran out while counting the lines after the ones shown.
+    let mut out = page(&refs, offset, Some(limit), offset + refs.len() as u64 + 1);
+    if out.status == crate::ToolResultStatus::Success {
+        if let Some(cut) = out.output.rfind("\n\n[showing lines") {
+            out.output.truncate(cut);
+        }
+        out.output.push_str(&format!(
+            "\n\n[showing lines {}-{}; the file has more lines, not counted within {} s; call \
+             read_file with offset={} to continue]",
+            offset + 1,
+            offset + refs.len() as u64,
+            MAX_READ_TIME.as_secs(),
+            offset + refs.len() as u64
+        ));
+    }
+    out
 }
+
+/// What [`next_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineRead {
+    /// A line of this many bytes (without its `\n`).
+    Line(u64),
+    End,
+    OutOfTime,
+}
+
+/// Reads one line without ever holding more than [`KEPT_LINE_BYTES`] of it: when `keep`, its
+/// first bytes go into `kept` (without the `\n`); the rest is counted and dropped.
+fn next_line(
+    reader: &mut impl BufRead,
+    kept: &mut Vec<u8>,
+    keep: bool,
+    deadline: Instant,
+) -> std::io::Result<LineRead> {
+    let mut len: u64 = 0;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(if any {
+                LineRead::Line(len)
+            } else {
+                LineRead::End
+            });
+        }
+        any = true;
+        let newline = chunk.iter().position(|&b| b == b'\n');
+        let body = newline.unwrap_or(chunk.len());
+        if keep && kept.len() < KEPT_LINE_BYTES {
+            let room = KEPT_LINE_BYTES - kept.len();
+            kept.extend_from_slice(&chunk[..body.min(room)]);
+        }
+        len += body as u64;
+        let used = newline.map_or(body, |n| n + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(LineRead::Line(len));
+        }
+        if Instant::now() > deadline {
+            return Ok(LineRead::OutOfTime);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -121,3 +121,95 @@ async fn additional_roots_count_as_inside() {
         .unwrap();
     assert!(!call.outside_workspace());
 }
+
+/// Paths whose files configure qcode, git or the shell: writing them needs explicit approval
+/// (they are flagged like paths outside the workspace), however the path is spelled.
+const PROTECTED: &[&str] = &[
+    ".git/hooks/pre-commit",
+    ".git/config",
+    "sub/.git/info/attributes",
+    ".qcode/settings.json",
+    ".qwen/settings.json",
+    ".claude/settings.json",
+    ".vscode/tasks.json",
+    ".husky/pre-push",
+    ".mcp.json",
+    ".env",
+    ".env.local",
+    "app/.env.production",
+    ".envrc",
+    ".gitmodules",
+    ".gitattributes",
+    ".gitconfig",
+    ".bashrc",
+    ".bash_profile",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".npmrc",
+    ".yarnrc.yml",
+    ".cargo/config.toml",
+    ".cargo/config",
+    ".pre-commit-config.yaml",
+    // Spellings that must not hide them.
+    "./.env",
+    "src/../.git/hooks/post-checkout",
+    "./.QCODE/settings.json",
+    ".Git/hooks/pre-commit",
+    "sub/./../.ENVRC",
+];
+
+#[tokio::test]
+async fn writing_files_that_configure_qcode_git_or_the_shell_is_flagged() {
+    let ws = Ws::new();
+    std::fs::create_dir_all(ws.path("src")).unwrap();
+    std::fs::create_dir_all(ws.path("sub")).unwrap();
+    for p in PROTECTED {
+        for (tool, args) in [
+            ("write_file", json!({"file_path": p, "content": "x"})),
+            (
+                "edit",
+                json!({"file_path": p, "old_string": "", "new_string": "x"}),
+            ),
+        ] {
+            let call = ws.prepare(tool, args).await.unwrap();
+            assert!(call.outside_workspace(), "{tool} {p}");
+        }
+    }
+    // Through a symlink whose name looks ordinary.
+    std::fs::create_dir_all(ws.path(".git/hooks")).unwrap();
+    std::os::unix::fs::symlink(ws.path(".git/hooks"), ws.path("hooks")).unwrap();
+    let call = ws
+        .prepare(
+            "write_file",
+            json!({"file_path": "hooks/pre-commit", "content": "x"}),
+        )
+        .await
+        .unwrap();
+    assert!(call.outside_workspace());
+    // Ordinary files, and names that only resemble protected ones, are not flagged.
+    for p in [
+        "src/main.rs",
+        ".gitignore",
+        "env",
+        ".environment",
+        "docs/git/config",
+        ".github/workflows/ci.yml",
+        "cargo/config.toml",
+        "my.env",
+    ] {
+        let call = ws
+            .prepare("write_file", json!({"file_path": p, "content": "x"}))
+            .await
+            .unwrap();
+        assert!(!call.outside_workspace(), "{p}");
+    }
+    // Reading them is not restricted.
+    ws.write(".env", "A=1\n");
+    let call = ws
+        .prepare("read_file", json!({"file_path": ".env"}))
+        .await
+        .unwrap();
+    assert!(!call.outside_workspace());
+}

@@ -208,3 +208,173 @@ async fn missing_files_and_directories_are_explained() {
         "read_file: src is a directory; use list_directory to see its entries"
     );
 }
+
+#[tokio::test]
+async fn special_files_are_refused_before_they_are_opened() {
+    let ws = Ws::new();
+    let fifo = ws.path("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    assert_eq!(
+        ws.prepare_err("read_file", json!({"file_path": "pipe"}))
+            .await,
+        "read_file: pipe is a FIFO (named pipe), not a regular file; read_file only reads \
+         regular files"
+    );
+    assert_eq!(
+        ws.prepare_err("read_file", json!({"file_path": "/dev/zero"}))
+            .await,
+        "read_file: /dev/zero is a character device, not a regular file; read_file only reads \
+         regular files"
+    );
+    // Through a symlink inside the workspace, too.
+    std::os::unix::fs::symlink("/dev/zero", ws.path("zeros")).unwrap();
+    assert!(
+        ws.prepare_err("read_file", json!({"file_path": "zeros"}))
+            .await
+            .contains("is a character device, not a regular file"),
+    );
+    let socket_path = ws.path("sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket_path).unwrap();
+    assert!(
+        ws.prepare_err("read_file", json!({"file_path": "sock"}))
+            .await
+            .contains("sock is a socket, not a regular file"),
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_special_file_swapped_in_after_prepare_is_refused_too() {
+    let ws = Ws::new();
+    ws.write("f.txt", "hello\n");
+    let call = ws
+        .prepare("read_file", json!({"file_path": "f.txt"}))
+        .await
+        .unwrap();
+    std::fs::remove_file(ws.path("f.txt")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(ws.path("f.txt"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = ws.execute(call, tokio_util::sync::CancellationToken::new());
+    let (r, _) = tokio::time::timeout(std::time::Duration::from_secs(5), run)
+        .await
+        .expect("read_file blocked on a FIFO");
+    assert_eq!(r.status, ToolResultStatus::Error);
+    assert!(
+        r.output
+            .contains("is a FIFO (named pipe), not a regular file"),
+        "{}",
+        r.output
+    );
+}
+
+/// A 50 MB file without newlines, read with `limit: 1`: one cut line, a bounded answer.
+#[tokio::test]
+async fn a_huge_single_line_gives_a_bounded_answer() {
+    let ws = Ws::new();
+    let p = ws.path("one-line.min.js");
+    write_single_line(&p, 50 * 1024 * 1024);
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "one-line.min.js", "limit": 1}),
+        )
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Success, "{}", r.output);
+    assert!(r.output.len() < 3000, "{} bytes", r.output.len());
+    assert!(
+        r.output.starts_with(&"a".repeat(2000)),
+        "{}",
+        &r.output[..100]
+    );
+    assert!(
+        r.output.contains("... [line cut: 52428800 characters]"),
+        "{}",
+        &r.output[2000..]
+    );
+}
+
+fn write_single_line(path: &std::path::Path, bytes: usize) {
+    use std::io::Write as _;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let chunk = vec![b'a'; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        f.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    f.flush().unwrap();
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Run in a child process by `reading_a_long_line_does_not_hold_it_in_memory`, so that the
+/// peak resident size (VmHWM) belongs to this read alone.
+#[tokio::test]
+#[ignore = "run by reading_a_long_line_does_not_hold_it_in_memory in its own process"]
+async fn peak_memory_child() {
+    let Some(path) = std::env::var_os("QCODE_READ_PEAK_FILE") else {
+        return;
+    };
+    let ws = Ws::new();
+    let before = peak_rss_kib();
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": path.to_str().unwrap(), "limit": 1}),
+        )
+        .await;
+    let after = peak_rss_kib();
+    assert_eq!(r.status, ToolResultStatus::Success, "{}", r.output);
+    println!("QCODE_PEAK_DELTA_KIB={}", after.saturating_sub(before));
+}
+
+#[test]
+fn reading_a_long_line_does_not_hold_it_in_memory() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("line.txt");
+    write_single_line(&p, 96 * 1024 * 1024);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "--nocapture",
+            "suite::read::peak_memory_child",
+        ])
+        .env("QCODE_READ_PEAK_FILE", &p)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delta: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("QCODE_PEAK_DELTA_KIB="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no measurement in: {stdout}"));
+    assert!(
+        delta < 16 * 1024,
+        "peak grew by {delta} KiB reading a 96 MB line"
+    );
+}
