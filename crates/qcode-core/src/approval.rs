@@ -177,6 +177,11 @@ pub fn decide(
     interaction: Interaction,
 ) -> Policy {
     let wanted = match mode {
+        // A fetch of a private-network address (loopback, LAN, cloud metadata) asks in every
+        // mode: yolo trusts the model with the workspace, not with the local network.
+        ApprovalMode::Yolo if facts.class == ToolClass::Fetch && facts.leaves_workspace => {
+            Policy::Ask
+        }
         ApprovalMode::Yolo => Policy::Allow,
         ApprovalMode::Plan => match facts.class {
             ToolClass::ReadOnly | ToolClass::Plan if !facts.leaves_workspace => Policy::Allow,
@@ -216,6 +221,13 @@ pub fn decide(
 /// The hint for a headless denial: the entry that would allow the call, or for a shell command
 /// no entry can describe, why not.
 fn how_to_pre_approve(facts: &CallFacts<'_>) -> String {
+    if facts.leaves_workspace {
+        return if facts.class == ToolClass::Fetch {
+            "(It targets a private-network address, which always needs the user's approval, in every mode; no flag pre-approves it.)".to_string()
+        } else {
+            "(It leaves the workspace, which always needs the user's approval outside yolo mode.)".to_string()
+        };
+    }
     if facts.class == ToolClass::Execute
         && let Err(why) = shell::parse(facts.permission_key)
     {

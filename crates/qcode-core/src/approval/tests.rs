@@ -63,6 +63,39 @@ fn outside_workspace_asks_even_in_auto_edit_and_with_allow_list() {
     );
 }
 
+/// A fetch of a private-network address asks even in yolo (the documented behaviour); a
+/// public fetch does not.
+#[test]
+fn private_network_fetches_ask_in_every_mode() {
+    let none = AllowList::new(["web_fetch".to_string()]);
+    let private = facts("web_fetch", ToolClass::Fetch, "web_fetch 127.0.0.1", true);
+    let public = facts(
+        "web_fetch",
+        ToolClass::Fetch,
+        "web_fetch example.com",
+        false,
+    );
+    for mode in [
+        ApprovalMode::Default,
+        ApprovalMode::AutoEdit,
+        ApprovalMode::Yolo,
+    ] {
+        assert_eq!(
+            decide(mode, &private, &none, Interaction::Interactive),
+            Policy::Ask,
+            "{mode:?}"
+        );
+    }
+    assert_eq!(
+        decide(ApprovalMode::Yolo, &public, &none, Interaction::Interactive),
+        Policy::Allow
+    );
+    assert!(matches!(
+        decide(ApprovalMode::Yolo, &private, &none, Interaction::Headless),
+        Policy::Deny(_)
+    ));
+}
+
 #[test]
 fn headless_denies_what_would_ask_with_a_reason() {
     let shell = facts("run_shell_command", ToolClass::Execute, "rm -rf x", false);

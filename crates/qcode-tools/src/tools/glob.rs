@@ -113,7 +113,7 @@ pub(crate) fn prepare(
         (None, Some(p)) => p.clone(),
         (None, None) => ".".to_string(),
     };
-    let dir = super::resolve_arg(DEF.name, ctx, &raw_dir)?;
+    let dir = super::resolve_arg(DEF.name, ctx, &raw_dir)?.for_reading();
     if !dir.path.is_dir() {
         return Err(ToolError::rejected(
             DEF.name,

@@ -118,7 +118,8 @@ pub(crate) fn prepare(
                 ),
             )
         })?;
-    let root = super::resolve_arg(DEF.name, ctx, args.path.as_deref().unwrap_or("."))?;
+    let root =
+        super::resolve_arg(DEF.name, ctx, args.path.as_deref().unwrap_or("."))?.for_reading();
     if !root.path.exists() {
         return Err(ToolError::rejected(
             DEF.name,

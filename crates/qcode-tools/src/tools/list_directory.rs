@@ -63,7 +63,7 @@ pub(crate) fn prepare(
     ctx: &ToolContext,
 ) -> Result<(Facts, Plan), ToolError> {
     let args: Args = typed(DEF.name, args)?;
-    let dir = super::resolve_arg(DEF.name, ctx, &args.path)?;
+    let dir = super::resolve_arg(DEF.name, ctx, &args.path)?.for_reading();
     match std::fs::metadata(&dir.path) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
