@@ -225,7 +225,8 @@ fn how_to_pre_approve(facts: &CallFacts<'_>) -> String {
         return if facts.class == ToolClass::Fetch {
             "(It targets a private-network address, which always needs the user's approval, in every mode; no flag pre-approves it.)".to_string()
         } else {
-            "(It leaves the workspace, which always needs the user's approval outside yolo mode.)".to_string()
+            "(It leaves the workspace, which always needs the user's approval outside yolo mode.)"
+                .to_string()
         };
     }
     if facts.class == ToolClass::Execute

@@ -45,6 +45,15 @@ fn incomplete_tail_start(b: &[u8]) -> usize {
     n
 }
 
+/// `1234567` → `1.2 MB`.
+fn human_bytes(n: usize) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{:.1} MB", n as f64 / 1e6),
+        n if n >= 1_000 => format!("{:.1} KB", n as f64 / 1e3),
+        n => format!("{n} bytes"),
+    }
+}
+
 /// Keeps the first `head_cap` and the last `tail_cap` bytes of a stream of text.
 #[derive(Debug)]
 pub(crate) struct CappedOutput {
@@ -54,6 +63,8 @@ pub(crate) struct CappedOutput {
     tail: String,
     head_full: bool,
     dropped_lines: usize,
+    /// Bytes dropped from the middle (including the partial lines cut at the gap).
+    dropped_bytes: usize,
     dropped: bool,
 }
 
@@ -66,6 +77,7 @@ impl CappedOutput {
             tail: String::new(),
             head_full: false,
             dropped_lines: 0,
+            dropped_bytes: 0,
             dropped: false,
         }
     }
@@ -95,6 +107,7 @@ impl CappedOutput {
             cut += 1;
         }
         self.dropped_lines += self.tail[..cut].matches('\n').count();
+        self.dropped_bytes += cut;
         self.dropped = true;
         self.tail.drain(..cut);
     }
@@ -110,15 +123,44 @@ impl CappedOutput {
         }
         // Cut the partial lines on both sides of the gap and count them as omitted.
         if let Some(nl) = self.head.rfind('\n') {
+            self.dropped_bytes += self.head.len() - (nl + 1);
             self.head.truncate(nl + 1);
         }
         if let Some(nl) = self.tail.find('\n') {
             self.dropped_lines += 1;
+            self.dropped_bytes += nl + 1;
             self.tail.drain(..=nl);
         }
-        format!(
-            "{}[... {} lines omitted ...]\n{}",
-            self.head, self.dropped_lines, self.tail
-        )
+        let what = if self.dropped_lines == 0 {
+            // Not a single newline in what was dropped: say how much of one long line went.
+            format!(
+                "{} of one long line omitted",
+                human_bytes(self.dropped_bytes)
+            )
+        } else {
+            format!("{} lines omitted", self.dropped_lines)
+        };
+        format!("{}[... {what} ...]\n{}", self.head, self.tail)
+    }
+}
+
+#[cfg(test)]
+mod omitted_tests {
+    use super::*;
+
+    #[test]
+    fn one_long_line_says_how_much_was_dropped() {
+        let mut out = CappedOutput::new(10, 10);
+        out.push(&"x".repeat(2_000_000));
+        let text = out.finish();
+        assert!(
+            text.contains("[... 2.0 MB of one long line omitted ...]"),
+            "{text}"
+        );
+        let mut out = CappedOutput::new(10, 10);
+        for i in 0..10_000 {
+            out.push(&format!("line {i}\n"));
+        }
+        assert!(out.finish().contains("lines omitted ...]"));
     }
 }
