@@ -107,18 +107,8 @@ fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
 }
 
 fn print_warnings(snapshot: &ConfigSnapshot) {
-    for w in &snapshot.warnings {
+    for w in snapshot.warning_lines() {
         eprintln!("warning: {w}");
-    }
-    for n in &snapshot.trust_notices {
-        eprintln!("warning: {n}");
-    }
-    if let Some(line) = qcode_config::untrusted::warning_line(
-        &snapshot.ignored,
-        &snapshot.trust,
-        &snapshot.project_root,
-    ) {
-        eprintln!("warning: {line}");
     }
 }
 

@@ -1,71 +1,32 @@
-//! `qcode trust [PATH] [--revoke | --list]`, and the one-time question an interactive session
-//! asks in an untrusted folder whose files want more. The rules live in `qcode_config::trust`.
+//! `qcode trust [PATH] [--revoke | --list]` and the one-time question an interactive session
+//! asks in an untrusted folder whose files want more. Rules and texts live in
+//! `qcode_config::trust`; this is the terminal I/O.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use qcode_config::{ConfigSnapshot, FolderTrust, TrustRule, TrustedFolders};
-use qcode_protocol::{ErrorKind, Problem};
+use qcode_config::trust::{TrustAction, normalize};
+use qcode_config::{ConfigSnapshot, TrustRule, TrustedFolders};
+use qcode_protocol::Problem;
 
 use crate::cli::TrustArgs;
 
 pub fn run(qcode_home: &Path, project_root: &Path, args: &TrustArgs) -> Result<(), Problem> {
-    let config = |e: qcode_config::ConfigError| Problem::new(ErrorKind::Config, e.to_string());
-    if args.list {
-        let (rules, warnings) = TrustedFolders::load(qcode_home).map_err(config)?;
-        for w in warnings {
-            eprintln!("warning: {w}");
-        }
-        if rules.rules.is_empty() {
-            println!("No trusted folders ({}).", rules.file.display());
-        }
-        for (path, rule) in &rules.rules {
-            println!("{}  {}", rule.as_str(), path.display());
-        }
-        return Ok(());
-    }
     let folder = match &args.path {
-        Some(p) => absolute(p)?,
+        Some(p) => normalize(&std::env::current_dir().unwrap_or_default().join(p)),
         None => project_root.to_path_buf(),
     };
-    if args.revoke {
-        if TrustedFolders::remove(qcode_home, &folder).map_err(config)? {
-            println!("{} is no longer trusted.", folder.display());
-        } else {
-            println!("{} had no trust rule of its own.", folder.display());
-        }
-        let (rules, _) = TrustedFolders::load(qcode_home).map_err(config)?;
-        if let FolderTrust::Trusted { by_rule } = rules.decide(&folder) {
-            println!(
-                "It is still trusted through {}: run `qcode trust --revoke {}` to change that.",
-                by_rule.display(),
-                by_rule.display()
-            );
-        }
-        return Ok(());
+    let action = match (args.list, args.revoke) {
+        (true, _) => TrustAction::List,
+        (false, true) => TrustAction::Revoke(folder),
+        (false, false) => TrustAction::Trust(folder),
+    };
+    let (text, warnings) = qcode_config::trust::run_command(qcode_home, &action)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
     }
-    if !folder.is_dir() {
-        return Err(Problem::new(
-            ErrorKind::Input,
-            format!("{} is not a folder", folder.display()),
-        ));
-    }
-    TrustedFolders::set(qcode_home, &folder, TrustRule::TrustFolder).map_err(config)?;
-    println!(
-        "Trusted {} and its subfolders: their .qcode/settings.json and .env now take effect.",
-        qcode_config::trust::normalize(&folder).display()
-    );
+    println!("{text}");
     Ok(())
-}
-
-fn absolute(p: &Path) -> Result<PathBuf, Problem> {
-    let cwd = std::env::current_dir().map_err(|e| {
-        Problem::new(
-            ErrorKind::Config,
-            format!("cannot read the working directory: {e}"),
-        )
-    })?;
-    Ok(qcode_config::trust::normalize(&cwd.join(p)))
 }
 
 /// What the interactive session does about an untrusted folder that wants more.
@@ -77,40 +38,17 @@ pub enum Answer {
     Declined,
 }
 
-/// Asks once (on the terminal, before the session starts) whether to trust the project whose
-/// files want settings an untrusted folder may not have; "no" is remembered.
+/// Asks once on the terminal, before the session starts; "no" is remembered.
 pub fn ask_once(snapshot: &ConfigSnapshot) -> Answer {
-    let FolderTrust::Untrusted { refused: false } = snapshot.trust else {
+    let Some(lines) = qcode_config::trust::question(snapshot) else {
         return Answer::Declined;
     };
-    let wanted: Vec<_> = snapshot
-        .ignored
-        .iter()
-        .filter(|i| i.source.scope() == qcode_config::Scope::Project)
-        .collect();
-    if wanted.is_empty() || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return Answer::Declined;
     }
     let mut err = std::io::stderr();
-    let _ = writeln!(
-        err,
-        "The folder {} is not trusted. Its files want to set:",
-        snapshot.project_root.display()
-    );
-    for i in &wanted {
-        let file = i
-            .source
-            .file()
-            .map(|f| f.display().to_string())
-            .unwrap_or_default();
-        match &i.value {
-            Some(v) => {
-                let _ = writeln!(err, "  {} = {v}   ({file})", i.name);
-            }
-            None => {
-                let _ = writeln!(err, "  {}   ({file})", i.name);
-            }
-        }
+    for line in lines {
+        let _ = writeln!(err, "{line}");
     }
     let _ = write!(
         err,

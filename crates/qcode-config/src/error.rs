@@ -47,11 +47,16 @@ pub enum ConfigError {
     },
     #[error("cannot determine the home directory; set HOME or QCODE_HOME")]
     NoHome,
+    #[error("{path} is not a folder")]
+    NotAFolder { path: PathBuf },
 }
 
 impl ConfigError {
     pub fn kind(&self) -> qcode_protocol::ErrorKind {
-        qcode_protocol::ErrorKind::Config
+        match self {
+            Self::NotAFolder { .. } => qcode_protocol::ErrorKind::Input,
+            _ => qcode_protocol::ErrorKind::Config,
+        }
     }
 }
 

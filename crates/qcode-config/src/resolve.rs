@@ -125,6 +125,19 @@ impl ConfigSnapshot {
         Ok((snapshot, env))
     }
 
+    /// The warnings to show at start: settings problems, trust-file problems, and the one
+    /// line naming what the folder's files may not set.
+    pub fn warning_lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.warnings.iter().map(ToString::to_string).collect();
+        out.extend(self.trust_notices.iter().cloned());
+        out.extend(crate::untrusted::warning_line(
+            &self.ignored,
+            &self.trust,
+            &self.project_root,
+        ));
+        out
+    }
+
     /// An untrusted project `.env` may name a base URL only for the key it holds itself: a
     /// key from the environment, a flag or elsewhere is never sent to a URL a cloned repository
     /// chose. The base URL then falls back to the user's settings or the default.

@@ -200,6 +200,106 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// What `qcode trust` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustAction {
+    /// Trust this folder and its subfolders.
+    Trust(PathBuf),
+    /// Remove the folder's own rule.
+    Revoke(PathBuf),
+    /// List the rules.
+    List,
+}
+
+/// Carries out `action`; returns the text to print (and warnings about the rules file).
+pub fn run_command(
+    qcode_home: &Path,
+    action: &TrustAction,
+) -> Result<(String, Vec<String>), ConfigError> {
+    match action {
+        TrustAction::List => {
+            let (rules, warnings) = TrustedFolders::load(qcode_home)?;
+            if rules.rules.is_empty() {
+                return Ok((
+                    format!("No trusted folders ({}).", rules.file.display()),
+                    warnings,
+                ));
+            }
+            let lines: Vec<String> = rules
+                .rules
+                .iter()
+                .map(|(path, rule)| format!("{}  {}", rule.as_str(), path.display()))
+                .collect();
+            Ok((lines.join("\n"), warnings))
+        }
+        TrustAction::Revoke(folder) => {
+            let mut text = if TrustedFolders::remove(qcode_home, folder)? {
+                format!("{} is no longer trusted.", folder.display())
+            } else {
+                format!("{} had no trust rule of its own.", folder.display())
+            };
+            let (rules, warnings) = TrustedFolders::load(qcode_home)?;
+            if let FolderTrust::Trusted { by_rule } = rules.decide(folder) {
+                text.push_str(&format!(
+                    "\nIt is still trusted through {}: run `qcode trust --revoke {}` to change that.",
+                    by_rule.display(),
+                    by_rule.display()
+                ));
+            }
+            Ok((text, warnings))
+        }
+        TrustAction::Trust(folder) => {
+            if !folder.is_dir() {
+                return Err(ConfigError::NotAFolder {
+                    path: folder.clone(),
+                });
+            }
+            TrustedFolders::set(qcode_home, folder, TrustRule::TrustFolder)?;
+            Ok((
+                format!(
+                    "Trusted {} and its subfolders: their .qcode/settings.json and .env now take effect.",
+                    normalize(folder).display()
+                ),
+                Vec::new(),
+            ))
+        }
+    }
+}
+
+/// The question an interactive session asks once in an untrusted folder whose files want more
+/// than an untrusted folder may have: the lines to show, or `None` when there is nothing to
+/// ask (trusted, refused before, or nothing was ignored).
+pub fn question(snapshot: &crate::ConfigSnapshot) -> Option<Vec<String>> {
+    if snapshot.trust != (FolderTrust::Untrusted { refused: false }) {
+        return None;
+    }
+    let wanted: Vec<String> = snapshot
+        .ignored
+        .iter()
+        .filter(|i| i.source.scope() == crate::Scope::Project)
+        .map(|i| {
+            let file = i
+                .source
+                .file()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
+            match &i.value {
+                Some(v) => format!("  {} = {v}   ({file})", i.name),
+                None => format!("  {}   ({file})", i.name),
+            }
+        })
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut lines = vec![format!(
+        "The folder {} is not trusted. Its files want to set:",
+        snapshot.project_root.display()
+    )];
+    lines.extend(wanted);
+    Some(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
