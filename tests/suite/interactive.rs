@@ -465,3 +465,54 @@ fn privacy_notice_is_shown_on_the_first_start_only() {
     let second = run(&stats_on(&w));
     assert!(!second.contains(notice), "{second}");
 }
+
+/// In an untrusted folder whose settings want more (here yolo), the session asks once, listing
+/// exactly what the files would set; yes trusts the folder (and the settings apply), no is
+/// remembered and not asked again.
+#[test]
+fn an_untrusted_folder_is_asked_about_once() {
+    for (answer, rule, mode) in [
+        ("y", "TRUST_FOLDER", "yolo"),
+        ("n", "DO_NOT_TRUST", "default"),
+    ] {
+        let w = World::new();
+        let mock = MockServer::start();
+        w.write(
+            "project/.qcode/settings.json",
+            r#"{"tools": {"approvalMode": "yolo"}}"#,
+        );
+        let t = Pty::spawn(
+            Path::new(env!("CARGO_BIN_EXE_qcode")),
+            &[],
+            &env_for(&w, &mock),
+            &w.project,
+        );
+        let screen = t.wait_for_text("Trust this folder");
+        assert!(screen.contains("tools.approvalMode = \"yolo\""), "{screen}");
+        t.send_line(answer);
+        t.wait_until("the prompt with the chosen mode", |s| {
+            s.contains(PROMPT) && s.contains(&format!("test-model · openai · {mode}"))
+        });
+        let rules: Value = serde_json::from_str(
+            &std::fs::read_to_string(w.home.join(".qcode/trustedFolders.json")).unwrap(),
+        )
+        .unwrap();
+        let key = std::fs::canonicalize(&w.project)
+            .unwrap()
+            .display()
+            .to_string();
+        assert_eq!(rules[&key], rule);
+        drop(t);
+        // Not asked again.
+        let t = Pty::spawn(
+            Path::new(env!("CARGO_BIN_EXE_qcode")),
+            &[],
+            &env_for(&w, &mock),
+            &w.project,
+        );
+        t.wait_until("the prompt with the remembered mode", |s| {
+            s.contains(PROMPT) && s.contains(&format!("test-model · openai · {mode}"))
+        });
+        assert!(!t.full_text().contains("Trust this folder"));
+    }
+}
