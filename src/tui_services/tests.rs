@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Tests of the TUI services against the mock model server, the OAuth peer and temp homes.
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;

@@ -127,7 +127,6 @@ fn parse(text: &str, path: &Path) -> Result<ApiKeyCredentials, AuthError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -69,7 +69,6 @@ pub fn open_browser(url: &str, launch: BrowserLaunch) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn env_with(

@@ -244,7 +244,6 @@ impl QwenCredentialStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     const QWEN_CODE_FILE: &str = r#"{

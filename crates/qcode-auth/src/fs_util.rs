@@ -61,7 +61,6 @@ pub(crate) fn remove_if_exists(path: &Path) -> Result<bool, AuthError> {
 
 #[cfg(all(test, unix))]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

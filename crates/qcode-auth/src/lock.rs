@@ -154,7 +154,6 @@ fn remove_if_stale(path: &Path, stale_after: Duration) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn quick() -> LockPolicy {

@@ -111,7 +111,6 @@ pub fn preset_for_base_url(base_url: &str) -> Option<&'static ProviderPreset> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -22,7 +22,6 @@ pub fn qr_lines(url: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use qrcode::Color;
 

@@ -358,7 +358,6 @@ fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

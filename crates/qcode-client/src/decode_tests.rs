@@ -1,7 +1,5 @@
 //! Unit tests of the chunk decoder, fed through the SSE parser at every split point.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use super::*;
 use crate::sse::SseParser;
 

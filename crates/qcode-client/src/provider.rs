@@ -212,7 +212,6 @@ pub(crate) fn from_stream_error(value: &Value, secret: Option<&Secret>) -> Clien
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

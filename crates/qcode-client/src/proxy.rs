@@ -123,7 +123,6 @@ pub(crate) fn apply(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

@@ -141,7 +141,6 @@ pub(crate) fn reason(error: &ClientError) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

@@ -169,7 +169,6 @@ fn describe_dotenv_error(e: &dotenvy::Error, path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

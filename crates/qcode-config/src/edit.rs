@@ -250,7 +250,6 @@ fn to_input(value: &Value) -> CstInputValue {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn read(p: &Path) -> Value {

@@ -160,7 +160,6 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use qcode_protocol::ToolCall;
 

@@ -227,7 +227,6 @@ fn truncate_at_char(s: &mut String, max: usize) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -117,7 +117,6 @@ pub fn memory_report(snapshot: &ConfigSnapshot) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use std::collections::HashMap;
 
     use qcode_config::{CliOverrides, EnvLayer, Paths};

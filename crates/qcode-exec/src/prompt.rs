@@ -73,7 +73,6 @@ pub fn read_stdin(input: impl Read) -> Result<String, Problem> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

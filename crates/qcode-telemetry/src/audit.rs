@@ -120,7 +120,6 @@ pub fn read_audit_log(path: &Path, last_n: usize) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -57,7 +57,6 @@ fn first_run_notice(exporting: bool, qcode_home: &Path) -> Option<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

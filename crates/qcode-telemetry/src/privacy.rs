@@ -160,7 +160,6 @@ pub fn privacy_log(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::cell::RefCell;
 

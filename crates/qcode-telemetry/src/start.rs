@@ -79,7 +79,6 @@ pub async fn finish(telemetry: Telemetry, observer: tokio::task::JoinHandle<u32>
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn startup<'a>(

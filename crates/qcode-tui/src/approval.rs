@@ -236,7 +236,6 @@ impl ApprovalModal {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::testutil::buffer_text;
     use crossterm::event::{KeyEventKind, KeyEventState};

@@ -91,7 +91,6 @@ pub fn at_token(text: &str, cursor: usize) -> Option<(usize, &str)> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

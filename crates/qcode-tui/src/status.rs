@@ -190,7 +190,6 @@ pub fn git_branch(cwd: &Path) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::testutil::lines_text;
 

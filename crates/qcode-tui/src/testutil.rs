@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Helpers for tests: render lines or widgets into a `Buffer` and turn it into plain text.
 
 use ratatui::buffer::Buffer;

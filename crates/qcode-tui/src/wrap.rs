@@ -189,7 +189,6 @@ pub fn hang_indent(line: &Line<'_>) -> usize {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn texts(lines: &[Line<'static>]) -> Vec<String> {

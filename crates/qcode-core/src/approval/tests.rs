@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
 
 fn facts<'a>(tool: &'a str, class: ToolClass, key: &'a str, leaves: bool) -> CallFacts<'a> {

@@ -1,5 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use qcode_protocol::{
     ApprovalMode, AuthKind, DecisionSource, FinishReason, ReviewDecision, TurnOutcome,
 };

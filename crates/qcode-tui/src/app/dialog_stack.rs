@@ -124,7 +124,6 @@ impl Dialogs {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use tokio_util::sync::CancellationToken;
 

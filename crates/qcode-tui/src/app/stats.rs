@@ -75,7 +75,6 @@ impl SessionStats {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::testutil::lines_text;
 

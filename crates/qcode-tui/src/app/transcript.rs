@@ -106,7 +106,6 @@ impl Transcript {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::transcript::NoticeKind;

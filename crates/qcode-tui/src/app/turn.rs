@@ -245,7 +245,6 @@ impl RunningTurn {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use qcode_protocol::ApprovalDetails;
 

@@ -142,7 +142,6 @@ fn write_file(path: &Path, entries: &[String]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -143,7 +143,6 @@ impl TextField {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crossterm::event::{KeyEventKind, KeyEventState};
 

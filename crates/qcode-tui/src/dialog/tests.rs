@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Snapshot tests of every dialog, rendered into a `Buffer` at fixed sizes.
 
 use std::time::{Duration, Instant};

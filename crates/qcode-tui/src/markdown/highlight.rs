@@ -125,7 +125,6 @@ fn convert(style: syntect::highlighting::Style) -> Style {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

@@ -193,7 +193,6 @@ pub fn stable_prefix(src: &str) -> (usize, Option<usize>) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn texts(lines: &[Line<'static>]) -> Vec<String> {

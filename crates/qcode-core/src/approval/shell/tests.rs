@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
 
 /// The commands of `text` (in any order) as their words joined by spaces (`$…` marks a computed word).

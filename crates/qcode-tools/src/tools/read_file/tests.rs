@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 use super::*;
 
 /// Endless bytes without a newline; counts what was handed out.
