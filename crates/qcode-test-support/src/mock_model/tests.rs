@@ -1,6 +1,5 @@
 //! The mock server over raw TCP: framing, routes, recording, resets.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
