@@ -303,16 +303,7 @@ fn shell_timeout_kills_the_process_group() {
         "{}",
         results[0].1
     );
-    std::thread::sleep(Duration::from_millis(300));
-    let ps = std::process::Command::new("pgrep")
-        .args(["-f", &marker])
-        .output()
-        .unwrap();
-    assert!(
-        ps.stdout.is_empty(),
-        "orphans left: {}",
-        String::from_utf8_lossy(&ps.stdout)
-    );
+    assert_no_process_matching(&marker, "after the timeout");
 }
 
 #[test]

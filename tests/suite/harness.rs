@@ -120,3 +120,16 @@ pub fn last_user_message(body: &serde_json::Value) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Fails (after a short settle time) if any process whose command line contains `marker` is
+/// still running — e.g. a shell tool's command that should have been killed.
+#[track_caller]
+pub fn assert_no_process_matching(marker: &str, when: &str) {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ps = Command::new("pgrep").args(["-f", marker]).output().unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "{when}: processes left: {}",
+        String::from_utf8_lossy(&ps.stdout)
+    );
+}

@@ -395,15 +395,6 @@ fn sigterm_and_sighup_kill_the_shell_tools_processes_and_write_the_result() {
         let result: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
         assert_eq!(result["type"], "result", "{rest:?}");
         assert_eq!(result["exit_code"], code);
-        std::thread::sleep(Duration::from_millis(300));
-        let ps = std::process::Command::new("pgrep")
-            .args(["-f", &marker])
-            .output()
-            .unwrap();
-        assert!(
-            ps.stdout.is_empty(),
-            "{signal}: processes left: {}",
-            String::from_utf8_lossy(&ps.stdout)
-        );
+        assert_no_process_matching(&marker, signal);
     }
 }

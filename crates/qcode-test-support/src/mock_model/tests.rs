@@ -1,6 +1,5 @@
 //! The mock server over raw TCP: framing, routes, recording, resets.
 
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
