@@ -375,3 +375,41 @@ fn the_shell_tool_never_sees_qcode_secrets() {
         assert!(!env.contains(canary), "{canary} reached the shell: {env}");
     }
 }
+
+#[test]
+fn tools_shell_env_settings_change_the_policy_but_not_from_an_untrusted_project() {
+    let env_seen = |w: &World, mock: &MockServer| {
+        mock.enqueue(Reply::tool_calls(
+            [call("s1", "run_shell_command", json!({"command": "env"}))],
+            10,
+        ));
+        mock.enqueue(Reply::text("ok", 2));
+        run(w
+            .cmd_for(mock)
+            .env("GITHUB_TOKEN", "ghp-wanted")
+            .env("NPM_TOKEN", "npm-secret")
+            .args(["-p", "x", "--yolo"]))
+        .assert_code(0);
+        let reqs = mock.requests();
+        let body = reqs[reqs.len() - 1].body_json().unwrap();
+        tool_results(&body)[0].1.clone()
+    };
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{"tools": {"shell": {"env": {"include": ["GITHUB_TOKEN"], "set": {"CI": "1"}}}}}"#,
+    );
+    let env = env_seen(&w, &mock);
+    assert!(env.contains("GITHUB_TOKEN=ghp-wanted") && env.contains("CI=1"), "{env}");
+    assert!(!env.contains("npm-secret"), "{env}");
+
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "project/.qcode/settings.json",
+        r#"{"tools": {"shell": {"env": {"include": ["*TOKEN*"]}}}}"#,
+    );
+    let env = env_seen(&w, &mock);
+    assert!(!env.contains("ghp-wanted") && !env.contains("npm-secret"), "{env}");
+}

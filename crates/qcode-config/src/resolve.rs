@@ -60,6 +60,8 @@ pub struct ConfigSnapshot {
     pub context_file_names: Sourced<Vec<String>>,
     pub usage_statistics_setting: Option<Sourced<bool>>,
     pub otlp_endpoint: Option<Sourced<String>>,
+    /// `tools.shell.env` (validated: `inherit` is all, core or none).
+    pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
     pub warnings: Vec<SettingsWarning>,
     /// Whether the project's own files may take effect ([`crate::trust`]).
     pub trust: FolderTrust,
@@ -346,6 +348,24 @@ impl ConfigSnapshot {
             .clone()
             .map(|url| from_settings(loaded, &["telemetry", "otlpEndpoint"], url));
 
+        let shell_keys = ["tools", "shell", "env"];
+        let shell_env = match s.tools.shell.env.clone() {
+            Some(policy) => {
+                if let Some(inherit) = &policy.inherit
+                    && !matches!(inherit.as_str(), "all" | "core" | "none")
+                {
+                    return Err(ConfigError::InvalidValue {
+                        what: "tools.shell.env.inherit",
+                        value: inherit.clone(),
+                        source_desc: loaded.source_of(&shell_keys).to_string(),
+                        message: "expected all, core or none".into(),
+                    });
+                }
+                Some(from_settings(loaded, &shell_keys, policy))
+            }
+            None => None,
+        };
+
         let cwd = cwd.to_path_buf();
         let project_root = crate::paths::git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -367,6 +387,7 @@ impl ConfigSnapshot {
             context_file_names,
             usage_statistics_setting,
             otlp_endpoint,
+            shell_env,
             warnings: loaded.warnings.clone(),
             trust: FolderTrust::Untrusted { refused: false },
             ignored: Vec::new(),

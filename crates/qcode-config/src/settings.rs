@@ -65,6 +65,29 @@ pub struct ToolsSettings {
     /// Tools (or `run_shell_command(prefix)`) pre-approved without asking.
     #[serde(default)]
     pub allowed: Vec<String>,
+    #[serde(default)]
+    pub shell: ShellSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShellSettings {
+    /// Which of qcode's environment variables shell commands see (`tools.shell.env`).
+    pub env: Option<ShellEnvSettings>,
+}
+
+/// `tools.shell.env`: `inherit` (`all` | `core` | `none`), `exclude` / `include` name patterns,
+/// `set` fixed values (see docs/tools.md).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShellEnvSettings {
+    pub inherit: Option<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub set: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -127,6 +150,12 @@ const KNOWN_KEYS: &[&str] = &[
     "tools",
     "tools.approvalMode",
     "tools.allowed",
+    "tools.shell",
+    "tools.shell.env",
+    "tools.shell.env.inherit",
+    "tools.shell.env.exclude",
+    "tools.shell.env.include",
+    "tools.shell.env.set",
     "context",
     "context.fileName",
     "privacy",

@@ -34,13 +34,31 @@ pub fn system_prompt_for(snapshot: &ConfigSnapshot) -> (String, ProjectContext) 
 /// The tools' context: the working directory as the workspace, the global memory file, the
 /// project's directory for background output.
 pub fn build_tool_context(snapshot: &ConfigSnapshot) -> Result<ToolContext, Problem> {
-    ToolContext::new(
+    let mut ctx = ToolContext::new(
         vec![snapshot.cwd.clone()],
         snapshot.paths.global_memory(),
         LazyHttpClient::default_client(),
         snapshot.paths.background_dir(&snapshot.project_root),
     )
-    .map_err(|e| Problem::new(ErrorKind::Config, e.to_string()))
+    .map_err(|e| Problem::new(ErrorKind::Config, e.to_string()))?;
+    if let Some(env) = &snapshot.shell_env {
+        ctx.shell_env_policy = shell_env_policy(&env.value);
+    }
+    Ok(ctx)
+}
+
+/// `tools.shell.env` as the shell tool's policy.
+fn shell_env_policy(s: &qcode_config::settings::ShellEnvSettings) -> qcode_tools::ShellEnvPolicy {
+    qcode_tools::ShellEnvPolicy {
+        inherit: match s.inherit.as_deref() {
+            Some("core") => qcode_tools::EnvInherit::Core,
+            Some("none") => qcode_tools::EnvInherit::None,
+            _ => qcode_tools::EnvInherit::All,
+        },
+        exclude: s.exclude.clone(),
+        include: s.include.clone(),
+        set: s.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    }
 }
 
 /// The context window for `model`: the configured one, else the model table's.
