@@ -401,7 +401,10 @@ fn tools_shell_env_settings_change_the_policy_but_not_from_an_untrusted_project(
         r#"{"tools": {"shell": {"env": {"include": ["GITHUB_TOKEN"], "set": {"CI": "1"}}}}}"#,
     );
     let env = env_seen(&w, &mock);
-    assert!(env.contains("GITHUB_TOKEN=ghp-wanted") && env.contains("CI=1"), "{env}");
+    assert!(
+        env.contains("GITHUB_TOKEN=ghp-wanted") && env.contains("CI=1"),
+        "{env}"
+    );
     assert!(!env.contains("npm-secret"), "{env}");
 
     let w = World::new();
@@ -411,5 +414,8 @@ fn tools_shell_env_settings_change_the_policy_but_not_from_an_untrusted_project(
         r#"{"tools": {"shell": {"env": {"include": ["*TOKEN*"]}}}}"#,
     );
     let env = env_seen(&w, &mock);
-    assert!(!env.contains("ghp-wanted") && !env.contains("npm-secret"), "{env}");
+    assert!(
+        !env.contains("ghp-wanted") && !env.contains("npm-secret"),
+        "{env}"
+    );
 }

@@ -271,7 +271,11 @@ impl fmt::Display for AuthStatus {
                     .as_deref()
                     .map(|m| format!(", model {m}"))
                     .unwrap_or_default();
-                writeln!(f, "API key:       saved for {base_url}{model}")?;
+                writeln!(
+                    f,
+                    "API key:       saved for {}{model}",
+                    qcode_client::redact_url(base_url)
+                )?;
             }
         }
         write!(f, "               ({})", self.api_key_path.display())

@@ -201,12 +201,14 @@ impl Resolver {
                     ErrorKind::Auth,
                     format!(
                         "the saved API key belongs to {} and is not sent to {} (set by {})",
-                        st.base_url, configured.value, configured.source
+                        qcode_client::redact_url(&st.base_url),
+                        qcode_client::redact_url(&configured.value),
+                        configured.source
                     ),
                 )
                 .with_hint(format!(
                     "set OPENAI_API_KEY for that provider, or save a key for it with `qcode auth api-key --base-url {}`",
-                    configured.value
+                    qcode_client::redact_url(&configured.value)
                 )));
             }
             (None, None) => {
@@ -226,7 +228,8 @@ impl Resolver {
                 "no model is configured for the OpenAI-compatible provider",
             )
             .with_hint(format!(
-                "set OPENAI_MODEL (environment or .env) or pass --model; the base URL is {base_url}"
+                "set OPENAI_MODEL (environment or .env) or pass --model; the base URL is {}",
+                qcode_client::redact_url(&base_url)
             )));
         };
         Ok(Active {
@@ -365,7 +368,8 @@ pub fn status_report(s: &ConfigSnapshot) -> String {
     if let Some(key) = &s.openai_api_key {
         out.push_str(&format!(
             "An API key is also set by {} (base URL {}).\n",
-            key.source, s.openai_base_url.value
+            key.source,
+            qcode_client::redact_url(&s.openai_base_url.value)
         ));
     }
     out

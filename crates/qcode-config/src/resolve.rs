@@ -424,7 +424,7 @@ pub fn redact_userinfo(url: &str) -> String {
 fn validate_http_url(what: &'static str, value: &str, source: &Source) -> Result<(), ConfigError> {
     let invalid = |message: String| ConfigError::InvalidValue {
         what,
-        value: value.to_string(),
+        value: redact_userinfo(value),
         source_desc: source.to_string(),
         message,
     };
