@@ -112,12 +112,18 @@ fn secrets_never_appear_in_output_or_in_qcodes_files() {
         .args(["-p", "hi"])));
     runs.push(run(w
         .cmd()
-        .env("OPENAI_BASE_URL", format!("http://user:{KEY}@127.0.0.1:9/v1"))
+        .env(
+            "OPENAI_BASE_URL",
+            format!("http://user:{KEY}@127.0.0.1:9/v1"),
+        )
         .env("OPENAI_API_KEY", KEY)
         .args(["auth", "status"])));
     runs.push(run(w
         .cmd()
-        .env("OPENAI_BASE_URL", format!("ftp://user:{KEY}@127.0.0.1:9/v1"))
+        .env(
+            "OPENAI_BASE_URL",
+            format!("ftp://user:{KEY}@127.0.0.1:9/v1"),
+        )
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_MODEL", "m")
         .args(["-p", "hi"])));
