@@ -19,7 +19,9 @@ pub enum SessionError {
     Write(#[from] qcode_fs::WriteError),
     #[error("{} is not a qcode session transcript: {reason}", path.display())]
     NotATranscript { path: PathBuf, reason: String },
-    #[error("no session matches \"{query}\"\nhint: `qcode sessions list` shows this project's sessions")]
+    #[error(
+        "no session matches \"{query}\"\nhint: `qcode sessions list` shows this project's sessions"
+    )]
     NotFound { query: String },
     #[error("\"{query}\" matches several sessions: {}\nhint: type more of the id", candidates.join(", "))]
     Ambiguous {

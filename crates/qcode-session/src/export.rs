@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use qcode_protocol::ToolCall;
 use serde::Serialize;
 
+use crate::SessionError;
 use crate::reader::LoadedSession;
 use crate::record::{Header, Record, RecordBody};
-use crate::SessionError;
 
 /// `qcode sessions export --format …`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,12 @@ fn fence(s: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn pretty_args(args: &str) -> String {
     serde_json::from_str::<serde_json::Value>(args)
         .and_then(|v| serde_json::to_string_pretty(&v))
@@ -95,7 +101,7 @@ pub fn export(session: &LoadedSession, format: ExportFormat) -> Result<String, S
             let mut out = String::new();
             let header = Record {
                 seq: 0,
-                ts: session.header.created_at.clone(),
+                ts: session.header_ts.clone(),
                 body: RecordBody::Header(session.header.clone()),
             };
             for record in std::iter::once(&header).chain(&session.records) {
@@ -126,8 +132,8 @@ fn markdown_call(out: &mut String, call: &ToolCall, result: Option<&str>) {
     let _ = writeln!(
         out,
         "<details>\n<summary>Tool call: {} {}</summary>\n",
-        call.name,
-        shorten(&one_line(&call.arguments), ARGS_CHARS)
+        html_escape(&call.name),
+        html_escape(&shorten(&one_line(&call.arguments), ARGS_CHARS))
     );
     let f = fence(&args);
     let _ = writeln!(out, "{f}json\n{args}\n{f}\n");
@@ -213,7 +219,11 @@ pub fn show(session: &LoadedSession) -> String {
         match &record.body {
             RecordBody::User { content } => {
                 turn += 1;
-                let _ = writeln!(out, "\n── turn {turn} ──\n> {}", content.replace('\n', "\n> "));
+                let _ = writeln!(
+                    out,
+                    "\n── turn {turn} ──\n> {}",
+                    content.replace('\n', "\n> ")
+                );
             }
             RecordBody::Assistant {
                 content,
@@ -236,7 +246,10 @@ pub fn show(session: &LoadedSession) -> String {
                 let _ = writeln!(out, "    {}", shorten(&one_line(content), 200));
             }
             RecordBody::Compression { replaced, .. } => {
-                let _ = writeln!(out, "\n[compressed: {replaced} earlier messages summarised]");
+                let _ = writeln!(
+                    out,
+                    "\n[compressed: {replaced} earlier messages summarised]"
+                );
             }
             RecordBody::Model { model } => {
                 let _ = writeln!(out, "[model: {model}]");

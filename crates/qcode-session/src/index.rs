@@ -11,11 +11,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::SessionError;
 use crate::reader::trim_line;
 use crate::record::{Record, RecordBody};
 use crate::time::format_rfc3339;
 use crate::writer::chats_dir;
-use crate::SessionError;
 
 /// One session in a listing (`qcode sessions list --json` prints these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,7 +52,11 @@ struct Light<'a> {
 const TITLE_CHARS: usize = 80;
 
 fn title_of(prompt: &str) -> String {
-    let line = prompt.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     if line.chars().count() > TITLE_CHARS {
         let cut: String = line.chars().take(TITLE_CHARS - 1).collect();
         format!("{cut}…")
@@ -197,7 +201,11 @@ pub fn find(project_dir: &Path, query: &str) -> Result<PathBuf, SessionError> {
     }
     let mut matches: Vec<(String, PathBuf)> = Vec::new();
     for path in transcripts(project_dir)? {
-        let Some(id) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+        let Some(id) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         if id == query {

@@ -28,14 +28,14 @@ mod time;
 mod writer;
 
 pub use checkpoints::{
-    Checkpoints, FileState, Force, Notice, NoticeReason, RewindAction, RewindEntry, RewindPlan,
-    TreeSnapshot, MAX_SNAPSHOT_FILE_SIZE,
+    Checkpoints, FileState, Force, MAX_SNAPSHOT_FILE_SIZE, Notice, NoticeReason, RewindAction,
+    RewindEntry, RewindPlan, TreeSnapshot,
 };
 pub use error::SessionError;
 pub use export::{ExportFormat, export, show};
 pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_recent};
-pub use reader::{LoadWarning, LoadedSession, SessionState, load, INTERRUPTED_TOOL_RESULT};
-pub use record::{Header, Record, RecordBody, FORMAT_VERSION};
+pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
+pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
 pub use rewind::truncate_before_turn;
 pub use time::{format_rfc3339, now_rfc3339};
 pub use writer::{SessionWriter, SyncPolicy, chats_dir, fork, new_session_id, transcript_path};

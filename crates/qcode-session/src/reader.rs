@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, Role};
 
-use crate::record::{Header, Record, RecordBody};
 use crate::SessionError;
+use crate::record::{Header, Record, RecordBody};
 
 /// The result given to a tool call whose result was never recorded (the session ended while
 /// it ran), so the resumed history is valid.
@@ -36,6 +36,8 @@ impl std::fmt::Display for LoadWarning {
 pub struct LoadedSession {
     pub path: PathBuf,
     pub header: Header,
+    /// The header line's time (usually a moment after `header.created_at`).
+    pub header_ts: String,
     /// Every valid record after the header, in file order.
     pub records: Vec<Record>,
     pub warnings: Vec<LoadWarning>,
@@ -79,6 +81,7 @@ pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut header: Option<Header> = None;
+    let mut header_ts = String::new();
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     let mut last_seq = None;
@@ -127,7 +130,10 @@ pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
         };
         last_seq = Some(record.seq);
         match (record.body, &header) {
-            (RecordBody::Header(h), None) => header = Some(h),
+            (RecordBody::Header(h), None) => {
+                header = Some(h);
+                header_ts = record.ts;
+            }
             (RecordBody::Header(_), Some(_)) => warnings.push(LoadWarning {
                 line: line_no,
                 reason: "a second header; skipped".to_string(),
@@ -154,6 +160,7 @@ pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
     Ok(LoadedSession {
         path: path.to_path_buf(),
         header,
+        header_ts,
         records,
         warnings,
         last_seq,
@@ -190,7 +197,9 @@ impl LoadedSession {
                 messages,
             } = &record.body
             {
-                let cut = usize::try_from(*replaced).unwrap_or(usize::MAX).min(raw.len());
+                let cut = usize::try_from(*replaced)
+                    .unwrap_or(usize::MAX)
+                    .min(raw.len());
                 let replacement = if messages.is_empty() {
                     vec![ChatMessage::user(format!(
                         "[Summary of the earlier part of this conversation]\n{summary}"

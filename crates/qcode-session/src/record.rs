@@ -91,7 +91,10 @@ impl RecordBody {
             Self::ToolResult {
                 tool_call_id,
                 content,
-            } => Some(ChatMessage::tool_result(tool_call_id.clone(), content.clone())),
+            } => Some(ChatMessage::tool_result(
+                tool_call_id.clone(),
+                content.clone(),
+            )),
             Self::Header(_)
             | Self::Usage { .. }
             | Self::Compression { .. }

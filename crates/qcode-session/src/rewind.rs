@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
+use crate::SessionError;
 use crate::reader::load;
 use crate::record::{Record, RecordBody};
-use crate::SessionError;
 
 /// Replaces the transcript at `path` with its records before the `turn`-th user message
 /// (1-based), header included, so that resuming continues from there. This is the one place
@@ -36,7 +36,7 @@ pub fn truncate_before_turn(path: &Path, turn: u32) -> Result<usize, SessionErro
         .unwrap_or(session.records.len());
     let header = Record {
         seq: 0,
-        ts: session.header.created_at.clone(),
+        ts: session.header_ts.clone(),
         body: RecordBody::Header(session.header.clone()),
     };
     let mut bytes = Vec::new();

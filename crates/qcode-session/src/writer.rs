@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, Usage};
 
+use crate::SessionError;
 use crate::reader::{LoadedSession, load};
 use crate::record::{Header, Record, RecordBody};
 use crate::time::now_rfc3339;
-use crate::SessionError;
 
 /// A fresh session id (a random UUID).
 pub fn new_session_id() -> String {

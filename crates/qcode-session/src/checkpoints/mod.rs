@@ -66,11 +66,7 @@ impl std::fmt::Display for Notice {
             NoticeReason::Binary => "a binary file".to_string(),
             NoticeReason::UnsupportedName => "its name is not UTF-8".to_string(),
         };
-        write!(
-            f,
-            "{}: not kept for rewind ({why})",
-            self.path.display()
-        )
+        write!(f, "{}: not kept for rewind ({why})", self.path.display())
     }
 }
 
@@ -210,9 +206,13 @@ impl Checkpoints {
             return Ok(());
         }
         let before = self.blobs.capture(&self.root.join(&rel))?;
-        self.manifest(turn)
-            .files
-            .insert(rel, Change { before, after: None });
+        self.manifest(turn).files.insert(
+            rel,
+            Change {
+                before,
+                after: None,
+            },
+        );
         self.save(turn)
     }
 

@@ -149,7 +149,11 @@ impl Checkpoints {
             }
             done.push(entry.path.clone());
         }
-        let dropped: Vec<u32> = self.manifests.range(plan.from_turn..).map(|(t, _)| *t).collect();
+        let dropped: Vec<u32> = self
+            .manifests
+            .range(plan.from_turn..)
+            .map(|(t, _)| *t)
+            .collect();
         for turn in dropped {
             self.manifests.remove(&turn);
             let path = self.dir.join("turns").join(format!("{turn}.json"));
@@ -168,7 +172,9 @@ fn comparable(state: &FileState) -> bool {
     !matches!(
         state,
         FileState::NotKept {
-            reason: NoticeReason::TooLarge { .. } | NoticeReason::Binary | NoticeReason::UnsupportedName
+            reason: NoticeReason::TooLarge { .. }
+                | NoticeReason::Binary
+                | NoticeReason::UnsupportedName
         }
     )
 }
@@ -178,8 +184,12 @@ fn same(a: &FileState, b: &FileState) -> bool {
     match (a, b) {
         (FileState::Absent, FileState::Absent) => true,
         (
-            FileState::File { hash: h1, mode: m1, .. },
-            FileState::File { hash: h2, mode: m2, .. },
+            FileState::File {
+                hash: h1, mode: m1, ..
+            },
+            FileState::File {
+                hash: h2, mode: m2, ..
+            },
         ) => h1 == h2 && m1 == m2,
         _ => false,
     }

@@ -189,7 +189,10 @@ impl Checkpoints {
                 Some(e) if e.stat == stat => e.clone(),
                 Some(e) => {
                     let new = self.keep(&abs, stat)?;
-                    if new.state != e.state || stat.mode != e.stat.mode {
+                    // A file not kept cannot be compared: its (size, mtime, inode) changed, so it
+                    // counts as changed.
+                    let unknown = matches!(new.state, FileState::NotKept { .. });
+                    if unknown || new.state != e.state || stat.mode != e.stat.mode {
                         changes.push((rel.clone(), e.state.clone(), new.state.clone()));
                     }
                     new
