@@ -9,7 +9,12 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// One line of a transcript: a sequence number (0 for the header, then +1 per line), the time
 /// it was written (RFC 3339 UTC) and what happened (`type` plus its fields).
+///
+/// Reading goes through a flat private struct with every field optional ([`Wire`]) rather than
+/// serde's flattened internally-tagged enum, which buffers each line into an intermediate tree
+/// first; this keeps loading a large transcript a single cheap pass.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Wire")]
 pub struct Record {
     pub seq: u64,
     pub ts: String,
@@ -128,4 +133,112 @@ pub struct Header {
     /// For `--fork-session`: the session this one was copied from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forked_from: Option<String>,
+}
+
+/// Every field any record can have, for one-pass deserialisation.
+#[derive(Deserialize)]
+struct Wire {
+    seq: u64,
+    ts: String,
+    #[serde(rename = "type")]
+    kind: String,
+    // header
+    format: Option<u32>,
+    id: Option<String>,
+    qcode_version: Option<String>,
+    cwd: Option<String>,
+    git_branch: Option<String>,
+    model: Option<String>,
+    auth: Option<AuthKind>,
+    approval_mode: Option<ApprovalMode>,
+    created_at: Option<String>,
+    forked_from: Option<String>,
+    // messages
+    content: Option<String>,
+    reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCall>,
+    tool_call_id: Option<String>,
+    // the rest
+    usage: Option<Usage>,
+    summary: Option<String>,
+    replaced: Option<u64>,
+    #[serde(default)]
+    messages: Vec<ChatMessage>,
+    mode: Option<ApprovalMode>,
+    title: Option<String>,
+}
+
+/// Why a line is not a record (no content of the line in it).
+#[derive(Debug)]
+pub(crate) struct WireError(&'static str);
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn need<T>(v: Option<T>, what: &'static str) -> Result<T, WireError> {
+    v.ok_or(WireError(what))
+}
+
+impl TryFrom<Wire> for Record {
+    type Error = WireError;
+
+    fn try_from(w: Wire) -> Result<Self, WireError> {
+        let missing = "a required field is missing";
+        let body = match w.kind.as_str() {
+            "header" => RecordBody::Header(Header {
+                format: need(w.format, missing)?,
+                id: need(w.id, missing)?,
+                qcode_version: need(w.qcode_version, missing)?,
+                cwd: need(w.cwd, missing)?,
+                git_branch: w.git_branch,
+                model: need(w.model, missing)?,
+                auth: need(w.auth, missing)?,
+                approval_mode: need(w.approval_mode, missing)?,
+                created_at: need(w.created_at, missing)?,
+                forked_from: w.forked_from,
+            }),
+            "user" => RecordBody::User {
+                content: need(w.content, missing)?,
+            },
+            "assistant" => RecordBody::Assistant {
+                content: need(w.content, missing)?,
+                reasoning: w.reasoning,
+                tool_calls: w.tool_calls,
+            },
+            "tool_result" => RecordBody::ToolResult {
+                tool_call_id: need(w.tool_call_id, missing)?,
+                content: need(w.content, missing)?,
+            },
+            "usage" => RecordBody::Usage {
+                usage: need(w.usage, missing)?,
+            },
+            "compression" => RecordBody::Compression {
+                summary: need(w.summary, missing)?,
+                replaced: need(w.replaced, missing)?,
+                messages: w.messages,
+            },
+            "model" => RecordBody::Model {
+                model: need(w.model, missing)?,
+            },
+            "auth" => RecordBody::Auth {
+                auth: need(w.auth, missing)?,
+            },
+            "mode" => RecordBody::Mode {
+                mode: need(w.mode, missing)?,
+            },
+            "title" => RecordBody::Title {
+                title: need(w.title, missing)?,
+            },
+            _ => return Err(WireError("an unknown record type")),
+        };
+        Ok(Record {
+            seq: w.seq,
+            ts: w.ts,
+            body,
+        })
+    }
 }
