@@ -5,7 +5,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use super::blob::current_state;
-use super::{Checkpoints, FileState, Notice, NoticeReason};
+use super::{Checkpoints, FileState, Notice};
 use crate::SessionError;
 
 /// Whether to overwrite files changed outside qcode.
@@ -168,15 +168,9 @@ impl Checkpoints {
     }
 }
 
+/// Whether qcode knows the content (a file not kept can only be restored, not compared).
 fn comparable(state: &FileState) -> bool {
-    !matches!(
-        state,
-        FileState::NotKept {
-            reason: NoticeReason::TooLarge { .. }
-                | NoticeReason::Binary
-                | NoticeReason::UnsupportedName
-        }
-    )
+    !matches!(state, FileState::NotKept { .. })
 }
 
 /// Same content and permission bits (sizes follow from the hash).

@@ -68,6 +68,11 @@ impl TreeSnapshot {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+
+    /// The turn it was taken in.
+    pub fn turn(&self) -> u32 {
+        self.turn
+    }
 }
 
 /// Every regular file under `root`, respecting `.gitignore` (also outside a git repository),
@@ -180,7 +185,6 @@ impl Checkpoints {
         turn: u32,
         before: &TreeSnapshot,
     ) -> Result<Vec<Notice>, SessionError> {
-        let _ = before.turn;
         let mut changes: Vec<(String, FileState, FileState)> = Vec::new();
         let mut now: HashMap<String, Entry> = HashMap::new();
         for (rel, abs, meta) in walk(&self.root) {

@@ -249,3 +249,29 @@ fn store_is_private_and_content_addressed() {
     assert_eq!(name.len(), 64);
     assert_eq!(mode(&dir.join("turns/1.json")), 0o600);
 }
+
+#[test]
+fn a_removed_directory_is_recreated() {
+    let w = ws();
+    w.write("src/deep/a/b.rs", "b\n");
+    let mut cp = w.cp();
+    let before = cp.snapshot_tree(1).unwrap();
+    std::fs::remove_dir_all(w.p("src")).unwrap();
+    cp.after_command(1, &before).unwrap();
+    cp.finish_turn(1).unwrap();
+    let plan = cp.rewind_plan(1).unwrap();
+    assert!(plan.conflicts.is_empty());
+    let restored = cp.apply(&plan, Force::No).unwrap();
+    assert_eq!(names(&restored), ["src/deep/a/b.rs", "src/lib.rs"]);
+    assert_eq!(w.read("src/deep/a/b.rs").unwrap(), "b\n");
+    assert_eq!(w.read("src/lib.rs").unwrap(), "fn a() {}\n");
+}
+
+#[test]
+fn rewinding_a_turn_without_changes_does_nothing() {
+    let w = ws();
+    let mut cp = w.cp();
+    let plan = cp.rewind_plan(1).unwrap();
+    assert!(plan.is_empty());
+    assert!(cp.apply(&plan, Force::No).unwrap().is_empty());
+}

@@ -392,3 +392,46 @@ fn a_transcript_never_contains_credentials() {
         assert!(!text.contains(needle), "{needle} in {text}");
     }
 }
+
+#[test]
+fn a_second_header_is_skipped_with_a_warning() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("chats/s1.jsonl");
+    fixture(
+        &path,
+        "s1",
+        vec![
+            RecordBody::User {
+                content: "a".into(),
+            },
+            RecordBody::Header(header("other")),
+        ],
+    );
+    let s = load(&path).unwrap();
+    assert_eq!(s.header.id, "s1");
+    assert_eq!(s.records.len(), 1);
+    assert_eq!(s.warnings.len(), 1);
+    assert_eq!(s.warnings[0].line, 3);
+}
+
+#[test]
+fn tool_messages_are_recorded_as_results() {
+    let t = tempfile::tempdir().unwrap();
+    let mut w = SessionWriter::create(t.path(), header("s1"), SyncPolicy::FlushOnly).unwrap();
+    w.user("go").unwrap();
+    let assistant = ChatMessage {
+        tool_calls: vec![call("c1", "shell", "{}")],
+        ..ChatMessage::assistant("")
+    };
+    w.message(&assistant).unwrap();
+    w.message(&ChatMessage::tool_result("c1", "done")).unwrap();
+    let h = load(w.path()).unwrap().history();
+    assert_eq!(
+        h,
+        [
+            ChatMessage::user("go"),
+            assistant,
+            ChatMessage::tool_result("c1", "done")
+        ]
+    );
+}
