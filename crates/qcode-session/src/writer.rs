@@ -46,6 +46,8 @@ pub struct SessionWriter {
     path: PathBuf,
     next_seq: u64,
     sync: SyncPolicy,
+    /// The file's length after the last complete line.
+    len: u64,
 }
 
 fn lock(file: &File, path: &Path) -> Result<(), SessionError> {
@@ -81,6 +83,7 @@ impl SessionWriter {
             path,
             next_seq: 0,
             sync,
+            len: 0,
         };
         writer.append(RecordBody::Header(header))?;
         Ok(writer)
@@ -113,6 +116,7 @@ impl SessionWriter {
             path,
             next_seq: session.last_seq.map_or(0, |s| s + 1),
             sync,
+            len: session.complete_len,
         })
     }
 
@@ -139,8 +143,12 @@ impl SessionWriter {
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
         let io = |e| SessionError::io("append to", &self.path, e);
-        self.file.write_all(&line).map_err(io)?;
-        self.file.flush().map_err(io)?;
+        if let Err(e) = self.file.write_all(&line).and_then(|()| self.file.flush()) {
+            // A partial line (a full disk) would swallow the next record too: cut it off.
+            let _ = self.file.set_len(self.len);
+            return Err(io(e));
+        }
+        self.len += line.len() as u64;
         let durable = matches!(record.body, RecordBody::Header(_) | RecordBody::User { .. });
         if durable && self.sync == SyncPolicy::Durable {
             self.file.sync_data().map_err(io)?;

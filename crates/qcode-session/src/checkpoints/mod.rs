@@ -91,7 +91,7 @@ pub struct Checkpoints {
     blobs: Blobs,
     manifests: BTreeMap<u32, Manifest>,
     /// The last tree seen (the stat cache of the next snapshot).
-    last_tree: HashMap<String, tree::Entry>,
+    last_tree: std::sync::Arc<HashMap<String, tree::Entry>>,
 }
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SessionError {
@@ -126,7 +126,7 @@ impl Checkpoints {
             dir,
             root,
             manifests,
-            last_tree: HashMap::new(),
+            last_tree: Default::default(),
         })
     }
 

@@ -163,7 +163,7 @@ impl Checkpoints {
                 Err(e) => return Err(SessionError::io("remove", path, e)),
             }
         }
-        self.last_tree.clear();
+        self.last_tree = Default::default();
         Ok(done)
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::blob::{looks_binary, mode_of};
 use super::{Change, Checkpoints, FileState, Notice, NoticeReason};
@@ -54,7 +55,7 @@ pub(crate) struct Entry {
 #[derive(Debug, Clone)]
 pub struct TreeSnapshot {
     turn: u32,
-    files: HashMap<String, Entry>,
+    files: Arc<HashMap<String, Entry>>,
     /// Files whose content could not be kept (a change to them cannot be rewound).
     pub notices: Vec<Notice>,
 }
@@ -167,7 +168,8 @@ impl Checkpoints {
             }
             files.insert(rel, entry);
         }
-        self.last_tree = files.clone();
+        let files = Arc::new(files);
+        self.last_tree = Arc::clone(&files);
         notices.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(TreeSnapshot {
             turn,
@@ -209,12 +211,12 @@ impl Checkpoints {
             };
             now.insert(rel, entry);
         }
-        for (rel, e) in &before.files {
+        for (rel, e) in before.files.iter() {
             if !now.contains_key(rel) {
                 changes.push((rel.clone(), e.state.clone(), FileState::Absent));
             }
         }
-        self.last_tree = now;
+        self.last_tree = Arc::new(now);
         let mut notices = Vec::new();
         if changes.is_empty() {
             return Ok(notices);
