@@ -149,11 +149,15 @@ impl Checkpoints {
             }
             done.push(entry.path.clone());
         }
-        let dropped: Vec<u32> = self
-            .manifests
-            .range(plan.from_turn..)
-            .map(|(t, _)| *t)
-            .collect();
+        self.forget_from(plan.from_turn)?;
+        Ok(done)
+    }
+
+    /// Forgets the checkpoints of turns ≥ `turn` without touching the workspace: for a
+    /// conversation-only rewind (those turns no longer exist, and the next turn `turn` must
+    /// start from the files as they are now). [`Checkpoints::apply`] does this itself.
+    pub fn forget_from(&mut self, turn: u32) -> Result<(), SessionError> {
+        let dropped: Vec<u32> = self.manifests.range(turn..).map(|(t, _)| *t).collect();
         for turn in dropped {
             self.manifests.remove(&turn);
             let path = self.dir.join("turns").join(format!("{turn}.json"));
@@ -164,7 +168,7 @@ impl Checkpoints {
             }
         }
         self.last_tree = Default::default();
-        Ok(done)
+        Ok(())
     }
 }
 

@@ -275,3 +275,25 @@ fn rewinding_a_turn_without_changes_does_nothing() {
     assert!(plan.is_empty());
     assert!(cp.apply(&plan, Force::No).unwrap().is_empty());
 }
+
+#[test]
+fn a_conversation_only_rewind_forgets_the_later_turns() {
+    let w = ws();
+    let mut cp = w.cp();
+    cp.before_write(1, &w.p("README.md")).unwrap();
+    w.write("README.md", "# turn 1\n");
+    cp.finish_turn(1).unwrap();
+    cp.before_write(2, &w.p("README.md")).unwrap();
+    w.write("README.md", "# turn 2\n");
+    cp.finish_turn(2).unwrap();
+    cp.forget_from(2).unwrap();
+    assert_eq!(cp.changed_files().keys().copied().collect::<Vec<_>>(), [1]);
+    assert!(!w.history.join("s1/turns/2.json").exists());
+    // The new turn 2 starts from the files as they are.
+    cp.before_write(2, &w.p("README.md")).unwrap();
+    w.write("README.md", "# new turn 2\n");
+    cp.finish_turn(2).unwrap();
+    let plan = cp.rewind_plan(2).unwrap();
+    cp.apply(&plan, Force::No).unwrap();
+    assert_eq!(w.read("README.md").unwrap(), "# turn 2\n");
+}
