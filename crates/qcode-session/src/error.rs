@@ -54,13 +54,16 @@ impl SessionError {
         }
     }
 
-    /// The closed error category front ends map to messages and exit codes.
+    /// The closed error category front ends map to messages and exit codes. A local file
+    /// operation that failed counts as `Tool` (the closest kind: qcode's own action on the
+    /// machine failed); what the user asked for that cannot be done is `Input`.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Io { .. } | Self::Write(_) | Self::MissingBlob { .. } => ErrorKind::Tool,
-            Self::NotATranscript { .. } | Self::Encode(_) => ErrorKind::Internal,
-            Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::Ambiguous { .. }
+            Self::Encode(_) => ErrorKind::Internal,
+            Self::NotFound { .. }
+            | Self::NotATranscript { .. }
+            | Self::Ambiguous { .. }
             | Self::NoSuchTurn { .. }
             | Self::OutsideWorkspace { .. }
             | Self::Conflicts { .. }
