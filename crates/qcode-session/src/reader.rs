@@ -187,7 +187,9 @@ impl LoadedSession {
     /// user, assistant and tool messages in order; a compression's replacement in place of the
     /// messages it replaced; every assistant tool call answered — a call whose result is
     /// missing gets [`INTERRUPTED_TOOL_RESULT`] right after the results that exist, and a tool
-    /// result answering no pending call is dropped (a provider would reject it).
+    /// result answering no pending call is dropped (a provider would reject it). A
+    /// compression's `replaced` counts messages of that answered history. The synthesised
+    /// results are not written back: loading produces them again, in the same place.
     pub fn history(&self) -> Vec<ChatMessage> {
         let mut raw: Vec<ChatMessage> = Vec::new();
         for record in &self.records {
@@ -197,6 +199,9 @@ impl LoadedSession {
                 messages,
             } = &record.body
             {
+                // The engine counted `replaced` on its history, where every call was already
+                // answered (a resumed session's interrupted calls included).
+                raw = answer_every_call(std::mem::take(&mut raw));
                 let cut = usize::try_from(*replaced)
                     .unwrap_or(usize::MAX)
                     .min(raw.len());

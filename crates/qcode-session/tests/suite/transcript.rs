@@ -435,3 +435,47 @@ fn tool_messages_are_recorded_as_results() {
         ]
     );
 }
+
+#[test]
+fn compression_counts_the_interrupted_results_the_engine_had() {
+    // Session 1 crashed while call `a` ran; it was resumed (the engine's history then had the
+    // interrupted result) and later compressed the first 4 messages: user, assistant(a),
+    // tool(a, interrupted), user.
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("chats/s1.jsonl");
+    fixture(
+        &path,
+        "s1",
+        vec![
+            RecordBody::User {
+                content: "first".into(),
+            },
+            RecordBody::Assistant {
+                content: String::new(),
+                reasoning: None,
+                tool_calls: vec![call("a", "shell", "{}")],
+            },
+            RecordBody::User {
+                content: "second".into(),
+            },
+            RecordBody::Assistant {
+                content: "answer".into(),
+                reasoning: None,
+                tool_calls: vec![],
+            },
+            RecordBody::Compression {
+                summary: "s".into(),
+                replaced: 4,
+                messages: vec![ChatMessage::user("summary")],
+            },
+        ],
+    );
+    let h = load(&path).unwrap().history();
+    assert_eq!(
+        h,
+        [
+            ChatMessage::user("summary"),
+            ChatMessage::assistant("answer")
+        ]
+    );
+}
