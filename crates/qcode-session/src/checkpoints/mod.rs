@@ -94,6 +94,26 @@ pub struct Checkpoints {
     last_tree: std::sync::Arc<HashMap<String, tree::Entry>>,
 }
 
+fn canonical_prefix(abs: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut current = abs;
+    loop {
+        if let Ok(c) = current.canonicalize() {
+            return rest
+                .iter()
+                .rev()
+                .fold(c, |acc: PathBuf, name| acc.join(name));
+        }
+        match (current.parent(), current.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                current = parent;
+            }
+            _ => return abs.to_path_buf(),
+        }
+    }
+}
+
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SessionError {
     let path = path.to_path_buf();
     move |e| SessionError::io(action, path, e)
@@ -152,14 +172,9 @@ impl Checkpoints {
         } else {
             self.root.join(path)
         };
-        // Canonicalise the parent (the file itself may not exist yet).
-        let abs = match (abs.parent(), abs.file_name()) {
-            (Some(parent), Some(name)) => match parent.canonicalize() {
-                Ok(p) => p.join(name),
-                Err(_) => abs.clone(),
-            },
-            _ => abs.clone(),
-        };
+        // Canonicalise the nearest existing ancestor (the file and its directories may not
+        // exist yet), so a workspace reached through a symbolic link still matches.
+        let abs = canonical_prefix(&abs);
         let outside = || SessionError::OutsideWorkspace {
             path: path.to_path_buf(),
             root: self.root.clone(),

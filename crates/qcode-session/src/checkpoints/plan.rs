@@ -167,7 +167,8 @@ impl Checkpoints {
                 Err(e) => return Err(SessionError::io("remove", path, e)),
             }
         }
-        self.last_tree = Default::default();
+        // The stat cache stays valid: restored files have a new inode and mtime, so the next
+        // snapshot reads them again.
         Ok(())
     }
 }

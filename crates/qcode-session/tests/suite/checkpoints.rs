@@ -297,3 +297,20 @@ fn a_conversation_only_rewind_forgets_the_later_turns() {
     cp.apply(&plan, Force::No).unwrap();
     assert_eq!(w.read("README.md").unwrap(), "# turn 2\n");
 }
+
+#[test]
+fn a_workspace_reached_through_a_symlink_and_new_directories_work() {
+    let w = ws();
+    let link = w._t.path().join("link");
+    std::os::unix::fs::symlink(&w.root, &link).unwrap();
+    let mut cp = Checkpoints::open(&w.history, "s1", &link).unwrap();
+    cp.before_write(1, &link.join("new/dir/file.rs")).unwrap();
+    w.write("new/dir/file.rs", "x\n");
+    cp.finish_turn(1).unwrap();
+    let plan = cp.rewind_plan(1).unwrap();
+    assert_eq!(
+        names(&cp.apply(&plan, Force::No).unwrap()),
+        ["new/dir/file.rs"]
+    );
+    assert!(!w.p("new/dir/file.rs").exists());
+}
