@@ -1,0 +1,244 @@
+//! The record types: one JSON line each. They carry conversation content and session settings
+//! only — there is no field for an API key, a token or a request header, so none can be written.
+
+use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, ToolCall, Usage};
+use serde::{Deserialize, Serialize};
+
+/// The transcript format version written in every header.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One line of a transcript: a sequence number (0 for the header, then +1 per line), the time
+/// it was written (RFC 3339 UTC) and what happened (`type` plus its fields).
+///
+/// Reading goes through a flat private struct with every field optional ([`Wire`]) rather than
+/// serde's flattened internally-tagged enum, which buffers each line into an intermediate tree
+/// first; this keeps loading a large transcript a single cheap pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Wire")]
+pub struct Record {
+    pub seq: u64,
+    pub ts: String,
+    #[serde(flatten)]
+    pub body: RecordBody,
+}
+
+/// What a line records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RecordBody {
+    /// The first line: who, where and how the session started.
+    Header(Header),
+    /// A user message, written before the request that carries it is sent.
+    User { content: String },
+    /// A complete assistant message (never a partial stream).
+    Assistant {
+        content: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reasoning: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<ToolCall>,
+    },
+    /// The result of one tool call.
+    ToolResult {
+        tool_call_id: String,
+        content: String,
+    },
+    /// Token counts of one model request.
+    Usage { usage: Usage },
+    /// The history was compressed: the oldest `replaced` conversation messages (the system
+    /// prompt not counted) were replaced by `messages` (the summary and its acknowledgement).
+    Compression {
+        summary: String,
+        replaced: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        messages: Vec<ChatMessage>,
+    },
+    /// The model was switched.
+    Model { model: String },
+    /// The authentication method was switched (the method only, never a credential).
+    Auth { auth: AuthKind },
+    /// The approval mode was switched.
+    Mode { mode: ApprovalMode },
+    /// The session was given a title (`/rename`).
+    Title { title: String },
+}
+
+impl RecordBody {
+    /// The `type` tag as written.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Header(_) => "header",
+            Self::User { .. } => "user",
+            Self::Assistant { .. } => "assistant",
+            Self::ToolResult { .. } => "tool_result",
+            Self::Usage { .. } => "usage",
+            Self::Compression { .. } => "compression",
+            Self::Model { .. } => "model",
+            Self::Auth { .. } => "auth",
+            Self::Mode { .. } => "mode",
+            Self::Title { .. } => "title",
+        }
+    }
+
+    /// The conversation message this record is, if it is one.
+    pub fn as_message(&self) -> Option<ChatMessage> {
+        match self {
+            Self::User { content } => Some(ChatMessage::user(content.clone())),
+            Self::Assistant {
+                content,
+                reasoning,
+                tool_calls,
+            } => Some(ChatMessage {
+                reasoning: reasoning.clone(),
+                tool_calls: tool_calls.clone(),
+                ..ChatMessage::assistant(content.clone())
+            }),
+            Self::ToolResult {
+                tool_call_id,
+                content,
+            } => Some(ChatMessage::tool_result(
+                tool_call_id.clone(),
+                content.clone(),
+            )),
+            Self::Header(_)
+            | Self::Usage { .. }
+            | Self::Compression { .. }
+            | Self::Model { .. }
+            | Self::Auth { .. }
+            | Self::Mode { .. }
+            | Self::Title { .. } => None,
+        }
+    }
+}
+
+/// The session header: the first line of every transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Transcript format version ([`FORMAT_VERSION`]).
+    pub format: u32,
+    /// The session id (a UUID; also the file name).
+    pub id: String,
+    /// The qcode version that started the session.
+    pub qcode_version: String,
+    /// The working directory the session started in.
+    pub cwd: String,
+    /// The git branch of the working directory, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
+    pub model: String,
+    pub auth: AuthKind,
+    pub approval_mode: ApprovalMode,
+    /// When the session started (RFC 3339 UTC).
+    pub created_at: String,
+    /// For `--fork-session`: the session this one was copied from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<String>,
+}
+
+/// Every field any record can have, for one-pass deserialisation.
+#[derive(Deserialize)]
+struct Wire {
+    seq: u64,
+    ts: String,
+    #[serde(rename = "type")]
+    kind: String,
+    // header
+    format: Option<u32>,
+    id: Option<String>,
+    qcode_version: Option<String>,
+    cwd: Option<String>,
+    git_branch: Option<String>,
+    model: Option<String>,
+    auth: Option<AuthKind>,
+    approval_mode: Option<ApprovalMode>,
+    created_at: Option<String>,
+    forked_from: Option<String>,
+    // messages
+    content: Option<String>,
+    reasoning: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCall>,
+    tool_call_id: Option<String>,
+    // the rest
+    usage: Option<Usage>,
+    summary: Option<String>,
+    replaced: Option<u64>,
+    #[serde(default)]
+    messages: Vec<ChatMessage>,
+    mode: Option<ApprovalMode>,
+    title: Option<String>,
+}
+
+/// Why a line is not a record (no content of the line in it).
+#[derive(Debug)]
+pub(crate) struct WireError(&'static str);
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn need<T>(v: Option<T>, what: &'static str) -> Result<T, WireError> {
+    v.ok_or(WireError(what))
+}
+
+impl TryFrom<Wire> for Record {
+    type Error = WireError;
+
+    fn try_from(w: Wire) -> Result<Self, WireError> {
+        let missing = "a required field is missing";
+        let body = match w.kind.as_str() {
+            "header" => RecordBody::Header(Header {
+                format: need(w.format, missing)?,
+                id: need(w.id, missing)?,
+                qcode_version: need(w.qcode_version, missing)?,
+                cwd: need(w.cwd, missing)?,
+                git_branch: w.git_branch,
+                model: need(w.model, missing)?,
+                auth: need(w.auth, missing)?,
+                approval_mode: need(w.approval_mode, missing)?,
+                created_at: need(w.created_at, missing)?,
+                forked_from: w.forked_from,
+            }),
+            "user" => RecordBody::User {
+                content: need(w.content, missing)?,
+            },
+            "assistant" => RecordBody::Assistant {
+                content: need(w.content, missing)?,
+                reasoning: w.reasoning,
+                tool_calls: w.tool_calls,
+            },
+            "tool_result" => RecordBody::ToolResult {
+                tool_call_id: need(w.tool_call_id, missing)?,
+                content: need(w.content, missing)?,
+            },
+            "usage" => RecordBody::Usage {
+                usage: need(w.usage, missing)?,
+            },
+            "compression" => RecordBody::Compression {
+                summary: need(w.summary, missing)?,
+                replaced: need(w.replaced, missing)?,
+                messages: w.messages,
+            },
+            "model" => RecordBody::Model {
+                model: need(w.model, missing)?,
+            },
+            "auth" => RecordBody::Auth {
+                auth: need(w.auth, missing)?,
+            },
+            "mode" => RecordBody::Mode {
+                mode: need(w.mode, missing)?,
+            },
+            "title" => RecordBody::Title {
+                title: need(w.title, missing)?,
+            },
+            _ => return Err(WireError("an unknown record type")),
+        };
+        Ok(Record {
+            seq: w.seq,
+            ts: w.ts,
+            body,
+        })
+    }
+}

@@ -1,0 +1,5 @@
+mod checkpoints;
+mod export;
+mod index;
+mod support;
+mod transcript;
