@@ -68,6 +68,12 @@ const RULES: &[Rule] = &[
         only: None,
     },
     Rule {
+        krate: "qcode-session",
+        why: "transcripts and checkpoints are files, not engine or front-end state",
+        forbidden: &[],
+        only: Some(FRONT_END_MAY_USE),
+    },
+    Rule {
         krate: "qcode-fs",
         why: "the file-writing leaf crate every crate may use",
         forbidden: &[],
