@@ -141,6 +141,14 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Appends `message` to the history and reports it ([`Event::HistoryAppended`]).
+    pub(crate) async fn append(&mut self, message: ChatMessage, tx: &EventTx) {
+        self.history.push(message.clone());
+        tx.send(Event::HistoryAppended { message }).await;
+    }
+}
+
 async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
     tx.send(session.configured_event()).await;
     let mut deferred: VecDeque<Op> = VecDeque::new();

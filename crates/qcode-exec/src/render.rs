@@ -466,6 +466,7 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         | Event::ApprovalDecided { .. }
         | Event::TodoUpdate { .. }
         | Event::TurnComplete { .. }
+        | Event::HistoryAppended { .. }
         | Event::Compacted { .. }
         | Event::HistoryCleared
         | Event::SystemPromptUpdated

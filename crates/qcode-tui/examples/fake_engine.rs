@@ -72,6 +72,9 @@ impl Fake {
                 self.send(Event::Compacted {
                     before_tokens: self.total.prompt_tokens,
                     after_tokens: 1200,
+                    summary: "Earlier work, summarised.".into(),
+                    replaced: 0,
+                    messages: Vec::new(),
                 })
                 .await
             }

@@ -196,6 +196,7 @@ impl App {
             Event::Compacted {
                 before_tokens,
                 after_tokens,
+                ..
             } => self.notice(
                 NoticeKind::Info,
                 format!(
@@ -206,7 +207,7 @@ impl App {
                 None,
             ),
             Event::SystemPromptUpdated => self.system_prompt_updated(),
-            Event::HistoryCleared => {}
+            Event::HistoryAppended { .. } | Event::HistoryCleared => {}
             Event::ShutdownComplete => self.engine_closed(),
         }
     }
