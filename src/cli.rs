@@ -75,6 +75,11 @@ pub struct Cli {
     /// Maximum model requests in this session (a run that reaches it exits with code 53).
     #[arg(long, value_name = "N")]
     pub max_session_turns: Option<u32>,
+
+    /// Record no transcript of this session (settings general.chatRecording: false turns
+    /// recording off for good). Transcripts stay on this machine, in ~/.qcode/projects/.
+    #[arg(long)]
+    pub no_chat_recording: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

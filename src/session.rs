@@ -30,6 +30,8 @@ pub struct Session {
     pub resolver: qcode_auth::Resolver,
     /// Background shell commands the session started; stopped when it ends.
     pub background: qcode_tools::BackgroundJobs,
+    /// The transcript recorder (`None` when recording is off or could not start).
+    pub recording: Option<crate::recorder_glue::Recording>,
 }
 
 impl Session {
@@ -40,10 +42,14 @@ impl Session {
             telemetry,
             observer,
             background,
+            recording,
             ..
         } = self;
         drop(engine);
         stop_background(background).await;
+        if let Some(recording) = recording {
+            recording.finish().await;
+        }
         qcode_telemetry::finish(telemetry, observer).await;
     }
 }
@@ -77,6 +83,7 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
             .filter(|t| !t.is_empty())
             .collect(),
         max_session_turns: cli.max_session_turns,
+        no_chat_recording: cli.no_chat_recording,
         trust: if cli.trust {
             qcode_config::TrustOverride::TrustThisRun
         } else {
@@ -184,6 +191,18 @@ pub async fn start_with(
         started,
     );
     let (events, observer) = qcode_telemetry::tee(engine.events, telemetry.clone());
+    let recorder = if snapshot.chat_recording.value {
+        start_recorder(&snapshot, &model, auth.kind).await
+    } else {
+        None
+    };
+    let (events, recording) = match recorder {
+        Some(recorder) => {
+            let (events, recording) = crate::recorder_glue::tee(events, recorder);
+            (events, Some(recording))
+        }
+        None => (events, None),
+    };
     let engine = EngineHandle {
         ops: engine.ops,
         events,
@@ -198,7 +217,45 @@ pub async fn start_with(
         credentials,
         resolver: shared_resolver,
         background,
+        recording,
     })
+}
+
+/// Starts a new transcript (off the async thread); a failure is a warning, not the end of the
+/// session.
+async fn start_recorder(
+    snapshot: &ConfigSnapshot,
+    model: &str,
+    auth: AuthKind,
+) -> Option<qcode_session::Recorder> {
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let project_root = snapshot.project_root.clone();
+    let start = qcode_session::SessionStart {
+        cwd: snapshot.cwd.display().to_string(),
+        git_branch: None,
+        model: model.to_string(),
+        auth,
+        approval_mode: snapshot.approval_mode.value,
+    };
+    let created = tokio::task::spawn_blocking(move || {
+        let start = qcode_session::SessionStart {
+            git_branch: crate::recorder_glue::git_branch(&project_root),
+            ..start
+        };
+        qcode_session::Recorder::create(&project_dir, start, qcode_session::SyncPolicy::Durable)
+    })
+    .await;
+    match created {
+        Ok(Ok(recorder)) => Some(recorder),
+        Ok(Err(e)) => {
+            eprintln!("warning: this session is not recorded: {e}");
+            None
+        }
+        Err(e) => {
+            eprintln!("warning: this session is not recorded: {e}");
+            None
+        }
+    }
 }
 
 /// Stops the background commands of the session (off the async thread: it sleeps briefly).
@@ -242,6 +299,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         credentials,
         resolver,
         background,
+        recording,
     } = session;
     let services = Arc::new(crate::tui_services::TuiServices::new(
         snapshot.clone(),
@@ -262,6 +320,9 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
     let result = qcode_tui::run(engine, options).await;
+    if let Some(recording) = recording {
+        recording.finish().await;
+    }
     // Ended by a signal: exit as a process killed by it would (128 + signal number).
     let code = match result {
         Ok(exit) => match exit.reason {

@@ -27,6 +27,16 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     #[serde(default)]
     pub ui: UiSettings,
+    #[serde(default)]
+    pub general: GeneralSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneralSettings {
+    /// Whether sessions are recorded to local transcripts (default on; a project file may only
+    /// turn it off).
+    pub chat_recording: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -164,6 +174,8 @@ const KNOWN_KEYS: &[&str] = &[
     "telemetry.otlpEndpoint",
     "ui",
     "ui.theme",
+    "general",
+    "general.chatRecording",
 ];
 
 /// A non-fatal problem found in a settings file.
