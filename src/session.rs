@@ -130,14 +130,35 @@ pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
     }
 }
 
-/// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry.
+/// Which recorded session a run continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeFrom {
+    /// A new session.
+    New,
+    /// `--continue`: the most recent session of this project.
+    MostRecent,
+    /// `--resume ID`: the session with this id or unique id prefix.
+    Id(String),
+}
+
+/// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry,
+/// the transcript recorder; with `resume`, the conversation of a recorded session.
 pub async fn start(
     snapshot: ConfigSnapshot,
     env: &EnvLayer,
     interaction: Interaction,
     started: std::time::Instant,
+    resume: ResumeFrom,
 ) -> Result<Session, Problem> {
-    start_with(snapshot, env, interaction, started, MissingAuth::Fail).await
+    start_with(
+        snapshot,
+        env,
+        interaction,
+        started,
+        MissingAuth::Fail,
+        resume,
+    )
+    .await
 }
 
 /// [`start`], choosing what happens when no usable credentials are found.
@@ -147,7 +168,9 @@ pub async fn start_with(
     interaction: Interaction,
     started: std::time::Instant,
     missing: MissingAuth,
+    resume: ResumeFrom,
 ) -> Result<Session, Problem> {
+    let resumed = load_resumed(&snapshot, resume).await?;
     let client = Arc::new(
         qcode_auth::build_client()
             .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?,
@@ -162,8 +185,26 @@ pub async fn start_with(
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
-    let model = auth.model.clone();
-    let config = setup::engine_config(
+    let mut model = auth.model.clone();
+    let mut approval_mode = snapshot.approval_mode.value;
+    if let Some(loaded) = &resumed {
+        // The session's own model and mode, unless a flag of this run says otherwise (a model
+        // name belongs to its provider: only kept when the auth method is the same).
+        let state = loaded.state();
+        let by_flag = |s: &qcode_config::Source| matches!(s, qcode_config::Source::Cli(_));
+        if state.auth == auth.kind && !snapshot.model.as_ref().is_some_and(|m| by_flag(&m.source)) {
+            model = state.model;
+        }
+        if !by_flag(&snapshot.approval_mode.source) {
+            approval_mode = state.approval_mode;
+        }
+    }
+    let recorder = if snapshot.chat_recording.value {
+        start_recorder(&snapshot, &model, auth.kind, approval_mode, resumed.clone()).await
+    } else {
+        None
+    };
+    let mut config = setup::engine_config(
         &snapshot,
         auth.kind,
         auth.credentials,
@@ -171,6 +212,15 @@ pub async fn start_with(
         interaction,
         system_prompt,
     );
+    config.approval_mode = approval_mode;
+    config.session_id = match (&recorder, &resumed) {
+        (Some(r), _) => Some(r.session_id().to_string()),
+        (None, Some(loaded)) => Some(loaded.id().to_string()),
+        (None, None) => None,
+    };
+    if let Some(loaded) = &resumed {
+        config.initial_history = loaded.history();
+    }
     let deps = EngineDeps {
         client,
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
@@ -182,20 +232,9 @@ pub async fn start_with(
         Interaction::Interactive => qcode_telemetry::RunMode::Interactive,
         Interaction::Headless => qcode_telemetry::RunMode::Headless,
     };
-    let telemetry = crate::telemetry_glue::init(
-        &snapshot,
-        env,
-        run_mode,
-        auth.kind,
-        snapshot.approval_mode.value,
-        started,
-    );
+    let telemetry =
+        crate::telemetry_glue::init(&snapshot, env, run_mode, auth.kind, approval_mode, started);
     let (events, observer) = qcode_telemetry::tee(engine.events, telemetry.clone());
-    let recorder = if snapshot.chat_recording.value {
-        start_recorder(&snapshot, &model, auth.kind).await
-    } else {
-        None
-    };
     let (events, recording) = match recorder {
         Some(recorder) => {
             let (events, recording) = crate::recorder_glue::tee(events, recorder);
@@ -221,28 +260,83 @@ pub async fn start_with(
     })
 }
 
-/// Starts a new transcript (off the async thread); a failure is a warning, not the end of the
-/// session.
+/// Loads the session to continue (off the async thread) and prints its load warnings once.
+/// No such session is an input error.
+async fn load_resumed(
+    snapshot: &ConfigSnapshot,
+    resume: ResumeFrom,
+) -> Result<Option<Arc<qcode_session::LoadedSession>>, Problem> {
+    if resume == ResumeFrom::New {
+        return Ok(None);
+    }
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let path = match &resume {
+            ResumeFrom::Id(id) => qcode_session::find(&project_dir, id).map_err(|e| match e {
+                qcode_session::SessionError::NotFound { query } => Problem::new(
+                    ErrorKind::Input,
+                    format!("no session of this project matches \"{query}\""),
+                )
+                .with_hint("run `qcode -c -p …` to continue the most recent one"),
+                e => Problem::new(e.kind(), e.to_string()),
+            })?,
+            ResumeFrom::MostRecent | ResumeFrom::New => {
+                match qcode_session::most_recent(&project_dir)
+                    .map_err(|e| Problem::new(e.kind(), e.to_string()))?
+                {
+                    Some(summary) => summary.path,
+                    None => {
+                        return Err(Problem::new(
+                            ErrorKind::Input,
+                            "there is no session to continue in this project",
+                        )
+                        .with_hint("start one without --continue"));
+                    }
+                }
+            }
+        };
+        qcode_session::load(&path).map_err(|e| Problem::new(e.kind(), e.to_string()))
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("loading the session failed: {e}")))??;
+    for w in &loaded.warnings {
+        eprintln!("warning: {}: {w}", loaded.path.display());
+    }
+    Ok(Some(Arc::new(loaded)))
+}
+
+/// Starts a new transcript, or continues the resumed one (off the async thread); a failure is
+/// a warning, not the end of the session.
 async fn start_recorder(
     snapshot: &ConfigSnapshot,
     model: &str,
     auth: AuthKind,
+    approval_mode: ApprovalMode,
+    resumed: Option<Arc<qcode_session::LoadedSession>>,
 ) -> Option<qcode_session::Recorder> {
     let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
     let project_root = snapshot.project_root.clone();
+    let cwd = snapshot.cwd.display().to_string();
     let start = qcode_session::SessionStart {
-        cwd: snapshot.cwd.display().to_string(),
+        cwd: cwd.clone(),
         git_branch: None,
         model: model.to_string(),
         auth,
-        approval_mode: snapshot.approval_mode.value,
+        approval_mode,
     };
     let created = tokio::task::spawn_blocking(move || {
-        let start = qcode_session::SessionStart {
-            git_branch: crate::recorder_glue::git_branch(&project_root),
-            ..start
-        };
-        qcode_session::Recorder::create(&project_dir, start, qcode_session::SyncPolicy::Durable)
+        let git_branch = crate::recorder_glue::git_branch(&project_root);
+        let sync = qcode_session::SyncPolicy::Durable;
+        match resumed {
+            Some(loaded) => qcode_session::Recorder::resume(&loaded, cwd, git_branch, sync),
+            None => {
+                let start = qcode_session::SessionStart {
+                    git_branch,
+                    ..start
+                };
+                qcode_session::Recorder::create(&project_dir, start, sync)
+            }
+        }
     })
     .await;
     match created {
@@ -277,12 +371,22 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Err(p) => return report(&p),
     };
     print_warnings(&snapshot);
+    if cli.resume_from() != ResumeFrom::New {
+        return report(
+            &Problem::new(
+                ErrorKind::Input,
+                "--continue and --resume work with non-interactive runs only for now",
+            )
+            .with_hint("add a prompt: qcode -c -p \"…\""),
+        );
+    }
     let session = match start_with(
         snapshot,
         &env,
         Interaction::Interactive,
         started,
         MissingAuth::SignedOut,
+        ResumeFrom::New,
     )
     .await
     {

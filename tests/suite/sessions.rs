@@ -84,3 +84,168 @@ fn a_project_file_cannot_turn_recording_back_on() {
     run(w.cmd_for(&mock).args(["--trust", "-p", "q"])).assert_code(0);
     assert!(transcripts(&w.home).is_empty());
 }
+
+/// `(role, content, tool_call_id, [tool call ids])` of a request's messages after the system
+/// prompt.
+fn conversation(body: &serde_json::Value) -> Vec<(String, String, Option<String>, Vec<String>)> {
+    messages(body)
+        .iter()
+        .skip(1)
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().to_string(),
+                m["content"].as_str().unwrap_or("").to_string(),
+                m["tool_call_id"].as_str().map(str::to_string),
+                m["tool_calls"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|c| c["id"].as_str().unwrap().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn last_body(mock: &MockServer) -> serde_json::Value {
+    mock.requests().last().unwrap().body_json().unwrap()
+}
+
+#[test]
+fn continue_resends_the_exact_previous_history_and_appends_to_the_same_transcript() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("first answer", 4));
+    run(w.cmd_for(&mock).args(["-p", "first question"])).assert_code(0);
+    let first = last_body(&mock);
+    mock.enqueue(Reply::text("second answer", 4));
+    let r = run(w
+        .cmd_for(&mock)
+        .args(["-c", "-o", "json", "-p", "second question"]));
+    r.assert_code(0);
+    let second = last_body(&mock);
+    let mut expected = conversation(&first);
+    expected.push(("assistant".into(), "first answer".into(), None, vec![]));
+    expected.push(("user".into(), "second question".into(), None, vec![]));
+    assert_eq!(conversation(&second), expected);
+    assert_eq!(
+        messages(&second)[0],
+        messages(&first)[0],
+        "same system prompt"
+    );
+
+    let files = transcripts(&w.home);
+    assert_eq!(files.len(), 1, "continued, not a new session: {files:?}");
+    let id = files[0].file_stem().unwrap().to_str().unwrap().to_string();
+    let result: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(result["session_id"], id.as_str());
+    let contents: Vec<String> = lines(&files[0])
+        .iter()
+        .filter_map(|r| r["content"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "first question",
+            "first answer",
+            "second question",
+            "second answer"
+        ]
+    );
+}
+
+#[test]
+fn resume_by_prefix_picks_the_right_session() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("answer A", 4));
+    run(w.cmd_for(&mock).args(["-p", "question A"])).assert_code(0);
+    let a = transcripts(&w.home);
+    mock.enqueue(Reply::text("answer B", 4));
+    run(w.cmd_for(&mock).args(["-p", "question B"])).assert_code(0);
+    let a_id = a[0].file_stem().unwrap().to_str().unwrap().to_string();
+    assert_eq!(transcripts(&w.home).len(), 2);
+
+    mock.enqueue(Reply::text("again", 4));
+    let r = run(w
+        .cmd_for(&mock)
+        .args(["--resume", &a_id[..8], "-o", "stream-json", "-p", "more"]));
+    r.assert_code(0);
+    let sent = conversation(&last_body(&mock));
+    let contents: Vec<&str> = sent.iter().map(|m| m.1.as_str()).collect();
+    assert_eq!(contents, ["question A", "answer A", "more"]);
+    let configured: serde_json::Value =
+        serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(configured["type"], "session_configured");
+    assert_eq!(configured["session_id"], a_id.as_str());
+}
+
+#[test]
+fn a_tool_call_session_resumes_with_valid_history() {
+    let w = World::new();
+    std::fs::write(w.project.join("notes.txt"), "hello\n").unwrap();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "call_1",
+            "read_file",
+            serde_json::json!({"path": "notes.txt"}).to_string(),
+        )],
+        10,
+    ));
+    mock.enqueue(Reply::text("it says hello", 4));
+    run(w.cmd_for(&mock).args(["-p", "read notes"])).assert_code(0);
+    let before = last_body(&mock);
+    mock.enqueue(Reply::text("ok", 4));
+    run(w.cmd_for(&mock).args(["-c", "-p", "thanks"])).assert_code(0);
+    let sent = conversation(&last_body(&mock));
+    let mut expected = conversation(&before);
+    expected.push(("assistant".into(), "it says hello".into(), None, vec![]));
+    expected.push(("user".into(), "thanks".into(), None, vec![]));
+    assert_eq!(sent, expected);
+    assert_eq!(sent[1].3, ["call_1"], "{sent:#?}");
+    assert_eq!(sent[2].0, "tool");
+    assert_eq!(sent[2].2.as_deref(), Some("call_1"));
+}
+
+#[test]
+fn a_torn_last_line_still_continues() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("first answer", 4));
+    run(w.cmd_for(&mock).args(["-p", "first question"])).assert_code(0);
+    let file = transcripts(&w.home).remove(0);
+    let len = std::fs::metadata(&file).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(len - 5).unwrap();
+    drop(f);
+
+    mock.enqueue(Reply::text("second answer", 4));
+    run(w.cmd_for(&mock).args(["-c", "-p", "second question"])).assert_code(0);
+    let sent = conversation(&last_body(&mock));
+    // The torn last record (the answer) is lost; the rest is resent.
+    assert_eq!(sent.first().unwrap().1, "first question");
+    assert_eq!(sent.last().unwrap().1, "second question");
+    // Every line of the continued transcript is whole again.
+    let records = lines(&file);
+    assert_eq!(records.last().unwrap()["content"], "second answer");
+}
+
+#[test]
+fn continue_without_a_session_is_an_input_error() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let r = run(w.cmd_for(&mock).args(["--continue", "-p", "hi"]));
+    r.assert_code(42);
+    assert!(r.stderr.contains("no session to continue"), "{}", r.stderr);
+    let r = run(w.cmd_for(&mock).args(["--resume", "nope", "-p", "hi"]));
+    r.assert_code(42);
+    assert!(
+        r.stderr.contains("no session of this project matches"),
+        "{}",
+        r.stderr
+    );
+    assert!(mock.requests().is_empty());
+}

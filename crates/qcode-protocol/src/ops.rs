@@ -267,6 +267,9 @@ pub enum Event {
         cwd: String,
         /// Known context window of the model, when it is in the catalogue.
         context_window: Option<u64>,
+        /// The recorded session's id (for `qcode --resume ID`), when there is one.
+        #[serde(default)]
+        session_id: Option<String>,
     },
     TurnStarted {
         turn_id: u64,

@@ -42,6 +42,7 @@ impl Fake {
             approval_mode: self.mode,
             cwd: ".".into(),
             context_window: Some(131_072),
+            session_id: None,
         })
         .await;
     }

@@ -22,6 +22,7 @@ fn configured(model: &str, mode: ApprovalMode) -> Event {
         approval_mode: mode,
         cwd: "/work/project".into(),
         context_window: None,
+        session_id: None,
     }
 }
 

@@ -48,6 +48,7 @@ impl App {
                 approval_mode,
                 cwd: _,
                 context_window,
+                session_id: _,
             } => {
                 let changed = model != self.status.model;
                 self.status.model = model.clone();
