@@ -249,3 +249,62 @@ fn continue_without_a_session_is_an_input_error() {
     );
     assert!(mock.requests().is_empty());
 }
+
+#[test]
+fn transcripts_are_private_and_hold_no_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("answer", 4));
+    run(w.cmd_for(&mock).args(["-p", "q"])).assert_code(0);
+    let file = transcripts(&w.home).remove(0);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("sk-test-key-123"), "{text}");
+}
+
+#[test]
+fn continue_keeps_the_sessions_model_and_mode_unless_a_flag_overrides() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("a", 4));
+    run(w
+        .cmd_for(&mock)
+        .args(["--approval-mode", "auto-edit", "-m", "model-one", "-p", "q"]))
+    .assert_code(0);
+    let configured = |r: &Run| -> serde_json::Value {
+        serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap()
+    };
+    mock.enqueue(Reply::text("b", 4));
+    let r = run(w
+        .cmd_for(&mock)
+        .args(["-c", "-o", "stream-json", "-p", "q2"]));
+    r.assert_code(0);
+    assert_eq!(configured(&r)["approval_mode"], "auto-edit");
+    assert_eq!(configured(&r)["model"], "model-one");
+    assert_eq!(last_body(&mock)["model"], "model-one");
+    mock.enqueue(Reply::text("c", 4));
+    let r = run(w.cmd_for(&mock).args([
+        "-c",
+        "--approval-mode",
+        "plan",
+        "-m",
+        "model-two",
+        "-o",
+        "stream-json",
+        "-p",
+        "q3",
+    ]));
+    r.assert_code(0);
+    assert_eq!(configured(&r)["approval_mode"], "plan");
+    assert_eq!(last_body(&mock)["model"], "model-two");
+    // The switch is recorded: a later --continue keeps it.
+    mock.enqueue(Reply::text("d", 4));
+    let r = run(w
+        .cmd_for(&mock)
+        .args(["-c", "-o", "stream-json", "-p", "q4"]));
+    assert_eq!(configured(&r)["approval_mode"], "plan");
+    assert_eq!(last_body(&mock)["model"], "model-two");
+}
