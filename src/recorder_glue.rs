@@ -16,7 +16,9 @@ pub struct Recording {
 }
 
 /// Passes `events` through, recording each on the writer thread. A write failure stops the
-/// recording and becomes one `Event::Warning` in the stream (the session goes on).
+/// recording and becomes one `Event::Warning` in the stream (the session goes on). When the
+/// front end stops reading (it quit mid-turn), the rest of the engine's events are still
+/// recorded (the partial answer, the cancelled results) until the engine closes the stream.
 pub fn tee(events: Receiver<Event>, mut recorder: Recorder) -> (Receiver<Event>, Recording) {
     let (to_writer, from_tee) = std::sync::mpsc::channel::<Event>();
     let (warn_tx, mut warn_rx) = unbounded_channel::<String>();
@@ -35,13 +37,16 @@ pub fn tee(events: Receiver<Event>, mut recorder: Recorder) -> (Receiver<Event>,
     let task = tokio::spawn(async move {
         let mut events = events;
         let mut recording = true;
+        let mut front_end = Some(tx);
         loop {
             tokio::select! {
                 biased;
                 Some(message) = warn_rx.recv() => {
                     recording = false;
-                    if tx.send(Event::Warning { message }).await.is_err() {
-                        break;
+                    if let Some(tx) = &front_end
+                        && tx.send(Event::Warning { message }).await.is_err()
+                    {
+                        front_end = None;
                     }
                 }
                 ev = events.recv() => {
@@ -49,7 +54,12 @@ pub fn tee(events: Receiver<Event>, mut recorder: Recorder) -> (Receiver<Event>,
                     if recording && to_writer.send(ev.clone()).is_err() {
                         recording = false;
                     }
-                    if tx.send(ev).await.is_err() {
+                    if let Some(tx) = &front_end
+                        && tx.send(ev).await.is_err()
+                    {
+                        front_end = None;
+                    }
+                    if front_end.is_none() && !recording {
                         break;
                     }
                 }

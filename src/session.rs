@@ -361,6 +361,15 @@ async fn stop_background(jobs: qcode_tools::BackgroundJobs) {
 
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
+    if cli.resume_from() != ResumeFrom::New {
+        return report(
+            &Problem::new(
+                ErrorKind::Input,
+                "--continue and --resume work with non-interactive runs only for now",
+            )
+            .with_hint("add a prompt: qcode -c -p \"…\""),
+        );
+    }
     let loaded =
         load_config_quiet(cli).and_then(|loaded| match crate::trust_cmd::ask_once(&loaded.0) {
             crate::trust_cmd::Answer::Trusted => load_config_quiet(cli),
@@ -371,15 +380,6 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Err(p) => return report(&p),
     };
     print_warnings(&snapshot);
-    if cli.resume_from() != ResumeFrom::New {
-        return report(
-            &Problem::new(
-                ErrorKind::Input,
-                "--continue and --resume work with non-interactive runs only for now",
-            )
-            .with_hint("add a prompt: qcode -c -p \"…\""),
-        );
-    }
     let session = match start_with(
         snapshot,
         &env,
