@@ -32,6 +32,8 @@ pub struct Session {
     pub background: qcode_tools::BackgroundJobs,
     /// The transcript recorder (`None` when recording is off or could not start).
     pub recording: Option<crate::recorder_glue::Recording>,
+    /// Retention (`general.cleanupPeriodDays`), running in the background since the start.
+    cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ impl Session {
             observer,
             background,
             recording,
+            cleanup,
             ..
         } = self;
         drop(engine);
@@ -50,6 +53,7 @@ impl Session {
         if let Some(recording) = recording {
             recording.finish().await;
         }
+        finish_cleanup(cleanup).await;
         qcode_telemetry::finish(telemetry, observer).await;
     }
 }
@@ -204,6 +208,8 @@ pub async fn start_with(
     } else {
         None
     };
+    // After the recorder started: the session continued is in use, so never removed.
+    let cleanup = start_cleanup(&snapshot);
     let mut config = setup::engine_config(
         &snapshot,
         auth.kind,
@@ -257,7 +263,26 @@ pub async fn start_with(
         resolver: shared_resolver,
         background,
         recording,
+        cleanup,
     })
+}
+
+/// Removes transcripts older than `general.cleanupPeriodDays` (with their checkpoints) off the
+/// async thread; a failure is a warning.
+fn start_cleanup(snapshot: &ConfigSnapshot) -> tokio::task::JoinHandle<()> {
+    let days = snapshot.cleanup_period_days.value;
+    let projects = snapshot.paths.qcode_home.join("projects");
+    let file_history = snapshot.paths.qcode_home.join("file-history");
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = qcode_session::cleanup(&projects, &file_history, days) {
+            eprintln!("warning: removing old sessions failed: {e}");
+        }
+    })
+}
+
+/// Gives the retention pass a bounded moment to end.
+async fn finish_cleanup(cleanup: tokio::task::JoinHandle<()>) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), cleanup).await;
 }
 
 /// Loads the session to continue (off the async thread) and prints its load warnings once.
@@ -404,6 +429,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         resolver,
         background,
         recording,
+        cleanup,
     } = session;
     let services = Arc::new(crate::tui_services::TuiServices::new(
         snapshot.clone(),
@@ -427,6 +453,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     if let Some(recording) = recording {
         recording.finish().await;
     }
+    finish_cleanup(cleanup).await;
     // Ended by a signal: exit as a process killed by it would (128 + signal number).
     let code = match result {
         Ok(exit) => match exit.reason {

@@ -308,3 +308,52 @@ fn continue_keeps_the_sessions_model_and_mode_unless_a_flag_overrides() {
     assert_eq!(configured(&r)["approval_mode"], "plan");
     assert_eq!(last_body(&mock)["model"], "model-two");
 }
+
+/// A transcript of another project, last written `days` days ago.
+fn old_transcript(w: &World, name: &str, days: u32) -> PathBuf {
+    let path = w
+        .home
+        .join(format!(".qcode/projects/elsewhere/chats/{name}.jsonl"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "{}\n").unwrap();
+    let status = std::process::Command::new("touch")
+        .arg("-d")
+        .arg(format!("{days} days ago"))
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path
+}
+
+#[test]
+fn sessions_older_than_the_retention_period_are_removed_at_start() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let old = old_transcript(&w, "old", 40);
+    let recent = old_transcript(&w, "recent", 5);
+    // A project file cannot shorten the retention (it would remove every project's sessions).
+    w.write(
+        "project/.qcode/settings.json",
+        r#"{ "general": { "cleanupPeriodDays": 1 } }"#,
+    );
+    mock.enqueue(Reply::text("a", 4));
+    run(w.cmd_for(&mock).args(["--trust", "-p", "q"])).assert_code(0);
+    assert!(!old.exists(), "40 days old: removed");
+    assert!(recent.exists(), "5 days old: kept");
+    assert_eq!(
+        transcripts(&w.home).len(),
+        2,
+        "the new session and the recent one"
+    );
+
+    // 0 in the user's settings keeps everything.
+    let kept = old_transcript(&w, "kept", 400);
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{ "general": { "cleanupPeriodDays": 0 } }"#,
+    );
+    mock.enqueue(Reply::text("b", 4));
+    run(w.cmd_for(&mock).args(["-p", "q"])).assert_code(0);
+    assert!(kept.exists());
+}

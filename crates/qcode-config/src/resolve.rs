@@ -16,6 +16,8 @@ use crate::{ConfigError, EnvLayer, Paths, SettingsWarning, Source, Sourced};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_QWEN_OAUTH_BASE_URL: &str = "https://chat.qwen.ai";
+/// `general.cleanupPeriodDays` when the user's settings do not set it.
+pub const DEFAULT_CLEANUP_PERIOD_DAYS: u32 = 30;
 pub const DEFAULT_CONTEXT_FILES: [&str; 2] = ["QWEN.md", "AGENTS.md"];
 
 /// An API key; never shown by `Debug` or `Display`.
@@ -64,6 +66,9 @@ pub struct ConfigSnapshot {
     /// Whether the session is recorded to a transcript (`general.chatRecording`,
     /// `--no-chat-recording`); a project file may turn it off, never on.
     pub chat_recording: Sourced<bool>,
+    /// `general.cleanupPeriodDays` (default 30, `0` keeps every transcript): from the user's
+    /// file only — a project's file cannot have the transcripts of every project removed.
+    pub cleanup_period_days: Sourced<u32>,
     pub otlp_endpoint: Option<Sourced<String>>,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
@@ -348,6 +353,21 @@ impl ConfigSnapshot {
             .usage_statistics_enabled
             .map(|on| from_settings(loaded, &["privacy", "usageStatisticsEnabled"], on));
         let chat_recording = chat_recording(loaded, cli);
+        let cleanup_period_days = match (
+            loaded
+                .user_value
+                .as_ref()
+                .and_then(|v| v.get("general"))
+                .and_then(|v| v.get("cleanupPeriodDays"))
+                .and_then(serde_json::Value::as_u64),
+            &loaded.user_file,
+        ) {
+            (Some(days), Some(path)) => Sourced::new(
+                u32::try_from(days).unwrap_or(u32::MAX),
+                Source::UserSettings(path.clone()),
+            ),
+            _ => default(DEFAULT_CLEANUP_PERIOD_DAYS),
+        };
         let otlp_endpoint = s
             .telemetry
             .otlp_endpoint
@@ -393,6 +413,7 @@ impl ConfigSnapshot {
             context_file_names,
             usage_statistics_setting,
             chat_recording,
+            cleanup_period_days,
             otlp_endpoint,
             shell_env,
             warnings: loaded.warnings.clone(),

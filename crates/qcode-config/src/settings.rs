@@ -37,6 +37,9 @@ pub struct GeneralSettings {
     /// Whether sessions are recorded to local transcripts (default on; a project file may only
     /// turn it off).
     pub chat_recording: Option<bool>,
+    /// Days after which transcripts not written to are removed (default 30; `0` keeps them).
+    /// Read from the user's file only.
+    pub cleanup_period_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -176,6 +179,7 @@ const KNOWN_KEYS: &[&str] = &[
     "ui.theme",
     "general",
     "general.chatRecording",
+    "general.cleanupPeriodDays",
 ];
 
 /// A non-fatal problem found in a settings file.
