@@ -75,6 +75,21 @@ pub struct Cli {
     /// Maximum model requests in this session (a run that reaches it exits with code 53).
     #[arg(long, value_name = "N")]
     pub max_session_turns: Option<u32>,
+
+    /// Record no transcript of this session (settings general.chatRecording: false turns
+    /// recording off for good). Transcripts stay on this machine, in ~/.qcode/projects/.
+    #[arg(long)]
+    pub no_chat_recording: bool,
+
+    /// Continue the most recent session of this project (with -p: its conversation is resent
+    /// and the new turn is appended to its transcript; model and approval mode as it left
+    /// them unless flags say otherwise).
+    #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
+    pub continue_session: bool,
+
+    /// Continue the session with this id (a unique prefix is enough), like --continue.
+    #[arg(short = 'r', long, value_name = "ID")]
+    pub resume: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,6 +210,15 @@ pub enum PrivacyAction {
 impl Cli {
     /// The prompt given on the command line (flag or words), if any.
     /// `qcode help` alone (no flags, no other words) asks for the help text.
+    /// Which recorded session to continue (`--continue`, `--resume ID`).
+    pub fn resume_from(&self) -> crate::session::ResumeFrom {
+        match (&self.resume, self.continue_session) {
+            (Some(id), _) => crate::session::ResumeFrom::Id(id.clone()),
+            (None, true) => crate::session::ResumeFrom::MostRecent,
+            (None, false) => crate::session::ResumeFrom::New,
+        }
+    }
+
     pub fn wants_help(&self) -> bool {
         self.command.is_none()
             && self.prompt_flag.is_none()

@@ -26,11 +26,18 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
         Ok(v) => v,
         Err(p) => return report(&p),
     };
-    let mut session =
-        match crate::session::start(snapshot, &env, Interaction::Headless, started).await {
-            Ok(s) => s,
-            Err(p) => return report(&p),
-        };
+    let mut session = match crate::session::start(
+        snapshot,
+        &env,
+        Interaction::Headless,
+        started,
+        cli.resume_from(),
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(p) => return report(&p),
+    };
     let format = match cli.output_format {
         OutputFormatArg::Text => OutputFormat::Text,
         OutputFormatArg::Json => OutputFormat::Json,

@@ -7,6 +7,7 @@ mod auth_glue;
 mod cli;
 mod exit;
 mod headless;
+mod recorder_glue;
 mod session;
 mod telemetry_glue;
 mod trust_cmd;

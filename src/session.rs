@@ -30,6 +30,10 @@ pub struct Session {
     pub resolver: qcode_auth::Resolver,
     /// Background shell commands the session started; stopped when it ends.
     pub background: qcode_tools::BackgroundJobs,
+    /// The transcript recorder (`None` when recording is off or could not start).
+    pub recording: Option<crate::recorder_glue::Recording>,
+    /// Retention (`general.cleanupPeriodDays`), running in the background since the start.
+    cleanup: tokio::task::JoinHandle<()>,
 }
 
 impl Session {
@@ -40,10 +44,16 @@ impl Session {
             telemetry,
             observer,
             background,
+            recording,
+            cleanup,
             ..
         } = self;
         drop(engine);
         stop_background(background).await;
+        if let Some(recording) = recording {
+            recording.finish().await;
+        }
+        finish_cleanup(cleanup).await;
         qcode_telemetry::finish(telemetry, observer).await;
     }
 }
@@ -77,6 +87,7 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
             .filter(|t| !t.is_empty())
             .collect(),
         max_session_turns: cli.max_session_turns,
+        no_chat_recording: cli.no_chat_recording,
         trust: if cli.trust {
             qcode_config::TrustOverride::TrustThisRun
         } else {
@@ -123,14 +134,35 @@ pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
     }
 }
 
-/// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry.
+/// Which recorded session a run continues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeFrom {
+    /// A new session.
+    New,
+    /// `--continue`: the most recent session of this project.
+    MostRecent,
+    /// `--resume ID`: the session with this id or unique id prefix.
+    Id(String),
+}
+
+/// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry,
+/// the transcript recorder; with `resume`, the conversation of a recorded session.
 pub async fn start(
     snapshot: ConfigSnapshot,
     env: &EnvLayer,
     interaction: Interaction,
     started: std::time::Instant,
+    resume: ResumeFrom,
 ) -> Result<Session, Problem> {
-    start_with(snapshot, env, interaction, started, MissingAuth::Fail).await
+    start_with(
+        snapshot,
+        env,
+        interaction,
+        started,
+        MissingAuth::Fail,
+        resume,
+    )
+    .await
 }
 
 /// [`start`], choosing what happens when no usable credentials are found.
@@ -140,7 +172,9 @@ pub async fn start_with(
     interaction: Interaction,
     started: std::time::Instant,
     missing: MissingAuth,
+    resume: ResumeFrom,
 ) -> Result<Session, Problem> {
+    let resumed = load_resumed(&snapshot, resume).await?;
     let client = Arc::new(
         qcode_auth::build_client()
             .map_err(|e| Problem::internal(format!("cannot build the HTTP client: {e}")))?,
@@ -155,8 +189,28 @@ pub async fn start_with(
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
-    let model = auth.model.clone();
-    let config = setup::engine_config(
+    let mut model = auth.model.clone();
+    let mut approval_mode = snapshot.approval_mode.value;
+    if let Some(loaded) = &resumed {
+        // The session's own model and mode, unless a flag of this run says otherwise (a model
+        // name belongs to its provider: only kept when the auth method is the same).
+        let state = loaded.state();
+        let by_flag = |s: &qcode_config::Source| matches!(s, qcode_config::Source::Cli(_));
+        if state.auth == auth.kind && !snapshot.model.as_ref().is_some_and(|m| by_flag(&m.source)) {
+            model = state.model;
+        }
+        if !by_flag(&snapshot.approval_mode.source) {
+            approval_mode = state.approval_mode;
+        }
+    }
+    let recorder = if snapshot.chat_recording.value {
+        start_recorder(&snapshot, &model, auth.kind, approval_mode, resumed.clone()).await
+    } else {
+        None
+    };
+    // After the recorder started: the session continued is in use, so never removed.
+    let cleanup = start_cleanup(&snapshot);
+    let mut config = setup::engine_config(
         &snapshot,
         auth.kind,
         auth.credentials,
@@ -164,6 +218,15 @@ pub async fn start_with(
         interaction,
         system_prompt,
     );
+    config.approval_mode = approval_mode;
+    config.session_id = match (&recorder, &resumed) {
+        (Some(r), _) => Some(r.session_id().to_string()),
+        (None, Some(loaded)) => Some(loaded.id().to_string()),
+        (None, None) => None,
+    };
+    if let Some(loaded) = &resumed {
+        config.initial_history = loaded.history();
+    }
     let deps = EngineDeps {
         client,
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
@@ -175,15 +238,16 @@ pub async fn start_with(
         Interaction::Interactive => qcode_telemetry::RunMode::Interactive,
         Interaction::Headless => qcode_telemetry::RunMode::Headless,
     };
-    let telemetry = crate::telemetry_glue::init(
-        &snapshot,
-        env,
-        run_mode,
-        auth.kind,
-        snapshot.approval_mode.value,
-        started,
-    );
+    let telemetry =
+        crate::telemetry_glue::init(&snapshot, env, run_mode, auth.kind, approval_mode, started);
     let (events, observer) = qcode_telemetry::tee(engine.events, telemetry.clone());
+    let (events, recording) = match recorder {
+        Some(recorder) => {
+            let (events, recording) = crate::recorder_glue::tee(events, recorder);
+            (events, Some(recording))
+        }
+        None => (events, None),
+    };
     let engine = EngineHandle {
         ops: engine.ops,
         events,
@@ -198,7 +262,119 @@ pub async fn start_with(
         credentials,
         resolver: shared_resolver,
         background,
+        recording,
+        cleanup,
     })
+}
+
+/// Removes transcripts older than `general.cleanupPeriodDays` (with their checkpoints) off the
+/// async thread; a failure is a warning.
+fn start_cleanup(snapshot: &ConfigSnapshot) -> tokio::task::JoinHandle<()> {
+    let days = snapshot.cleanup_period_days.value;
+    let projects = snapshot.paths.qcode_home.join("projects");
+    let file_history = snapshot.paths.qcode_home.join("file-history");
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = qcode_session::cleanup(&projects, &file_history, days) {
+            eprintln!("warning: removing old sessions failed: {e}");
+        }
+    })
+}
+
+/// Gives the retention pass a bounded moment to end.
+async fn finish_cleanup(cleanup: tokio::task::JoinHandle<()>) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), cleanup).await;
+}
+
+/// Loads the session to continue (off the async thread) and prints its load warnings once.
+/// No such session is an input error.
+async fn load_resumed(
+    snapshot: &ConfigSnapshot,
+    resume: ResumeFrom,
+) -> Result<Option<Arc<qcode_session::LoadedSession>>, Problem> {
+    if resume == ResumeFrom::New {
+        return Ok(None);
+    }
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let path = match &resume {
+            ResumeFrom::Id(id) => qcode_session::find(&project_dir, id).map_err(|e| match e {
+                qcode_session::SessionError::NotFound { query } => Problem::new(
+                    ErrorKind::Input,
+                    format!("no session of this project matches \"{query}\""),
+                )
+                .with_hint("run `qcode -c -p …` to continue the most recent one"),
+                e => Problem::new(e.kind(), e.to_string()),
+            })?,
+            ResumeFrom::MostRecent | ResumeFrom::New => {
+                match qcode_session::most_recent(&project_dir)
+                    .map_err(|e| Problem::new(e.kind(), e.to_string()))?
+                {
+                    Some(summary) => summary.path,
+                    None => {
+                        return Err(Problem::new(
+                            ErrorKind::Input,
+                            "there is no session to continue in this project",
+                        )
+                        .with_hint("start one without --continue"));
+                    }
+                }
+            }
+        };
+        qcode_session::load(&path).map_err(|e| Problem::new(e.kind(), e.to_string()))
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("loading the session failed: {e}")))??;
+    for w in &loaded.warnings {
+        eprintln!("warning: {}: {w}", loaded.path.display());
+    }
+    Ok(Some(Arc::new(loaded)))
+}
+
+/// Starts a new transcript, or continues the resumed one (off the async thread); a failure is
+/// a warning, not the end of the session.
+async fn start_recorder(
+    snapshot: &ConfigSnapshot,
+    model: &str,
+    auth: AuthKind,
+    approval_mode: ApprovalMode,
+    resumed: Option<Arc<qcode_session::LoadedSession>>,
+) -> Option<qcode_session::Recorder> {
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let project_root = snapshot.project_root.clone();
+    let cwd = snapshot.cwd.display().to_string();
+    let start = qcode_session::SessionStart {
+        cwd: cwd.clone(),
+        git_branch: None,
+        model: model.to_string(),
+        auth,
+        approval_mode,
+    };
+    let created = tokio::task::spawn_blocking(move || {
+        let git_branch = crate::recorder_glue::git_branch(&project_root);
+        let sync = qcode_session::SyncPolicy::Durable;
+        match resumed {
+            Some(loaded) => qcode_session::Recorder::resume(&loaded, cwd, git_branch, sync),
+            None => {
+                let start = qcode_session::SessionStart {
+                    git_branch,
+                    ..start
+                };
+                qcode_session::Recorder::create(&project_dir, start, sync)
+            }
+        }
+    })
+    .await;
+    match created {
+        Ok(Ok(recorder)) => Some(recorder),
+        Ok(Err(e)) => {
+            eprintln!("warning: this session is not recorded: {e}");
+            None
+        }
+        Err(e) => {
+            eprintln!("warning: this session is not recorded: {e}");
+            None
+        }
+    }
 }
 
 /// Stops the background commands of the session (off the async thread: it sleeps briefly).
@@ -210,6 +386,15 @@ async fn stop_background(jobs: qcode_tools::BackgroundJobs) {
 
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
+    if cli.resume_from() != ResumeFrom::New {
+        return report(
+            &Problem::new(
+                ErrorKind::Input,
+                "--continue and --resume work with non-interactive runs only for now",
+            )
+            .with_hint("add a prompt: qcode -c -p \"…\""),
+        );
+    }
     let loaded =
         load_config_quiet(cli).and_then(|loaded| match crate::trust_cmd::ask_once(&loaded.0) {
             crate::trust_cmd::Answer::Trusted => load_config_quiet(cli),
@@ -226,6 +411,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Interaction::Interactive,
         started,
         MissingAuth::SignedOut,
+        ResumeFrom::New,
     )
     .await
     {
@@ -242,6 +428,8 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         credentials,
         resolver,
         background,
+        recording,
+        cleanup,
     } = session;
     let services = Arc::new(crate::tui_services::TuiServices::new(
         snapshot.clone(),
@@ -262,6 +450,10 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
     let result = qcode_tui::run(engine, options).await;
+    if let Some(recording) = recording {
+        recording.finish().await;
+    }
+    finish_cleanup(cleanup).await;
     // Ended by a signal: exit as a process killed by it would (128 + signal number).
     let code = match result {
         Ok(exit) => match exit.reason {

@@ -516,3 +516,26 @@ fn an_untrusted_folder_is_asked_about_once() {
         assert!(!t.full_text().contains("Trust this folder"));
     }
 }
+
+#[test]
+fn an_interactive_session_is_recorded_and_a_headless_run_continues_it() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("Interactive answer.", 6));
+    let mut t = start(&w, &mock);
+    t.send_line("an interactive question");
+    t.wait_for_transcript("Interactive answer.");
+    quit(&mut t);
+
+    mock.enqueue(Reply::text("headless answer", 4));
+    run(w.cmd_for(&mock).args(["-c", "-p", "and now headless"])).assert_code(0);
+    let bodies = chat_bodies(&mock);
+    assert_eq!(
+        conversation(bodies.last().unwrap()),
+        vec![
+            ("user".into(), "an interactive question".into()),
+            ("assistant".into(), "Interactive answer.".into()),
+            ("user".into(), "and now headless".into()),
+        ]
+    );
+}

@@ -12,4 +12,5 @@ mod interactive;
 mod pty;
 mod qwen_oauth;
 mod secrets;
+mod sessions;
 mod telemetry;

@@ -127,6 +127,9 @@ fn secrets_never_appear_in_output_or_in_qcodes_files() {
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_MODEL", "m")
         .args(["-p", "hi"])));
+    // Continuing a recorded session (the transcript is read and appended to).
+    mock.enqueue(Reply::text("continued", 1));
+    runs.push(run(w.cmd().args(["-c", "-p", "go on"])));
     for (i, r) in runs.iter().enumerate() {
         assert_clean(&format!("stdout of run {i}"), &r.stdout);
         assert_clean(&format!("stderr of run {i}"), &r.stderr);
@@ -146,5 +149,15 @@ fn secrets_never_appear_in_output_or_in_qcodes_files() {
     assert!(
         home.join("telemetry-audit.jsonl").exists(),
         "the audit log was checked"
+    );
+    let transcripts = std::fs::read_dir(home.join("projects"))
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read_dir(p.path().join("chats")).ok())
+        .flat_map(|d| d.flatten())
+        .count();
+    assert!(
+        transcripts >= 3,
+        "session transcripts were checked: {transcripts}"
     );
 }

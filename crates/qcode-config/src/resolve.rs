@@ -16,6 +16,8 @@ use crate::{ConfigError, EnvLayer, Paths, SettingsWarning, Source, Sourced};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_QWEN_OAUTH_BASE_URL: &str = "https://chat.qwen.ai";
+/// `general.cleanupPeriodDays` when the user's settings do not set it.
+pub const DEFAULT_CLEANUP_PERIOD_DAYS: u32 = 30;
 pub const DEFAULT_CONTEXT_FILES: [&str; 2] = ["QWEN.md", "AGENTS.md"];
 
 /// An API key; never shown by `Debug` or `Display`.
@@ -31,6 +33,8 @@ pub struct CliOverrides {
     pub approval_mode: Option<ApprovalMode>,
     pub allowed_tools: Vec<String>,
     pub max_session_turns: Option<u32>,
+    /// `--no-chat-recording`: record no transcript of this run.
+    pub no_chat_recording: bool,
     /// `--trust`: trust the current project for this run.
     pub trust: TrustOverride,
 }
@@ -59,6 +63,12 @@ pub struct ConfigSnapshot {
     pub context_window: Option<Sourced<u64>>,
     pub context_file_names: Sourced<Vec<String>>,
     pub usage_statistics_setting: Option<Sourced<bool>>,
+    /// Whether the session is recorded to a transcript (`general.chatRecording`,
+    /// `--no-chat-recording`); a project file may turn it off, never on.
+    pub chat_recording: Sourced<bool>,
+    /// `general.cleanupPeriodDays` (default 30, `0` keeps every transcript): from the user's
+    /// file only — a project's file cannot have the transcripts of every project removed.
+    pub cleanup_period_days: Sourced<u32>,
     pub otlp_endpoint: Option<Sourced<String>>,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
@@ -342,6 +352,22 @@ impl ConfigSnapshot {
             .privacy
             .usage_statistics_enabled
             .map(|on| from_settings(loaded, &["privacy", "usageStatisticsEnabled"], on));
+        let chat_recording = chat_recording(loaded, cli);
+        let cleanup_period_days = match (
+            loaded
+                .user_value
+                .as_ref()
+                .and_then(|v| v.get("general"))
+                .and_then(|v| v.get("cleanupPeriodDays"))
+                .and_then(serde_json::Value::as_u64),
+            &loaded.user_file,
+        ) {
+            (Some(days), Some(path)) => Sourced::new(
+                u32::try_from(days).unwrap_or(u32::MAX),
+                Source::UserSettings(path.clone()),
+            ),
+            _ => default(DEFAULT_CLEANUP_PERIOD_DAYS),
+        };
         let otlp_endpoint = s
             .telemetry
             .otlp_endpoint
@@ -386,6 +412,8 @@ impl ConfigSnapshot {
             context_window,
             context_file_names,
             usage_statistics_setting,
+            chat_recording,
+            cleanup_period_days,
             otlp_endpoint,
             shell_env,
             warnings: loaded.warnings.clone(),
@@ -399,6 +427,32 @@ impl ConfigSnapshot {
 /// A settings value with the file that set it.
 fn from_settings<T>(loaded: &LoadedSettings, keys: &[&str], value: T) -> Sourced<T> {
     Sourced::new(value, loaded.source_of(keys))
+}
+
+/// `general.chatRecording`: the flag turns it off; a project file may turn it off but not back
+/// on against the user's file.
+fn chat_recording(loaded: &LoadedSettings, cli: &CliOverrides) -> Sourced<bool> {
+    const KEYS: [&str; 2] = ["general", "chatRecording"];
+    if cli.no_chat_recording {
+        return from_cli("--no-chat-recording", false);
+    }
+    let entry = |value: &Option<serde_json::Value>| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(KEYS[0]))
+            .and_then(|v| v.get(KEYS[1]))
+            .and_then(serde_json::Value::as_bool)
+    };
+    match (
+        (entry(&loaded.project_value), &loaded.project_file),
+        (entry(&loaded.user_value), &loaded.user_file),
+    ) {
+        ((Some(false), Some(path)), _) => {
+            Sourced::new(false, Source::ProjectSettings(path.clone()))
+        }
+        (_, (Some(on), Some(path))) => Sourced::new(on, Source::UserSettings(path.clone())),
+        _ => default(true),
+    }
 }
 
 fn from_cli<T>(flag: &'static str, value: T) -> Sourced<T> {

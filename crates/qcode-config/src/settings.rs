@@ -27,6 +27,19 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     #[serde(default)]
     pub ui: UiSettings,
+    #[serde(default)]
+    pub general: GeneralSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneralSettings {
+    /// Whether sessions are recorded to local transcripts (default on; a project file may only
+    /// turn it off).
+    pub chat_recording: Option<bool>,
+    /// Days after which transcripts not written to are removed (default 30; `0` keeps them).
+    /// Read from the user's file only.
+    pub cleanup_period_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -164,6 +177,9 @@ const KNOWN_KEYS: &[&str] = &[
     "telemetry.otlpEndpoint",
     "ui",
     "ui.theme",
+    "general",
+    "general.chatRecording",
+    "general.cleanupPeriodDays",
 ];
 
 /// A non-fatal problem found in a settings file.

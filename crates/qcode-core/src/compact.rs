@@ -148,12 +148,16 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
     new_history.push(ChatMessage::assistant(
         "Understood. I will continue from this summary.",
     ));
+    let messages = new_history[1..3].to_vec();
     new_history.extend(session.history.drain(split..));
     session.history = new_history;
     session.last_prompt_tokens = 0;
     tx.send(Event::Compacted {
         before_tokens: before,
         after_tokens: estimate_tokens(&session.history),
+        summary,
+        replaced: (split - 1) as u64,
+        messages,
     })
     .await;
 }

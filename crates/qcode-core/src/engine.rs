@@ -36,6 +36,10 @@ pub struct EngineConfig {
     pub sampling: Sampling,
     pub context_window: Option<u64>,
     pub system_prompt: String,
+    /// The conversation to continue (`--continue`, `--resume`), after the system prompt.
+    pub initial_history: Vec<ChatMessage>,
+    /// The recorded session's id, reported in [`Event::SessionConfigured`].
+    pub session_id: Option<String>,
     pub cwd: String,
 }
 
@@ -75,6 +79,7 @@ pub(crate) struct Session {
     pub sampling: Sampling,
     pub context_window: Option<u64>,
     pub cwd: String,
+    pub session_id: Option<String>,
     pub total_usage: Usage,
     pub last_prompt_tokens: u64,
     pub next_turn_id: u64,
@@ -107,8 +112,10 @@ impl EventTx {
 /// pair ([`qcode_protocol::queue_pair`]: unbounded Ops, bounded Events).
 pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
     let (handle, ends) = queue_pair();
+    let mut history = vec![ChatMessage::system(config.system_prompt)];
+    history.extend(config.initial_history);
     let session = Session {
-        history: vec![ChatMessage::system(config.system_prompt)],
+        history,
         model: config.model,
         auth: config.auth,
         credentials: config.credentials,
@@ -120,6 +127,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         sampling: config.sampling,
         context_window: config.context_window,
         cwd: config.cwd,
+        session_id: config.session_id,
         total_usage: Usage::default(),
         last_prompt_tokens: 0,
         next_turn_id: 1,
@@ -137,7 +145,16 @@ impl Session {
             approval_mode: self.approval_mode,
             cwd: self.cwd.clone(),
             context_window: self.context_window,
+            session_id: self.session_id.clone(),
         }
+    }
+}
+
+impl Session {
+    /// Appends `message` to the history and reports it ([`Event::HistoryAppended`]).
+    pub(crate) async fn append(&mut self, message: ChatMessage, tx: &EventTx) {
+        self.history.push(message.clone());
+        tx.send(Event::HistoryAppended { message }).await;
     }
 }
 

@@ -98,6 +98,8 @@ pub fn engine_config(
             max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
         },
         system_prompt,
+        initial_history: Vec::new(),
+        session_id: None,
         cwd: snapshot.cwd.display().to_string(),
     }
 }

@@ -63,7 +63,7 @@ pub(crate) async fn run_turn(
         return;
     }
     crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
-    session.history.push(ChatMessage::user(text));
+    session.append(ChatMessage::user(text), tx).await;
     let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
     tx.send(Event::TurnComplete { turn_id, outcome }).await;
 }
@@ -105,7 +105,7 @@ async fn turn_loop(
             if !reply.text.is_empty() {
                 let mut msg = ChatMessage::assistant(reply.text);
                 msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
-                session.history.push(msg);
+                session.append(msg, tx).await;
             }
             return outcome;
         }
@@ -116,7 +116,7 @@ async fn turn_loop(
         let mut msg = ChatMessage::assistant(reply.text);
         msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
         msg.tool_calls = reply.tool_calls.clone();
-        session.history.push(msg);
+        session.append(msg, tx).await;
         if reply.tool_calls.is_empty() {
             if reply.finish == FinishReason::Length {
                 tx.send(Event::Warning {
@@ -130,8 +130,8 @@ async fn turn_loop(
             crate::tools_run::run_calls(session, &reply.tool_calls, cancel, inputs, tx).await;
         for (call, output) in reply.tool_calls.iter().zip(results) {
             session
-                .history
-                .push(ChatMessage::tool_result(call.id.clone(), output));
+                .append(ChatMessage::tool_result(call.id.clone(), output), tx)
+                .await;
         }
         if cancel.is_cancelled() {
             return TurnOutcome::Interrupted;

@@ -51,6 +51,8 @@ pub struct RunSummary {
     pub usage: Usage,
     pub duration_ms: u64,
     pub model: String,
+    /// The recorded session (`qcode --resume ID` continues it); `null` when not recorded.
+    pub session_id: Option<String>,
     /// Model requests made (one per tool round).
     pub num_requests: u32,
     pub tool_calls: u32,
@@ -142,6 +144,7 @@ pub async fn run(
             usage: Usage::default(),
             duration_ms: 0,
             model: String::new(),
+            session_id: None,
             num_requests: 0,
             tool_calls: 0,
         },
@@ -358,7 +361,12 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
     }
     let text_mode = st.format == OutputFormat::Text;
     match event {
-        Event::SessionConfigured { model, .. } => st.summary.model = model.clone(),
+        Event::SessionConfigured {
+            model, session_id, ..
+        } => {
+            st.summary.model = model.clone();
+            st.summary.session_id = session_id.clone();
+        }
         Event::RequestStarted { .. } => {
             st.summary.num_requests += 1;
             if !st.summary.result.is_empty() && !st.summary.result.ends_with('\n') {
@@ -466,6 +474,7 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         | Event::ApprovalDecided { .. }
         | Event::TodoUpdate { .. }
         | Event::TurnComplete { .. }
+        | Event::HistoryAppended { .. }
         | Event::Compacted { .. }
         | Event::HistoryCleared
         | Event::SystemPromptUpdated

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FinishReason, Usage};
+use crate::{ChatMessage, FinishReason, Usage};
 
 /// How much the engine may do without asking.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -267,6 +267,9 @@ pub enum Event {
         cwd: String,
         /// Known context window of the model, when it is in the catalogue.
         context_window: Option<u64>,
+        /// The recorded session's id (for `qcode --resume ID`), when there is one.
+        #[serde(default)]
+        session_id: Option<String>,
     },
     TurnStarted {
         turn_id: u64,
@@ -350,10 +353,24 @@ pub enum Event {
         turn_id: u64,
         outcome: TurnOutcome,
     },
-    /// History was compressed.
+    /// A message was appended to the conversation history the next request sends: the user
+    /// message (before the request carrying it), each complete assistant message (with its tool
+    /// calls; also the partial text kept on an interrupt or failure) and every tool result
+    /// (denied, invalid and cancelled ones included). Replaying these events (and
+    /// [`Event::Compacted`], [`Event::HistoryCleared`]) after the system prompt rebuilds the
+    /// history exactly; a session recorder writes them to the transcript.
+    HistoryAppended {
+        message: ChatMessage,
+    },
+    /// History was compressed: the oldest `replaced` conversation messages (the system prompt
+    /// not counted) were replaced by `messages` (the summary and its acknowledgement).
     Compacted {
         before_tokens: u64,
         after_tokens: u64,
+        /// The summary the model wrote.
+        summary: String,
+        replaced: u64,
+        messages: Vec<ChatMessage>,
     },
     HistoryCleared,
     /// The system prompt was replaced.

@@ -4,6 +4,8 @@
 //! What it does (see `docs/sessions.md` for the format):
 //! - [`SessionWriter`] appends one JSON line per event that matters for resuming to
 //!   `<project_dir>/chats/<session-id>.jsonl` (0600 in 0700 directories), never rewriting it.
+//! - [`Recorder`] decides what of the engine's event stream goes into a transcript (the
+//!   binary feeds it every event on a thread of its own).
 //! - [`load`] reads a transcript back (a torn last line or an invalid line becomes a warning)
 //!   and [`LoadedSession::history`] rebuilds the exact conversation to resend.
 //! - [`list`], [`list_all`], [`find`], [`most_recent`], [`delete`] and [`cleanup`] browse and
@@ -23,6 +25,7 @@ mod export;
 mod index;
 mod reader;
 mod record;
+mod recorder;
 mod rewind;
 mod time;
 mod writer;
@@ -36,6 +39,7 @@ pub use export::{ExportFormat, export, show};
 pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_recent};
 pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
+pub use recorder::{Recorder, SessionStart};
 pub use rewind::truncate_before_turn;
 pub use time::{format_rfc3339, now_rfc3339};
 pub use writer::{SessionWriter, SyncPolicy, chats_dir, fork, new_session_id, transcript_path};

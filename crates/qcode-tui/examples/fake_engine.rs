@@ -42,6 +42,7 @@ impl Fake {
             approval_mode: self.mode,
             cwd: ".".into(),
             context_window: Some(131_072),
+            session_id: None,
         })
         .await;
     }
@@ -72,6 +73,9 @@ impl Fake {
                 self.send(Event::Compacted {
                     before_tokens: self.total.prompt_tokens,
                     after_tokens: 1200,
+                    summary: "Earlier work, summarised.".into(),
+                    replaced: 0,
+                    messages: Vec::new(),
                 })
                 .await
             }

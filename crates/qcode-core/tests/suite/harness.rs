@@ -40,6 +40,8 @@ pub fn start(mode: ApprovalMode, context_window: Option<u64>) -> Engine {
         sampling: Sampling::default(),
         context_window,
         system_prompt: "SYSTEM".into(),
+        initial_history: Vec::new(),
+        session_id: None,
         cwd: dir.path().display().to_string(),
     };
     let deps = EngineDeps {

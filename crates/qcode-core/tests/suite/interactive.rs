@@ -323,3 +323,151 @@ async fn set_model_clear_and_system_prompt() {
         "history cleared but the system prompt kept: {msgs:?}"
     );
 }
+
+/// Replays `HistoryAppended` / `Compacted` / `HistoryCleared` after the system prompt.
+fn replay(events: &[Event]) -> Vec<qcode_protocol::ChatMessage> {
+    let mut h = vec![qcode_protocol::ChatMessage::system("SYSTEM")];
+    for ev in events {
+        match ev {
+            Event::HistoryAppended { message } => h.push(message.clone()),
+            Event::Compacted {
+                replaced, messages, ..
+            } => {
+                let rest = h.split_off(1 + *replaced as usize);
+                h.truncate(1);
+                h.extend(messages.iter().cloned());
+                h.extend(rest);
+            }
+            Event::HistoryCleared => h.truncate(1),
+            _ => {}
+        }
+    }
+    h
+}
+
+/// The wire form of a message, reduced to what a replay must reproduce.
+fn wire(m: &serde_json::Value) -> (String, String, Option<String>, Vec<String>) {
+    (
+        m["role"].as_str().unwrap().to_string(),
+        m["content"].as_str().unwrap_or("").to_string(),
+        m["tool_call_id"].as_str().map(str::to_string),
+        m["tool_calls"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        format!(
+                            "{}:{}:{}",
+                            c["id"].as_str().unwrap(),
+                            c["function"]["name"].as_str().unwrap(),
+                            c["function"]["arguments"].as_str().unwrap()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+fn local(m: &qcode_protocol::ChatMessage) -> (String, String, Option<String>, Vec<String>) {
+    let role = serde_json::to_value(m.role).unwrap();
+    (
+        role.as_str().unwrap().to_string(),
+        m.content.clone(),
+        m.tool_call_id.clone(),
+        m.tool_calls
+            .iter()
+            .map(|c| format!("{}:{}:{}", c.id, c.name, c.arguments))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn history_events_rebuild_exactly_what_the_next_request_sends() {
+    let mut e = start(ApprovalMode::Default, None);
+    let mut events = Vec::new();
+    // A read-only tool round, then an answer.
+    e.mock.enqueue(Reply::tool_calls(
+        [("r1", "list_directory", json!({"path": "."}).to_string())],
+        10,
+    ));
+    e.mock.enqueue(Reply::text("listed", 4));
+    events.extend(e.turn("list").await);
+    for i in 0..3 {
+        e.mock.enqueue(Reply::text(&format!("answer {i}"), 4));
+        events.extend(e.turn(&format!("question {i}")).await);
+    }
+    // Compression of what is there so far.
+    e.mock.enqueue(Reply::text("SUMMARY", 4));
+    e.send(Op::Compact);
+    events.extend(e.until(|ev| matches!(ev, Event::Compacted { .. })).await);
+    // A call waiting for approval, interrupted: every call gets a cancelled result.
+    e.mock.enqueue(Reply::tool_calls(
+        [
+            (
+                "w1",
+                "write_file",
+                json!({"file_path": "a.txt", "content": "1"}).to_string(),
+            ),
+            ("r2", "list_directory", json!({"path": "."}).to_string()),
+        ],
+        10,
+    ));
+    e.send(Op::UserTurn {
+        text: "write".into(),
+    });
+    events.extend(
+        e.until(|ev| matches!(ev, Event::ApprovalRequest { .. }))
+            .await,
+    );
+    e.send(Op::Interrupt);
+    events.extend(e.until(|ev| matches!(ev, Event::TurnComplete { .. })).await);
+    // An interrupted stream keeps its partial text.
+    let mut items = vec![
+        SseItem::data_json(&chunk::role()),
+        SseItem::data_json(&chunk::text("partial ")),
+    ];
+    for _ in 0..50 {
+        items.push(SseItem::delay(100));
+        items.push(SseItem::data_json(&chunk::text("more ")));
+    }
+    e.mock.enqueue(Reply::sse(items));
+    e.send(Op::UserTurn {
+        text: "long".into(),
+    });
+    events.extend(e.until(|ev| matches!(ev, Event::TextDelta { .. })).await);
+    e.send(Op::Interrupt);
+    events.extend(e.until(|ev| matches!(ev, Event::TurnComplete { .. })).await);
+
+    // The user message is reported before the request carrying it starts.
+    let user_at = events
+        .iter()
+        .position(
+            |ev| matches!(ev, Event::HistoryAppended { message } if message.content == "list"),
+        )
+        .unwrap();
+    let request_at = events
+        .iter()
+        .position(|ev| matches!(ev, Event::RequestStarted { .. }))
+        .unwrap();
+    assert!(user_at < request_at);
+
+    e.mock.enqueue(Reply::text("fine", 4));
+    e.send(Op::UserTurn {
+        text: "next".into(),
+    });
+    events.extend(
+        e.until(|ev| matches!(ev, Event::RequestStarted { .. }))
+            .await,
+    );
+    e.until(|ev| matches!(ev, Event::TurnComplete { .. })).await;
+    let last = e.mock.requests().len() - 1;
+    let sent: Vec<_> = messages(&e.mock, last).iter().map(wire).collect();
+    let rebuilt: Vec<_> = replay(&events).iter().map(local).collect();
+    assert_eq!(rebuilt, sent);
+    assert!(sent.iter().any(|m| m.1.contains("SUMMARY")), "{sent:#?}");
+    assert!(
+        sent.iter().filter(|m| m.0 == "tool").count() >= 2,
+        "{sent:#?}"
+    );
+}

@@ -76,6 +76,7 @@ fn configured() -> Event {
         approval_mode: ApprovalMode::Default,
         cwd: "/w".into(),
         context_window: None,
+        session_id: None,
     }
 }
 

@@ -1,5 +1,6 @@
 mod checkpoints;
 mod export;
 mod index;
+mod recorder;
 mod support;
 mod transcript;

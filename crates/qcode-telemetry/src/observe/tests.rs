@@ -20,6 +20,7 @@ fn configured(model: &str) -> Event {
         approval_mode: ApprovalMode::Default,
         cwd: "/w".into(),
         context_window: None,
+        session_id: None,
     }
 }
 

@@ -48,6 +48,7 @@ impl App {
                 approval_mode,
                 cwd: _,
                 context_window,
+                session_id: _,
             } => {
                 let changed = model != self.status.model;
                 self.status.model = model.clone();
@@ -196,6 +197,7 @@ impl App {
             Event::Compacted {
                 before_tokens,
                 after_tokens,
+                ..
             } => self.notice(
                 NoticeKind::Info,
                 format!(
@@ -206,7 +208,7 @@ impl App {
                 None,
             ),
             Event::SystemPromptUpdated => self.system_prompt_updated(),
-            Event::HistoryCleared => {}
+            Event::HistoryAppended { .. } | Event::HistoryCleared => {}
             Event::ShutdownComplete => self.engine_closed(),
         }
     }

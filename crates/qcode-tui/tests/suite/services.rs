@@ -221,6 +221,7 @@ async fn auth_key_form_validates_saves_and_switches() {
         approval_mode: ApprovalMode::Default,
         cwd: "/".into(),
         context_window: None,
+        session_id: None,
     });
     assert_eq!(
         h.sent(),
@@ -327,6 +328,7 @@ async fn qwen_sign_in_success_switches_auth() {
         approval_mode: ApprovalMode::Default,
         cwd: "/".into(),
         context_window: None,
+        session_id: None,
     });
     assert_eq!(h.sent(), vec![], "no model override after Qwen OAuth");
     assert!(h.scrollback_text().contains("Now using qwen-oauth"));
@@ -534,6 +536,7 @@ async fn the_model_list_follows_the_auth_method_the_engine_reports() {
         approval_mode: ApprovalMode::Default,
         cwd: "/".into(),
         context_window: None,
+        session_id: None,
     });
     h.submit("/model");
     h.pump_until(|h| h.frame(80, 20).contains("qwen3-max"))

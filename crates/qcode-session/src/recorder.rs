@@ -1,0 +1,190 @@
+//! What of the engine's event stream goes into a transcript, and how: the one place that maps
+//! [`Event`]s to records. The binary feeds it every event (on a thread of its own); the
+//! engine knows nothing of files.
+
+use std::path::{Path, PathBuf};
+
+use qcode_protocol::{ApprovalMode, AuthKind, Event};
+
+use crate::error::SessionError;
+use crate::reader::LoadedSession;
+use crate::record::{FORMAT_VERSION, Header};
+use crate::time::now_rfc3339;
+use crate::writer::{SessionWriter, SyncPolicy, new_session_id};
+
+/// Where and how a new session starts (the header's facts that are not the engine's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionStart {
+    pub cwd: String,
+    pub git_branch: Option<String>,
+    pub model: String,
+    pub auth: AuthKind,
+    pub approval_mode: ApprovalMode,
+}
+
+impl SessionStart {
+    /// The header of a new session `id`, created now.
+    pub fn header(&self, id: String) -> Header {
+        Header {
+            format: FORMAT_VERSION,
+            id,
+            qcode_version: env!("CARGO_PKG_VERSION").to_string(),
+            cwd: self.cwd.clone(),
+            git_branch: self.git_branch.clone(),
+            model: self.model.clone(),
+            auth: self.auth,
+            approval_mode: self.approval_mode,
+            created_at: now_rfc3339(),
+            forked_from: None,
+        }
+    }
+}
+
+/// Records one session's conversation from the engine's events:
+///
+/// | event | record |
+/// |---|---|
+/// | `HistoryAppended` | the message (user, assistant with its tool calls, tool result) |
+/// | `Usage` | the request's usage |
+/// | `Compacted` | a compression (summary, how many messages it replaced, their replacement) |
+/// | `SessionConfigured` | model / auth / mode records for what changed since the last one |
+/// | `HistoryCleared` | a new session (new id, new transcript); the old one stays resumable |
+///
+/// Everything else (deltas, tool progress, approvals, errors) is display only: the messages
+/// carry what the model saw.
+#[derive(Debug)]
+pub struct Recorder {
+    writer: SessionWriter,
+    id: String,
+    project_dir: PathBuf,
+    start: SessionStart,
+    sync: SyncPolicy,
+}
+
+impl Recorder {
+    /// Starts a new session (a fresh id) in `<project_dir>/chats/`.
+    pub fn create(
+        project_dir: &Path,
+        start: SessionStart,
+        sync: SyncPolicy,
+    ) -> Result<Self, SessionError> {
+        let id = new_session_id();
+        let writer = SessionWriter::create(project_dir, start.header(id.clone()), sync)?;
+        Ok(Self {
+            writer,
+            id,
+            project_dir: project_dir.to_path_buf(),
+            start,
+            sync,
+        })
+    }
+
+    /// Continues `session` (`--continue`, `--resume`): new records follow its last complete one.
+    /// `cwd` and `git_branch` describe where it continues (for a session started after a
+    /// `/clear`).
+    pub fn resume(
+        session: &LoadedSession,
+        cwd: String,
+        git_branch: Option<String>,
+        sync: SyncPolicy,
+    ) -> Result<Self, SessionError> {
+        let writer = SessionWriter::resume(session, sync)?;
+        let state = session.state();
+        let project_dir = session
+            .path
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(Self {
+            writer,
+            id: session.id().to_string(),
+            project_dir,
+            start: SessionStart {
+                cwd,
+                git_branch,
+                model: state.model,
+                auth: state.auth,
+                approval_mode: state.approval_mode,
+            },
+            sync,
+        })
+    }
+
+    /// The id of the session being recorded.
+    pub fn session_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The transcript being written.
+    pub fn path(&self) -> &Path {
+        self.writer.path()
+    }
+
+    /// Records what `event` changes in the conversation or the session's state.
+    pub fn observe(&mut self, event: &Event) -> Result<(), SessionError> {
+        match event {
+            Event::HistoryAppended { message } => {
+                self.writer.message(message)?;
+            }
+            Event::Usage { usage, .. } => {
+                self.writer.usage(*usage)?;
+            }
+            Event::Compacted {
+                summary,
+                replaced,
+                messages,
+                ..
+            } => {
+                self.writer
+                    .compression(summary, *replaced, messages.clone())?;
+            }
+            Event::SessionConfigured {
+                model,
+                auth,
+                approval_mode,
+                ..
+            } => {
+                if *model != self.start.model {
+                    self.writer.model(model)?;
+                    self.start.model = model.clone();
+                }
+                if *auth != self.start.auth {
+                    self.writer.auth(*auth)?;
+                    self.start.auth = *auth;
+                }
+                if *approval_mode != self.start.approval_mode {
+                    self.writer.mode(*approval_mode)?;
+                    self.start.approval_mode = *approval_mode;
+                }
+            }
+            Event::HistoryCleared => {
+                let id = new_session_id();
+                self.writer = SessionWriter::create(
+                    &self.project_dir,
+                    self.start.header(id.clone()),
+                    self.sync,
+                )?;
+                self.id = id;
+            }
+            Event::TurnStarted { .. }
+            | Event::RequestStarted { .. }
+            | Event::TextDelta { .. }
+            | Event::ReasoningDelta { .. }
+            | Event::ResponseComplete { .. }
+            | Event::ToolCallBegin { .. }
+            | Event::ToolOutputDelta { .. }
+            | Event::ToolCallEnd { .. }
+            | Event::ApprovalRequest { .. }
+            | Event::ApprovalDecided { .. }
+            | Event::TodoUpdate { .. }
+            | Event::Retry { .. }
+            | Event::Warning { .. }
+            | Event::Error { .. }
+            | Event::TurnComplete { .. }
+            | Event::SystemPromptUpdated
+            | Event::ShutdownComplete => {}
+        }
+        Ok(())
+    }
+}

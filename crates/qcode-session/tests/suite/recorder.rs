@@ -1,0 +1,125 @@
+//! The recorder: events in, a transcript whose history is exactly the engine's.
+
+use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, Event, Usage};
+use qcode_session::{Recorder, SessionStart, SyncPolicy, load, most_recent};
+
+use super::support::call;
+
+fn start() -> SessionStart {
+    SessionStart {
+        cwd: "/work/project".into(),
+        git_branch: None,
+        model: "m1".into(),
+        auth: AuthKind::Openai,
+        approval_mode: ApprovalMode::Default,
+    }
+}
+
+fn configured(model: &str, mode: ApprovalMode) -> Event {
+    Event::SessionConfigured {
+        model: model.into(),
+        auth: AuthKind::Openai,
+        approval_mode: mode,
+        cwd: "/work/project".into(),
+        context_window: None,
+        session_id: None,
+    }
+}
+
+fn appended(m: ChatMessage) -> Event {
+    Event::HistoryAppended { message: m }
+}
+
+#[test]
+fn events_become_a_transcript_with_the_same_history_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Recorder::create(dir.path(), start(), SyncPolicy::FlushOnly).unwrap();
+    let mut asked = ChatMessage::assistant("");
+    asked.tool_calls = vec![call("c1", "read_file", "{}")];
+    let events = vec![
+        configured("m1", ApprovalMode::Default),
+        appended(ChatMessage::user("q1")),
+        Event::TextDelta { text: "x".into() },
+        appended(asked.clone()),
+        appended(ChatMessage::tool_result("c1", "content")),
+        appended(ChatMessage::assistant("a1")),
+        Event::Usage {
+            usage: Usage {
+                prompt_tokens: 3,
+                ..Default::default()
+            },
+            total: Usage::default(),
+        },
+        appended(ChatMessage::user("q2")),
+        appended(ChatMessage::assistant("a2")),
+        Event::Compacted {
+            before_tokens: 10,
+            after_tokens: 5,
+            summary: "S".into(),
+            replaced: 4,
+            messages: vec![ChatMessage::user("[S]"), ChatMessage::assistant("ok")],
+        },
+        configured("m2", ApprovalMode::AutoEdit),
+        appended(ChatMessage::user("q3")),
+    ];
+    for ev in &events {
+        r.observe(ev).unwrap();
+    }
+    let path = r.path().to_path_buf();
+    let id = r.session_id().to_string();
+    drop(r);
+    let loaded = load(&path).unwrap();
+    assert_eq!(loaded.id(), id);
+    assert!(loaded.warnings.is_empty());
+    assert_eq!(
+        loaded.history(),
+        vec![
+            ChatMessage::user("[S]"),
+            ChatMessage::assistant("ok"),
+            ChatMessage::user("q2"),
+            ChatMessage::assistant("a2"),
+            ChatMessage::user("q3"),
+        ]
+    );
+    let state = loaded.state();
+    assert_eq!(state.model, "m2");
+    assert_eq!(state.approval_mode, ApprovalMode::AutoEdit);
+
+    // Continuing appends to the same file.
+    let mut r =
+        Recorder::resume(&loaded, "/work/project".into(), None, SyncPolicy::FlushOnly).unwrap();
+    assert_eq!(r.session_id(), id);
+    r.observe(&configured("m2", ApprovalMode::AutoEdit))
+        .unwrap();
+    r.observe(&appended(ChatMessage::assistant("a3"))).unwrap();
+    drop(r);
+    let again = load(&path).unwrap();
+    assert_eq!(again.history().last(), Some(&ChatMessage::assistant("a3")));
+    assert_eq!(
+        again.records.len(),
+        loaded.records.len() + 1,
+        "no state record repeated"
+    );
+}
+
+#[test]
+fn clearing_the_history_starts_a_new_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Recorder::create(dir.path(), start(), SyncPolicy::FlushOnly).unwrap();
+    r.observe(&appended(ChatMessage::user("old"))).unwrap();
+    let first = r.session_id().to_string();
+    r.observe(&Event::HistoryCleared).unwrap();
+    r.observe(&appended(ChatMessage::user("new"))).unwrap();
+    assert_ne!(r.session_id(), first);
+    let path = r.path().to_path_buf();
+    drop(r);
+    assert_eq!(
+        load(&path).unwrap().history(),
+        vec![ChatMessage::user("new")]
+    );
+    assert_eq!(
+        most_recent(dir.path()).unwrap().unwrap().path,
+        path,
+        "the new session is the most recent"
+    );
+}
