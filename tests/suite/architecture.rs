@@ -33,8 +33,14 @@ const RULES: &[Rule] = &[
     },
     Rule {
         krate: "qcode-core",
-        why: "the engine knows no auth, telemetry or screen (traits invert those seams)",
-        forbidden: &["qcode-auth", "qcode-telemetry", "qcode-tui", "qcode-exec"],
+        why: "the engine knows no auth, telemetry, file formats or screen (traits and event observers invert those seams)",
+        forbidden: &[
+            "qcode-auth",
+            "qcode-telemetry",
+            "qcode-session",
+            "qcode-tui",
+            "qcode-exec",
+        ],
         only: None,
     },
     Rule {
