@@ -2,8 +2,6 @@
 //! and hands every event to `qcode_session::Recorder` on a thread of its own (file writes never
 //! run on the async thread). What is recorded, and how, is the recorder's decision.
 
-use std::path::Path;
-
 use qcode_protocol::Event;
 use qcode_session::Recorder;
 use tokio::sync::mpsc::{Receiver, channel, unbounded_channel};
@@ -79,13 +77,4 @@ impl Recording {
         };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), wait).await;
     }
-}
-
-/// The branch checked out in `project_root` (read from `.git/HEAD`; `None` when detached or
-/// not a plain repository).
-pub fn git_branch(project_root: &Path) -> Option<String> {
-    let head = std::fs::read_to_string(project_root.join(".git").join("HEAD")).ok()?;
-    head.trim()
-        .strip_prefix("ref: refs/heads/")
-        .map(str::to_string)
 }

@@ -134,16 +134,7 @@ pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
     }
 }
 
-/// Which recorded session a run continues.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResumeFrom {
-    /// A new session.
-    New,
-    /// `--continue`: the most recent session of this project.
-    MostRecent,
-    /// `--resume ID`: the session with this id or unique id prefix.
-    Id(String),
-}
+pub use qcode_session::ResumeFrom;
 
 /// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry,
 /// the transcript recorder; with `resume`, the conversation of a recorded session.
@@ -291,43 +282,17 @@ async fn load_resumed(
     snapshot: &ConfigSnapshot,
     resume: ResumeFrom,
 ) -> Result<Option<Arc<qcode_session::LoadedSession>>, Problem> {
-    if resume == ResumeFrom::New {
-        return Ok(None);
-    }
     let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
-    let loaded = tokio::task::spawn_blocking(move || {
-        let path = match &resume {
-            ResumeFrom::Id(id) => qcode_session::find(&project_dir, id).map_err(|e| match e {
-                qcode_session::SessionError::NotFound { query } => Problem::new(
-                    ErrorKind::Input,
-                    format!("no session of this project matches \"{query}\""),
-                )
-                .with_hint("run `qcode -c -p …` to continue the most recent one"),
-                e => Problem::new(e.kind(), e.to_string()),
-            })?,
-            ResumeFrom::MostRecent | ResumeFrom::New => {
-                match qcode_session::most_recent(&project_dir)
-                    .map_err(|e| Problem::new(e.kind(), e.to_string()))?
-                {
-                    Some(summary) => summary.path,
-                    None => {
-                        return Err(Problem::new(
-                            ErrorKind::Input,
-                            "there is no session to continue in this project",
-                        )
-                        .with_hint("start one without --continue"));
-                    }
-                }
-            }
-        };
-        qcode_session::load(&path).map_err(|e| Problem::new(e.kind(), e.to_string()))
-    })
-    .await
-    .map_err(|e| Problem::internal(format!("loading the session failed: {e}")))??;
-    for w in &loaded.warnings {
-        eprintln!("warning: {}: {w}", loaded.path.display());
+    let loaded =
+        tokio::task::spawn_blocking(move || qcode_session::open_to_resume(&project_dir, &resume))
+            .await
+            .map_err(|e| Problem::internal(format!("loading the session failed: {e}")))??;
+    if let Some(l) = &loaded {
+        for w in &l.warnings {
+            eprintln!("warning: {}: {w}", l.path.display());
+        }
     }
-    Ok(Some(Arc::new(loaded)))
+    Ok(loaded.map(Arc::new))
 }
 
 /// Starts a new transcript, or continues the resumed one (off the async thread); a failure is
@@ -350,7 +315,7 @@ async fn start_recorder(
         approval_mode,
     };
     let created = tokio::task::spawn_blocking(move || {
-        let git_branch = crate::recorder_glue::git_branch(&project_root);
+        let git_branch = qcode_session::git_branch(&project_root);
         let sync = qcode_session::SyncPolicy::Durable;
         match resumed {
             Some(loaded) => qcode_session::Recorder::resume(&loaded, cwd, git_branch, sync),

@@ -23,6 +23,8 @@ pub enum SessionError {
         "no session matches \"{query}\"\nhint: `qcode sessions list` shows this project's sessions"
     )]
     NotFound { query: String },
+    #[error("there is no session to continue in this project\nhint: start one without --continue")]
+    NothingToContinue,
     #[error("\"{query}\" matches several sessions: {}\nhint: type more of the id", candidates.join(", "))]
     Ambiguous {
         query: String,
@@ -62,12 +64,26 @@ impl SessionError {
             Self::Io { .. } | Self::Write(_) | Self::MissingBlob { .. } => ErrorKind::Tool,
             Self::Encode(_) => ErrorKind::Internal,
             Self::NotFound { .. }
+            | Self::NothingToContinue
             | Self::NotATranscript { .. }
             | Self::Ambiguous { .. }
             | Self::NoSuchTurn { .. }
             | Self::OutsideWorkspace { .. }
             | Self::Conflicts { .. }
             | Self::InUse { .. } => ErrorKind::Input,
+        }
+    }
+}
+
+/// A session error as a front end reports it: a hint the message carries (`…\nhint: …`) goes to
+/// [`Problem::hint`](qcode_protocol::Problem).
+impl From<SessionError> for qcode_protocol::Problem {
+    fn from(e: SessionError) -> Self {
+        let kind = e.kind();
+        let text = e.to_string();
+        match text.split_once("\nhint: ") {
+            Some((message, hint)) => qcode_protocol::Problem::new(kind, message).with_hint(hint),
+            None => qcode_protocol::Problem::new(kind, text),
         }
     }
 }
