@@ -127,6 +127,54 @@ pub enum Command {
     /// Trust a folder, so that its own files (.qcode/settings.json, .env) may change where
     /// requests go, what runs without asking and what is allowed (see docs/trust.md).
     Trust(TrustArgs),
+    /// Recorded sessions of this project: list, show, export, delete (see docs/sessions.md).
+    Sessions(SessionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub action: SessionsAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionsAction {
+    /// This project's sessions, newest first.
+    List {
+        /// Every project's sessions.
+        #[arg(long)]
+        all: bool,
+        /// One JSON array (id, path, title, cwd, created_at, updated_at, turns, model, …).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A session's conversation as readable text.
+    Show {
+        /// The session id, or a unique prefix of it.
+        id: String,
+    },
+    /// A session as markdown (default), json or jsonl.
+    Export {
+        /// The session id, or a unique prefix of it.
+        id: String,
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Markdown)]
+        format: ExportFormatArg,
+        /// Write to this file (mode 0600) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Delete a session and its checkpoints.
+    Delete {
+        /// The session id, or a unique prefix of it.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    Markdown,
+    Json,
+    Jsonl,
 }
 
 #[derive(Debug, Args)]
@@ -208,8 +256,6 @@ pub enum PrivacyAction {
 }
 
 impl Cli {
-    /// The prompt given on the command line (flag or words), if any.
-    /// `qcode help` alone (no flags, no other words) asks for the help text.
     /// Which recorded session to continue (`--continue`, `--resume ID`).
     pub fn resume_from(&self) -> crate::session::ResumeFrom {
         match (&self.resume, self.continue_session) {
@@ -219,6 +265,7 @@ impl Cli {
         }
     }
 
+    /// `qcode help` alone (no flags, no other words) asks for the help text.
     pub fn wants_help(&self) -> bool {
         self.command.is_none()
             && self.prompt_flag.is_none()
@@ -226,6 +273,7 @@ impl Cli {
             && self.prompt_words[0] == "help"
     }
 
+    /// The prompt given on the command line (flag or words), if any.
     pub fn prompt(&self) -> Option<String> {
         match (&self.prompt_flag, self.prompt_words.is_empty()) {
             (Some(p), true) => Some(p.clone()),

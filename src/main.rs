@@ -9,6 +9,7 @@ mod exit;
 mod headless;
 mod recorder_glue;
 mod session;
+mod sessions_cmd;
 mod telemetry_glue;
 mod trust_cmd;
 mod tui_services;
@@ -49,6 +50,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Auth(args)) => return session::auth_command(&cli, args).await,
         Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,
         Some(cli::Command::Trust(args)) => return session::trust_command(&cli, args),
+        Some(cli::Command::Sessions(args)) => return sessions_cmd::run(&cli, args).await,
         None => {}
     }
     let stdin = headless::Stdin::detect();

@@ -353,3 +353,75 @@ fn sessions_older_than_the_retention_period_are_removed_at_start() {
     run(w.cmd_for(&mock).args(["-p", "q"])).assert_code(0);
     assert!(kept.exists());
 }
+
+#[test]
+fn sessions_can_be_listed_shown_exported_and_deleted() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("first answer", 2));
+    run(w.cmd_for(&mock).args(["-p", "first question"])).assert_code(0);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    mock.enqueue(Reply::text("second answer", 2));
+    run(w.cmd_for(&mock).args(["-p", "second question"])).assert_code(0);
+
+    let r = run(w.cmd().args(["sessions", "list", "--json"]));
+    r.assert_code(0);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    for key in [
+        "id",
+        "path",
+        "title",
+        "cwd",
+        "created_at",
+        "updated_at",
+        "turns",
+        "model",
+    ] {
+        assert!(list[0].get(key).is_some(), "{key} missing: {}", list[0]);
+    }
+    assert_eq!(list[0]["title"], "second question", "newest first");
+    assert_eq!(list[1]["turns"], 1);
+    let old_id = list[1]["id"].as_str().unwrap().to_string();
+    let text = run(w.cmd().args(["sessions", "list"])).stdout;
+    assert!(
+        text.contains(&old_id[..8]) && text.contains("first question"),
+        "{text}"
+    );
+
+    let shown = run(w.cmd().args(["sessions", "show", &old_id[..6]]));
+    shown.assert_code(0);
+    assert!(shown.stdout.contains("first question") && shown.stdout.contains("first answer"));
+
+    let jsonl = run(w
+        .cmd()
+        .args(["sessions", "export", &old_id, "--format", "jsonl"]));
+    jsonl.assert_code(0);
+    let path = list[1]["path"].as_str().unwrap();
+    assert_eq!(jsonl.stdout, std::fs::read_to_string(path).unwrap());
+    let out = w.dir.path().join("export.md");
+    run(w
+        .cmd()
+        .args(["sessions", "export", &old_id, "-o"])
+        .arg(&out))
+    .assert_code(0);
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(md.contains("first question") && md.contains('#'), "{md}");
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    run(w.cmd().args(["sessions", "delete", &old_id])).assert_code(0);
+    assert!(!Path::new(path).exists());
+    let r = run(w.cmd().args(["sessions", "list", "--json"]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    run(w.cmd().args(["sessions", "show", "zzzz-no-such"])).assert_code(42);
+}
