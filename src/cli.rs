@@ -90,6 +90,11 @@ pub struct Cli {
     /// Continue the session with this id (a unique prefix is enough), like --continue.
     #[arg(short = 'r', long, value_name = "ID")]
     pub resume: Option<String>,
+
+    /// With --continue / --resume: continue a copy of the session under a new id, leaving the
+    /// original as it was.
+    #[arg(long)]
+    pub fork_session: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -256,12 +261,21 @@ pub enum PrivacyAction {
 }
 
 impl Cli {
-    /// Which recorded session to continue (`--continue`, `--resume ID`).
-    pub fn resume_from(&self) -> crate::session::ResumeFrom {
-        match (&self.resume, self.continue_session) {
-            (Some(id), _) => crate::session::ResumeFrom::Id(id.clone()),
-            (None, true) => crate::session::ResumeFrom::MostRecent,
-            (None, false) => crate::session::ResumeFrom::New,
+    /// Which recorded session to continue (`--continue`, `--resume ID`), and whether as a copy
+    /// (`--fork-session`).
+    pub fn resume_from(&self) -> crate::session::Resume {
+        use crate::session::ResumeFrom;
+        crate::session::Resume {
+            from: match (&self.resume, self.continue_session) {
+                (Some(id), _) => ResumeFrom::Id(id.clone()),
+                (None, true) => ResumeFrom::MostRecent,
+                (None, false) => ResumeFrom::New,
+            },
+            fork: if self.fork_session {
+                qcode_session::Fork::Yes
+            } else {
+                qcode_session::Fork::No
+            },
         }
     }
 

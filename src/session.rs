@@ -134,7 +134,7 @@ pub fn trust_command(cli: &Cli, args: &crate::cli::TrustArgs) -> i32 {
     }
 }
 
-pub use qcode_session::ResumeFrom;
+pub use qcode_session::{Resume, ResumeFrom};
 
 /// Builds the engine for `snapshot`: credentials, client, tools, system prompt, telemetry,
 /// the transcript recorder; with `resume`, the conversation of a recorded session.
@@ -143,7 +143,7 @@ pub async fn start(
     env: &EnvLayer,
     interaction: Interaction,
     started: std::time::Instant,
-    resume: ResumeFrom,
+    resume: Resume,
 ) -> Result<Session, Problem> {
     start_with(
         snapshot,
@@ -163,8 +163,14 @@ pub async fn start_with(
     interaction: Interaction,
     started: std::time::Instant,
     missing: MissingAuth,
-    resume: ResumeFrom,
+    resume: Resume,
 ) -> Result<Session, Problem> {
+    if resume.fork == qcode_session::Fork::Yes && resume.from == ResumeFrom::New {
+        return Err(Problem::new(
+            ErrorKind::Input,
+            "--fork-session needs --continue or --resume ID",
+        ));
+    }
     let resumed = load_resumed(&snapshot, resume).await?;
     let client = Arc::new(
         qcode_auth::build_client()
@@ -280,7 +286,7 @@ async fn finish_cleanup(cleanup: tokio::task::JoinHandle<()>) {
 /// No such session is an input error.
 async fn load_resumed(
     snapshot: &ConfigSnapshot,
-    resume: ResumeFrom,
+    resume: Resume,
 ) -> Result<Option<Arc<qcode_session::LoadedSession>>, Problem> {
     let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
     let loaded =
@@ -351,7 +357,7 @@ async fn stop_background(jobs: qcode_tools::BackgroundJobs) {
 
 /// `qcode` with no prompt on a terminal: the interactive session.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
-    if cli.resume_from() != ResumeFrom::New {
+    if cli.resume_from().from != ResumeFrom::New {
         return report(
             &Problem::new(
                 ErrorKind::Input,
@@ -376,7 +382,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Interaction::Interactive,
         started,
         MissingAuth::SignedOut,
-        ResumeFrom::New,
+        Resume::default(),
     )
     .await
     {

@@ -425,3 +425,40 @@ fn sessions_can_be_listed_shown_exported_and_deleted() {
     );
     run(w.cmd().args(["sessions", "show", "zzzz-no-such"])).assert_code(42);
 }
+
+#[test]
+fn fork_session_continues_a_copy_and_leaves_the_original() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::text("first answer", 2));
+    run(w.cmd_for(&mock).args(["-p", "first question"])).assert_code(0);
+    let original = transcripts(&w.home);
+    assert_eq!(original.len(), 1);
+    let before = std::fs::read_to_string(&original[0]).unwrap();
+    mock.enqueue(Reply::text("forked answer", 2));
+    run(w
+        .cmd_for(&mock)
+        .args(["-c", "--fork-session", "-p", "and then?"]))
+    .assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&original[0]).unwrap(),
+        before,
+        "original untouched"
+    );
+    let all = transcripts(&w.home);
+    assert_eq!(all.len(), 2);
+    let fork = all.iter().find(|p| **p != original[0]).unwrap();
+    let records = lines(fork);
+    let original_id = lines(&original[0])[0]["id"].clone();
+    assert_eq!(records[0]["forked_from"], original_id);
+    assert!(records.iter().any(|r| r["content"] == "forked answer"));
+    // The request carried the original conversation.
+    let reqs = mock.requests();
+    let body = reqs.last().unwrap().body_json().unwrap();
+    let text = serde_json::to_string(&messages(&body)).unwrap();
+    assert!(
+        text.contains("first question") && text.contains("first answer"),
+        "{text}"
+    );
+    run(w.cmd_for(&mock).args(["--fork-session", "-p", "x"])).assert_code(42);
+}

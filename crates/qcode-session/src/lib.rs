@@ -41,7 +41,7 @@ pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_rece
 pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
 pub use recorder::{Recorder, SessionStart};
-pub use resume::{ResumeFrom, git_branch, open_to_resume};
+pub use resume::{Fork, Resume, ResumeFrom, git_branch, open_to_resume};
 pub use rewind::truncate_before_turn;
 pub use time::{format_rfc3339, now_rfc3339};
 pub use writer::{SessionWriter, SyncPolicy, chats_dir, fork, new_session_id, transcript_path};
