@@ -108,6 +108,9 @@ fn clearing_the_history_starts_a_new_session() {
     let mut r = Recorder::create(dir.path(), start(), SyncPolicy::FlushOnly).unwrap();
     r.observe(&appended(ChatMessage::user("old"))).unwrap();
     let first = r.session_id().to_string();
+    // Sessions are ordered by their last record's time (millisecond resolution): a clear
+    // within the same millisecond as the last record would tie.
+    std::thread::sleep(std::time::Duration::from_millis(3));
     r.observe(&Event::HistoryCleared).unwrap();
     r.observe(&appended(ChatMessage::user("new"))).unwrap();
     assert_ne!(r.session_id(), first);
