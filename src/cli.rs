@@ -54,11 +54,13 @@ pub struct Cli {
     pub auth_type: Option<AuthTypeArg>,
 
     /// How much may run without asking: plan (read-only), default (ask before edits, shell and
-    /// fetches), auto-edit (edits in the workspace allowed), yolo (everything allowed but fetches of private-network addresses).
+    /// fetches), auto-edit (edits in the workspace allowed), yolo (everything allowed but
+    /// fetches of private-network addresses).
     #[arg(long, value_enum)]
     pub approval_mode: Option<ApprovalModeArg>,
 
-    /// Allow everything without asking but private-network fetches (same as --approval-mode yolo).
+    /// Allow everything without asking, but private-network fetches (same as --approval-mode
+    /// yolo).
     #[arg(short = 'y', long, conflicts_with = "approval_mode")]
     pub yolo: bool,
 
