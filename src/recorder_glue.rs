@@ -49,7 +49,7 @@ pub fn tee(events: Receiver<Event>, mut recorder: Recorder) -> (Receiver<Event>,
                 }
                 ev = events.recv() => {
                     let Some(ev) = ev else { break };
-                    if recording && to_writer.send(ev.clone()).is_err() {
+                    if recording && Recorder::wants(&ev) && to_writer.send(ev.clone()).is_err() {
                         recording = false;
                     }
                     if let Some(tx) = &front_end

@@ -121,6 +121,35 @@ impl Recorder {
         self.writer.path()
     }
 
+    /// Whether [`Recorder::observe`] records anything for `event` — so that a caller on the
+    /// per-token path hands over only those (a text delta never is).
+    pub fn wants(event: &Event) -> bool {
+        match event {
+            Event::HistoryAppended { .. }
+            | Event::Usage { .. }
+            | Event::Compacted { .. }
+            | Event::SessionConfigured { .. }
+            | Event::HistoryCleared => true,
+            Event::TurnStarted { .. }
+            | Event::RequestStarted { .. }
+            | Event::TextDelta { .. }
+            | Event::ReasoningDelta { .. }
+            | Event::ResponseComplete { .. }
+            | Event::ToolCallBegin { .. }
+            | Event::ToolOutputDelta { .. }
+            | Event::ToolCallEnd { .. }
+            | Event::ApprovalRequest { .. }
+            | Event::ApprovalDecided { .. }
+            | Event::TodoUpdate { .. }
+            | Event::Retry { .. }
+            | Event::Warning { .. }
+            | Event::Error { .. }
+            | Event::TurnComplete { .. }
+            | Event::SystemPromptUpdated
+            | Event::ShutdownComplete => false,
+        }
+    }
+
     /// Records what `event` changes in the conversation or the session's state.
     pub fn observe(&mut self, event: &Event) -> Result<(), SessionError> {
         match event {

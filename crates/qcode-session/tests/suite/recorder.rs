@@ -126,3 +126,37 @@ fn clearing_the_history_starts_a_new_session() {
         "the new session is the most recent"
     );
 }
+
+/// `Recorder::wants` (what the per-token path hands over) never hides an event `observe`
+/// records: the events it declines leave the transcript as it was.
+#[test]
+fn declined_events_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Recorder::create(dir.path(), start(), SyncPolicy::FlushOnly).unwrap();
+    let path = r.path().to_path_buf();
+    let declined = [
+        Event::TextDelta { text: "x".into() },
+        Event::ReasoningDelta { text: "y".into() },
+        Event::TurnStarted { turn_id: 1 },
+        Event::Warning {
+            message: "w".into(),
+        },
+        Event::SystemPromptUpdated,
+    ];
+    for ev in &declined {
+        assert!(!Recorder::wants(ev), "{ev:?}");
+        let before = std::fs::read(&path).unwrap();
+        r.observe(ev).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{ev:?} was recorded");
+    }
+    for ev in [
+        appended(ChatMessage::user("hi")),
+        Event::Usage {
+            usage: Usage::default(),
+            total: Usage::default(),
+        },
+        configured("m2", ApprovalMode::Plan),
+    ] {
+        assert!(Recorder::wants(&ev), "{ev:?}");
+    }
+}
