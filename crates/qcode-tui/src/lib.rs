@@ -80,6 +80,8 @@ pub struct TuiOptions {
     pub tools: Vec<ToolInfo>,
     /// Open the /auth dialog at start (no usable credentials were found).
     pub open_auth_at_start: bool,
+    /// The conversation of a resumed session, shown at start as it was.
+    pub resumed: Vec<qcode_protocol::ChatMessage>,
 }
 
 impl std::fmt::Debug for TuiOptions {
@@ -98,6 +100,7 @@ impl std::fmt::Debug for TuiOptions {
             .field("services", &self.services.is_some())
             .field("tools", &self.tools.len())
             .field("open_auth_at_start", &self.open_auth_at_start)
+            .field("resumed", &self.resumed.len())
             .finish()
     }
 }
@@ -119,6 +122,7 @@ impl TuiOptions {
             services: None,
             tools: Vec::new(),
             open_auth_at_start: false,
+            resumed: Vec::new(),
         }
     }
 }

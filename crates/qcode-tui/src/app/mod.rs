@@ -134,6 +134,9 @@ impl App {
             options,
         };
         app.welcome();
+        let resumed = std::mem::take(&mut app.options.resumed);
+        app.transcript
+            .push_resumed(&resumed, app.width as usize, Some(&app.highlighter));
         if app.options.open_auth_at_start {
             app.open_auth(Some("You are not signed in yet.".into()));
         }

@@ -5,7 +5,8 @@
 use ratatui::text::Line;
 
 use crate::markdown::{Highlighter, Highlighting};
-use crate::transcript::{Cell, Detail, MarkdownStream};
+use crate::transcript::{Cell, Detail, MarkdownStream, ToolCell, ToolState};
+use qcode_protocol::ToolStatus;
 
 /// Whether lines start a new block in the scrollback or continue the one above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,55 @@ impl Transcript {
         self.cells.push(Cell::Assistant {
             markdown: markdown.to_string(),
         });
+    }
+
+    /// Commits a resumed conversation as it was shown: user prompts, answers (markdown), tool
+    /// calls collapsed to their one-line summary with their status. System messages are skipped.
+    pub fn push_resumed(
+        &mut self,
+        messages: &[qcode_protocol::ChatMessage],
+        width: usize,
+        hl: Option<&Highlighter>,
+    ) {
+        use qcode_protocol::Role;
+        for (i, m) in messages.iter().enumerate() {
+            match m.role {
+                Role::System | Role::Tool => {}
+                Role::User => self.push_cell(
+                    Cell::User {
+                        text: m.content.clone(),
+                    },
+                    width,
+                    hl,
+                ),
+                Role::Assistant => {
+                    if !m.content.trim().is_empty() {
+                        self.last_answer = m.content.clone();
+                        self.push_cell(
+                            Cell::Assistant {
+                                markdown: m.content.clone(),
+                            },
+                            width,
+                            hl,
+                        );
+                    }
+                    for call in &m.tool_calls {
+                        let result = messages[i + 1..].iter().find(|r| {
+                            r.role == Role::Tool && r.tool_call_id.as_deref() == Some(&call.id)
+                        });
+                        let mut cell = ToolCell::new(&call.id, &call.name, &call.name);
+                        cell.state = match result {
+                            None => ToolState::Done(ToolStatus::Cancelled),
+                            Some(r) if r.content.starts_with("Error") => {
+                                ToolState::Done(ToolStatus::Error)
+                            }
+                            Some(_) => ToolState::Done(ToolStatus::Success),
+                        };
+                        self.push_cell(Cell::Tool(cell), width, hl);
+                    }
+                }
+            }
+        }
     }
 
     pub fn take_pending(&mut self) -> Vec<Line<'static>> {
@@ -157,6 +207,44 @@ mod tests {
         assert!(t.take_pending().is_empty());
         assert!(!t.written_any());
         assert_eq!(t.last_answer(), "**done**");
+    }
+
+    #[test]
+    fn a_resumed_conversation_shows_prompts_answers_and_collapsed_tool_calls() {
+        use qcode_protocol::{ChatMessage, Role, ToolCall};
+        let msg = |role, content: &str| ChatMessage {
+            role,
+            content: content.into(),
+            reasoning: None,
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        };
+        let mut call = msg(Role::Assistant, "");
+        call.tool_calls = vec![ToolCall {
+            id: "c1".into(),
+            name: "read_file".into(),
+            arguments: "{}".into(),
+        }];
+        let mut result = msg(Role::Tool, "file contents");
+        result.tool_call_id = Some("c1".into());
+        let messages = vec![
+            msg(Role::System, "system prompt"),
+            msg(Role::User, "hello there"),
+            call,
+            result,
+            msg(Role::Assistant, "**general** kenobi"),
+        ];
+        let mut t = Transcript::default();
+        t.push_resumed(&messages, 40, None);
+        let lines = text(&t.take_pending());
+        let all = lines.join("\n");
+        assert!(!all.contains("system prompt"), "{all}");
+        assert!(all.contains("hello there"), "{all}");
+        assert!(all.contains("read_file"), "{all}");
+        assert!(!all.contains("file contents"), "collapsed: {all}");
+        assert!(all.contains("general kenobi"), "{all}");
+        assert_eq!(t.cells().len(), 3);
+        assert_eq!(t.last_answer(), "**general** kenobi");
     }
 
     #[test]
