@@ -42,6 +42,8 @@ pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionSta
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
 pub use recorder::{Recorder, SessionStart};
 pub use resume::{Fork, Resume, ResumeFrom, git_branch, open_to_resume};
-pub use rewind::truncate_before_turn;
+pub use rewind::{
+    RewindPoint, RewindReport, RewindScope, rewind_points, rewind_session, truncate_before_turn,
+};
 pub use time::{format_rfc3339, now_rfc3339};
 pub use writer::{SessionWriter, SyncPolicy, chats_dir, fork, new_session_id, transcript_path};
