@@ -229,9 +229,86 @@ pub fn find(project_dir: &Path, query: &str) -> Result<PathBuf, SessionError> {
     }
 }
 
-/// The session with the latest activity (`--continue`), if the project has any.
-pub fn most_recent(project_dir: &Path) -> Result<Option<SessionSummary>, SessionError> {
-    Ok(list(project_dir)?.into_iter().next())
+/// The transcript of the session with the latest activity (`--continue`), if the project has
+/// any: the first of [`list`]'s order, found without reading whole transcripts (each file's
+/// header line and its last line only).
+pub fn most_recent(project_dir: &Path) -> Result<Option<PathBuf>, SessionError> {
+    let mut best: Option<(Key, PathBuf)> = None;
+    for path in transcripts(project_dir)? {
+        let Some(key) = recency(&path) else { continue };
+        if best.as_ref().is_none_or(|(b, _)| key.newer_than(b)) {
+            best = Some((key, path));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
+/// What [`newest_first`] orders by.
+struct Key {
+    updated_at: String,
+    created_at: String,
+    id: String,
+}
+
+impl Key {
+    fn newer_than(&self, other: &Key) -> bool {
+        self.updated_at
+            .cmp(&other.updated_at)
+            .then_with(|| self.created_at.cmp(&other.created_at))
+            .then_with(|| other.id.cmp(&self.id))
+            .is_gt()
+    }
+}
+
+/// How much of a transcript's end is read to find its last line's time.
+const TAIL_BYTES: u64 = 64 * 1024;
+
+/// A transcript's ordering key from its header and its last complete line; when that line does
+/// not fit in the tail read or is not a record, the whole file is summarised instead.
+fn recency(path: &Path) -> Option<Key> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut first = Vec::new();
+    BufReader::new(&mut file)
+        .read_until(b'\n', &mut first)
+        .ok()?;
+    let header = match serde_json::from_slice::<Record>(trim_line(&first))
+        .ok()?
+        .body
+    {
+        RecordBody::Header(h) => h,
+        _ => return None,
+    };
+    let full = || {
+        summarize(path).map(|s| Key {
+            updated_at: s.updated_at,
+            created_at: s.created_at,
+            id: s.id,
+        })
+    };
+    let start = len.saturating_sub(TAIL_BYTES);
+    if start <= first.len() as u64 {
+        return full();
+    }
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut tail = Vec::with_capacity(TAIL_BYTES as usize);
+    file.take(TAIL_BYTES).read_to_end(&mut tail).ok()?;
+    // The last newline-terminated line (a torn line after it is ignored, as listing does).
+    let Some(end) = tail.iter().rposition(|b| *b == b'\n') else {
+        return full();
+    };
+    let Some(begin) = tail[..end].iter().rposition(|b| *b == b'\n').map(|i| i + 1) else {
+        return full();
+    };
+    match serde_json::from_slice::<Light>(trim_line(&tail[begin..=end])) {
+        Ok(Light { ts: Some(ts), .. }) => Some(Key {
+            updated_at: ts.into_owned(),
+            created_at: header.created_at,
+            id: header.id,
+        }),
+        _ => full(),
+    }
 }
 
 fn in_use(path: &Path) -> bool {

@@ -1,4 +1,5 @@
-//! Loading a transcript: one linear pass over the bytes, line by line. A line that cannot be
+//! Loading a transcript: one linear pass over the bytes, line by line (a large file in a few
+//! contiguous ranges, one thread each). A line that cannot be
 //! parsed is skipped with a warning naming its line number and what kind of damage it has —
 //! never its content.
 
@@ -70,25 +71,57 @@ fn describe(e: &serde_json::Error) -> String {
     }
 }
 
-/// Reads the transcript at `path`. Fails only if the file cannot be read or its first line is
-/// not a valid header; any other damaged line is skipped with a [`LoadWarning`].
-pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
-    let file = File::open(path).map_err(|e| SessionError::io("open", path, e))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| SessionError::io("read", path, e))?
-        .len();
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
+/// Transcripts at least this large are parsed by several threads (each a contiguous range of
+/// lines); smaller ones by the caller's thread alone.
+const PARALLEL_MIN_BYTES: u64 = 1024 * 1024;
+
+/// At most this many parsing threads.
+const MAX_PARTS: u64 = 4;
+
+/// One line of a part, parsed.
+enum Line {
+    Blank,
+    Record(Record),
+    Bad(serde_json::Error),
+    /// The file ends without a newline here.
+    Torn,
+}
+
+/// The lines that start in one byte range of the file.
+struct Part {
+    lines: Vec<Line>,
+    /// Where the last newline-terminated line of the range ends.
+    complete_end: Option<u64>,
+}
+
+/// Parses every line that starts in `start..end` (`None`: to the end of the file). A line that
+/// starts before `start` belongs to the previous range; one that starts in the range is read to
+/// its end even past `end`.
+fn parse_part(path: &Path, start: u64, end: Option<u64>) -> Result<Part, SessionError> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path).map_err(|e| SessionError::io("open", path, e))?;
+    let mut pos = 0u64;
+    let mut part = Part {
+        lines: Vec::new(),
+        complete_end: None,
+    };
     let mut buf = Vec::with_capacity(64 * 1024);
-    let mut header: Option<Header> = None;
-    let mut header_ts = String::new();
-    let mut records = Vec::new();
-    let mut warnings = Vec::new();
-    let mut last_seq = None;
-    let mut offset = 0u64;
-    let mut complete_len = 0u64;
-    let mut line_no = 0usize;
+    if start > 0 {
+        file.seek(SeekFrom::Start(start - 1))
+            .map_err(|e| SessionError::io("read", path, e))?;
+        pos = start - 1;
+    }
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    if start > 0 {
+        // Skip the rest of the line the byte before `start` belongs to.
+        pos += reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| SessionError::io("read", path, e))? as u64;
+    }
     loop {
+        if end.is_some_and(|end| pos >= end) {
+            break;
+        }
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
@@ -96,58 +129,129 @@ pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
         if n == 0 {
             break;
         }
-        line_no += 1;
-        offset += n as u64;
-        let terminated = buf.last() == Some(&b'\n');
-        if !terminated {
-            warnings.push(LoadWarning {
-                line: line_no,
-                reason: "torn last line (the session ended while it was written); skipped"
-                    .to_string(),
-            });
+        pos += n as u64;
+        if buf.last() != Some(&b'\n') {
+            part.lines.push(Line::Torn);
             break;
         }
-        complete_len = offset;
+        part.complete_end = Some(pos);
         let text = trim_line(&buf);
-        if text.is_empty() {
-            continue;
+        part.lines.push(if text.is_empty() {
+            Line::Blank
+        } else {
+            match serde_json::from_slice(text) {
+                Ok(r) => Line::Record(r),
+                Err(e) => Line::Bad(e),
+            }
+        });
+    }
+    Ok(part)
+}
+
+/// The file cut into up to [`MAX_PARTS`] parsed ranges, in order.
+fn parse_parts(path: &Path, file_len: u64) -> Result<Vec<Part>, SessionError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let parts = if file_len < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        threads.clamp(1, MAX_PARTS)
+    };
+    if parts == 1 {
+        return Ok(vec![parse_part(path, 0, None)?]);
+    }
+    let bounds: Vec<(u64, Option<u64>)> = (0..parts)
+        .map(|k| {
+            let start = file_len * k / parts;
+            let end = (k + 1 < parts).then(|| file_len * (k + 1) / parts);
+            (start, end)
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds[1..]
+            .iter()
+            .map(|&(start, end)| scope.spawn(move || parse_part(path, start, end)))
+            .collect();
+        let mut out = vec![parse_part(path, bounds[0].0, bounds[0].1)?];
+        for h in handles {
+            out.push(h.join().map_err(|_| {
+                SessionError::io(
+                    "read",
+                    path,
+                    std::io::Error::other("a parsing thread failed"),
+                )
+            })??);
         }
-        let record: Record = match serde_json::from_slice(text) {
-            Ok(r) => r,
-            Err(e) => {
-                if header.is_none() {
+        Ok(out)
+    })
+}
+
+/// Reads the transcript at `path`. Fails only if the file cannot be read or its first line is
+/// not a valid header; any other damaged line is skipped with a [`LoadWarning`]. Large files are
+/// parsed by a few threads, each a contiguous range of lines (the result is the same).
+pub fn load(path: &Path) -> Result<LoadedSession, SessionError> {
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| SessionError::io("open", path, e))?
+        .len();
+    let parts = parse_parts(path, file_len)?;
+    let mut header: Option<Header> = None;
+    let mut header_ts = String::new();
+    let mut records = Vec::with_capacity(parts.iter().map(|p| p.lines.len()).sum());
+    let mut warnings = Vec::new();
+    let mut last_seq = None;
+    let mut complete_len = 0u64;
+    let mut line_no = 0usize;
+    'parts: for part in parts {
+        if let Some(end) = part.complete_end {
+            complete_len = end;
+        }
+        for line in part.lines {
+            line_no += 1;
+            let record = match line {
+                Line::Blank => continue,
+                Line::Torn => {
+                    warnings.push(LoadWarning {
+                        line: line_no,
+                        reason: "torn last line (the session ended while it was written); skipped"
+                            .to_string(),
+                    });
+                    break 'parts;
+                }
+                Line::Bad(e) => {
+                    if header.is_none() {
+                        return Err(SessionError::NotATranscript {
+                            path: path.to_path_buf(),
+                            reason: format!("line {line_no}: {}", describe(&e)),
+                        });
+                    }
+                    warnings.push(LoadWarning {
+                        line: line_no,
+                        reason: format!("{}; skipped", describe(&e)),
+                    });
+                    continue;
+                }
+                Line::Record(r) => r,
+            };
+            last_seq = Some(record.seq);
+            match (record.body, &header) {
+                (RecordBody::Header(h), None) => {
+                    header = Some(h);
+                    header_ts = record.ts;
+                }
+                (RecordBody::Header(_), Some(_)) => warnings.push(LoadWarning {
+                    line: line_no,
+                    reason: "a second header; skipped".to_string(),
+                }),
+                (body, Some(_)) => records.push(Record {
+                    seq: record.seq,
+                    ts: record.ts,
+                    body,
+                }),
+                (_, None) => {
                     return Err(SessionError::NotATranscript {
                         path: path.to_path_buf(),
-                        reason: format!("line {line_no}: {}", describe(&e)),
+                        reason: format!("line {line_no} comes before the header"),
                     });
                 }
-                warnings.push(LoadWarning {
-                    line: line_no,
-                    reason: format!("{}; skipped", describe(&e)),
-                });
-                continue;
-            }
-        };
-        last_seq = Some(record.seq);
-        match (record.body, &header) {
-            (RecordBody::Header(h), None) => {
-                header = Some(h);
-                header_ts = record.ts;
-            }
-            (RecordBody::Header(_), Some(_)) => warnings.push(LoadWarning {
-                line: line_no,
-                reason: "a second header; skipped".to_string(),
-            }),
-            (body, Some(_)) => records.push(Record {
-                seq: record.seq,
-                ts: record.ts,
-                body,
-            }),
-            (_, None) => {
-                return Err(SessionError::NotATranscript {
-                    path: path.to_path_buf(),
-                    reason: format!("line {line_no} comes before the header"),
-                });
             }
         }
     }
@@ -191,33 +295,13 @@ impl LoadedSession {
     /// compression's `replaced` counts messages of that answered history. The synthesised
     /// results are not written back: loading produces them again, in the same place.
     pub fn history(&self) -> Vec<ChatMessage> {
-        let mut raw: Vec<ChatMessage> = Vec::new();
-        for record in &self.records {
-            if let RecordBody::Compression {
-                summary,
-                replaced,
-                messages,
-            } = &record.body
-            {
-                // The engine counted `replaced` on its history, where every call was already
-                // answered (a resumed session's interrupted calls included).
-                raw = answer_every_call(std::mem::take(&mut raw));
-                let cut = usize::try_from(*replaced)
-                    .unwrap_or(usize::MAX)
-                    .min(raw.len());
-                let replacement = if messages.is_empty() {
-                    vec![ChatMessage::user(format!(
-                        "[Summary of the earlier part of this conversation]\n{summary}"
-                    ))]
-                } else {
-                    messages.clone()
-                };
-                raw.splice(..cut, replacement);
-            } else if let Some(m) = record.body.as_message() {
-                raw.push(m);
-            }
-        }
-        answer_every_call(raw)
+        build_history(self.records.iter().map(|r| r.body.clone()))
+    }
+
+    /// [`LoadedSession::history`], consuming the session: the messages' text is moved, not
+    /// copied (a resume of a large transcript needs the history, not the records).
+    pub fn into_history(self) -> Vec<ChatMessage> {
+        build_history(self.records.into_iter().map(|r| r.body))
     }
 
     /// Model, approval mode, auth method and title as of the last record.
@@ -260,6 +344,36 @@ impl LoadedSession {
     pub fn turns(&self) -> usize {
         self.user_prompts().len()
     }
+}
+
+fn build_history(bodies: impl Iterator<Item = RecordBody>) -> Vec<ChatMessage> {
+    let mut raw: Vec<ChatMessage> = Vec::new();
+    for body in bodies {
+        if let RecordBody::Compression {
+            summary,
+            replaced,
+            messages,
+        } = body
+        {
+            // The engine counted `replaced` on its history, where every call was already
+            // answered (a resumed session's interrupted calls included).
+            raw = answer_every_call(std::mem::take(&mut raw));
+            let cut = usize::try_from(replaced)
+                .unwrap_or(usize::MAX)
+                .min(raw.len());
+            let replacement = if messages.is_empty() {
+                vec![ChatMessage::user(format!(
+                    "[Summary of the earlier part of this conversation]\n{summary}"
+                ))]
+            } else {
+                messages
+            };
+            raw.splice(..cut, replacement);
+        } else if let Some(m) = body.into_message() {
+            raw.push(m);
+        }
+    }
+    answer_every_call(raw)
 }
 
 fn answer_every_call(raw: Vec<ChatMessage>) -> Vec<ChatMessage> {

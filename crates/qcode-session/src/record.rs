@@ -83,23 +83,36 @@ impl RecordBody {
     /// The conversation message this record is, if it is one.
     pub fn as_message(&self) -> Option<ChatMessage> {
         match self {
-            Self::User { content } => Some(ChatMessage::user(content.clone())),
+            Self::User { .. } | Self::Assistant { .. } | Self::ToolResult { .. } => {
+                self.clone().into_message()
+            }
+            Self::Header(_)
+            | Self::Usage { .. }
+            | Self::Compression { .. }
+            | Self::Model { .. }
+            | Self::Auth { .. }
+            | Self::Mode { .. }
+            | Self::Title { .. } => None,
+        }
+    }
+
+    /// [`RecordBody::as_message`], consuming the record.
+    pub fn into_message(self) -> Option<ChatMessage> {
+        match self {
+            Self::User { content } => Some(ChatMessage::user(content)),
             Self::Assistant {
                 content,
                 reasoning,
                 tool_calls,
             } => Some(ChatMessage {
-                reasoning: reasoning.clone(),
-                tool_calls: tool_calls.clone(),
-                ..ChatMessage::assistant(content.clone())
+                reasoning,
+                tool_calls,
+                ..ChatMessage::assistant(content)
             }),
             Self::ToolResult {
                 tool_call_id,
                 content,
-            } => Some(ChatMessage::tool_result(
-                tool_call_id.clone(),
-                content.clone(),
-            )),
+            } => Some(ChatMessage::tool_result(tool_call_id, content)),
             Self::Header(_)
             | Self::Usage { .. }
             | Self::Compression { .. }

@@ -45,7 +45,7 @@ pub fn open_to_resume(
         ResumeFrom::New => return Ok(None),
         ResumeFrom::Id(id) => find(project_dir, id)?,
         ResumeFrom::MostRecent => match most_recent(project_dir)? {
-            Some(summary) => summary.path,
+            Some(path) => path,
             None => return Err(SessionError::NothingToContinue),
         },
     };

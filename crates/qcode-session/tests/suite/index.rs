@@ -98,7 +98,7 @@ fn listing_is_newest_first_with_titles_turns_and_models() {
     assert_eq!(l[1].created_at, "2026-12-01T10:00:00.000Z");
     assert_eq!(l[2].title, "(no prompt yet)");
     assert_eq!(l[2].cwd, "/work/project");
-    assert_eq!(most_recent(t.path()).unwrap().unwrap().id, "titled");
+    assert_eq!(most_recent(t.path()).unwrap().unwrap(), l[0].path);
     let json = serde_json::to_value(&l[0]).unwrap();
     for key in [
         "id",

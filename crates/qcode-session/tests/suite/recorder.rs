@@ -121,7 +121,7 @@ fn clearing_the_history_starts_a_new_session() {
         vec![ChatMessage::user("new")]
     );
     assert_eq!(
-        most_recent(dir.path()).unwrap().unwrap().path,
+        most_recent(dir.path()).unwrap().unwrap(),
         path,
         "the new session is the most recent"
     );

@@ -479,3 +479,52 @@ fn compression_counts_the_interrupted_results_the_engine_had() {
         ]
     );
 }
+
+/// A transcript large enough to be parsed in several ranges loads exactly like it is read line
+/// by line: every record in order, damaged lines reported with their file line numbers, a torn
+/// last line skipped — wherever the range boundaries fall (lines of varied lengths, one line
+/// longer than a whole range).
+#[test]
+fn a_large_transcript_parsed_in_ranges_loads_like_a_small_one() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("chats/big.jsonl");
+    let mut bodies = Vec::new();
+    for i in 0..3000 {
+        let pad = "x".repeat((i * 37) % 900);
+        bodies.push(RecordBody::User {
+            content: format!("prompt {i} {pad}"),
+        });
+        if i == 1500 {
+            // Longer than half the file: a range (of 2 or more) holds nothing but its middle.
+            bodies.push(RecordBody::ToolResult {
+                tool_call_id: "none".into(),
+                content: "y".repeat(6_000_000),
+            });
+        }
+    }
+    fixture(&path, "big", bodies);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let lines_before_damage = text.lines().count();
+    text.push_str("not json at all\n");
+    text.push_str("{\"seq\":9999,\"ts\":\"2026-12-01T11:00:00.000Z\",\"type\":\"user\",\"content\":\"last\"}\n");
+    text.push_str("{\"seq\":10000,\"ts\":\"2026-12-01T11:00:00.000Z\",\"type\":\"us");
+    std::fs::write(&path, &text).unwrap();
+    assert!(text.len() > 7 * 1024 * 1024);
+    let s = load(&path).unwrap();
+    let prompts = s.user_prompts();
+    assert_eq!(prompts.len(), 3001);
+    for (i, p) in prompts[..3000].iter().enumerate() {
+        assert!(
+            p.starts_with(&format!("prompt {i} ")),
+            "record {i} out of order: {p:.20}"
+        );
+    }
+    assert_eq!(prompts[3000], "last");
+    assert_eq!(s.records.len(), 3002);
+    let warned: Vec<_> = s.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(warned, [lines_before_damage + 1, lines_before_damage + 3]);
+    assert_eq!(s.last_seq, Some(9999));
+    assert_eq!(s.file_len, text.len() as u64);
+    assert_eq!(s.complete_len, text.rfind('\n').unwrap() as u64 + 1);
+    assert_eq!(s.clone().into_history(), s.history());
+}
