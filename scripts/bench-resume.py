@@ -3,7 +3,7 @@
 
 A session is recorded once by qcode itself (`qcode -p hi` against a local model server this
 script runs), then grown to `--messages` messages (default 10,000: user prompts, assistant
-answers with tool calls, and tool results of ~2 KB each, ≈ 20 MB) by appending lines in the
+answers with tool calls, and tool results of ~2 KB on average, ≈ 20 MB) by appending lines in the
 documented transcript format (docs/sessions.md). Then, N times each:
 
 - baseline: `qcode -p next` (a new session, nothing to load);
@@ -77,7 +77,7 @@ def grow(transcript, messages):
     with open(transcript) as f:
         lines = f.read().splitlines()
     seq = json.loads(lines[-1])["seq"]
-    text = ("fn main() { println!(\"hello, \\\"world\\\"\"); } // ünïcödé\n" * 40)[:2000]
+    text = ("fn main() { println!(\"hello, \\\"world\\\"\"); } // ünïcödé\n" * 80)[:4000]
     ts = "2026-12-01T20:00:00.000Z"
     n, turn = 0, 0
     with open(transcript, "a") as f:
@@ -88,12 +88,12 @@ def grow(transcript, messages):
             f.write(json.dumps(dict(seq=seq, ts=ts, **body), ensure_ascii=False) + "\n")
         while n < messages:
             turn += 1
-            put({"type": "user", "content": f"turn {turn}: please change this\n{text[:600]}"})
+            put({"type": "user", "content": f"turn {turn}: please change this\n{text[:800]}"})
             call = {"id": f"call_{turn}", "name": "read_file",
                     "arguments": json.dumps({"absolute_path": f"/src/file{turn}.rs"})}
-            put({"type": "assistant", "content": text[:400], "tool_calls": [call]})
-            put({"type": "tool_result", "tool_call_id": f"call_{turn}", "content": text})
-            put({"type": "assistant", "content": text[:1500]})
+            put({"type": "assistant", "content": text[:1200], "tool_calls": [call]})
+            put({"type": "tool_result", "tool_call_id": f"call_{turn}", "content": text[:3200]})
+            put({"type": "assistant", "content": text[:1600]})
     return os.path.getsize(transcript)
 
 

@@ -221,8 +221,12 @@ pub async fn start_with(
         (None, Some(loaded)) => Some(loaded.id().to_string()),
         (None, None) => None,
     };
-    if let Some(loaded) = &resumed {
-        config.initial_history = loaded.history();
+    if let Some(loaded) = resumed {
+        // The recorder keeps what it needs; the records' text moves into the history.
+        config.initial_history = Arc::try_unwrap(loaded).map_or_else(
+            |shared| shared.history(),
+            qcode_session::LoadedSession::into_history,
+        );
     }
     let deps = EngineDeps {
         client,

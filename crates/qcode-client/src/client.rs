@@ -96,7 +96,7 @@ impl ChatClient {
     pub fn stream(
         &self,
         credentials: Arc<dyn CredentialSource>,
-        request: &ChatRequest,
+        request: &ChatRequest<'_>,
         cancel: CancellationToken,
     ) -> ResponseStream {
         let body = request

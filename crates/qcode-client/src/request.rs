@@ -13,11 +13,12 @@ use serde_json::{Map, Value};
 
 use qcode_protocol::{ChatMessage, Role, ToolCall, ToolSpec};
 
-/// One streaming chat request.
+/// One streaming chat request. The messages are borrowed where the caller keeps them (the
+/// engine's history is serialised in place, never copied per request).
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChatRequest {
+pub struct ChatRequest<'a> {
     pub model: String,
-    pub messages: Vec<ChatMessage>,
+    pub messages: std::borrow::Cow<'a, [ChatMessage]>,
     /// Tools the model may call; omitted from the request when empty.
     pub tools: Vec<ToolSpec>,
     pub temperature: Option<f32>,
@@ -27,11 +28,14 @@ pub struct ChatRequest {
     pub extra: Map<String, Value>,
 }
 
-impl ChatRequest {
-    pub fn new(model: impl Into<String>, messages: Vec<ChatMessage>) -> Self {
+impl<'a> ChatRequest<'a> {
+    pub fn new(
+        model: impl Into<String>,
+        messages: impl Into<std::borrow::Cow<'a, [ChatMessage]>>,
+    ) -> Self {
         Self {
             model: model.into(),
-            messages,
+            messages: messages.into(),
             tools: Vec::new(),
             temperature: None,
             max_tokens: None,
@@ -45,7 +49,7 @@ impl ChatRequest {
     }
 }
 
-struct WireRequest<'a>(&'a ChatRequest);
+struct WireRequest<'a>(&'a ChatRequest<'a>);
 
 impl Serialize for WireRequest<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -85,7 +85,7 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
     messages.push(ChatMessage::user(SUMMARY_INSTRUCTIONS));
     let request = ChatRequest {
         model: session.model.clone(),
-        messages,
+        messages: messages.into(),
         tools: Vec::new(),
         temperature: session.sampling.temperature,
         max_tokens: None,

@@ -142,7 +142,7 @@ async fn turn_loop(
 async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &EventTx) -> ReplyEnd {
     let request = ChatRequest {
         model: session.model.clone(),
-        messages: session.history.clone(),
+        messages: std::borrow::Cow::Borrowed(&session.history),
         tools: session.deps.tools.specs(),
         temperature: session.sampling.temperature,
         max_tokens: session.sampling.max_tokens,

@@ -44,7 +44,7 @@ pub fn creds(server: &MockServer) -> Arc<dyn CredentialSource> {
     Arc::new(StaticCredentials::new(server.url(), Some(Secret::new(KEY))))
 }
 
-pub fn request() -> ChatRequest {
+pub fn request() -> ChatRequest<'static> {
     ChatRequest::new("mock-model", vec![ChatMessage::user("hi")])
 }
 
@@ -78,7 +78,7 @@ impl Collected {
 pub async fn collect_with(
     client: &ChatClient,
     creds: Arc<dyn CredentialSource>,
-    request: &ChatRequest,
+    request: &ChatRequest<'_>,
     cancel: CancellationToken,
 ) -> Collected {
     let mut stream = client.stream(creds, request, cancel);
