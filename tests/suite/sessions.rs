@@ -462,3 +462,71 @@ fn fork_session_continues_a_copy_and_leaves_the_original() {
     );
     run(w.cmd_for(&mock).args(["--fork-session", "-p", "x"])).assert_code(42);
 }
+
+/// SIGKILL while an answer streams: the transcript keeps every complete message (the prompt,
+/// the tool call and its result), loses only the answer being streamed, and `--continue`
+/// resends a valid history.
+#[test]
+fn sigkill_mid_stream_then_continue_resends_a_valid_history() {
+    use qcode_test_support::mock_model::{SseItem, chunk};
+    let w = World::new();
+    std::fs::write(w.project.join("notes.txt"), "hello\n").unwrap();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "call_1",
+            "read_file",
+            serde_json::json!({"file_path": w.project.join("notes.txt")}).to_string(),
+        )],
+        10,
+    ));
+    mock.enqueue(Reply::sse(vec![
+        SseItem::data_json(&chunk::role()),
+        SseItem::data_json(&chunk::text("the partial ans")),
+        SseItem::stall(),
+    ]));
+    let mut child = w
+        .cmd_for(&mock)
+        .args(["-p", "read notes"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The answer is streaming once its first text reached standard output.
+    let mut out = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("partial") {
+        let n = std::io::Read::read(&mut out, &mut buf).unwrap();
+        assert!(n > 0, "qcode ended before streaming: {seen:?}");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let file = transcripts(&w.home).remove(0);
+    let kinds: Vec<String> = lines(&file)
+        .iter()
+        .map(|r| r["type"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        kinds.starts_with(&["header".into(), "user".into()]),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"tool_result".to_string()), "{kinds:?}");
+
+    mock.enqueue(Reply::text("done", 4));
+    run(w.cmd_for(&mock).args(["-c", "-p", "go on"])).assert_code(0);
+    let sent = conversation(&last_body(&mock));
+    let roles: Vec<&str> = sent.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "user"], "{sent:#?}");
+    assert_eq!(sent[0].1, "read notes");
+    assert_eq!(sent[1].3, ["call_1"]);
+    assert_eq!(sent[2].2.as_deref(), Some("call_1"));
+    assert!(sent[2].1.contains("hello"), "{sent:#?}");
+    assert_eq!(sent[3].1, "go on");
+    assert!(
+        !sent.iter().any(|m| m.1.contains("partial")),
+        "the answer being streamed is lost, not half-kept: {sent:#?}"
+    );
+}
