@@ -22,6 +22,7 @@
 
 pub mod dotenv;
 pub mod edit;
+pub mod mcp;
 pub mod error;
 pub mod models;
 pub mod origin;
@@ -34,6 +35,7 @@ pub mod untrusted;
 pub use dotenv::{EnvLayer, find_env_file};
 pub use edit::{SettingKey, SettingsFile};
 pub use error::ConfigError;
+pub use mcp::{McpOrigin, McpServerConfig, McpServers, McpTransport, Startable};
 pub use models::{ModelInfo, context_window};
 pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;

@@ -3,3 +3,4 @@ mod precedence;
 mod settings_files;
 mod trust;
 mod writers;
+mod mcp;
