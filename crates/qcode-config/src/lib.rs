@@ -22,8 +22,8 @@
 
 pub mod dotenv;
 pub mod edit;
-pub mod mcp;
 pub mod error;
+pub mod mcp;
 pub mod models;
 pub mod origin;
 pub mod paths;

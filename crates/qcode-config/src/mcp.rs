@@ -108,7 +108,9 @@ impl McpTransport {
 pub enum Startable {
     Yes,
     /// It comes from the files of a folder that is not trusted: nothing of it runs.
-    NotTrusted { folder: PathBuf },
+    NotTrusted {
+        folder: PathBuf,
+    },
 }
 
 impl Startable {
@@ -170,7 +172,10 @@ pub fn load_mcp_servers(src: &McpSources<'_>) -> McpServers {
         tables.push((McpOrigin::UserSettings(path.to_path_buf()), value.clone()));
     }
     if let Some((path, value)) = src.project {
-        tables.push((McpOrigin::ProjectSettings(path.to_path_buf()), value.clone()));
+        tables.push((
+            McpOrigin::ProjectSettings(path.to_path_buf()),
+            value.clone(),
+        ));
     }
     let mcp_json = src.project_root.join(MCP_JSON_FILE);
     match crate::settings::read_settings_file(&mcp_json) {
@@ -192,7 +197,10 @@ pub fn load_mcp_servers(src: &McpSources<'_>) -> McpServers {
             });
         };
         let Value::Object(table) = table else {
-            warn(&mut out, "`mcpServers` must be an object of named servers; ignored".into());
+            warn(
+                &mut out,
+                "`mcpServers` must be an object of named servers; ignored".into(),
+            );
             continue;
         };
         for (name, entry) in table {
@@ -244,9 +252,7 @@ fn parse_entry(
     src: &McpSources<'_>,
     notes: &mut Vec<String>,
 ) -> Result<McpServerConfig, String> {
-    let bad = |field: &str, what: &str| {
-        format!("MCP server `{name}` is skipped: `{field}` {what}")
-    };
+    let bad = |field: &str, what: &str| format!("MCP server `{name}` is skipped: `{field}` {what}");
     if name.trim().is_empty() {
         return Err("an MCP server with an empty name is skipped".into());
     }
@@ -366,10 +372,7 @@ fn parse_entry(
         if command.trim().is_empty() {
             return Err(bad("command", "is empty"));
         }
-        let args = strings("args")?
-            .iter()
-            .map(|a| expand("args", a))
-            .collect();
+        let args = strings("args")?.iter().map(|a| expand("args", a)).collect();
         let mut env = BTreeMap::new();
         for (k, v) in string_map("env")? {
             if k.is_empty() || k.contains('=') || k.contains('\0') {
@@ -417,10 +420,7 @@ fn parse_entry(
                 return Err(bad(&format!("headers.{k}"), "is not a valid header name"));
             }
             if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                return Err(bad(
-                    &format!("headers.{k}"),
-                    "contains a line break or NUL",
-                ));
+                return Err(bad(&format!("headers.{k}"), "contains a line break or NUL"));
             }
             headers.insert(k, v);
         }

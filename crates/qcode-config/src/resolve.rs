@@ -143,7 +143,10 @@ impl ConfigSnapshot {
                 }
             };
             crate::mcp::load_mcp_servers(&crate::mcp::McpSources {
-                user: settings.user_file.as_deref().zip(settings.user_value.as_ref()),
+                user: settings
+                    .user_file
+                    .as_deref()
+                    .zip(settings.user_value.as_ref()),
                 project: settings
                     .project_file
                     .as_deref()

@@ -106,7 +106,10 @@ fn every_shape_of_every_file_is_read_with_its_origin() {
     assert!(files.trust);
     assert_eq!(files.include_tools, ["read"]);
     assert_eq!(files.exclude_tools, ["write"]);
-    assert_eq!(files.origin, McpOrigin::UserSettings(r.paths.user_settings()));
+    assert_eq!(
+        files.origin,
+        McpOrigin::UserSettings(r.paths.user_settings())
+    );
     assert_eq!(files.startable, Startable::Yes);
 
     assert_eq!(
@@ -116,21 +119,40 @@ fn every_shape_of_every_file_is_read_with_its_origin() {
             headers: BTreeMap::from([("Authorization".into(), "Bearer t0k".into())]),
         }
     );
-    assert!(matches!(server(&s, "legacy").transport, McpTransport::Sse { .. }));
+    assert!(matches!(
+        server(&s, "legacy").transport,
+        McpTransport::Sse { .. }
+    ));
     assert_eq!(
         server(&s, "proj").origin,
         McpOrigin::ProjectSettings(r.root.join(".qcode/settings.json"))
     );
-    assert!(matches!(server(&s, "a").transport, McpTransport::Http { .. }));
-    assert!(matches!(server(&s, "b").transport, McpTransport::Sse { .. }));
-    assert!(matches!(server(&s, "c").transport, McpTransport::Stdio { .. }));
+    assert!(matches!(
+        server(&s, "a").transport,
+        McpTransport::Http { .. }
+    ));
+    assert!(matches!(
+        server(&s, "b").transport,
+        McpTransport::Sse { .. }
+    ));
+    assert!(matches!(
+        server(&s, "c").transport,
+        McpTransport::Stdio { .. }
+    ));
     assert!(
         matches!(server(&s, "d").transport, McpTransport::Http { .. }),
         "in .mcp.json a `url` without `type` is streamable HTTP"
     );
-    assert_eq!(server(&s, "c").origin, McpOrigin::McpJson(r.root.join(".mcp.json")));
+    assert_eq!(
+        server(&s, "c").origin,
+        McpOrigin::McpJson(r.root.join(".mcp.json"))
+    );
     for name in ["proj", "a", "b", "c", "d"] {
-        assert_eq!(server(&s, name).startable, Startable::Yes, "{name}: --trust");
+        assert_eq!(
+            server(&s, name).startable,
+            Startable::Yes,
+            "{name}: --trust"
+        );
     }
 }
 
@@ -163,7 +185,10 @@ fn an_untrusted_repository_starts_nothing_and_cannot_take_over_a_user_server() {
             "the user's entry stands ({trust:?})"
         );
         assert_eq!(github.startable, Startable::Yes);
-        assert_eq!(s.mcp_servers.iter().filter(|m| m.name == "github").count(), 1);
+        assert_eq!(
+            s.mcp_servers.iter().filter(|m| m.name == "github").count(),
+            1
+        );
         let w = warnings(&s);
         assert_eq!(
             w.iter()
@@ -183,7 +208,10 @@ fn an_untrusted_repository_starts_nothing_and_cannot_take_over_a_user_server() {
             }
         );
         let reason = m.startable.reason().unwrap();
-        assert!(reason.starts_with("not started: folder not trusted"), "{reason}");
+        assert!(
+            reason.starts_with("not started: folder not trusted"),
+            "{reason}"
+        );
         assert!(reason.contains("qcode trust"), "{reason}");
     }
     let trusted = r.load_with(&[], TrustOverride::TrustThisRun);
@@ -197,7 +225,11 @@ fn an_untrusted_project_env_file_cannot_feed_variables_into_server_entries() {
     let s = r.load(&[("MODE", "safe")]);
     // Untrusted, $TOOL_BIN is not found (only the process environment counts), so the command
     // is empty and the entry is skipped, with warnings naming the server, field and variable.
-    assert!(s.mcp_servers.iter().all(|m| m.name != "tool"), "{:?}", s.mcp_servers);
+    assert!(
+        s.mcp_servers.iter().all(|m| m.name != "tool"),
+        "{:?}",
+        s.mcp_servers
+    );
     let w = warnings(&s);
     assert!(
         w.iter()
@@ -205,10 +237,14 @@ fn an_untrusted_project_env_file_cannot_feed_variables_into_server_entries() {
         "{w:?}"
     );
     assert!(
-        w.iter().any(|m| m == "MCP server `tool` is skipped: `command` is empty"),
+        w.iter()
+            .any(|m| m == "MCP server `tool` is skipped: `command` is empty"),
         "{w:?}"
     );
-    assert!(!w.iter().any(|m| m.contains("/tmp/evil")), "values are never shown: {w:?}");
+    assert!(
+        !w.iter().any(|m| m.contains("/tmp/evil")),
+        "values are never shown: {w:?}"
+    );
     let trusted = r.load_with(&[("MODE", "safe")], TrustOverride::TrustThisRun);
     assert_eq!(
         server(&trusted, "tool").transport,
@@ -257,7 +293,10 @@ fn invalid_entries_are_skipped_with_a_warning_naming_server_and_field() {
         "MCP server `notobject` is skipped: expected an object with `command`, `httpUrl` or `url`",
         "MCP server `extra`: unknown field `colour` is ignored",
     ] {
-        assert!(w.iter().any(|m| m == expected), "missing {expected:?} in {w:#?}");
+        assert!(
+            w.iter().any(|m| m == expected),
+            "missing {expected:?} in {w:#?}"
+        );
     }
     assert!(
         s.warnings.iter().all(|w| w.path == r.paths.user_settings()),
@@ -272,9 +311,8 @@ fn a_broken_mcp_json_is_one_warning_and_settings_servers_still_load() {
     let s = r.load(&[]);
     assert_eq!(s.mcp_servers.len(), 1);
     assert!(
-        s.warnings
-            .iter()
-            .any(|w| w.path == r.root.join(".mcp.json") && w.message.ends_with("its MCP servers are not loaded")),
+        s.warnings.iter().any(|w| w.path == r.root.join(".mcp.json")
+            && w.message.ends_with("its MCP servers are not loaded")),
         "{:?}",
         s.warnings
     );

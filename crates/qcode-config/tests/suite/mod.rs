@@ -1,6 +1,6 @@
+mod mcp;
 mod origins;
 mod precedence;
 mod settings_files;
 mod trust;
 mod writers;
-mod mcp;

@@ -1,0 +1,52 @@
+//! The streamable-HTTP transport: the workspace's reqwest client (rustls with ring) with the
+//! entry's headers on every request.
+
+use std::collections::{BTreeMap, HashMap};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+/// The transport for `url` with `headers` (validated: a bad name or value is an error naming
+/// the header, never showing its value).
+pub(crate) fn transport(
+    url: &str,
+    headers: &BTreeMap<String, String>,
+) -> Result<StreamableHttpClientTransport<reqwest::Client>, String> {
+    let mut map = HashMap::new();
+    for (name, value) in headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("the header name `{name}` is not valid"))?;
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header `{name}` is not valid"))?;
+        value.set_sensitive(true);
+        // The SDK owns these (content negotiation, the session, resumption).
+        if ["accept", "mcp-session-id", "last-event-id"].contains(&header.as_str()) {
+            return Err(format!(
+                "the header `{name}` is set by qcode itself and may not be configured"
+            ));
+        }
+        map.insert(header, value);
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+    let config = StreamableHttpClientTransportConfig::with_uri(url.to_string()).custom_headers(map);
+    Ok(StreamableHttpClientTransport::with_client(client, config))
+}
+
+/// `url` without user info and query values (they may hold secrets), for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            if u.query().is_some() {
+                u.set_query(Some("…"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(an invalid URL)".into(),
+    }
+}

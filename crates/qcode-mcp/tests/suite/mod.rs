@@ -1,0 +1,4 @@
+mod failures;
+mod peer;
+mod stdio;
+mod streamable_http;
