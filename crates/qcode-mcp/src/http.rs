@@ -28,6 +28,10 @@ pub(crate) fn transport(
         }
         map.insert(header, value);
     }
+    // reqwest without a provider would panic: install ring (the workspace's) if nobody did.
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

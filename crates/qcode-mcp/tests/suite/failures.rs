@@ -55,9 +55,12 @@ async fn a_server_that_exits_at_once_fails_with_its_status_and_stderr() {
 async fn a_server_that_never_answers_initialize_times_out_and_is_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pid");
-    // Ignores stdin being closed (sleep does not read it): only the signals stop it.
+    let childfile = dir.path().join("child");
+    // Ignores stdin being closed (sleep does not read it): only the signals stop it, and its
+    // background child only goes because the whole process group is signalled.
     let script = format!(
-        "echo $$ > '{}'; echo 'listening on nothing' >&2; exec sleep 600",
+        "sleep 600 & echo $! > '{}'; echo $$ > '{}'; echo 'listening on nothing' >&2; exec sleep 600",
+        childfile.display(),
         pidfile.display()
     );
     let mut o = options(dir.path());
@@ -80,12 +83,17 @@ async fn a_server_that_never_answers_initialize_times_out_and_is_stopped() {
         "the server did not answer `initialize` within 1 s; its stderr ended with:\n  listening on nothing"
     );
     m.shutdown().await;
-    let pid: u32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert!(!alive(pid), "the mute server {pid} was not stopped");
+    for file in [&pidfile, &childfile] {
+        let pid: u32 = std::fs::read_to_string(file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            !alive(pid),
+            "process {pid} of the mute server was not stopped"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,6 @@ async fn tools_are_listed_and_called_over_streamable_http() {
     let Some(entry) = everything("streamable_http") else {
         return;
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port().unwrap();
     let child = Command::new("node")
         .arg(&entry)
