@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::peer::{
     alive, everything, everything_stdio, group_members, options, sent, sent_matching, started,
-    state,
+    state, stdio,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,4 +245,47 @@ async fn shutdown_leaves_no_process_of_the_group_behind() {
         );
     }
     assert_eq!(m.statuses()[0].pid, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_list_change_refreshes_the_tools() {
+    let Some(entry) = everything("list_changed") else {
+        return;
+    };
+    // tests/peers/mcp/list-changed.mjs: `add-tool` registers `added` and the server announces
+    // it with notifications/tools/list_changed.
+    let script = entry.ancestors().nth(5).unwrap().join("list-changed.mjs");
+    let dir = tempfile::tempdir().unwrap();
+    let m = started(
+        vec![stdio("lc", "node", &[&script.display().to_string()])],
+        options(dir.path()),
+    )
+    .await;
+    let names = |m: &qcode_mcp::McpManager| -> Vec<String> {
+        m.tools().into_iter().map(|t| t.name).collect()
+    };
+    assert_eq!(names(&m), ["mcp__lc__add-tool"]);
+    let before = m.generation();
+    let out = m
+        .call("mcp__lc__add-tool", json!({}), CallControl::default())
+        .await
+        .unwrap();
+    assert_eq!(out.text, "added");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while names(&m).len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh: {:?}",
+            names(&m)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(names(&m), ["mcp__lc__add-tool", "mcp__lc__added"]);
+    assert!(m.generation() > before, "callers can tell the list changed");
+    let added = m
+        .call("mcp__lc__added", json!({}), CallControl::default())
+        .await
+        .unwrap();
+    assert_eq!(added.text, "I was added");
+    m.shutdown().await;
 }
