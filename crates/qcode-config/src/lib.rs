@@ -12,6 +12,10 @@
 //! trust are one function over the origin. Resolution lives in [`resolve`], the origin types
 //! in [`origin`].
 //!
+//! MCP servers (`mcpServers` in both settings files, a project's `.mcp.json`) are read by
+//! [`mcp`] into [`ConfigSnapshot::mcp_servers`], each with its [`McpOrigin`] and whether folder
+//! trust lets it start.
+//!
 //! [`Paths`] also names the per-project files (prompt history, background output). A
 //! [`ConfigError`] converts into a [`qcode_protocol::Problem`] of kind `Config`.
 //!

@@ -78,6 +78,8 @@ pub struct ServerProcess {
     pub pid: u32,
     exit: watch::Receiver<Option<ExitStatus>>,
     pub stderr: Arc<StderrTail>,
+    /// Becomes true when its stderr reaches end-of-file (everything written has been read).
+    stderr_done: watch::Receiver<bool>,
 }
 
 /// Looks a variable of qcode's own environment up.
@@ -118,6 +120,7 @@ pub fn spawn(spec: &Spawn<'_>) -> std::io::Result<(ServerProcess, ChildStdout, C
         ));
     };
     let tail = Arc::new(StderrTail::default());
+    let (done_tx, done_rx) = watch::channel(false);
     if let Some(stderr) = child.stderr.take() {
         let tail = tail.clone();
         tokio::spawn(async move {
@@ -135,7 +138,10 @@ pub fn spawn(spec: &Spawn<'_>) -> std::io::Result<(ServerProcess, ChildStdout, C
                     Ok(_) => tail.push(String::from_utf8_lossy(&buf).trim_end()),
                 }
             }
+            let _ = done_tx.send(true);
         });
+    } else {
+        let _ = done_tx.send(true);
     }
     let (tx, rx) = watch::channel(None);
     tokio::spawn(async move {
@@ -149,6 +155,7 @@ pub fn spawn(spec: &Spawn<'_>) -> std::io::Result<(ServerProcess, ChildStdout, C
             pid,
             exit: rx,
             stderr: tail,
+            stderr_done: done_rx,
         },
         stdout,
         stdin,
@@ -171,6 +178,14 @@ impl ServerProcess {
             Ok(Ok(status)) => *status,
             _ => None,
         }
+    }
+
+    /// [`StderrTail::suffix`] once everything it wrote has been read (waiting up to 500 ms for
+    /// the end of its stderr: a leftover child may keep it open).
+    pub async fn stderr_suffix(&self) -> String {
+        let mut rx = self.stderr_done.clone();
+        let _ = tokio::time::timeout(Duration::from_millis(500), rx.wait_for(|done| *done)).await;
+        self.stderr.suffix()
     }
 
     /// Waits until the process exits (`None` if its watcher is gone).

@@ -111,11 +111,14 @@ impl Shared {
         let Some(proc) = self.process() else {
             return String::new();
         };
-        let exit = match proc.wait_exit(Duration::from_millis(500)).await {
-            Some(status) => format!(" (its process {})", describe_exit(status)),
-            None => String::new(),
-        };
-        format!("{exit}{}", proc.stderr.suffix())
+        match proc.wait_exit(Duration::from_millis(500)).await {
+            Some(status) => format!(
+                " (its process {}){}",
+                describe_exit(status),
+                proc.stderr_suffix().await
+            ),
+            None => proc.stderr.suffix(),
+        }
     }
 }
 
@@ -204,7 +207,10 @@ pub(crate) async fn run(shared: Arc<Shared>, env: Env, stop: CancellationToken) 
                 Some(s) => format!("the server {} unexpectedly", describe_exit(s)),
                 None => "the server stopped unexpectedly".into(),
             };
-            let tail = shared.process().map(|p| p.stderr.suffix()).unwrap_or_default();
+            let tail = match shared.process() {
+                Some(p) => p.stderr_suffix().await,
+                None => String::new(),
+            };
             shared.set_state(ServerState::Failed(format!("{what}{tail}")));
         }
     }
@@ -251,11 +257,15 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
             match tokio::time::timeout(env.init_timeout, handler.serve((stdout, stdin))).await {
                 Ok(Ok(service)) => service,
                 Ok(Err(e)) => {
-                    return Err(format!(
-                        "`initialize` failed: {}{}",
-                        short_error(&e.to_string()),
-                        shared.death_note().await
-                    ));
+                    let note = shared.death_note().await;
+                    // (`death_note` waited for the exit.) The SDK's message for a dead pipe
+                    // names its own types: say what happened instead.
+                    let exited = shared.process().is_some_and(|p| p.exit_status().is_some());
+                    return Err(if exited {
+                        format!("the server exited before answering `initialize`{note}")
+                    } else {
+                        format!("`initialize` failed: {}{note}", short_error(&e.to_string()))
+                    });
                 }
                 Err(_) => {
                     let tail = shared
