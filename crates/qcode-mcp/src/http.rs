@@ -43,14 +43,52 @@ pub(crate) fn transport(
 /// `url` without user info and query values (they may hold secrets), for messages.
 pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            if u.query().is_some() {
-                u.set_query(Some("…"));
-            }
-            u.to_string()
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            let query = if u.query().is_some() { "?…" } else { "" };
+            format!("{}://{host}{port}{}{query}", u.scheme(), u.path())
         }
         Err(_) => "(an invalid URL)".into(),
+    }
+}
+
+/// `text` with every http(s) URL in it [`redact`]ed (SDK and HTTP errors quote the URL whole).
+pub(crate) fn scrub_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let next = ["http://", "https://"]
+            .iter()
+            .filter_map(|p| rest.find(p))
+            .min();
+        let Some(start) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ','))
+            .unwrap_or(tail.len());
+        out.push_str(&redact(&tail[..end]));
+        rest = &tail[end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_messages_lose_user_info_and_query_values() {
+        assert_eq!(
+            redact("https://u:pw@mcp.example.com:8443/mcp?token=sk-1#x"),
+            "https://mcp.example.com:8443/mcp?…"
+        );
+        assert_eq!(
+            scrub_urls("error sending request for url (http://a:b@h/p?k=sk-2), retry https://x/y"),
+            "error sending request for url (http://h/p?…), retry https://x/y"
+        );
     }
 }

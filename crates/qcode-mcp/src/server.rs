@@ -264,7 +264,7 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
                     return Err(if exited {
                         format!("the server exited before answering `initialize`{note}")
                     } else {
-                        format!("`initialize` failed: {}{note}", short_error(&e.to_string()))
+                        format!("`initialize` failed: {}{note}", init_error(&e))
                     });
                 }
                 Err(_) => {
@@ -286,7 +286,7 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
                     return Err(format!(
                         "could not connect to {}: {}",
                         crate::http::redact(url),
-                        short_error(&e.to_string())
+                        init_error(&e)
                     ));
                 }
                 Err(_) => {
@@ -325,8 +325,25 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
     Ok(service)
 }
 
-/// An SDK error message cut to one readable line (some embed whole messages).
+/// What went wrong in `initialize`: for a transport error the innermost cause ("Connection
+/// refused (os error 111)"), not the SDK's wrapper naming its own types.
+fn init_error(e: &rmcp::service::ClientInitializeError) -> String {
+    match e {
+        rmcp::service::ClientInitializeError::TransportError { error, .. } => {
+            let mut cause: &(dyn std::error::Error + 'static) = &*error.error;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            short_error(&cause.to_string())
+        }
+        other => short_error(&other.to_string()),
+    }
+}
+
+/// An SDK error message cut to one readable line (some embed whole messages), with URLs
+/// redacted.
 pub(crate) fn short_error(text: &str) -> String {
+    let text = crate::http::scrub_urls(text);
     let line = text.lines().next().unwrap_or("");
     match line.char_indices().nth(300) {
         Some((i, _)) => format!("{}…", &line[..i]),

@@ -188,3 +188,55 @@ async fn a_server_of_an_untrusted_folder_is_never_run() {
     assert!(!marker.exists(), "nothing of an untrusted folder runs");
     m.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_and_sse_servers_fail_clearly_without_showing_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = qcode_test_support::process::free_port().unwrap();
+    let http = |name: &str, url: String, sse: bool| {
+        let mut c = stdio(name, "unused", &[]);
+        let headers = std::collections::BTreeMap::from([(
+            "Authorization".to_string(),
+            "Bearer sk-secret-header".to_string(),
+        )]);
+        c.transport = if sse {
+            qcode_config::McpTransport::Sse { url, headers }
+        } else {
+            qcode_config::McpTransport::Http { url, headers }
+        };
+        c
+    };
+    let m = started(
+        vec![
+            http(
+                "down",
+                format!("http://user:pw@127.0.0.1:{port}/mcp?token=sk-secret-query"),
+                false,
+            ),
+            http(
+                "legacy",
+                "https://example.invalid/sse?key=sk-secret-sse".into(),
+                true,
+            ),
+        ],
+        options(dir.path()),
+    )
+    .await;
+    let down = failed(&m, "down");
+    assert!(
+        down.starts_with(&format!(
+            "could not connect to http://127.0.0.1:{port}/mcp?…: "
+        )),
+        "{down}"
+    );
+    let legacy = failed(&m, "legacy");
+    assert_eq!(
+        legacy,
+        "https://example.invalid/sse?… uses the legacy SSE transport, which the MCP SDK qcode is built on does not support; if the server also speaks streamable HTTP, configure it with `httpUrl`"
+    );
+    for message in [&down, &legacy] {
+        assert!(!message.contains("sk-secret"), "{message}");
+        assert!(!message.contains("pw@"), "{message}");
+    }
+    m.shutdown().await;
+}
