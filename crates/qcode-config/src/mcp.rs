@@ -68,8 +68,9 @@ impl McpOrigin {
     }
 }
 
-/// How qcode talks to a server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How qcode talks to a server. `Debug` shows no values that may hold secrets (arguments,
+/// `env` and header values, URL user info and query), since expanded `$VAR`s end up here.
+#[derive(Clone, PartialEq, Eq)]
 pub enum McpTransport {
     /// A child process speaking JSON-RPC on stdin/stdout.
     Stdio {
@@ -91,6 +92,47 @@ pub enum McpTransport {
         url: String,
         headers: BTreeMap<String, String>,
     },
+}
+
+impl std::fmt::Debug for McpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
+        let url_shown = |u: &str| match url::Url::parse(u) {
+            Ok(u) => format!(
+                "{}://{}{}{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                u.path(),
+                if u.query().is_some() { "?…" } else { "" }
+            ),
+            Err(_) => "(invalid)".into(),
+        };
+        match self {
+            Self::Stdio {
+                command,
+                args,
+                env,
+                cwd,
+            } => f
+                .debug_struct("Stdio")
+                .field("command", command)
+                .field("args", &format!("<{} hidden>", args.len()))
+                .field("env", &keys(env))
+                .field("cwd", cwd)
+                .finish(),
+            Self::Http { url, headers } => f
+                .debug_struct("Http")
+                .field("url", &url_shown(url))
+                .field("headers", &keys(headers))
+                .finish(),
+            Self::Sse { url, headers } => f
+                .debug_struct("Sse")
+                .field("url", &url_shown(url))
+                .field("headers", &keys(headers))
+                .finish(),
+        }
+    }
 }
 
 impl McpTransport {
@@ -524,4 +566,31 @@ pub fn expand_vars(text: &str, env: &dyn Fn(&str) -> Option<String>) -> (String,
     }
     out.push_str(rest);
     (out, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_secret_values() {
+        let stdio = McpTransport::Stdio {
+            command: "srv".into(),
+            args: vec!["--token=sk-arg".into()],
+            env: BTreeMap::from([("API_KEY".into(), "sk-env".into())]),
+            cwd: None,
+        };
+        let http = McpTransport::Http {
+            url: "https://u:pw@h.example/mcp?key=sk-query".into(),
+            headers: BTreeMap::from([("Authorization".into(), "Bearer sk-header".into())]),
+        };
+        let text = format!("{stdio:?} {http:?}");
+        assert!(!text.contains("sk-"), "{text}");
+        assert!(!text.contains("pw"), "{text}");
+        assert!(
+            text.contains("API_KEY") && text.contains("Authorization"),
+            "{text}"
+        );
+        assert!(text.contains("https://h.example/mcp?…"), "{text}");
+    }
 }
