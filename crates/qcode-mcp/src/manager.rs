@@ -265,6 +265,9 @@ impl McpManager {
             Ok(h) => h,
             Err(e) => return Err(failed(self.lost(server, &e).await)),
         };
+        // The SDK picks the progress token while sending; the sink is registered right after,
+        // before any answer can have made the round trip (a notification for an unknown token
+        // is dropped).
         let token = handle.progress_token.clone();
         let _unregister = control.progress.map(|sink| {
             if let Ok(mut m) = server.progress.lock() {
