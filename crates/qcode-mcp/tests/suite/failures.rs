@@ -8,7 +8,9 @@ use qcode_config::Startable;
 use qcode_mcp::{CallControl, McpError, McpManager, ServerState};
 use serde_json::json;
 
-use super::peer::{alive, everything, everything_stdio, options, started, state, stdio};
+use super::peer::{
+    alive, everything, everything_stdio, group_members, options, started, state, stdio,
+};
 
 fn failed(m: &McpManager, name: &str) -> String {
     match state(m, name) {
@@ -125,6 +127,8 @@ async fn a_server_killed_in_the_middle_of_a_call_fails_the_call_and_the_server()
     )
     .await;
     let pid = m.statuses()[0].pid.unwrap();
+    let members = group_members(pid);
+    assert!(members.len() >= 3, "sh, tee and node: {members:?}");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let call = m.call(
         "mcp__victim__trigger-long-running-operation",
@@ -159,6 +163,9 @@ async fn a_server_killed_in_the_middle_of_a_call_fails_the_call_and_the_server()
     assert!(failed(&m, "victim").contains("killed by signal 9"));
     assert!(m.tools().is_empty(), "a failed server offers no tools");
     m.shutdown().await;
+    for p in members {
+        assert!(!alive(p), "process {p} outlived its killed group leader");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
