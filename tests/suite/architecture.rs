@@ -80,6 +80,12 @@ const RULES: &[Rule] = &[
         only: Some(FRONT_END_MAY_USE),
     },
     Rule {
+        krate: "qcode-mcp",
+        why: "the MCP client knows configuration types, the SDK and tokio; the engine plugs it in, never the reverse",
+        forbidden: &[],
+        only: Some(&["qcode-protocol", "qcode-config", "qcode-fs"]),
+    },
+    Rule {
         krate: "qcode-fs",
         why: "the file-writing leaf crate every crate may use",
         forbidden: &[],

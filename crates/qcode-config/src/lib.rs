@@ -12,6 +12,10 @@
 //! trust are one function over the origin. Resolution lives in [`resolve`], the origin types
 //! in [`origin`].
 //!
+//! MCP servers (`mcpServers` in both settings files, a project's `.mcp.json`) are read by
+//! [`mcp`] into [`ConfigSnapshot::mcp_servers`], each with its [`McpOrigin`] and whether folder
+//! trust lets it start.
+//!
 //! [`Paths`] also names the per-project files (prompt history, background output). A
 //! [`ConfigError`] converts into a [`qcode_protocol::Problem`] of kind `Config`.
 //!
@@ -23,6 +27,7 @@
 pub mod dotenv;
 pub mod edit;
 pub mod error;
+pub mod mcp;
 pub mod models;
 pub mod origin;
 pub mod paths;
@@ -34,6 +39,7 @@ pub mod untrusted;
 pub use dotenv::{EnvLayer, find_env_file};
 pub use edit::{SettingKey, SettingsFile};
 pub use error::ConfigError;
+pub use mcp::{McpOrigin, McpServerConfig, McpServers, McpTransport, Startable};
 pub use models::{ModelInfo, context_window};
 pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;

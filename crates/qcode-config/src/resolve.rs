@@ -79,6 +79,9 @@ pub struct ConfigSnapshot {
     pub ignored: Vec<Ignored>,
     /// Problems with `trustedFolders.json` (entries ignored).
     pub trust_notices: Vec<String>,
+    /// `mcpServers` of the user and project settings and the project's `.mcp.json`, each with
+    /// its origin and whether it may start ([`crate::mcp`]); their problems are in `warnings`.
+    pub mcp_servers: Vec<crate::McpServerConfig>,
 }
 
 impl ConfigSnapshot {
@@ -128,8 +131,35 @@ impl ConfigSnapshot {
             None => true,
         };
         let settings = crate::load_settings(&paths.user_settings(), cwd)?;
+        let mcp = {
+            // An untrusted project's `.env` may not feed `$VAR` in server entries (it could
+            // redirect a user server); the process environment and the user's `.env` may.
+            // (`dotenv_trust` is true for the user's own `.env`.)
+            let lookup = |name: &str| {
+                if dotenv_trust {
+                    env.get(name)
+                } else {
+                    env.process_get(name)
+                }
+            };
+            crate::mcp::load_mcp_servers(&crate::mcp::McpSources {
+                user: settings
+                    .user_file
+                    .as_deref()
+                    .zip(settings.user_value.as_ref()),
+                project: settings
+                    .project_file
+                    .as_deref()
+                    .zip(settings.project_value.as_ref()),
+                project_root: &project_root,
+                trust: &trust,
+                env: &lookup,
+            })
+        };
         let settings = restrict_settings(&settings, trust.is_trusted(), &mut ignored)?;
         let mut snapshot = Self::resolve(paths, cwd, &env, &settings, cli)?;
+        snapshot.mcp_servers = mcp.servers;
+        snapshot.warnings.extend(mcp.warnings);
         snapshot.untrusted_dotenv_base_url(dotenv_trust, &settings);
         snapshot.trust = trust;
         snapshot.ignored.splice(0..0, ignored);
@@ -420,6 +450,7 @@ impl ConfigSnapshot {
             trust: FolderTrust::Untrusted { refused: false },
             ignored: Vec::new(),
             trust_notices: Vec::new(),
+            mcp_servers: Vec::new(),
         })
     }
 }

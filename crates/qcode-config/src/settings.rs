@@ -180,6 +180,8 @@ const KNOWN_KEYS: &[&str] = &[
     "general",
     "general.chatRecording",
     "general.cleanupPeriodDays",
+    // Checked entry by entry in `crate::mcp` (each warning names the server and the field).
+    "mcpServers",
 ];
 
 /// A non-fatal problem found in a settings file.

@@ -1,3 +1,4 @@
+mod mcp;
 mod origins;
 mod precedence;
 mod settings_files;

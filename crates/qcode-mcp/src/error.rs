@@ -1,0 +1,27 @@
+//! What can go wrong with a call; every message names the server and says what happened.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum McpError {
+    #[error("no MCP tool is called `{0}`")]
+    UnknownTool(String),
+    #[error("the arguments of `{0}` must be a JSON object")]
+    BadArguments(String),
+    #[error("MCP server `{server}` is not connected")]
+    NotReady { server: String },
+    #[error("MCP tool `{tool}` of server `{server}` failed: {message}")]
+    Call {
+        server: String,
+        tool: String,
+        message: String,
+    },
+    #[error("MCP tool `{tool}` of server `{server}` did not finish within {} s and was cancelled", after.as_secs_f64())]
+    TimedOut {
+        server: String,
+        tool: String,
+        after: Duration,
+    },
+    #[error("the MCP tool call was cancelled")]
+    Cancelled,
+}

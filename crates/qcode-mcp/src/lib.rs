@@ -1,0 +1,33 @@
+//! qcode's MCP client, on the official Rust SDK (`rmcp`): starts the servers configured in
+//! `mcpServers` / `.mcp.json` ([`qcode_config::McpServerConfig`]) in parallel without blocking
+//! the caller, lists their tools under model-safe names (`mcp__<server>__<tool>`, see
+//! [`names`]), calls them with a timeout, cancellation (`notifications/cancelled`) and progress,
+//! refreshes on `notifications/tools/list_changed`, converts results to text ([`content`]), and
+//! shuts every server down without leaving processes behind.
+//!
+//! A stdio server runs in its own process group with a clean environment: its entry's `env`
+//! plus [`SAFE_VARS`] — never qcode's keys or tokens. Its stderr is kept in a bounded buffer
+//! whose last lines go into error messages. Streamable HTTP goes through the workspace's
+//! reqwest (rustls + ring). The legacy SSE transport is reported as unsupported (the SDK has
+//! no SSE client).
+//!
+//! This crate does not decide approvals, register tools with the engine or draw anything:
+//! it depends on the configuration types, the SDK and tokio only. Folder trust is decided by
+//! `qcode-config` (a server it marks not startable is listed with the reason, never run).
+
+pub mod content;
+pub mod error;
+mod http;
+pub mod manager;
+pub mod names;
+pub mod process;
+mod server;
+
+pub use content::ToolOutput;
+pub use error::McpError;
+pub use manager::{
+    CallControl, DEFAULT_CALL_TIMEOUT, DEFAULT_DISCOVERY_TIMEOUT, DEFAULT_INIT_TIMEOUT, McpManager,
+    McpOptions, McpTool, ServerStatus,
+};
+pub use process::SAFE_VARS;
+pub use server::{Progress, ServerState};

@@ -1,0 +1,5 @@
+mod failures;
+mod filesystem;
+mod peer;
+mod stdio;
+mod streamable_http;
