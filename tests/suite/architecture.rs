@@ -80,6 +80,12 @@ const RULES: &[Rule] = &[
         only: Some(FRONT_END_MAY_USE),
     },
     Rule {
+        krate: "qcode-extensions",
+        why: "commands, skills, agents and hooks are files and processes; callers pass trust, settings and tool facts in",
+        forbidden: &[],
+        only: Some(&["qcode-protocol", "qcode-fs"]),
+    },
+    Rule {
         krate: "qcode-fs",
         why: "the file-writing leaf crate every crate may use",
         forbidden: &[],
