@@ -42,9 +42,8 @@ struct MarkdownMeta {
     description: Option<String>,
     argument_hint: Option<String>,
     model: Option<String>,
-    /// Claude Code's field; accepted and not used (approval decides what runs).
-    #[allow(dead_code)]
-    allowed_tools: Option<serde_yaml_ng::Value>,
+    // Other keys (Claude Code's `allowed-tools`, …) are accepted and not used: approval
+    // decides what runs.
 }
 
 #[derive(Debug, Deserialize)]
