@@ -588,3 +588,94 @@ fn settings_problems_are_reported_per_entry() {
     assert_eq!(cfg.hooks[0].command, "z");
     assert!(DEFAULT_TIMEOUT == Duration::from_secs(60));
 }
+
+#[tokio::test]
+async fn session_start_matches_its_source_and_its_stdout_is_context() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hooks = json!({"SessionStart": [
+        {"matcher": "startup", "hooks": [{"type": "command", "command": "echo 'fresh start'"}]},
+        {"matcher": "resume|compact", "hooks": [{"type": "command", "command": "echo 'welcome back'"}]}
+    ]});
+    let r = runner(tmp.path(), &[user(hooks)]);
+    let out = go(
+        &r,
+        &EventPayload::SessionStart {
+            source: "startup".into(),
+        },
+    )
+    .await;
+    assert_eq!(out.additional_context, ["fresh start"]);
+    let out = go(
+        &r,
+        &EventPayload::SessionStart {
+            source: "resume".into(),
+        },
+    )
+    .await;
+    assert_eq!(out.additional_context, ["welcome back"]);
+    let out = go(
+        &r,
+        &EventPayload::SessionStart {
+            source: "clear".into(),
+        },
+    )
+    .await;
+    assert!(out.runs.is_empty());
+}
+
+#[tokio::test]
+async fn a_flood_of_output_is_capped_and_does_not_stall_the_hook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = runner(
+        tmp.path(),
+        &[user(one(
+            "PostToolUse",
+            "",
+            "head -c 1000000 /dev/zero | tr '\\0' x; echo done > finished",
+        ))],
+    );
+    let out = go(
+        &r,
+        &EventPayload::PostToolUse {
+            tool_name: "x".into(),
+            tool_input: json!({}),
+            tool_response: json!(null),
+        },
+    )
+    .await;
+    assert_eq!(out.runs[0].status, HookStatus::Success);
+    assert_eq!(
+        out.runs[0].stdout.len(),
+        qcode_extensions::hooks::MAX_OUTPUT_BYTES
+    );
+    assert!(
+        tmp.path().join("finished").exists(),
+        "the hook wrote everything and finished"
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_cannot_start_is_reported() {
+    let r = runner(
+        Path::new("/nonexistent/qcode-test-dir"),
+        &[user(one("Stop", "", "true"))],
+    );
+    let out = go(
+        &r,
+        &EventPayload::Stop {
+            stop_hook_active: false,
+        },
+    )
+    .await;
+    assert!(
+        matches!(out.runs[0].status, HookStatus::NotStarted { .. }),
+        "{:?}",
+        out.runs[0]
+    );
+    assert!(
+        out.warnings[0].contains("could not start"),
+        "{:?}",
+        out.warnings
+    );
+    assert_eq!(out.verdict, Verdict::Proceed);
+}
