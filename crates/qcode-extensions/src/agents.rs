@@ -140,16 +140,8 @@ pub fn general_purpose() -> AgentDefinition {
 pub fn agent_roots(home: &Path, project: Option<&Path>, project_trust: Trust) -> Vec<Root> {
     let mut roots = vec![Root::user(home, "agents")];
     if let Some(p) = project {
-        roots.push(Root::new(
-            p.join(".qwen/agents"),
-            Scope::Project,
-            project_trust,
-        ));
-        roots.push(Root::new(
-            p.join(".qcode/agents"),
-            Scope::Project,
-            project_trust,
-        ));
+        roots.push(Root::project(p, ".qwen/agents", project_trust));
+        roots.push(Root::project(p, ".qcode/agents", project_trust));
     }
     roots
 }

@@ -112,16 +112,8 @@ fn parse(file: &SourceFile) -> Result<CustomCommand, String> {
 pub fn command_roots(home: &Path, project: Option<&Path>, project_trust: Trust) -> Vec<Root> {
     let mut roots = vec![Root::user(home, "commands")];
     if let Some(p) = project {
-        roots.push(Root::new(
-            p.join(".qwen/commands"),
-            Scope::Project,
-            project_trust,
-        ));
-        roots.push(Root::new(
-            p.join(".qcode/commands"),
-            Scope::Project,
-            project_trust,
-        ));
+        roots.push(Root::project(p, ".qwen/commands", project_trust));
+        roots.push(Root::project(p, ".qcode/commands", project_trust));
     }
     roots
 }

@@ -49,6 +49,9 @@ pub struct Root {
     pub dir: PathBuf,
     pub scope: Scope,
     pub trust: Trust,
+    /// A folder the root must resolve inside (the project for project roots): a repository's
+    /// `.qcode/commands` that is a link to somewhere else is not read.
+    pub within: Option<PathBuf>,
 }
 
 impl Root {
@@ -57,6 +60,36 @@ impl Root {
             dir: dir.into(),
             scope,
             trust,
+            within: None,
+        }
+    }
+
+    /// A project root `<project>/<sub>`, confined to the project.
+    pub fn project(project: &Path, sub: &str, trust: Trust) -> Self {
+        Self {
+            within: Some(project.to_path_buf()),
+            ..Self::new(project.join(sub), Scope::Project, trust)
+        }
+    }
+
+    /// Whether the root may be read: it must resolve inside [`Root::within`] when that is set.
+    /// A missing root is fine (it holds nothing).
+    pub fn check(&self) -> Result<(), String> {
+        let Some(within) = &self.within else {
+            return Ok(());
+        };
+        let Ok(real) = fs::canonicalize(&self.dir) else {
+            return Ok(());
+        };
+        let inside = fs::canonicalize(within).is_ok_and(|w| real.starts_with(w));
+        if inside {
+            Ok(())
+        } else {
+            Err(format!(
+                "the folder leads to {} outside {}; it is not read",
+                real.display(),
+                within.display()
+            ))
         }
     }
 
@@ -267,9 +300,16 @@ fn relative(root: &Path, path: &Path) -> String {
 /// The candidate files of one root for a layout, read safely; unreadable ones become
 /// diagnostics.
 pub(crate) fn collect(root: &Root, layout: Layout) -> (Vec<SourceFile>, Vec<Diagnostic>) {
-    let (_, files, truncated) = walk(&root.dir);
     let mut out = Vec::new();
     let mut diags = Vec::new();
+    if let Err(message) = root.check() {
+        diags.push(Diagnostic {
+            path: root.dir.clone(),
+            message,
+        });
+        return (out, diags);
+    }
+    let (_, files, truncated) = walk(&root.dir);
     if truncated {
         diags.push(Diagnostic {
             path: root.dir.clone(),
@@ -333,6 +373,23 @@ pub fn frontmatter<T: DeserializeOwned + Default>(text: &str) -> Result<(T, Stri
         offset += line.len();
     }
     Err("frontmatter: no closing `---` line".into())
+}
+
+/// What a refresh compares for one root: its walk, or only the root's own link when it may
+/// not be read.
+fn root_stamps(root: &Root) -> Vec<Stamp> {
+    if root.check().is_ok() {
+        return walk(&root.dir).0;
+    }
+    fs::symlink_metadata(&root.dir)
+        .map(|m| {
+            vec![Stamp {
+                path: root.dir.clone(),
+                modified: m.modified().ok(),
+                len: m.len(),
+            }]
+        })
+        .unwrap_or_default()
 }
 
 /// Definitions after precedence, with every problem found.
@@ -440,7 +497,7 @@ impl<T: Named> Catalog<T> {
 
     /// Re-scans if anything changed (always on the first call).
     pub fn refresh(&mut self) -> Refresh {
-        let stamps: Vec<Vec<Stamp>> = self.roots.iter().map(|r| walk(&r.dir).0).collect();
+        let stamps: Vec<Vec<Stamp>> = self.roots.iter().map(root_stamps).collect();
         if self.scans > 0 && stamps == self.stamps {
             return Refresh::default();
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::loader::{Catalog, Layout, Named, Origin, Root, Scope, SourceFile, Trust, frontmatter};
+use crate::loader::{Catalog, Layout, Named, Origin, Root, SourceFile, Trust, frontmatter};
 
 /// The tool's name as the model calls it.
 pub const SKILL_TOOL_NAME: &str = "skill";
@@ -119,7 +119,7 @@ pub fn skill_roots(home: &Path, project: Option<&Path>, project_trust: Trust) ->
     let mut roots = vec![Root::user(home, "skills")];
     if let Some(p) = project {
         for sub in [".agents/skills", ".qwen/skills", ".qcode/skills"] {
-            roots.push(Root::new(p.join(sub), Scope::Project, project_trust));
+            roots.push(Root::project(p, sub, project_trust));
         }
     }
     roots

@@ -197,3 +197,23 @@ fn frontmatter_is_optional_and_a_bom_or_crlf_is_fine() {
     let (m, _): (M, String) = frontmatter("---\n---\nbody").unwrap();
     assert!(m.description.is_none());
 }
+
+#[test]
+fn a_project_root_that_links_out_of_the_project_is_not_read() {
+    let d = Dirs::new();
+    write(&d.outside, "stolen.md", "outside text");
+    std::fs::create_dir_all(d.project.join(".qcode")).unwrap();
+    std::os::unix::fs::symlink(&d.outside, d.project.join(".qcode/commands")).unwrap();
+    // The user's own root may be a link (dotfiles), and is read.
+    let dotfiles = d.outside.join("dotfiles");
+    write(&dotfiles, "mine.md", "mine");
+    std::fs::create_dir_all(d.home.join(".qcode")).unwrap();
+    std::os::unix::fs::symlink(&dotfiles, d.home.join(".qcode/commands")).unwrap();
+    let mut c = command_catalog(command_roots(&d.home, Some(&d.project), TRUSTED), vec![]);
+    let r = c.refresh();
+    assert_eq!(names(&c), ["mine"]);
+    assert_eq!(r.new_diagnostics.len(), 1, "{:?}", r.new_diagnostics);
+    assert_eq!(r.new_diagnostics[0].path, d.project.join(".qcode/commands"));
+    assert!(r.new_diagnostics[0].message.contains("it is not read"));
+    assert!(!c.refresh().reloaded);
+}
