@@ -86,6 +86,12 @@ const RULES: &[Rule] = &[
         only: Some(&["qcode-protocol", "qcode-config", "qcode-fs"]),
     },
     Rule {
+        krate: "qcode-extensions",
+        why: "commands, skills, agents and hooks are files and processes; callers pass trust, settings and tool facts in",
+        forbidden: &[],
+        only: Some(&["qcode-protocol", "qcode-fs"]),
+    },
+    Rule {
         krate: "qcode-fs",
         why: "the file-writing leaf crate every crate may use",
         forbidden: &[],

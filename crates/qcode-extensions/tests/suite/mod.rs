@@ -1,0 +1,7 @@
+mod agents;
+mod commands;
+mod expand;
+mod hooks;
+mod loader;
+mod skills;
+mod support;
