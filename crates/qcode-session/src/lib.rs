@@ -40,7 +40,7 @@ pub use export::{ExportFormat, export, show};
 pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_recent};
 pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
-pub use recorder::{Recorder, SessionStart};
+pub use recorder::{Recorder, SessionIds, SessionStart};
 pub use resume::{Fork, Resume, ResumeFrom, git_branch, open_to_resume};
 pub use rewind::{
     RewindPoint, RewindReport, RewindScope, rewind_points, rewind_session, truncate_before_turn,
