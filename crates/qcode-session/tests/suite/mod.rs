@@ -2,5 +2,6 @@ mod checkpoints;
 mod export;
 mod index;
 mod recorder;
+mod rewind;
 mod support;
 mod transcript;
