@@ -13,8 +13,9 @@
 mod blob;
 mod plan;
 mod tree;
+mod watch;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -90,8 +91,8 @@ pub struct Checkpoints {
     root: PathBuf,
     blobs: Blobs,
     manifests: BTreeMap<u32, Manifest>,
-    /// The last tree seen (the stat cache of the next snapshot).
-    last_tree: std::sync::Arc<HashMap<String, tree::Entry>>,
+    /// The workspace as last seen (the stat cache and watches of the next snapshot).
+    tree: Option<tree::Tree>,
 }
 
 fn canonical_prefix(abs: &Path) -> PathBuf {
@@ -146,7 +147,7 @@ impl Checkpoints {
             dir,
             root,
             manifests,
-            last_tree: Default::default(),
+            tree: None,
         })
     }
 
