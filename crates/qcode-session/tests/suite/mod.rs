@@ -5,3 +5,4 @@ mod recorder;
 mod rewind;
 mod support;
 mod transcript;
+mod watch;
