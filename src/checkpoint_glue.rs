@@ -4,9 +4,10 @@
 //! snapshots.
 //!
 //! Cost: the first turn that is tracked starts a full snapshot of the workspace on a thread of
-//! its own (every file's content kept once, while the model is still answering), so later
-//! snapshots — before and after each shell command — only stat-walk the tree and read the
-//! files whose (size, mtime, ctime, inode) changed.
+//! its own ([`qcode_session::WarmUp`]: every file's content kept once, while the model is still
+//! answering, without holding the checkpoints — edits and turn ends go on; a shell command waits
+//! for it), so later snapshots — before and after each shell command — look only at what the
+//! watches report changed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ struct Inner {
     workspace: PathBuf,
     ids: SessionIds,
     state: Mutex<State>,
+    /// The thread taking the first snapshot, while it runs.
+    warming: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 struct State {
@@ -67,7 +70,24 @@ impl CheckpointTracker {
                     pending: HashMap::new(),
                     deferred: None,
                 }),
+                warming: Mutex::new(None),
             }),
+        }
+    }
+
+    fn warming(&self) -> MutexGuard<'_, Option<std::thread::JoinHandle<()>>> {
+        self.inner
+            .warming
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for the first snapshot if it is still being taken (never while holding the state:
+    /// it takes the state to install its result).
+    fn wait_warm_up(&self) {
+        let handle = self.warming().take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
         }
     }
 
@@ -108,25 +128,40 @@ impl ChangeTracker for CheckpointTracker {
             return;
         }
         state.primed = true;
+        let job = match self.inner.open(&mut state) {
+            Ok(c) => c.warm_up(),
+            Err(e) => {
+                state.deferred = Some(e);
+                None
+            }
+        };
+        let Some(job) = job else { return };
+        let clears = state.clears;
         drop(state);
-        // The full first snapshot (every file read and kept) runs while the model answers;
-        // a tool that needs the checkpoints meanwhile waits for it.
+        // The full first snapshot (every file read and kept) runs while the model answers,
+        // without holding the checkpoints: edits and the turn's end go on meanwhile; a shell
+        // command waits for it.
         let tracker = self.clone();
         let started = std::thread::Builder::new()
             .name("qcode-checkpoints".into())
             .spawn(move || {
+                let result = job.run();
                 let mut state = tracker.lock();
-                let turn = turn_of(&state);
-                let result = tracker
-                    .inner
-                    .open(&mut state)
-                    .and_then(|c| c.snapshot_tree(turn).map_err(|e| e.to_string()));
-                if let Err(e) = result {
-                    state.deferred = Some(e);
+                if state.clears != clears {
+                    return; // a /clear came: another session now
+                }
+                match result {
+                    Ok(tree) => {
+                        if let Some(c) = state.checkpoints.as_mut() {
+                            c.install(tree);
+                        }
+                    }
+                    Err(e) => state.deferred = Some(e.to_string()),
                 }
             });
-        if let Err(e) = started {
-            self.lock().deferred = Some(format!("cannot start the first snapshot: {e}"));
+        match started {
+            Ok(handle) => *self.warming() = Some(handle),
+            Err(e) => self.lock().deferred = Some(format!("cannot start the first snapshot: {e}")),
         }
     }
 
@@ -166,6 +201,7 @@ impl ChangeTracker for CheckpointTracker {
     }
 
     fn before_command(&self) -> Result<CommandToken, String> {
+        self.wait_warm_up();
         let mut state = self.lock();
         let turn = turn_of(&state);
         let snapshot = self
@@ -210,14 +246,8 @@ mod tests {
     }
 
     fn wait_primed(t: &CheckpointTracker) {
-        // The first snapshot holds the lock while it runs: taking it waits for it.
-        drop(t.lock());
-        for _ in 0..200 {
-            if t.lock().checkpoints.is_some() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        t.wait_warm_up();
+        assert!(t.lock().checkpoints.is_some());
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod writer;
 
 pub use checkpoints::{
     Checkpoints, FileState, Force, MAX_SNAPSHOT_FILE_SIZE, Notice, NoticeReason, RewindAction,
-    RewindEntry, RewindPlan, TreeSnapshot,
+    RewindEntry, RewindPlan, TreeSnapshot, WarmTree, WarmUp,
 };
 pub use error::SessionError;
 pub use export::{ExportFormat, export, show};

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::SessionError;
 use blob::Blobs;
 pub use plan::{Force, RewindAction, RewindEntry, RewindPlan};
-pub use tree::{MAX_SNAPSHOT_FILE_SIZE, TreeSnapshot};
+pub use tree::{MAX_SNAPSHOT_FILE_SIZE, TreeSnapshot, WarmTree, WarmUp};
 
 /// A file's state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

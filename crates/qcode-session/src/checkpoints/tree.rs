@@ -247,31 +247,81 @@ fn remove_under(files: &mut BTreeMap<String, Entry>, rel: &str, changes: &mut Ve
     }
 }
 
-impl Checkpoints {
-    /// Walks everything under `rel_dir` into `files`, setting watches on its directories. With
-    /// watches, walks a second time once they are set, so that a change made while the first
-    /// walk ran is not missed.
-    fn walk_into(
-        &self,
-        files: &mut BTreeMap<String, Entry>,
-        watch: &mut Option<Watch>,
-        rel_dir: &str,
-        changes: &mut Vec<Changed>,
-    ) -> Result<(), SessionError> {
-        let listing = walk(&self.root, rel_dir, None);
-        for file in listing.files {
-            update(&self.blobs, files, file, changes)?;
-        }
-        if let Some(w) = watch {
-            if listing.dirs.iter().all(|(rel, abs)| w.add(abs, rel)) {
-                for file in walk(&self.root, rel_dir, None).files {
-                    update(&self.blobs, files, file, changes)?;
-                }
-            } else {
-                *watch = None;
+/// Walks everything under `rel_dir` into `files`, setting watches on its directories. With
+/// watches, walks a second time once they are set, so that a change made while the first walk
+/// ran is not missed.
+fn walk_into(
+    root: &Path,
+    blobs: &Blobs,
+    files: &mut BTreeMap<String, Entry>,
+    watch: &mut Option<Watch>,
+    rel_dir: &str,
+    changes: &mut Vec<Changed>,
+) -> Result<(), SessionError> {
+    let listing = walk(root, rel_dir, None);
+    for file in listing.files {
+        update(blobs, files, file, changes)?;
+    }
+    if let Some(w) = watch {
+        if listing.dirs.iter().all(|(rel, abs)| w.add(abs, rel)) {
+            for file in walk(root, rel_dir, None).files {
+                update(blobs, files, file, changes)?;
             }
+        } else {
+            *watch = None;
         }
-        Ok(())
+    }
+    Ok(())
+}
+
+/// The first snapshot of a session (every file read and kept, the watches set), taken without
+/// holding the [`Checkpoints`]: [`Checkpoints::warm_up`] hands it out, [`WarmUp::run`] does
+/// the work on any thread, [`Checkpoints::install`] takes the result. Meanwhile the
+/// checkpoints serve edits and turn ends; a snapshot taken before the result is installed
+/// does the work itself.
+#[derive(Debug)]
+pub struct WarmUp {
+    root: PathBuf,
+    blobs: Blobs,
+}
+
+/// The result of [`WarmUp::run`].
+#[derive(Debug)]
+pub struct WarmTree(Tree);
+
+impl WarmUp {
+    /// Walks the workspace, keeping every file (up to the size limit) and setting the watches.
+    pub fn run(self) -> Result<WarmTree, SessionError> {
+        let mut files = BTreeMap::new();
+        let mut watch = Watch::new();
+        walk_into(
+            &self.root,
+            &self.blobs,
+            &mut files,
+            &mut watch,
+            "",
+            &mut Vec::new(),
+        )?;
+        Ok(WarmTree(Tree { files, watch }))
+    }
+}
+
+impl Checkpoints {
+    /// The first snapshot to take off the caller's lock, or `None` when there is one already.
+    pub fn warm_up(&self) -> Option<WarmUp> {
+        self.tree.is_none().then(|| WarmUp {
+            root: self.root.clone(),
+            blobs: self.blobs.clone(),
+        })
+    }
+
+    /// Installs a first snapshot taken by [`WarmUp::run`] (ignored when a snapshot was taken
+    /// meanwhile). Changes made since it was taken are seen by the next snapshot (its watches
+    /// were set while it ran).
+    pub fn install(&mut self, warm: WarmTree) {
+        if self.tree.is_none() {
+            self.tree = Some(warm.0);
+        }
     }
 
     /// Brings the tree up to date; returns what changed since the last look (nothing on the
@@ -281,7 +331,14 @@ impl Checkpoints {
         let Some(mut tree) = self.tree.take() else {
             let mut files = BTreeMap::new();
             let mut watch = Watch::new();
-            self.walk_into(&mut files, &mut watch, "", &mut changes)?;
+            walk_into(
+                &self.root,
+                &self.blobs,
+                &mut files,
+                &mut watch,
+                "",
+                &mut changes,
+            )?;
             self.tree = Some(Tree { files, watch });
             return Ok(Vec::new());
         };
@@ -404,7 +461,14 @@ impl Checkpoints {
             fresh.sort();
             for sub in fresh {
                 let mut w = tree.watch.take();
-                self.walk_into(&mut tree.files, &mut w, &sub, changes)?;
+                walk_into(
+                    &self.root,
+                    &self.blobs,
+                    &mut tree.files,
+                    &mut w,
+                    &sub,
+                    changes,
+                )?;
                 tree.watch = w;
             }
         }

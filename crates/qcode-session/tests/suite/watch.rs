@@ -181,3 +181,41 @@ fn many_commands_in_a_row_agree_with_a_fresh_walk() {
     assert!(!w.root.join("t").join("v").join("f").exists());
     assert!(!w.root.join("README.md.d/z").exists());
 }
+
+#[test]
+fn a_warm_up_taken_off_the_lock_serves_the_next_command() {
+    let w = ws();
+    let mut cp = Checkpoints::open(&w.history, "s", &w.root).unwrap();
+    let job = cp.warm_up().unwrap();
+    // Meanwhile an edit's checkpoint (same content as the warm-up stores: one blob).
+    cp.before_write(1, &w.root.join("src/lib.rs")).unwrap();
+    let warm = job.run().unwrap();
+    // Changed after the warm-up: seen by the watches, not attributed to the command.
+    std::fs::write(w.root.join("src/lib.rs"), "edited\n").unwrap();
+    cp.install(warm);
+    assert!(cp.warm_up().is_none(), "installed");
+    cp.finish_turn(1).unwrap();
+    let changed = bracket(&w, &mut cp, "echo r >> README.md");
+    assert_eq!(changed, ["README.md"]);
+    assert_eq!(w.read("README.md").as_deref(), Some("readme\n"));
+    // The edit of turn 1 rewinds from the blob both stored.
+    let plan = cp.rewind_plan(1).unwrap();
+    cp.apply(&plan, Force::No).unwrap();
+    assert_eq!(w.read("src/lib.rs").as_deref(), Some("lib\n"));
+}
+
+#[test]
+fn a_warm_up_finished_after_a_snapshot_is_ignored() {
+    let w = ws();
+    let mut cp = Checkpoints::open(&w.history, "s", &w.root).unwrap();
+    let job = cp.warm_up().unwrap();
+    let s = cp.snapshot_tree(1).unwrap();
+    std::fs::write(w.root.join("README.md"), "stale\n").unwrap();
+    cp.install(job.run().unwrap());
+    // The snapshot's own tree stays: the command's change is seen.
+    cp.after_command(1, &s).unwrap();
+    assert_eq!(
+        cp.changed_files()[&1],
+        [std::path::PathBuf::from("README.md")]
+    );
+}
