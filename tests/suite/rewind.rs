@@ -398,3 +398,64 @@ fn a_command_writing_through_a_symlink_is_not_tracked_outside() {
     assert!(r.stdout.contains("no file to restore"), "{}", r.stdout);
     assert_eq!(read(&outside.join("f.txt")), "x\n");
 }
+
+/// Interactively, `/clear` starts a new session: the checkpoints follow it (the new session
+/// counts its turns from 1 in its own store) and both sessions rewind on their own.
+#[test]
+fn after_clear_the_checkpoints_follow_the_new_session() {
+    use super::pty::{Pty, keys};
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(write("w1", "a.txt", "first\n"));
+    mock.enqueue(Reply::text("Wrote it.", 4));
+    mock.enqueue(edit("e1", "a.txt", "first", "second"));
+    mock.enqueue(Reply::text("Edited it.", 4));
+    let env = vec![
+        (
+            "PATH".to_string(),
+            std::env::var("PATH").unwrap_or_default(),
+        ),
+        ("HOME".to_string(), w.home.display().to_string()),
+        ("DO_NOT_TRACK".to_string(), "1".to_string()),
+        ("OPENAI_BASE_URL".to_string(), mock.url()),
+        ("OPENAI_API_KEY".to_string(), "sk-test-key-123".to_string()),
+        ("OPENAI_MODEL".to_string(), "test-model".to_string()),
+    ];
+    let mut t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &["--yolo"],
+        &env,
+        &w.project,
+    );
+    t.wait_for_text("› Ask anything");
+    t.send_line("write a.txt");
+    t.wait_for_transcript("Wrote it.");
+    t.send_line("/clear");
+    t.wait_for_text("› Ask anything");
+    t.send_line("edit a.txt");
+    t.wait_for_transcript("Edited it.");
+    t.wait_for_text("› Ask anything");
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_eq!(read(&w.project.join("a.txt")), "second\n");
+
+    let ids: Vec<String> = std::fs::read_dir(file_history(&w))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "one store per session: {ids:?}");
+    let manifest = |id: &str| read(&file_history(&w).join(id).join("turns/1.json"));
+    let (first, second) = if manifest(&ids[0]).contains("\"absent\"") {
+        (&ids[0], &ids[1])
+    } else {
+        (&ids[1], &ids[0])
+    };
+    assert_eq!(user_records(&transcript(&w, first)), ["write a.txt"]);
+    assert_eq!(user_records(&transcript(&w, second)), ["edit a.txt"]);
+
+    rewind(&w, &[second, "--turn", "1"]).assert_code(0);
+    assert_eq!(read(&w.project.join("a.txt")), "first\n");
+    rewind(&w, &[first, "--turn", "1"]).assert_code(0);
+    assert!(!w.project.join("a.txt").exists());
+}
