@@ -9,6 +9,11 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 use std::path::Path;
 
+/// At most this many directories are watched per session (inotify watches are a per-user
+/// budget other programs need too); a larger workspace is stat-walked instead.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) const MAX_WATCHED_DIRS: usize = 8192;
+
 /// What changed since the last [`Watch::changes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Changes {
@@ -48,10 +53,13 @@ impl Watch {
         })
     }
 
-    /// Watches directory `abs` (workspace-relative `rel`). False when it cannot (the watch
-    /// limit): the caller then gives up watching.
+    /// Watches directory `abs` (workspace-relative `rel`). False when it cannot (the system's
+    /// watch limit, or [`MAX_WATCHED_DIRS`]): the caller then gives up watching.
     pub(crate) fn add(&mut self, abs: &Path, rel: &str) -> bool {
         use rustix::fs::inotify::{WatchFlags, add_watch};
+        if self.wds.len() >= MAX_WATCHED_DIRS {
+            return false;
+        }
         let flags = WatchFlags::CREATE
             | WatchFlags::DELETE
             | WatchFlags::MODIFY
