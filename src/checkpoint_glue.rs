@@ -24,7 +24,11 @@ pub struct CheckpointTracker {
 
 struct Inner {
     file_history: PathBuf,
+    /// The first session's workspace: where its transcript says it was recorded (a rewind
+    /// restores relative to it).
     workspace: PathBuf,
+    /// The workspace of the sessions a `/clear` starts (the working directory of this run).
+    cleared_workspace: PathBuf,
     ids: SessionIds,
     state: Mutex<State>,
     /// The thread taking the first snapshot, while it runs.
@@ -47,12 +51,16 @@ struct State {
 }
 
 impl CheckpointTracker {
-    /// A tracker for the session `ids` names, whose checkpoints live under `file_history`
-    /// (`$QCODE_HOME/file-history`) for the workspace `workspace`. `turns_so_far` is the
-    /// number of user messages the session already has (a resumed session continues counting).
+    /// A tracker for the sessions `ids` names, whose checkpoints live under `file_history`
+    /// (`$QCODE_HOME/file-history`). The first session's files are relative to `workspace`
+    /// (the working directory its header records: a resumed session keeps its own), those of
+    /// sessions a `/clear` starts to `cleared_workspace` (this run's working directory).
+    /// `turns_so_far` is the number of user messages the first session already has (a resumed
+    /// session continues counting).
     pub fn new(
         file_history: PathBuf,
         workspace: PathBuf,
+        cleared_workspace: PathBuf,
         ids: SessionIds,
         turns_so_far: u32,
     ) -> Self {
@@ -60,6 +68,7 @@ impl CheckpointTracker {
             inner: Arc::new(Inner {
                 file_history,
                 workspace,
+                cleared_workspace,
                 ids,
                 state: Mutex::new(State {
                     clears: 0,
@@ -104,8 +113,13 @@ impl Inner {
     fn open<'a>(&self, state: &'a mut State) -> Result<&'a mut Checkpoints, String> {
         if state.checkpoints.is_none() {
             let id = self.ids.after_clears(state.clears);
-            let c = Checkpoints::open(&self.file_history, &id, &self.workspace)
-                .map_err(|e| e.to_string())?;
+            let workspace = if state.clears == 0 {
+                &self.workspace
+            } else {
+                &self.cleared_workspace
+            };
+            let c =
+                Checkpoints::open(&self.file_history, &id, workspace).map_err(|e| e.to_string())?;
             state.checkpoints = Some(c);
         }
         state
@@ -255,7 +269,7 @@ mod tests {
         let (_d, ws, history) = setup();
         std::fs::write(ws.join("a.txt"), "one").unwrap();
         let ids = SessionIds::new("first".into());
-        let t = CheckpointTracker::new(history.clone(), ws.clone(), ids.clone(), 2);
+        let t = CheckpointTracker::new(history.clone(), ws.clone(), ws.clone(), ids.clone(), 2);
         t.turn_started();
         wait_primed(&t);
         t.before_write(&ws.join("a.txt")).unwrap();
@@ -280,7 +294,13 @@ mod tests {
     fn a_binary_file_a_command_changes_is_a_notice_and_failures_are_errors() {
         let (_d, ws, history) = setup();
         std::fs::write(ws.join("x.bin"), b"a\0b").unwrap();
-        let t = CheckpointTracker::new(history, ws.clone(), SessionIds::new("s".into()), 0);
+        let t = CheckpointTracker::new(
+            history,
+            ws.clone(),
+            ws.clone(),
+            SessionIds::new("s".into()),
+            0,
+        );
         t.turn_started();
         wait_primed(&t);
         let token = t.before_command().unwrap();
@@ -303,6 +323,7 @@ mod tests {
         let (_d, ws, history) = setup();
         let t = CheckpointTracker::new(
             history.clone(),
+            ws.join("gone"),
             ws.join("gone"),
             SessionIds::new("s".into()),
             0,

@@ -207,9 +207,14 @@ pub async fn start_with(
     };
     if let Some(recorder) = &recorder {
         // Checkpoints for rewind, only for a recorded session (they belong to its transcript).
-        let turns = resumed.as_ref().map_or(0, |l| l.turns());
+        // A resumed session's files stay relative to the directory its header records.
+        let (workspace, turns) = match &resumed {
+            Some(l) => (std::path::PathBuf::from(&l.header.cwd), l.turns()),
+            None => (snapshot.cwd.clone(), 0),
+        };
         tool_ctx.change_tracker = Some(Arc::new(crate::checkpoint_glue::CheckpointTracker::new(
             snapshot.paths.qcode_home.join("file-history"),
+            workspace,
             snapshot.cwd.clone(),
             recorder.ids(),
             u32::try_from(turns).unwrap_or(u32::MAX),

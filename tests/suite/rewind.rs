@@ -459,3 +459,29 @@ fn after_clear_the_checkpoints_follow_the_new_session() {
     rewind(&w, &[first, "--turn", "1"]).assert_code(0);
     assert!(!w.project.join("a.txt").exists());
 }
+
+/// Resumed from a subdirectory of the project: the checkpoints stay relative to where the
+/// session was recorded, so a rewind restores the right files.
+#[test]
+fn a_session_resumed_from_a_subdirectory_rewinds_the_right_files() {
+    let w = World::new();
+    let sub = w.project.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(w.project.join("b.txt"), "root b\n").unwrap();
+    std::fs::write(sub.join("b.txt"), "sub b\n").unwrap();
+    let mock = MockServer::start();
+    let (id, _) = turn(&w, &mock, None, "first", vec![]);
+    mock.enqueue(edit("e1", "b.txt", "sub b", "edited"));
+    mock.enqueue(Reply::text("done", 4));
+    run(w
+        .cmd_for(&mock)
+        .current_dir(&sub)
+        .args(["--yolo", "-r", &id, "-p", "edit b"]))
+    .assert_code(0);
+    assert_eq!(read(&sub.join("b.txt")), "edited\n");
+    let r = rewind(&w, &[&id, "--turn", "2"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("restored sub/b.txt"), "{}", r.stdout);
+    assert_eq!(read(&sub.join("b.txt")), "sub b\n");
+    assert_eq!(read(&w.project.join("b.txt")), "root b\n");
+}
