@@ -134,7 +134,8 @@ pub enum Command {
     /// Trust a folder, so that its own files (.qcode/settings.json, .env) may change where
     /// requests go, what runs without asking and what is allowed (see docs/trust.md).
     Trust(TrustArgs),
-    /// Recorded sessions of this project: list, show, export, delete (see docs/sessions.md).
+    /// Recorded sessions of this project: list, show, export, delete, rewind (see
+    /// docs/sessions.md).
     Sessions(SessionsArgs),
 }
 
@@ -174,6 +175,32 @@ pub enum SessionsAction {
     Delete {
         /// The session id, or a unique prefix of it.
         id: String,
+    },
+    /// Rewind a session to before turn N: restore the files its turns N and later changed
+    /// (recreating deleted files, deleting created ones) and cut the conversation back, so
+    /// that `qcode -r ID -p …` continues from there.
+    ///
+    /// A file changed outside qcode since qcode last changed it is not overwritten: the
+    /// rewind refuses, names it and changes nothing (exit code 42) unless --force is given.
+    /// Files whose earlier content was not kept (binary or larger than 2 MiB, changed by a
+    /// shell command) are listed and left as they are. See docs/sessions.md.
+    #[command(group(clap::ArgGroup::new("scope").args(["code_only", "conversation_only"])))]
+    Rewind {
+        /// The session id, or a unique prefix of it.
+        id: String,
+        /// The turn to rewind to before: the number of its user message (1 is the first;
+        /// `qcode sessions show ID` lists them in order).
+        #[arg(long, value_name = "N")]
+        turn: u32,
+        /// Restore the files only; the conversation stays as it is.
+        #[arg(long)]
+        code_only: bool,
+        /// Cut the conversation only; the files stay as they are.
+        #[arg(long)]
+        conversation_only: bool,
+        /// Overwrite files that were changed outside qcode since its last change.
+        #[arg(long)]
+        force: bool,
     },
 }
 

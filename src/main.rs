@@ -4,6 +4,7 @@
 
 mod auth_cmd;
 mod auth_glue;
+mod checkpoint_glue;
 mod cli;
 mod exit;
 mod headless;

@@ -180,7 +180,7 @@ pub async fn start_with(
     let resolver = Arc::new(auth_glue::Resolver(shared_resolver.clone()));
     let (auth, credentials) = resolver.0.start(missing)?;
 
-    let tool_ctx = setup::build_tool_context(&snapshot)?;
+    let mut tool_ctx = setup::build_tool_context(&snapshot)?;
     let background = tool_ctx.background_jobs.clone();
     let (system_prompt, context) = setup::system_prompt_for(&snapshot);
     for notice in &context.notices {
@@ -205,6 +205,21 @@ pub async fn start_with(
     } else {
         None
     };
+    if let Some(recorder) = &recorder {
+        // Checkpoints for rewind, only for a recorded session (they belong to its transcript).
+        // A resumed session's files stay relative to the directory its header records.
+        let (workspace, turns) = match &resumed {
+            Some(l) => (std::path::PathBuf::from(&l.header.cwd), l.turns()),
+            None => (snapshot.cwd.clone(), 0),
+        };
+        tool_ctx.change_tracker = Some(Arc::new(crate::checkpoint_glue::CheckpointTracker::new(
+            snapshot.paths.qcode_home.join("file-history"),
+            workspace,
+            snapshot.cwd.clone(),
+            recorder.ids(),
+            u32::try_from(turns).unwrap_or(u32::MAX),
+        )));
+    }
     // After the recorder started: the session continued is in use, so never removed.
     let cleanup = start_cleanup(&snapshot);
     let mut config = setup::engine_config(

@@ -1,8 +1,8 @@
-//! `qcode sessions list | show | export | delete`: argument mapping and output over
+//! `qcode sessions list | show | export | delete | rewind`: argument mapping and output over
 //! `qcode-session` (the store, its formats and its lookups live there).
 
 use qcode_protocol::Problem;
-use qcode_session::ExportFormat;
+use qcode_session::{ExportFormat, Force, RewindReport, RewindScope};
 
 use crate::cli::{Cli, ExportFormatArg, SessionsAction, SessionsArgs};
 use crate::exit::report;
@@ -84,6 +84,59 @@ fn run_blocking(
             )?;
             println!("Deleted {}", removed.display());
         }
+        SessionsAction::Rewind {
+            id,
+            turn,
+            code_only,
+            conversation_only,
+            force,
+        } => {
+            let path = qcode_session::find(&project_dir, id)?;
+            let scope = match (code_only, conversation_only) {
+                (true, _) => RewindScope::CodeOnly,
+                (false, true) => RewindScope::ConversationOnly,
+                (false, false) => RewindScope::Both,
+            };
+            let force = if *force { Force::Yes } else { Force::No };
+            let file_history = snapshot.paths.qcode_home.join("file-history");
+            let report = qcode_session::rewind_session(&path, &file_history, *turn, scope, force)?;
+            print!("{}", describe(&report, *turn, scope));
+        }
     }
     Ok(())
+}
+
+/// What a rewind did, one line per file.
+fn describe(report: &RewindReport, turn: u32, scope: RewindScope) -> String {
+    let mut out = String::new();
+    for file in &report.restored {
+        out.push_str(&format!("restored {}\n", file.display()));
+    }
+    for file in &report.deleted {
+        out.push_str(&format!("deleted {}\n", file.display()));
+    }
+    for notice in &report.not_restorable {
+        out.push_str(&format!("not restored {notice}\n"));
+    }
+    let code = match scope {
+        RewindScope::ConversationOnly => "files left as they are".to_string(),
+        RewindScope::Both | RewindScope::CodeOnly => {
+            match report.restored.len() + report.deleted.len() {
+                0 => "no file to restore".to_string(),
+                1 => "1 file restored".to_string(),
+                n => format!("{n} files restored"),
+            }
+        }
+    };
+    let conversation = match scope {
+        RewindScope::CodeOnly => "conversation left as it is".to_string(),
+        RewindScope::Both | RewindScope::ConversationOnly => format!(
+            "conversation cut back to before turn {turn} ({} records removed)",
+            report.records_removed
+        ),
+    };
+    out.push_str(&format!(
+        "Rewound to before turn {turn}: {code}; {conversation}.\n"
+    ));
+    out
 }

@@ -158,6 +158,14 @@ impl Session {
     }
 }
 
+/// Tells the tools' change tracker (if any) about a turn boundary, off the async threads (it
+/// may do file work).
+pub(crate) async fn track(session: &Session, f: fn(&dyn qcode_tools::ChangeTracker)) {
+    if let Some(tracker) = session.deps.tool_ctx.change_tracker.clone() {
+        let _ = tokio::task::spawn_blocking(move || f(tracker.as_ref())).await;
+    }
+}
+
 async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
     tx.send(session.configured_event()).await;
     let mut deferred: VecDeque<Op> = VecDeque::new();
@@ -198,6 +206,7 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                 crate::compact::compact(&mut session, &tx, CancellationToken::new()).await
             }
             Op::ClearHistory => {
+                track(&session, |t| t.conversation_cleared()).await;
                 session.history.truncate(1);
                 session.last_prompt_tokens = 0;
                 tx.send(Event::HistoryCleared).await;

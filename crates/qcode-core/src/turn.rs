@@ -64,7 +64,11 @@ pub(crate) async fn run_turn(
     }
     crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
     session.append(ChatMessage::user(text), tx).await;
+    // The checkpoint tracker's turn is the user message's number (the message is in the
+    // history now); it ends however the turn ends.
+    crate::engine::track(session, |t| t.turn_started()).await;
     let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
+    crate::engine::track(session, |t| t.turn_ended()).await;
     tx.send(Event::TurnComplete { turn_id, outcome }).await;
 }
 

@@ -201,7 +201,7 @@ fn checkpoints(root: &Path, history: &Path) {
         ms(after_unchanged)
     );
     println!(
-        "  later snapshot_tree (stat walk only):          {}",
+        "  later snapshot_tree (watched dirs only):       {}",
         ms(warm)
     );
     println!(

@@ -33,14 +33,14 @@ mod writer;
 
 pub use checkpoints::{
     Checkpoints, FileState, Force, MAX_SNAPSHOT_FILE_SIZE, Notice, NoticeReason, RewindAction,
-    RewindEntry, RewindPlan, TreeSnapshot,
+    RewindEntry, RewindPlan, TreeSnapshot, WarmTree, WarmUp,
 };
 pub use error::SessionError;
 pub use export::{ExportFormat, export, show};
 pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_recent};
 pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
-pub use recorder::{Recorder, SessionStart};
+pub use recorder::{Recorder, SessionIds, SessionStart};
 pub use resume::{Fork, Resume, ResumeFrom, git_branch, open_to_resume};
 pub use rewind::{
     RewindPoint, RewindReport, RewindScope, rewind_points, rewind_session, truncate_before_turn,

@@ -3,6 +3,7 @@
 //! engine knows nothing of files.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use qcode_protocol::{ApprovalMode, AuthKind, Event};
 
@@ -40,6 +41,31 @@ impl SessionStart {
     }
 }
 
+/// The ids of one process's sessions: the first, then one per `/clear`, each decided once and
+/// shared — by the recorder (the transcript) and the checkpoint tracker (the file history), so
+/// both follow the same new session whichever of them learns of the clear first.
+#[derive(Debug, Clone)]
+pub struct SessionIds(Arc<Mutex<Vec<String>>>);
+
+impl SessionIds {
+    /// Ids starting with `first`.
+    pub fn new(first: String) -> Self {
+        Self(Arc::new(Mutex::new(vec![first])))
+    }
+
+    /// The session id after `clears` clears (0: the first), generated on first request.
+    pub fn after_clears(&self, clears: usize) -> String {
+        let mut ids = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while ids.len() <= clears {
+            ids.push(new_session_id());
+        }
+        ids[clears].clone()
+    }
+}
+
 /// Records one session's conversation from the engine's events:
 ///
 /// | event | record |
@@ -59,6 +85,8 @@ pub struct Recorder {
     project_dir: PathBuf,
     start: SessionStart,
     sync: SyncPolicy,
+    ids: SessionIds,
+    clears: usize,
 }
 
 impl Recorder {
@@ -72,6 +100,8 @@ impl Recorder {
         let writer = SessionWriter::create(project_dir, start.header(id.clone()), sync)?;
         Ok(Self {
             writer,
+            ids: SessionIds::new(id.clone()),
+            clears: 0,
             id,
             project_dir: project_dir.to_path_buf(),
             start,
@@ -98,6 +128,8 @@ impl Recorder {
             .unwrap_or_default();
         Ok(Self {
             writer,
+            ids: SessionIds::new(session.id().to_string()),
+            clears: 0,
             id: session.id().to_string(),
             project_dir,
             start: SessionStart {
@@ -114,6 +146,12 @@ impl Recorder {
     /// The id of the session being recorded.
     pub fn session_id(&self) -> &str {
         &self.id
+    }
+
+    /// The session ids of this recorder (now and after each `/clear`), to share with the
+    /// checkpoint tracker.
+    pub fn ids(&self) -> SessionIds {
+        self.ids.clone()
     }
 
     /// The transcript being written.
@@ -188,7 +226,8 @@ impl Recorder {
                 }
             }
             Event::HistoryCleared => {
-                let id = new_session_id();
+                self.clears += 1;
+                let id = self.ids.after_clears(self.clears);
                 self.writer = SessionWriter::create(
                     &self.project_dir,
                     self.start.header(id.clone()),

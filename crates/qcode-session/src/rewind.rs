@@ -75,8 +75,10 @@ pub struct RewindPoint {
 /// What a rewind did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RewindReport {
-    /// Files restored or deleted (relative to the workspace root).
+    /// Files written back (changed or recreated), relative to the workspace root.
     pub restored: Vec<std::path::PathBuf>,
+    /// Files deleted (the rewound turns created them), relative to the workspace root.
+    pub deleted: Vec<std::path::PathBuf>,
     /// Files changed in the rewound turns whose earlier content was not kept (left as they are).
     pub not_restorable: Vec<crate::Notice>,
     /// Transcript records removed.
@@ -153,7 +155,13 @@ pub fn rewind_session(
         RewindScope::Both | RewindScope::CodeOnly => {
             let plan = checkpoints.rewind_plan(turn)?;
             report.not_restorable = plan.not_restorable.clone();
-            report.restored = checkpoints.apply(&plan, force)?;
+            let done = checkpoints.apply(&plan, force)?;
+            for entry in plan.entries.into_iter().filter(|e| done.contains(&e.path)) {
+                match entry.action {
+                    crate::RewindAction::Restore { .. } => report.restored.push(entry.path),
+                    crate::RewindAction::Delete => report.deleted.push(entry.path),
+                }
+            }
         }
     }
     if scope != RewindScope::CodeOnly {

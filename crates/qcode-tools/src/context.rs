@@ -26,6 +26,9 @@ pub struct ToolContext {
     pub background_dir: PathBuf,
     /// The background commands started in this session (stopped when it ends).
     pub background_jobs: crate::BackgroundJobs,
+    /// Told before `edit`, `write_file` and `run_shell_command` change the workspace, for
+    /// checkpoints (see [`crate::ChangeTracker`]); `None`: no tracking.
+    pub change_tracker: Option<Arc<dyn crate::ChangeTracker>>,
 }
 
 impl ToolContext {
@@ -62,6 +65,7 @@ impl ToolContext {
             shell_env_policy: crate::ShellEnvPolicy::default(),
             background_dir,
             background_jobs: crate::BackgroundJobs::default(),
+            change_tracker: None,
         })
     }
 
@@ -84,6 +88,7 @@ impl fmt::Debug for ToolContext {
             .field("shell_env", &env_names)
             .field("shell_env_policy", &self.shell_env_policy.inherit)
             .field("background_dir", &self.background_dir)
+            .field("change_tracker", &self.change_tracker.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -16,6 +16,10 @@
 //! Front ends list the tools with [`ToolRegistry::summaries`] (name, permission class as text,
 //! first sentence of the description).
 //!
+//! [`ChangeTracker`] is the seam for checkpoints: `edit`, `write_file` and `run_shell_command`
+//! report what they are about to change to the tracker in [`ToolContext::change_tracker`]
+//! (this crate does not know how or where anything is kept).
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
@@ -25,6 +29,7 @@ mod registry;
 mod schema;
 mod textfile;
 mod tools;
+mod tracker;
 
 pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
@@ -35,6 +40,7 @@ pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
+pub use tracker::{ChangeTracker, CommandToken};
 
 /// The memory file `save_memory` writes, for front ends that add a fact themselves
 /// (`/memory add`) with the same rules and message.

@@ -258,8 +258,10 @@ impl PreparedCall {
         }
         match self.action {
             Action::ReadFile(p) => read_file::execute(p, &cancel).await,
-            Action::WriteFile(p) => write_file::execute(p, &cancel).await,
-            Action::Edit(p) => edit::execute(p, &cancel).await,
+            Action::WriteFile(p) => {
+                write_file::execute(p, ctx.change_tracker.clone(), &cancel).await
+            }
+            Action::Edit(p) => edit::execute(p, ctx.change_tracker.clone(), &cancel).await,
             Action::ListDirectory(p) => list_directory::execute(p, ctx, &cancel).await,
             Action::Glob(p) => glob::execute(p, ctx, &cancel).await,
             Action::Grep(p) => grep::execute(p, ctx, &cancel).await,

@@ -15,6 +15,15 @@ pub struct Engine {
 }
 
 pub fn start(mode: ApprovalMode, context_window: Option<u64>) -> Engine {
+    start_tracked(mode, context_window, None)
+}
+
+/// [`start`] with a change tracker in the tool context.
+pub fn start_tracked(
+    mode: ApprovalMode,
+    context_window: Option<u64>,
+    tracker: Option<Arc<dyn qcode_tools::ChangeTracker>>,
+) -> Engine {
     let mock = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
     let client = ChatClient::new(ClientOptions {
@@ -22,13 +31,14 @@ pub fn start(mode: ApprovalMode, context_window: Option<u64>) -> Engine {
         ..ClientOptions::default()
     })
     .unwrap();
-    let tool_ctx = qcode_tools::ToolContext::new(
+    let mut tool_ctx = qcode_tools::ToolContext::new(
         vec![dir.path().to_path_buf()],
         dir.path().join("memory.md"),
         qcode_tools::LazyHttpClient::default_client(),
         dir.path().join("bg"),
     )
     .unwrap();
+    tool_ctx.change_tracker = tracker;
     let config = EngineConfig {
         model: "m".into(),
         auth: AuthKind::Openai,

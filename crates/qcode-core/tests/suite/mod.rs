@@ -2,3 +2,4 @@ mod backpressure;
 mod harness;
 
 mod interactive;
+mod tracker;

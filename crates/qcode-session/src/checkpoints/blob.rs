@@ -108,7 +108,11 @@ impl Blobs {
 fn write_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("blob");
-    let tmp = path.with_file_name(format!(".tmp-{name}-{}", std::process::id()));
+    // Unique per call: two threads may store the same content at once (the first snapshot
+    // and an edit's checkpoint).
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".tmp-{name}-{}-{n}", std::process::id()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -13,8 +13,9 @@
 mod blob;
 mod plan;
 mod tree;
+mod watch;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::SessionError;
 use blob::Blobs;
 pub use plan::{Force, RewindAction, RewindEntry, RewindPlan};
-pub use tree::{MAX_SNAPSHOT_FILE_SIZE, TreeSnapshot};
+pub use tree::{MAX_SNAPSHOT_FILE_SIZE, TreeSnapshot, WarmTree, WarmUp};
 
 /// A file's state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,8 +91,8 @@ pub struct Checkpoints {
     root: PathBuf,
     blobs: Blobs,
     manifests: BTreeMap<u32, Manifest>,
-    /// The last tree seen (the stat cache of the next snapshot).
-    last_tree: std::sync::Arc<HashMap<String, tree::Entry>>,
+    /// The workspace as last seen (the stat cache and watches of the next snapshot).
+    tree: Option<tree::Tree>,
 }
 
 fn canonical_prefix(abs: &Path) -> PathBuf {
@@ -146,7 +147,7 @@ impl Checkpoints {
             dir,
             root,
             manifests,
-            last_tree: Default::default(),
+            tree: None,
         })
     }
 

@@ -2,5 +2,7 @@ mod checkpoints;
 mod export;
 mod index;
 mod recorder;
+mod rewind;
 mod support;
 mod transcript;
+mod watch;

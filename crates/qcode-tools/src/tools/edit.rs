@@ -1,6 +1,8 @@
 //! `edit`: exact-string replacement in a file, unique unless `replace_all`; keeps the file's
 //! CRLF line endings, BOM and encoding; creates a file when `old_string` is empty.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -14,6 +16,7 @@ use crate::paths::ResolvedPath;
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
 use crate::textfile::{Encoding, LineEnding, TextFile, diff_stats, unified_diff, write_atomic};
+use crate::tracker::{ChangeTracker, append_notices};
 
 pub(crate) const DEF: ToolDef = ToolDef {
     id: ToolId::Edit,
@@ -107,11 +110,15 @@ pub(crate) fn prepare(
     ))
 }
 
-pub(crate) async fn execute(plan: Plan, cancel: &CancellationToken) -> ToolResult {
-    run_blocking(DEF.name, cancel, move || run(plan)).await
+pub(crate) async fn execute(
+    plan: Plan,
+    tracker: Option<Arc<dyn ChangeTracker>>,
+    cancel: &CancellationToken,
+) -> ToolResult {
+    run_blocking(DEF.name, cancel, move || run(plan, tracker.as_deref())).await
 }
 
-fn run(plan: Plan) -> ToolResult {
+fn run(plan: Plan, tracker: Option<&dyn ChangeTracker>) -> ToolResult {
     let display = &plan.path.display;
     let existing = match load(&plan.path) {
         Ok(e) => e,
@@ -131,6 +138,7 @@ fn run(plan: Plan) -> ToolResult {
              repeat the edit if it is still wanted"
         ));
     }
+    let tracked = tracker.map_or(Ok(()), |t| t.before_write(&plan.path.path));
     if let Err(e) = write_atomic(&plan.path.path, &applied.after.encode()) {
         return ToolResult::error(format!("edit: cannot write {display}: {e}"));
     }
@@ -149,10 +157,11 @@ fn run(plan: Plan) -> ToolResult {
             format!("Edited {display}: replaced {times} (+{added} -{removed} lines).")
         }
     };
-    ToolResult {
+    let result = ToolResult {
         diff: Some(applied.diff),
         ..ToolResult::success(output)
-    }
+    };
+    append_notices(result, &[], tracked.err().as_deref())
 }
 
 fn apply(existing: &Existing, args: &Args, path: &ResolvedPath) -> Result<Applied, String> {

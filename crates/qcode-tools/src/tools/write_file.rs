@@ -7,6 +7,8 @@ use tokio_util::sync::CancellationToken;
 
 use qcode_protocol::ApprovalDetails;
 
+use std::sync::Arc;
+
 use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::paths::ResolvedPath;
@@ -15,6 +17,7 @@ use crate::schema::{Param, Presence, Ty};
 use crate::textfile::{
     Decoded, Encoding, TextFile, decode, diff_stats, unified_diff, write_atomic,
 };
+use crate::tracker::{ChangeTracker, append_notices};
 
 pub(crate) const DEF: ToolDef = ToolDef {
     id: ToolId::WriteFile,
@@ -132,11 +135,15 @@ pub(crate) fn prepare(
     ))
 }
 
-pub(crate) async fn execute(plan: Plan, cancel: &CancellationToken) -> ToolResult {
-    run_blocking(DEF.name, cancel, move || write(plan)).await
+pub(crate) async fn execute(
+    plan: Plan,
+    tracker: Option<Arc<dyn ChangeTracker>>,
+    cancel: &CancellationToken,
+) -> ToolResult {
+    run_blocking(DEF.name, cancel, move || write(plan, tracker.as_deref())).await
 }
 
-fn write(plan: Plan) -> ToolResult {
+fn write(plan: Plan, tracker: Option<&dyn ChangeTracker>) -> ToolResult {
     let display = &plan.path.display;
     match load(&plan.path) {
         Ok(now) if now == plan.before => {}
@@ -148,6 +155,7 @@ fn write(plan: Plan) -> ToolResult {
         }
         Err(m) => return ToolResult::error(format!("write_file: {m}")),
     }
+    let tracked = tracker.map_or(Ok(()), |t| t.before_write(&plan.path.path));
     if let Err(e) = write_atomic(&plan.path.path, &plan.after.encode()) {
         return ToolResult::error(format!("write_file: cannot write {display}: {e}"));
     }
@@ -165,8 +173,9 @@ fn write(plan: Plan) -> ToolResult {
             format!("Replaced binary file {display} with {lines} lines of text.")
         }
     };
-    ToolResult {
+    let result = ToolResult {
         diff: Some(plan.diff),
         ..ToolResult::success(output)
-    }
+    };
+    append_notices(result, &[], tracked.err().as_deref())
 }

@@ -9,4 +9,5 @@ mod schema;
 mod search;
 mod shell;
 mod support;
+mod tracker;
 mod write;

@@ -6,6 +6,7 @@ pub use process::BackgroundJobs;
 mod output;
 mod process;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -22,6 +23,7 @@ use crate::error::ToolError;
 use crate::paths::ResolvedPath;
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolProgress, ToolResult, typed};
 use crate::schema::{Param, Presence, Ty};
+use crate::tracker::append_notices;
 
 /// Timeout when none is given, in milliseconds.
 pub const DEFAULT_TIMEOUT_MS: u64 = 120_000;
@@ -217,6 +219,36 @@ pub fn permission_key(command: &str) -> String {
 }
 
 pub(crate) async fn execute(
+    plan: Plan,
+    ctx: &ToolContext,
+    cancel: CancellationToken,
+    progress: &mpsc::UnboundedSender<ToolProgress>,
+) -> ToolResult {
+    let Some(tracker) = ctx.change_tracker.clone() else {
+        return run(plan, ctx, cancel, progress).await;
+    };
+    // The tracker's work is blocking file I/O: off the async threads.
+    let before = {
+        let tracker = Arc::clone(&tracker);
+        tokio::task::spawn_blocking(move || tracker.before_command())
+            .await
+            .unwrap_or_else(|e| Err(format!("internal error: {e}")))
+    };
+    let result = run(plan, ctx, cancel, progress).await;
+    let after = match before {
+        Ok(token) => tokio::task::spawn_blocking(move || tracker.after_command(token))
+            .await
+            .unwrap_or_else(|e| Err(format!("internal error: {e}"))),
+        Err(e) => Err(e),
+    };
+    match after {
+        Ok(notices) => append_notices(result, &notices, None),
+        Err(e) => append_notices(result, &[], Some(&e)),
+    }
+}
+
+/// Runs the command (the tracker's bracket is [`execute`]'s).
+async fn run(
     plan: Plan,
     ctx: &ToolContext,
     cancel: CancellationToken,
