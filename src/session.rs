@@ -460,6 +460,9 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         };
         let current = session.current_id();
         session.finish().await;
+        if let (qcode_tui::ExitReason::Switch(_), Some(id)) = (&reason, &current) {
+            remove_if_empty(&snapshot, id).await;
+        }
         // Ended by a signal: exit as a process killed by it would (128 + signal number).
         match reason {
             qcode_tui::ExitReason::UserQuit | qcode_tui::ExitReason::EngineStopped => return 0,
@@ -487,6 +490,28 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
                 };
             }
         }
+    }
+}
+
+/// Removes the transcript of session `id` when it holds no prompt (a session left by
+/// `/resume`, or started only to show `qcode -r`'s picker, is not worth keeping); a failure is
+/// a warning.
+async fn remove_if_empty(snapshot: &ConfigSnapshot, id: &str) {
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let file_history = snapshot.paths.qcode_home.join("file-history");
+    let id = id.to_string();
+    let removed = tokio::task::spawn_blocking(move || {
+        let path = qcode_session::find(&project_dir, &id)?;
+        if qcode_session::load(&path)?.turns() == 0 {
+            qcode_session::delete(&project_dir, &file_history, &id)?;
+        }
+        Ok::<_, qcode_session::SessionError>(())
+    })
+    .await;
+    match removed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("warning: an empty session was not removed: {e}"),
+        Err(e) => eprintln!("warning: an empty session was not removed: {e}"),
     }
 }
 

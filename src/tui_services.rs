@@ -262,11 +262,14 @@ impl Services for TuiServices {
 
     fn list_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionEntry>, Problem>> {
         let project_dir = self.snapshot.paths.project_dir(&self.snapshot.project_root);
+        // The session running now is not offered (it is the one being left).
+        let current = self.recording.as_ref().map(|r| r.current().id);
         Box::pin(blocking(
             move || {
                 let now = std::time::SystemTime::now();
                 Ok(qcode_session::list(&project_dir)?
                     .into_iter()
+                    .filter(|s| current.as_deref() != Some(s.id.as_str()))
                     .map(|s| SessionEntry {
                         when: relative_time(&s.updated_at, now),
                         first_prompt: s.first_prompt.as_deref().map(one_line).unwrap_or_default(),
