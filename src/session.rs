@@ -395,8 +395,11 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     print_warnings(&snapshot);
     let mut next = Next::default();
     let mut resume = cli.resume_from();
+    // `qcode -r --fork-session`: the session chosen in the picker is continued as a copy.
+    let mut picker_fork = None;
     match &resume.from {
         ResumeFrom::Id(id) if id.trim().is_empty() => {
+            picker_fork = Some(resume.fork);
             resume = Resume::default();
             next.open_picker = true;
         }
@@ -471,7 +474,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
             qcode_tui::ExitReason::Switch(id) => {
                 resume = Resume {
                     from: ResumeFrom::Id(id),
-                    fork: qcode_session::Fork::No,
+                    fork: picker_fork.take().unwrap_or(qcode_session::Fork::No),
                 };
             }
             qcode_tui::ExitReason::Rewind {

@@ -344,3 +344,87 @@ fn interactive_continue_without_a_session_starts_a_new_one_with_a_notice() {
     quit(&mut t);
     assert_eq!(transcripts(&w.home).len(), 1);
 }
+
+/// Turn 2 of the recorded session changed `a.txt` from "old" to "new" (checkpoints made through
+/// the library, as the edit tools make them).
+fn session_with_a_changed_file(w: &World, mock: &MockServer) -> (String, PathBuf) {
+    headless(w, mock, &["-p", "one"], "answer one");
+    headless(w, mock, &["-c", "-p", "two"], "answer two");
+    let id = session_list(w)[0]["id"].as_str().unwrap().to_string();
+    let file = w.project.join("a.txt");
+    std::fs::write(&file, "old\n").unwrap();
+    let mut checkpoints = qcode_session::Checkpoints::open(
+        &w.home.join(".qcode").join("file-history"),
+        &id,
+        &w.project,
+    )
+    .unwrap();
+    checkpoints.before_write(2, &file).unwrap();
+    std::fs::write(&file, "new\n").unwrap();
+    checkpoints.finish_turn(2).unwrap();
+    (id, file)
+}
+
+#[test]
+fn rewind_code_and_conversation_restores_the_file_and_cuts_the_transcript() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let (_, file) = session_with_a_changed_file(&w, &mock);
+    let mut t = start(&w, &mock, &["-c"]);
+    t.wait_for_transcript("answer two");
+    command(&t, "/rewind");
+    let screen = t.wait_for_text("Rewind to before which prompt?");
+    assert!(screen.contains("1 file: a.txt"), "{screen}");
+    t.send(keys::ENTER);
+    t.wait_for_text("code and conversation");
+    t.send(keys::ENTER);
+    let text = t.wait_for_transcript("Rewound to before prompt 2");
+    assert!(text.contains("restored a.txt"), "{text}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "old\n");
+    let files = transcripts(&w.home);
+    let users = records(&files[0])
+        .iter()
+        .filter(|r| r["type"] == "user")
+        .count();
+    assert_eq!(users, 1);
+    t.wait_for_text("› two");
+    // Clear the prompt put back (Ctrl+U) so that Ctrl+D quits.
+    t.send("\x15");
+    quit(&mut t);
+}
+
+#[test]
+fn rewind_over_a_file_changed_outside_asks_and_overwrites_when_confirmed() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let (_, file) = session_with_a_changed_file(&w, &mock);
+    std::fs::write(&file, "changed by hand\n").unwrap();
+    let mut t = start(&w, &mock, &["-c"]);
+    t.wait_for_transcript("answer two");
+    command(&t, "/rewind");
+    t.wait_for_text("Rewind to before which prompt?");
+    t.send(keys::ENTER);
+    t.wait_for_text("code and conversation");
+    t.send(keys::ENTER);
+    t.wait_for_text("Overwrite the files changed outside qcode?");
+    t.wait_for_transcript("changed outside qcode since its last change: a.txt");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "changed by hand\n",
+        "nothing touched before the answer"
+    );
+    assert_eq!(
+        records(&transcripts(&w.home)[0])
+            .iter()
+            .filter(|r| r["type"] == "user")
+            .count(),
+        2
+    );
+    t.send("\x1b[A"); // Up: overwrite
+    t.send(keys::ENTER);
+    t.wait_for_transcript("Rewound to before prompt 2");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "old\n");
+    t.wait_for_text("› two");
+    t.send("\x15");
+    quit(&mut t);
+}
