@@ -79,10 +79,7 @@ impl TuiServices {
         self.recording
             .as_ref()
             .map(RecorderHandle::current)
-            .ok_or_else(|| {
-                Problem::new(ErrorKind::Input, "this session is not recorded")
-                    .with_hint("recording is off (general.chatRecording or --no-chat-recording)")
-            })
+            .ok_or_else(not_recorded)
     }
 
     /// Records the method in the user settings (`security.auth.selectedType`).
@@ -306,12 +303,8 @@ impl Services for TuiServices {
             if title.is_empty() {
                 return Err(Problem::new(ErrorKind::Input, "the title is empty"));
             }
-            self.current_session()?;
             let Some(handle) = &self.recording else {
-                return Err(Problem::new(
-                    ErrorKind::Input,
-                    "this session is not recorded",
-                ));
+                return Err(not_recorded());
             };
             handle
                 .title(title.clone())
@@ -368,6 +361,12 @@ impl Services for TuiServices {
 
 #[cfg(test)]
 mod tests;
+
+/// What the session commands say when there is no recording.
+fn not_recorded() -> Problem {
+    Problem::new(ErrorKind::Input, "this session is not recorded")
+        .with_hint("recording is off (general.chatRecording or --no-chat-recording)")
+}
 
 /// The first non-blank line of `s`, trimmed and shortened to 80 characters.
 fn one_line(s: &str) -> String {

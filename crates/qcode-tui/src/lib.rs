@@ -6,9 +6,12 @@
 //! must not reach into the engine, read configuration files, or do network I/O. What it knows
 //! about the session (model, auth method, approval mode, context window) it learns from the
 //! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
-//! `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
-//! [`TuiOptions::services`], on spawned tasks; results (failures as [`qcode_protocol::Problem`])
-//! come back as [`AppEvent::Service`].
+//! `/model`'s list, `/privacy`, `/memory`, `/resume`'s list, `/export`, `/rename`, `/rewind`'s
+//! points) call the [`Services`] the binary passes in [`TuiOptions::services`], on spawned
+//! tasks; results (failures as [`qcode_protocol::Problem`]) come back as [`AppEvent::Service`].
+//! Switching to another session and rewinding are not done inside the TUI: it ends with
+//! [`ExitReason::Switch`] or [`ExitReason::Rewind`] and the binary runs it again on the session
+//! it then opens (the TUI never reads or writes session files).
 //!
 //! Shape: the private `runner` owns the terminal and one `select!` loop; [`App`] is the state
 //! machine it feeds (keys, engine events, app events) and asks for scrollback lines, effects and

@@ -1,5 +1,6 @@
 //! The back ends of slash commands that live outside the TUI: listing models, signing in,
-//! saving API keys, usage-statistics consent, and the memory files. The binary implements
+//! saving API keys, usage-statistics consent, the memory files, and the recorded sessions
+//! (`/resume`'s list, `/export`, `/rename`, `/rewind`'s points). The binary implements
 //! [`Services`]; the TUI calls it from spawned tasks and gets the results back on its internal
 //! app-event channel, so the render loop never waits for I/O. The TUI itself never does network
 //! I/O or reads configuration files.
