@@ -400,17 +400,40 @@ fn export_to(
         Some("jsonl") => qcode_session::ExportFormat::Jsonl,
         _ => qcode_session::ExportFormat::Markdown,
     };
-    if std::fs::symlink_metadata(&path).is_ok() {
-        return Err(Problem::new(
+    let exists = || {
+        Problem::new(
             ErrorKind::Input,
             format!("{} already exists; not overwritten", path.display()),
         )
-        .with_hint("give another file name: /export <file>"));
+        .with_hint("give another file name: /export <file>")
+    };
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(exists());
     }
     let text = qcode_session::export(&qcode_session::load(&current.path)?, format)?;
-    qcode_fs::write_atomic(&path, text.as_bytes(), qcode_fs::Mode::Exactly(0o600))
-        .map_err(|e| Problem::new(ErrorKind::Tool, e.to_string()))?;
-    Ok(format!("Exported this session to {}", path.display()))
+    // Written whole (0600) under a temporary name next to it, then linked to its name, which
+    // fails if a file appeared there meanwhile: the file is complete or absent, and never
+    // replaces another.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.qcode-export", std::process::id()));
+    let failed = |e: String| {
+        Problem::new(
+            ErrorKind::Tool,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    qcode_fs::write_atomic(&tmp, text.as_bytes(), qcode_fs::Mode::Exactly(0o600))
+        .map_err(|e| failed(e.to_string()))?;
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(format!("Exported this session to {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(e) => Err(failed(e.to_string())),
+    }
 }
 
 /// `2026-12-01T20:44:50.123Z` relative to `now` ("just now", "5 min ago", "3 h ago",

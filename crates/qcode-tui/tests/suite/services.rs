@@ -621,6 +621,7 @@ async fn resume_picker_filters_and_enter_switches() {
     h.pump_until(|h| h.frame(100, 20).contains("Fix the parser"))
         .await;
     let frame = h.frame(100, 20);
+    insta::assert_snapshot!("resume_picker", frame);
     assert!(frame.contains("Resume a session"), "{frame}");
     assert!(
         frame.contains("2 h ago · 3 turns · Fix the parser please"),
@@ -699,6 +700,7 @@ async fn rewind_picker_then_scope_ends_with_the_rewind() {
     h.pump_until(|h| h.frame(100, 20).contains("write the code"))
         .await;
     let frame = h.frame(100, 20);
+    insta::assert_snapshot!("rewind_picker", frame);
     // Newest first, with the files the turn changed.
     let newest = frame.find("2. write the code").unwrap();
     let oldest = frame.find("1. make a plan").unwrap();
