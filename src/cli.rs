@@ -90,7 +90,8 @@ pub struct Cli {
     pub continue_session: bool,
 
     /// Continue the session with this id (a unique prefix is enough), like --continue.
-    #[arg(short = 'r', long, value_name = "ID")]
+    /// Without an id (interactive only): pick one of this project's sessions.
+    #[arg(short = 'r', long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
     pub resume: Option<String>,
 
     /// With --continue / --resume: continue a copy of the session under a new id, leaving the

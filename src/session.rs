@@ -34,6 +34,14 @@ pub struct Session {
     pub recording: Option<crate::recorder_glue::Recording>,
     /// Retention (`general.cleanupPeriodDays`), running in the background since the start.
     cleanup: tokio::task::JoinHandle<()>,
+    /// The recorded conversation this interactive session continues (for the TUI to show).
+    pub resumed: Option<Resumed>,
+}
+
+/// A continued session as the TUI shows it.
+pub struct Resumed {
+    pub id: String,
+    pub history: Vec<qcode_protocol::ChatMessage>,
 }
 
 impl Session {
@@ -171,6 +179,12 @@ pub async fn start_with(
             "--fork-session needs --continue or --resume ID",
         ));
     }
+    if let ResumeFrom::Id(id) = &resume.from
+        && id.trim().is_empty()
+    {
+        return Err(Problem::new(ErrorKind::Input, "--resume needs a session id here")
+            .with_hint("`qcode sessions list` shows them; without an id, -r opens a picker in an interactive terminal"));
+    }
     let resumed = load_resumed(&snapshot, resume).await?;
     let client = Arc::new(
         qcode_auth::build_client()
@@ -236,12 +250,20 @@ pub async fn start_with(
         (None, Some(loaded)) => Some(loaded.id().to_string()),
         (None, None) => None,
     };
+    let mut shown = None;
     if let Some(loaded) = resumed {
+        let id = loaded.id().to_string();
         // The recorder keeps what it needs; the records' text moves into the history.
         config.initial_history = Arc::try_unwrap(loaded).map_or_else(
             |shared| shared.history(),
             qcode_session::LoadedSession::into_history,
         );
+        if interaction == Interaction::Interactive {
+            shown = Some(Resumed {
+                id,
+                history: config.initial_history.clone(),
+            });
+        }
     }
     let deps = EngineDeps {
         client,
@@ -280,6 +302,7 @@ pub async fn start_with(
         background,
         recording,
         cleanup,
+        resumed: shown,
     })
 }
 
@@ -374,17 +397,11 @@ async fn stop_background(jobs: qcode_tools::BackgroundJobs) {
             .await;
 }
 
-/// `qcode` with no prompt on a terminal: the interactive session.
+/// `qcode` with no prompt on a terminal: the interactive session. `-c` / `-r ID` open it on a
+/// recorded session, `-r` without an id opens the `/resume` picker first. `/resume` and
+/// `/rewind` end the TUI with a reason; this loop then finishes the session (its recording
+/// flushed, its lock released), switches or rewinds, and runs the TUI again.
 pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
-    if cli.resume_from().from != ResumeFrom::New {
-        return report(
-            &Problem::new(
-                ErrorKind::Input,
-                "--continue and --resume work with non-interactive runs only for now",
-            )
-            .with_hint("add a prompt: qcode -c -p \"…\""),
-        );
-    }
     let loaded =
         load_config_quiet(cli).and_then(|loaded| match crate::trust_cmd::ask_once(&loaded.0) {
             crate::trust_cmd::Answer::Trusted => load_config_quiet(cli),
@@ -395,67 +412,274 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         Err(p) => return report(&p),
     };
     print_warnings(&snapshot);
-    let session = match start_with(
-        snapshot,
-        &env,
-        Interaction::Interactive,
-        started,
-        MissingAuth::SignedOut,
-        Resume::default(),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(p) => return report(&p),
-    };
-    let Session {
-        snapshot,
-        engine,
-        model,
-        auth,
-        telemetry,
-        observer,
-        credentials,
-        resolver,
-        background,
-        recording,
-        cleanup,
-    } = session;
-    let services = Arc::new(crate::tui_services::TuiServices::new(
-        snapshot.clone(),
-        env.clone(),
-        telemetry.clone(),
-        resolver,
-    ));
+    let mut next = Next::default();
+    let mut resume = cli.resume_from();
+    // `qcode -r --fork-session`: the session chosen in the picker is continued as a copy.
+    let mut picker_fork = None;
+    match &resume.from {
+        ResumeFrom::Id(id) if id.trim().is_empty() => {
+            picker_fork = Some(resume.fork);
+            resume = Resume::default();
+            next.open_picker = true;
+        }
+        ResumeFrom::MostRecent => {
+            let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+            let found =
+                tokio::task::spawn_blocking(move || qcode_session::most_recent(&project_dir))
+                    .await
+                    .map_err(|e| Problem::internal(format!("listing the sessions failed: {e}")));
+            match found {
+                Ok(Ok(Some(_))) => {}
+                Ok(Ok(None)) => {
+                    resume = Resume::default();
+                    next.notices.push(
+                        "No earlier session in this project to continue: this is a new session"
+                            .into(),
+                    );
+                }
+                Ok(Err(e)) => return report(&Problem::from(e)),
+                Err(p) => return report(&p),
+            }
+        }
+        ResumeFrom::Id(_) | ResumeFrom::New => {}
+    }
+    let mut privacy_notice = None;
+    let mut first = true;
+    loop {
+        let session = match start_with(
+            snapshot.clone(),
+            &env,
+            Interaction::Interactive,
+            started,
+            MissingAuth::SignedOut,
+            resume,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(p) => return report(&p),
+        };
+        if first {
+            privacy_notice = qcode_telemetry::take_first_run_notice(
+                &session.telemetry,
+                &snapshot.paths.qcode_home,
+            );
+            first = false;
+        }
+        let (result, session) = run_tui(
+            session,
+            &env,
+            std::mem::take(&mut next),
+            privacy_notice.take(),
+        )
+        .await;
+        let reason = match result {
+            Ok(exit) => exit.reason,
+            Err(e) => {
+                session.finish().await;
+                return report(&Problem::internal(e.to_string()));
+            }
+        };
+        let current = session.current_id();
+        session.finish().await;
+        if let (qcode_tui::ExitReason::Switch(_), Some(id)) = (&reason, &current) {
+            remove_if_empty(&snapshot, id).await;
+        }
+        // Ended by a signal: exit as a process killed by it would (128 + signal number).
+        match reason {
+            qcode_tui::ExitReason::UserQuit | qcode_tui::ExitReason::EngineStopped => return 0,
+            qcode_tui::ExitReason::Terminated => return 143,
+            qcode_tui::ExitReason::HangUp => return 129,
+            qcode_tui::ExitReason::Switch(id) => {
+                resume = Resume {
+                    from: ResumeFrom::Id(id),
+                    fork: picker_fork.take().unwrap_or(qcode_session::Fork::No),
+                };
+            }
+            qcode_tui::ExitReason::Rewind {
+                turn,
+                scope,
+                overwrite,
+                prompt,
+            } => {
+                let Some(id) = current else {
+                    return report(&Problem::internal("rewind without a recorded session"));
+                };
+                next = rewind(&snapshot, &id, turn, scope, overwrite, prompt).await;
+                resume = Resume {
+                    from: ResumeFrom::Id(id),
+                    fork: qcode_session::Fork::No,
+                };
+            }
+        }
+    }
+}
+
+/// Removes the transcript of session `id` when it holds no prompt (a session left by
+/// `/resume`, or started only to show `qcode -r`'s picker, is not worth keeping); a failure is
+/// a warning.
+async fn remove_if_empty(snapshot: &ConfigSnapshot, id: &str) {
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let file_history = snapshot.paths.qcode_home.join("file-history");
+    let id = id.to_string();
+    let removed = tokio::task::spawn_blocking(move || {
+        let path = qcode_session::find(&project_dir, &id)?;
+        if qcode_session::load(&path)?.turns() == 0 {
+            qcode_session::delete(&project_dir, &file_history, &id)?;
+        }
+        Ok::<_, qcode_session::SessionError>(())
+    })
+    .await;
+    match removed {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("warning: an empty session was not removed: {e}"),
+        Err(e) => eprintln!("warning: an empty session was not removed: {e}"),
+    }
+}
+
+/// What the next run of the TUI starts with.
+#[derive(Default)]
+struct Next {
+    open_picker: bool,
+    notices: Vec<String>,
+    initial_input: Option<String>,
+    conflict: Option<qcode_tui::RewindConflict>,
+}
+
+impl Session {
+    /// The id of the session being recorded now (it changes at `/clear`).
+    fn current_id(&self) -> Option<String> {
+        self.recording.as_ref().map(|r| r.handle().current().id)
+    }
+}
+
+/// Runs the TUI on `session`; gives the session back to be finished.
+async fn run_tui(
+    mut session: Session,
+    env: &EnvLayer,
+    next: Next,
+    privacy_notice: Option<String>,
+) -> (Result<qcode_tui::TuiExit, qcode_tui::TuiError>, Session) {
+    // The TUI owns the queue pair while it runs; the session keeps ends that are closed
+    // already, so finishing it drops nothing the engine still needs.
+    let engine = std::mem::replace(&mut session.engine, closed_engine_handle());
+    let snapshot = session.snapshot.clone();
+    let model = session.model.clone();
+    let recording = session.recording.as_ref();
+    let services = Arc::new(
+        crate::tui_services::TuiServices::new(
+            snapshot.clone(),
+            env.clone(),
+            session.telemetry.clone(),
+            session.resolver.clone(),
+        )
+        .with_recording(recording.map(crate::recorder_glue::Recording::handle)),
+    );
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
-    options.auth = auth;
+    options.auth = session.auth;
     options.approval_mode = snapshot.approval_mode.value;
     options.context_window = setup::context_window(&snapshot, &model);
     options.history_file = Some(snapshot.paths.history_file(&snapshot.project_root));
     options.no_color = env.get("NO_COLOR").is_some();
-    options.privacy_notice =
-        qcode_telemetry::take_first_run_notice(&telemetry, &snapshot.paths.qcode_home);
+    options.privacy_notice = privacy_notice;
     options.services = Some(services);
     options.tools = crate::tui_services::tool_infos();
-    options.open_auth_at_start = credentials == CredentialsState::SignedOut;
-    let result = qcode_tui::run(engine, options).await;
-    if let Some(recording) = recording {
-        recording.finish().await;
+    options.open_auth_at_start = session.credentials == CredentialsState::SignedOut;
+    options.open_resume_at_start = next.open_picker;
+    options.start_notices = next.notices;
+    options.initial_input = next.initial_input;
+    options.rewind_conflict = next.conflict;
+    if let Some(resumed) = session.resumed.take() {
+        let id8: String = resumed.id.chars().take(8).collect();
+        options.session_label = Some(format!("resumed {id8}"));
+        options.resumed = resumed.history;
     }
-    finish_cleanup(cleanup).await;
-    // Ended by a signal: exit as a process killed by it would (128 + signal number).
-    let code = match result {
-        Ok(exit) => match exit.reason {
-            qcode_tui::ExitReason::UserQuit | qcode_tui::ExitReason::EngineStopped => 0,
-            qcode_tui::ExitReason::Terminated => 143,
-            qcode_tui::ExitReason::HangUp => 129,
-        },
-        Err(e) => report(&Problem::internal(e.to_string())),
+    let result = qcode_tui::run(engine, options).await;
+    (result, session)
+}
+
+/// A queue pair whose other ends are gone.
+fn closed_engine_handle() -> EngineHandle {
+    let (ops, _) = tokio::sync::mpsc::unbounded_channel();
+    let (_, events) = tokio::sync::mpsc::channel(1);
+    EngineHandle { ops, events }
+}
+
+/// Rewinds session `id` (its recording finished) and says what the next TUI run shows: what
+/// was restored and the prompt taken back, or the question about files changed outside qcode.
+async fn rewind(
+    snapshot: &ConfigSnapshot,
+    id: &str,
+    turn: u32,
+    scope: qcode_tui::RewindScope,
+    overwrite: qcode_tui::Overwrite,
+    prompt: String,
+) -> Next {
+    let project_dir = snapshot.paths.project_dir(&snapshot.project_root);
+    let file_history = snapshot.paths.qcode_home.join("file-history");
+    let session_scope = match scope {
+        qcode_tui::RewindScope::Both => qcode_session::RewindScope::Both,
+        qcode_tui::RewindScope::ConversationOnly => qcode_session::RewindScope::ConversationOnly,
+        qcode_tui::RewindScope::CodeOnly => qcode_session::RewindScope::CodeOnly,
     };
-    stop_background(background).await;
-    qcode_telemetry::finish(telemetry, observer).await;
-    code
+    let force = match overwrite {
+        qcode_tui::Overwrite::Refuse => qcode_session::Force::No,
+        qcode_tui::Overwrite::Confirmed => qcode_session::Force::Yes,
+    };
+    let id_owned = id.to_string();
+    let done = tokio::task::spawn_blocking(move || {
+        let path = qcode_session::find(&project_dir, &id_owned)?;
+        let prompt = qcode_session::load(&path)?
+            .user_prompts()
+            .get(turn.saturating_sub(1) as usize)
+            .map(|p| p.to_string());
+        let report =
+            qcode_session::rewind_session(&path, &file_history, turn, session_scope, force)?;
+        Ok::<_, qcode_session::SessionError>((report, prompt))
+    })
+    .await;
+    let mut next = Next::default();
+    match done {
+        Ok(Ok((report, recorded_prompt))) => {
+            let mut text = format!("Rewound to before prompt {turn}");
+            if scope != qcode_tui::RewindScope::CodeOnly {
+                text.push_str(&format!(
+                    " · conversation cut back ({} records removed)",
+                    report.records_removed
+                ));
+            }
+            if scope != qcode_tui::RewindScope::ConversationOnly {
+                if report.restored.is_empty() {
+                    text.push_str(" · no file needed restoring");
+                } else {
+                    let files: Vec<String> = report
+                        .restored
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect();
+                    text.push_str(&format!(" · restored {}", files.join(", ")));
+                }
+                for n in &report.not_restorable {
+                    text.push_str(&format!("\nnot restorable: {n}"));
+                }
+            }
+            next.notices.push(text);
+            if scope != qcode_tui::RewindScope::CodeOnly {
+                next.initial_input = recorded_prompt.or(Some(prompt)).filter(|p| !p.is_empty());
+            }
+        }
+        Ok(Err(qcode_session::SessionError::Conflicts { paths })) => {
+            next.conflict = Some(qcode_tui::RewindConflict {
+                turn,
+                scope,
+                paths: paths.iter().map(|p| p.display().to_string()).collect(),
+            });
+        }
+        Ok(Err(e)) => next.notices.push(format!("The rewind failed: {e}")),
+        Err(e) => next.notices.push(format!("The rewind failed: {e}")),
+    }
+    next
 }
 
 pub async fn auth_command(cli: &Cli, args: &crate::cli::AuthArgs) -> i32 {

@@ -1,8 +1,10 @@
 //! The binary's side of the TUI's slash commands ([`qcode_tui::Services`]): model listing with
 //! the active credentials, Qwen OAuth sign-in and checked API-key saving (qcode-auth's flows,
 //! forwarded), usage-statistics consent (qcode-telemetry's texts; the setting is written here),
-//! the memory files (`qcode_core::setup`) and the tool list. Glue over qcode-auth, qcode-config,
-//! qcode-telemetry, qcode-tools and qcode-core; the TUI reaches none of them itself.
+//! the memory files (`qcode_core::setup`), the tool list, and the session commands (`/resume`'s
+//! list, `/export`, `/rename` through the recorder's handle, `/rewind`'s points; over
+//! qcode-session). Glue over qcode-auth, qcode-config, qcode-telemetry, qcode-tools,
+//! qcode-session and qcode-core; the TUI reaches none of them itself.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -11,8 +13,13 @@ use qcode_auth::{
     ApiKeyLogin, BrowserLaunch, KeyCheck, QrDisplay, QwenLoginOptions, Resolver, auth_paths,
 };
 use qcode_config::{ConfigSnapshot, EnvLayer};
-use qcode_protocol::{AuthKind, LoginEvent, Problem, ProviderPreset};
-use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
+use qcode_protocol::{AuthKind, ErrorKind, LoginEvent, Problem, ProviderPreset};
+use qcode_tui::{
+    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
+    UsageStatistics,
+};
+
+use crate::recorder_glue::RecorderHandle;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -41,6 +48,8 @@ pub struct TuiServices {
     resolver: Resolver,
     /// `privacy.usageStatisticsEnabled` as last written by this session.
     usage_setting: Mutex<Option<bool>>,
+    /// The recorder of this session (`None`: recording is off or failed to start).
+    recording: Option<RecorderHandle>,
 }
 
 impl TuiServices {
@@ -56,7 +65,21 @@ impl TuiServices {
             snapshot,
             env,
             telemetry,
+            recording: None,
         }
+    }
+
+    /// The session commands work on the session `recording` records.
+    pub fn with_recording(mut self, recording: Option<RecorderHandle>) -> Self {
+        self.recording = recording;
+        self
+    }
+
+    fn current_session(&self) -> Result<crate::recorder_glue::Current, Problem> {
+        self.recording
+            .as_ref()
+            .map(RecorderHandle::current)
+            .ok_or_else(not_recorded)
     }
 
     /// Records the method in the user settings (`security.auth.selectedType`).
@@ -234,6 +257,85 @@ impl Services for TuiServices {
         })
     }
 
+    fn list_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionEntry>, Problem>> {
+        let project_dir = self.snapshot.paths.project_dir(&self.snapshot.project_root);
+        // The session running now is not offered (it is the one being left).
+        let current = self.recording.as_ref().map(|r| r.current().id);
+        Box::pin(blocking(
+            move || {
+                let now = std::time::SystemTime::now();
+                Ok(qcode_session::list(&project_dir)?
+                    .into_iter()
+                    .filter(|s| current.as_deref() != Some(s.id.as_str()))
+                    .map(|s| SessionEntry {
+                        when: relative_time(&s.updated_at, now),
+                        first_prompt: s.first_prompt.as_deref().map(one_line).unwrap_or_default(),
+                        id: s.id,
+                        title: s.title,
+                        turns: s.turns,
+                    })
+                    .collect())
+            },
+            || {
+                Err(Problem::internal(
+                    "listing the sessions failed unexpectedly",
+                ))
+            },
+        ))
+    }
+
+    fn export_session(&self, file: Option<String>) -> BoxFuture<'_, Result<String, Problem>> {
+        let current = self.current_session();
+        let cwd = self.snapshot.cwd.clone();
+        Box::pin(async move {
+            let current = current?;
+            blocking(
+                move || export_to(&current, &cwd, file.as_deref()),
+                || Err(Problem::internal("the export failed unexpectedly")),
+            )
+            .await
+        })
+    }
+
+    fn rename_session(&self, title: String) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            let title = one_line(&title);
+            if title.is_empty() {
+                return Err(Problem::new(ErrorKind::Input, "the title is empty"));
+            }
+            let Some(handle) = &self.recording else {
+                return Err(not_recorded());
+            };
+            handle
+                .title(title.clone())
+                .await
+                .map_err(|e| Problem::new(ErrorKind::Tool, e))?;
+            Ok(format!("Session renamed to \"{title}\""))
+        })
+    }
+
+    fn rewind_points(&self) -> BoxFuture<'_, Result<Vec<RewindEntry>, Problem>> {
+        let current = self.current_session();
+        let file_history = self.snapshot.paths.qcode_home.join("file-history");
+        Box::pin(async move {
+            let current = current?;
+            blocking(
+                move || {
+                    Ok(qcode_session::rewind_points(&current.path, &file_history)?
+                        .into_iter()
+                        .map(|p| RewindEntry {
+                            turn: p.turn,
+                            prompt: p.prompt,
+                            files: p.files.iter().map(|f| f.display().to_string()).collect(),
+                        })
+                        .collect())
+                },
+                || Err(Problem::internal("reading the session failed unexpectedly")),
+            )
+            .await
+        })
+    }
+
     fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>> {
         let snapshot = self.snapshot.clone();
         Box::pin(blocking(
@@ -259,3 +361,120 @@ impl Services for TuiServices {
 
 #[cfg(test)]
 mod tests;
+
+/// What the session commands say when there is no recording.
+fn not_recorded() -> Problem {
+    Problem::new(ErrorKind::Input, "this session is not recorded")
+        .with_hint("recording is off (general.chatRecording or --no-chat-recording)")
+}
+
+/// The first non-blank line of `s`, trimmed and shortened to 80 characters.
+fn one_line(s: &str) -> String {
+    let line = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > 80 {
+        let cut: String = line.chars().take(79).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+/// `/export [FILE]`: the current transcript in the format the extension names (markdown by
+/// default), written atomically 0600, never over an existing file.
+fn export_to(
+    current: &crate::recorder_glue::Current,
+    cwd: &std::path::Path,
+    file: Option<&str>,
+) -> Result<String, Problem> {
+    let id8: String = current.id.chars().take(8).collect();
+    let path = match file {
+        Some(f) => cwd.join(f),
+        None => cwd.join(format!("qcode-session-{id8}.md")),
+    };
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => qcode_session::ExportFormat::Json,
+        Some("jsonl") => qcode_session::ExportFormat::Jsonl,
+        _ => qcode_session::ExportFormat::Markdown,
+    };
+    let exists = || {
+        Problem::new(
+            ErrorKind::Input,
+            format!("{} already exists; not overwritten", path.display()),
+        )
+        .with_hint("give another file name: /export <file>")
+    };
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(exists());
+    }
+    let text = qcode_session::export(&qcode_session::load(&current.path)?, format)?;
+    // Written whole (0600) under a temporary name next to it, then linked to its name, which
+    // fails if a file appeared there meanwhile: the file is complete or absent, and never
+    // replaces another.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.qcode-export", std::process::id()));
+    let failed = |e: String| {
+        Problem::new(
+            ErrorKind::Tool,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    qcode_fs::write_atomic(&tmp, text.as_bytes(), qcode_fs::Mode::Exactly(0o600))
+        .map_err(|e| failed(e.to_string()))?;
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(format!("Exported this session to {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(e) => Err(failed(e.to_string())),
+    }
+}
+
+/// `2026-12-01T20:44:50.123Z` relative to `now` ("just now", "5 min ago", "3 h ago",
+/// "2 days ago"), else the date and time ("2026-11-01 20:44 UTC").
+fn relative_time(rfc3339: &str, now: std::time::SystemTime) -> String {
+    let Some(then) = parse_rfc3339_secs(rfc3339) else {
+        return rfc3339.to_string();
+    };
+    let now = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let ago = now - then;
+    match ago {
+        i64::MIN..=59 => "just now".to_string(),
+        60..=3_599 => format!("{} min ago", ago / 60),
+        3_600..=86_399 => format!("{} h ago", ago / 3_600),
+        86_400..=604_799 => match ago / 86_400 {
+            1 => "yesterday".to_string(),
+            d => format!("{d} days ago"),
+        },
+        _ => format!(
+            "{} {} UTC",
+            rfc3339.get(..10).unwrap_or(rfc3339),
+            rfc3339.get(11..16).unwrap_or("")
+        ),
+    }
+}
+
+/// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS…` (UTC).
+fn parse_rfc3339_secs(s: &str) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Days from civil (H. Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
+}

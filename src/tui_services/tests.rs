@@ -310,3 +310,59 @@ fn tools_have_one_line_descriptions_and_classes() {
     assert_eq!(read.permission, "read-only");
     assert!(tools.iter().all(|t| !t.description.contains('\n')));
 }
+
+#[test]
+fn relative_times_of_session_rows() {
+    let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_709_210_096);
+    // 2024-02-29T12:34:56Z is 1_709_210_096.
+    assert_eq!(
+        parse_rfc3339_secs("2024-02-29T12:34:56.789Z"),
+        Some(1_709_210_096)
+    );
+    assert_eq!(relative_time("2024-02-29T12:34:30.000Z", now), "just now");
+    assert_eq!(relative_time("2024-02-29T12:29:56.000Z", now), "5 min ago");
+    assert_eq!(relative_time("2024-02-29T09:34:56.000Z", now), "3 h ago");
+    assert_eq!(relative_time("2024-02-28T12:34:56.000Z", now), "yesterday");
+    assert_eq!(relative_time("2024-02-26T12:34:56.000Z", now), "3 days ago");
+    assert_eq!(
+        relative_time("2024-01-02T08:07:00.000Z", now),
+        "2024-01-02 08:07 UTC"
+    );
+    assert_eq!(relative_time("garbage", now), "garbage");
+}
+
+#[test]
+fn export_refuses_an_existing_file_and_writes_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let start = qcode_session::SessionStart {
+        cwd: dir.path().display().to_string(),
+        git_branch: None,
+        model: "m".into(),
+        auth: AuthKind::Openai,
+        approval_mode: qcode_protocol::ApprovalMode::Default,
+    };
+    let recorder =
+        qcode_session::Recorder::create(&project, start, qcode_session::SyncPolicy::FlushOnly)
+            .unwrap();
+    let current = crate::recorder_glue::Current {
+        id: recorder.session_id().to_string(),
+        path: recorder.path().to_path_buf(),
+    };
+    drop(recorder);
+    let said = export_to(&current, dir.path(), None).unwrap();
+    let id8: String = current.id.chars().take(8).collect();
+    let file = dir.path().join(format!("qcode-session-{id8}.md"));
+    assert!(said.contains(&file.display().to_string()), "{said}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let err = export_to(&current, dir.path(), None).unwrap_err();
+    assert!(
+        err.one_line().contains("already exists"),
+        "{}",
+        err.one_line()
+    );
+    export_to(&current, dir.path(), Some("out.jsonl")).unwrap();
+    let jsonl = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
+    assert!(jsonl.starts_with("{\"seq\":0"), "{jsonl}");
+}

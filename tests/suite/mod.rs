@@ -11,6 +11,7 @@ mod hostile_repo;
 mod interactive;
 mod pty;
 mod qwen_oauth;
+mod resume_tui;
 mod rewind;
 mod secrets;
 mod sessions;

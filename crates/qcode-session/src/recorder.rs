@@ -159,6 +159,11 @@ impl Recorder {
         self.writer.path()
     }
 
+    /// Records a title for the session being recorded (`/rename`).
+    pub fn title(&mut self, title: &str) -> Result<(), SessionError> {
+        self.writer.title(title).map(|_| ())
+    }
+
     /// Whether [`Recorder::observe`] records anything for `event` — so that a caller on the
     /// per-token path hands over only those (a text delta never is).
     pub fn wants(event: &Event) -> bool {

@@ -86,6 +86,10 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "tools",
     "privacy",
     "clear",
+    "resume",
+    "export",
+    "rename",
+    "rewind",
     "compress",
     "stats",
     "about",
@@ -95,10 +99,6 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
 pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
-    ("resume", "sessions"),
-    ("export", "sessions"),
-    ("rewind", "sessions"),
-    ("rename", "sessions"),
     ("mcp", "MCP servers"),
     ("skills", "skills"),
     ("hooks", "hooks"),

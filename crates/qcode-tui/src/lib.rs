@@ -6,9 +6,12 @@
 //! must not reach into the engine, read configuration files, or do network I/O. What it knows
 //! about the session (model, auth method, approval mode, context window) it learns from the
 //! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
-//! `/model`'s list, `/privacy`, `/memory`) call the [`Services`] the binary passes in
-//! [`TuiOptions::services`], on spawned tasks; results (failures as [`qcode_protocol::Problem`])
-//! come back as [`AppEvent::Service`].
+//! `/model`'s list, `/privacy`, `/memory`, `/resume`'s list, `/export`, `/rename`, `/rewind`'s
+//! points) call the [`Services`] the binary passes in [`TuiOptions::services`], on spawned
+//! tasks; results (failures as [`qcode_protocol::Problem`]) come back as [`AppEvent::Service`].
+//! Switching to another session and rewinding are not done inside the TUI: it ends with
+//! [`ExitReason::Switch`] or [`ExitReason::Rewind`] and the binary runs it again on the session
+//! it then opens (the TUI never reads or writes session files).
 //!
 //! Shape: the private `runner` owns the terminal and one `select!` loop; [`App`] is the state
 //! machine it feeds (keys, engine events, app events) and asks for scrollback lines, effects and
@@ -50,7 +53,8 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics,
+    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
+    UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.
@@ -82,6 +86,27 @@ pub struct TuiOptions {
     pub open_auth_at_start: bool,
     /// The conversation of a resumed session, shown at start as it was.
     pub resumed: Vec<qcode_protocol::ChatMessage>,
+    /// Shown on the status line (e.g. `resumed 1a2b3c4d`) until `/clear`.
+    pub session_label: Option<String>,
+    /// Notices shown at start, after the resumed conversation (e.g. "no session to continue",
+    /// what a rewind restored).
+    pub start_notices: Vec<String>,
+    /// Put into the input box at start (the prompt a rewind took back).
+    pub initial_input: Option<String>,
+    /// Open the `/resume` picker at start (`qcode -r` without an id).
+    pub open_resume_at_start: bool,
+    /// A rewind that was refused because of files changed outside qcode: ask whether to
+    /// overwrite them.
+    pub rewind_conflict: Option<RewindConflict>,
+}
+
+/// A refused rewind waiting for the user's confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewindConflict {
+    pub turn: u32,
+    pub scope: RewindScope,
+    /// The files changed outside qcode (as shown).
+    pub paths: Vec<String>,
 }
 
 impl std::fmt::Debug for TuiOptions {
@@ -101,6 +126,11 @@ impl std::fmt::Debug for TuiOptions {
             .field("tools", &self.tools.len())
             .field("open_auth_at_start", &self.open_auth_at_start)
             .field("resumed", &self.resumed.len())
+            .field("session_label", &self.session_label)
+            .field("start_notices", &self.start_notices.len())
+            .field("initial_input", &self.initial_input.is_some())
+            .field("open_resume_at_start", &self.open_resume_at_start)
+            .field("rewind_conflict", &self.rewind_conflict)
             .finish()
     }
 }
@@ -123,12 +153,37 @@ impl TuiOptions {
             tools: Vec::new(),
             open_auth_at_start: false,
             resumed: Vec::new(),
+            session_label: None,
+            start_notices: Vec::new(),
+            initial_input: None,
+            open_resume_at_start: false,
+            rewind_conflict: None,
         }
     }
 }
 
-/// Why the TUI ended.
+/// What `/rewind` restores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewindScope {
+    /// The files and the conversation.
+    Both,
+    /// The conversation only; the files stay as they are.
+    ConversationOnly,
+    /// The files only; the conversation stays as it is.
+    CodeOnly,
+}
+
+/// Whether files changed outside qcode may be overwritten by a rewind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Refuse and name them.
+    Refuse,
+    /// The user confirmed.
+    Confirmed,
+}
+
+/// Why the TUI ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExitReason {
     /// /quit, Ctrl+D, or Ctrl+C twice.
     UserQuit,
@@ -138,6 +193,18 @@ pub enum ExitReason {
     Terminated,
     /// SIGHUP (the terminal went away).
     HangUp,
+    /// `/resume` (or `qcode -r`'s picker) chose this session: the binary ends this one and
+    /// runs the TUI again on the chosen one.
+    Switch(String),
+    /// `/rewind` chose to go back to before this turn (1-based user message): the binary ends
+    /// the recording, rewinds, and runs the TUI again on the same session.
+    Rewind {
+        turn: u32,
+        scope: RewindScope,
+        overwrite: Overwrite,
+        /// The prompt of that turn (put back into the input box).
+        prompt: String,
+    },
 }
 
 /// The result of a session.

@@ -193,6 +193,7 @@ impl Loop {
             let _ = execute!(io::stdout(), LeaveAlternateScreen);
             self.screen.invalidate(None)?;
         }
+        drop(input);
         // Flush what is left of the transcript, then leave the prompt below it.
         self.draw()?;
         self.screen.park_cursor()?;
@@ -203,17 +204,56 @@ impl Loop {
     }
 }
 
+/// How often the input thread checks whether the loop ended.
+const INPUT_POLL: Duration = Duration::from_millis(50);
+
+/// The terminal-input thread; dropping it stops the thread and waits for it, so that no read
+/// of a later TUI run (or of the cursor-position query at its start) goes to this one.
+struct InputReader {
+    rx: tokio::sync::mpsc::UnboundedReceiver<io::Result<TermEvent>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InputReader {
+    async fn recv(&mut self) -> Option<io::Result<TermEvent>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for InputReader {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Reads terminal input on a thread of its own. crossterm's async `EventStream` takes the
 /// event reader's lock with a zero timeout every time it is polled — once per loop iteration,
 /// i.e. once per streamed token — which cost several `sched_yield` calls per token. A blocking
-/// reader feeding a channel costs nothing between keystrokes. (`cursor::position()` shares the
-/// reader, so it may only be called before this starts.)
-fn spawn_input_reader() -> tokio::sync::mpsc::UnboundedReceiver<io::Result<TermEvent>> {
+/// reader feeding a channel costs nothing between keystrokes (it wakes every [`INPUT_POLL`] to
+/// see whether to stop). (`cursor::position()` shares the reader, so it may only be called
+/// while no reader runs.)
+fn spawn_input_reader() -> InputReader {
+    use std::sync::atomic::Ordering;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
     let spawned = std::thread::Builder::new()
         .name("qcode-input".into())
         .spawn(move || {
-            loop {
+            while !flag.load(Ordering::SeqCst) {
+                match crossterm::event::poll(INPUT_POLL) {
+                    Ok(false) => continue,
+                    Ok(true) if flag.load(Ordering::SeqCst) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
                 let ev = crossterm::event::read();
                 let failed = ev.is_err();
                 if tx.send(ev).is_err() || failed {
@@ -221,13 +261,24 @@ fn spawn_input_reader() -> tokio::sync::mpsc::UnboundedReceiver<io::Result<TermE
                 }
             }
         });
-    if let Err(e) = spawned {
-        // Without a reader the session cannot take input: end it as if the terminal went away.
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let _ = tx.send(Err(e));
-        return rx;
+    match spawned {
+        Ok(thread) => InputReader {
+            rx,
+            stop,
+            thread: Some(thread),
+        },
+        Err(e) => {
+            // Without a reader the session cannot take input: end it as if the terminal went
+            // away.
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let _ = tx.send(Err(e));
+            InputReader {
+                rx,
+                stop,
+                thread: None,
+            }
+        }
     }
-    rx
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

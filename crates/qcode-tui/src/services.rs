@@ -1,5 +1,6 @@
 //! The back ends of slash commands that live outside the TUI: listing models, signing in,
-//! saving API keys, usage-statistics consent, and the memory files. The binary implements
+//! saving API keys, usage-statistics consent, the memory files, and the recorded sessions
+//! (`/resume`'s list, `/export`, `/rename`, `/rewind`'s points). The binary implements
 //! [`Services`]; the TUI calls it from spawned tasks and gets the results back on its internal
 //! app-event channel, so the render loop never waits for I/O. The TUI itself never does network
 //! I/O or reads configuration files.
@@ -63,6 +64,30 @@ pub struct PrivacyStatus {
     pub log: Vec<String>,
 }
 
+/// A recorded session as the `/resume` picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEntry {
+    pub id: String,
+    /// The `/rename` title, else the first line of the first prompt.
+    pub title: String,
+    /// When it was last written, as shown ("5 min ago", "2026-11-30 14:02").
+    pub when: String,
+    /// User messages.
+    pub turns: usize,
+    /// The first prompt (one line, shortened), empty when there is none.
+    pub first_prompt: String,
+}
+
+/// A user message of this session that `/rewind` can go back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewindEntry {
+    /// 1-based user-message number in the transcript.
+    pub turn: u32,
+    pub prompt: String,
+    /// The files that turn changed (as shown).
+    pub files: Vec<String>,
+}
+
 /// Everything the TUI asks of the outside world. Object-safe; every call returns a boxed
 /// future that the TUI runs on a spawned task. Failures are [`Problem`]s; the TUI shows them
 /// with [`Problem::one_line`].
@@ -105,6 +130,21 @@ pub trait Services: Send + Sync {
 
     /// Re-reads the context files and rebuilds the system prompt.
     fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>>;
+
+    /// This project's recorded sessions, newest first (`/resume`).
+    fn list_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionEntry>, Problem>>;
+
+    /// Writes the current session to `file` (a path typed after `/export`; `None`: the default
+    /// name in the working directory), never over an existing file; the format follows the
+    /// extension (`.json`, `.jsonl`, else markdown). Returns what to show (where it wrote).
+    fn export_session(&self, file: Option<String>) -> BoxFuture<'_, Result<String, Problem>>;
+
+    /// Records `title` as the current session's title (`/rename`); returns what to show.
+    fn rename_session(&self, title: String) -> BoxFuture<'_, Result<String, Problem>>;
+
+    /// The user messages of the current session with the files each turn changed, oldest
+    /// first (`/rewind`).
+    fn rewind_points(&self) -> BoxFuture<'_, Result<Vec<RewindEntry>, Problem>>;
 
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.

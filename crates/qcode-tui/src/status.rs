@@ -23,6 +23,8 @@ pub struct StatusInfo {
     pub session_tokens: u64,
     pub cwd: String,
     pub branch: Option<String>,
+    /// What the session is, when worth saying (`resumed 1a2b3c4d`).
+    pub session: Option<String>,
 }
 
 /// Colour that makes the risk of an approval mode visible.
@@ -65,6 +67,11 @@ impl StatusInfo {
             sep(),
             Span::styled(self.approval_mode.as_str(), mode_style(self.approval_mode)),
         ];
+        let mut left = left;
+        if let Some(s) = &self.session {
+            left.push(sep());
+            left.push(Span::styled(s.clone(), Style::default().fg(Color::Magenta)));
+        }
         let mut right_parts: Vec<Vec<Span<'static>>> = Vec::new();
         if let Some(p) = self.context_percent() {
             let style = if p >= 90 {
@@ -203,7 +210,17 @@ mod tests {
             session_tokens: 45_678,
             cwd: "~/src/qcode".into(),
             branch: Some("main".into()),
+            session: None,
         }
+    }
+
+    #[test]
+    fn status_line_says_the_session_is_resumed() {
+        let s = StatusInfo {
+            session: Some("resumed 1a2b3c4d".into()),
+            ..info()
+        };
+        insta::assert_snapshot!(lines_text(&[s.line(100)], 100));
     }
 
     #[test]

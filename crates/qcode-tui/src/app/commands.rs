@@ -130,6 +130,10 @@ impl App {
                 self.status.context_tokens = 0;
                 self.effects.push(Effect::ClearScreen);
             }
+            SlashCommand::Resume => self.open_resume(),
+            SlashCommand::Export => self.export_command(args),
+            SlashCommand::Rename => self.rename_command(args),
+            SlashCommand::Rewind => self.open_rewind(),
             SlashCommand::Compress => {
                 self.send(Op::Compact);
                 self.notice(NoticeKind::Info, "Compressing history…", None);

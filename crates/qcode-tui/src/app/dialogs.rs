@@ -39,10 +39,18 @@ pub enum ServiceReply {
     MemoryShown(String),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
+    /// `/resume`: this project's sessions.
+    Sessions(Result<Vec<crate::SessionEntry>, Problem>),
+    /// `/export`: where it wrote.
+    Exported(Result<String, Problem>),
+    /// `/rename`: the confirmation.
+    Renamed(Result<String, Problem>),
+    /// `/rewind`: the prompts of this session.
+    RewindPoints(Result<Vec<crate::RewindEntry>, Problem>),
 }
 
 impl App {
-    fn services(&mut self, command: &str) -> Option<Arc<dyn Services>> {
+    pub(crate) fn services(&mut self, command: &str) -> Option<Arc<dyn Services>> {
         let s = self.options.services.clone();
         if s.is_none() {
             self.notice(
@@ -68,7 +76,7 @@ impl App {
     }
 
     /// Runs `work` on the runtime and delivers its reply for dialog `id`.
-    fn spawn_reply<F>(&mut self, id: u64, work: F)
+    pub(crate) fn spawn_reply<F>(&mut self, id: u64, work: F)
     where
         F: Future<Output = ServiceReply> + Send + 'static,
     {
@@ -322,6 +330,10 @@ impl App {
     pub(crate) fn handle_service_reply(&mut self, id: u64, reply: ServiceReply) {
         let current = self.dialogs.is_current(id);
         match reply {
+            ServiceReply::Sessions(result) => self.sessions_listed(result),
+            ServiceReply::Exported(result) => self.session_result("Export", result),
+            ServiceReply::Renamed(result) => self.session_result("Rename", result),
+            ServiceReply::RewindPoints(result) => self.rewind_points_listed(result),
             ServiceReply::Models(result) => {
                 if let (true, Some(Dialog::Model(p))) = (current, self.dialogs.get_mut()) {
                     p.loaded(result);

@@ -208,7 +208,9 @@ impl App {
                 None,
             ),
             Event::SystemPromptUpdated => self.system_prompt_updated(),
-            Event::HistoryAppended { .. } | Event::HistoryCleared => {}
+            Event::HistoryAppended { .. } => {}
+            // `/clear` started a new session: it is no longer the resumed one.
+            Event::HistoryCleared => self.status.session = None,
             Event::ShutdownComplete => self.engine_closed(),
         }
     }

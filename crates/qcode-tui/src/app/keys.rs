@@ -273,6 +273,8 @@ impl App {
                 let value = popup.selected().map(|i| i.value.clone());
                 match value {
                     Some(v) => self.accept_completion(&kind, &v, Accept::Submit),
+                    // A filter that matches no session: keep the picker (Esc closes it).
+                    None if matches!(kind, PopupKind::Sessions { .. }) => {}
                     None => {
                         self.prompt.close_popup();
                         return false;
@@ -299,7 +301,10 @@ impl App {
                 if accept == Accept::Submit
                     && (!needs_args
                         || !typed_args.is_empty()
-                        || matches!(value, "model" | "approval-mode" | "memory" | "privacy"))
+                        || matches!(
+                            value,
+                            "model" | "approval-mode" | "memory" | "privacy" | "export"
+                        ))
                 {
                     self.prompt.composer_mut().clear();
                     self.submit(format!("/{value} {typed_args}").trim().to_string());
@@ -324,6 +329,12 @@ impl App {
                     self.set_approval_mode(mode);
                 }
             }
+            PopupKind::Sessions { .. } => self.resume_chosen(value),
+            PopupKind::Rewind { all } => self.rewind_turn_chosen(all, value),
+            PopupKind::RewindScope { turn, prompt } => {
+                self.rewind_scope_chosen(*turn, prompt.clone(), value)
+            }
+            PopupKind::RewindConfirm { conflict } => self.rewind_confirmed(conflict.clone(), value),
         }
     }
 

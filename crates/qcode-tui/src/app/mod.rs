@@ -18,6 +18,7 @@ mod engine;
 mod keys;
 mod prompt;
 mod render;
+mod sessions;
 mod stats;
 mod transcript;
 mod turn;
@@ -115,6 +116,7 @@ impl App {
             session_tokens: 0,
             cwd: crate::status::shorten_home(&options.cwd, home.as_deref()),
             branch: None,
+            session: options.session_label.clone(),
         };
         let mut app = Self {
             ops,
@@ -137,8 +139,19 @@ impl App {
         let resumed = std::mem::take(&mut app.options.resumed);
         app.transcript
             .push_resumed(&resumed, app.width as usize, Some(&app.highlighter));
+        for notice in std::mem::take(&mut app.options.start_notices) {
+            app.notice(NoticeKind::Info, notice, None);
+        }
+        if let Some(text) = app.options.initial_input.take() {
+            app.prompt.composer_mut().set_text(&text);
+        }
+        if let Some(conflict) = app.options.rewind_conflict.take() {
+            app.ask_rewind_conflict(conflict);
+        }
         if app.options.open_auth_at_start {
             app.open_auth(Some("You are not signed in yet.".into()));
+        } else if app.options.open_resume_at_start {
+            app.open_resume();
         }
         app
     }
@@ -193,7 +206,7 @@ impl App {
 
     /// Why the app wants to stop, once it does.
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        self.exit
+        self.exit.clone()
     }
 
     pub fn stats(&self) -> &SessionStats {

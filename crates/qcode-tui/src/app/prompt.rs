@@ -20,6 +20,23 @@ pub enum PopupKind {
     },
     Model,
     ApprovalMode,
+    /// `/resume`: every session; the composer's text filters them.
+    Sessions {
+        all: Vec<crate::SessionEntry>,
+    },
+    /// `/rewind`: this session's prompts.
+    Rewind {
+        all: Vec<crate::RewindEntry>,
+    },
+    /// `/rewind`: what to restore, once the prompt is chosen.
+    RewindScope {
+        turn: u32,
+        prompt: String,
+    },
+    /// `/rewind` refused over files changed outside qcode: overwrite them?
+    RewindConfirm {
+        conflict: crate::RewindConflict,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,9 +124,20 @@ impl Prompt {
     /// (model, approval mode) stays as it is. The first `@` asks for the file index (start it,
     /// then refresh again).
     pub fn refresh_popup(&mut self) -> Refresh {
+        if let Some((PopupKind::Sessions { all }, p)) = &mut self.popup {
+            p.set_items(super::sessions::session_items(all, self.composer.text()));
+            return Refresh::Done;
+        }
         if matches!(
             self.popup,
-            Some((PopupKind::Model | PopupKind::ApprovalMode, _))
+            Some((
+                PopupKind::Model
+                    | PopupKind::ApprovalMode
+                    | PopupKind::Rewind { .. }
+                    | PopupKind::RewindScope { .. }
+                    | PopupKind::RewindConfirm { .. },
+                _
+            ))
         ) {
             return Refresh::Done;
         }

@@ -10,7 +10,10 @@ use futures::future::BoxFuture;
 use qcode_protocol::{
     ApprovalMode, AuthKind, ErrorKind, Event, LoginEvent, Op, Problem, ProviderPreset,
 };
-use qcode_tui::{ApiKeyInput, PrivacyStatus, RefreshedPrompt, Services, ToolInfo, UsageStatistics};
+use qcode_tui::{
+    ApiKeyInput, ExitReason, Overwrite, PrivacyStatus, RefreshedPrompt, RewindConflict,
+    RewindEntry, RewindScope, Services, SessionEntry, ToolInfo, UsageStatistics,
+};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
@@ -145,6 +148,56 @@ impl Services for Fake {
     fn memory_add(&self, fact: String) -> BoxFuture<'_, Result<String, Problem>> {
         self.call(&format!("memory_add {fact}"));
         Box::pin(async move { Ok(format!("Saved to memory: \"{fact}\"")) })
+    }
+
+    fn list_sessions(&self) -> BoxFuture<'_, Result<Vec<SessionEntry>, Problem>> {
+        self.call("list_sessions");
+        let entry = |id: &str, title: &str, turns| SessionEntry {
+            id: id.into(),
+            title: title.into(),
+            when: "2 h ago".into(),
+            turns,
+            first_prompt: format!("{title} please"),
+        };
+        Box::pin(async move {
+            Ok(vec![
+                entry("aaaa1111-0000", "Fix the parser", 3),
+                entry("bbbb2222-0000", "Write the lexer tests", 1),
+            ])
+        })
+    }
+
+    fn export_session(&self, file: Option<String>) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("export_session {file:?}"));
+        Box::pin(async move {
+            Ok(format!(
+                "Exported this session to {}",
+                file.unwrap_or_default()
+            ))
+        })
+    }
+
+    fn rename_session(&self, title: String) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("rename_session {title}"));
+        Box::pin(async move { Ok(format!("Session renamed to \"{title}\"")) })
+    }
+
+    fn rewind_points(&self) -> BoxFuture<'_, Result<Vec<RewindEntry>, Problem>> {
+        self.call("rewind_points");
+        Box::pin(async {
+            Ok(vec![
+                RewindEntry {
+                    turn: 1,
+                    prompt: "make a plan".into(),
+                    files: vec![],
+                },
+                RewindEntry {
+                    turn: 2,
+                    prompt: "write the code".into(),
+                    files: vec!["src/lib.rs".into()],
+                },
+            ])
+        })
     }
 
     fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>> {
@@ -557,5 +610,166 @@ async fn a_failed_model_list_shows_the_problem_and_its_hint() {
     assert!(
         frame.contains("✗ Cannot list models: 401 invalid key; run /auth"),
         "{frame}"
+    );
+}
+
+#[tokio::test]
+async fn resume_picker_filters_and_enter_switches() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/resume");
+    h.pump_until(|h| h.frame(100, 20).contains("Fix the parser"))
+        .await;
+    let frame = h.frame(100, 20);
+    insta::assert_snapshot!("resume_picker", frame);
+    assert!(frame.contains("Resume a session"), "{frame}");
+    assert!(
+        frame.contains("2 h ago · 3 turns · Fix the parser please"),
+        "{frame}"
+    );
+    h.type_str("lexer");
+    let frame = h.frame(100, 20);
+    assert!(!frame.contains("Fix the parser"), "{frame}");
+    assert!(frame.contains("Write the lexer tests"), "{frame}");
+    h.type_str(" nothing");
+    assert!(h.frame(100, 20).contains("no matching session"));
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.exit_reason(), None, "Enter on no match does nothing");
+    for _ in 0.." nothing".len() {
+        h.press(KeyCode::Backspace);
+    }
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        h.app.exit_reason(),
+        Some(ExitReason::Switch("bbbb2222-0000".into()))
+    );
+    assert!(h.sent().contains(&Op::Shutdown));
+}
+
+#[tokio::test]
+async fn resume_picker_esc_closes_it() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut o = options();
+    o.services = Some(fake.clone());
+    o.open_resume_at_start = true;
+    let mut h = Harness::with_options(o);
+    h.pump_until(|h| h.frame(100, 20).contains("Fix the parser"))
+        .await;
+    h.press(KeyCode::Esc);
+    assert!(!h.frame(100, 20).contains("Fix the parser"));
+    assert_eq!(h.app.exit_reason(), None);
+    assert_eq!(fake.calls(), vec!["list_sessions"]);
+}
+
+#[tokio::test]
+async fn export_and_rename_call_the_services() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/export");
+    h.pump_until(|h| h.scrollback_text().contains("Exported this session"))
+        .await;
+    h.submit("/export notes.md");
+    h.pump_until(|h| h.scrollback_text().contains("to notes.md"))
+        .await;
+    // Enter on the completion puts "/rename " in the prompt (it needs a title); Enter again.
+    h.submit("/rename");
+    assert_eq!(h.app.composer().text(), "/rename ");
+    h.press(KeyCode::Enter);
+    assert!(h.scrollback_text().contains("/rename needs a title"));
+    h.submit("/rename Parser work");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("Session renamed to \"Parser work\"")
+    })
+    .await;
+    assert_eq!(
+        fake.calls(),
+        vec![
+            "export_session None",
+            "export_session Some(\"notes.md\")",
+            "rename_session Parser work"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rewind_picker_then_scope_ends_with_the_rewind() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/rewind");
+    h.pump_until(|h| h.frame(100, 20).contains("write the code"))
+        .await;
+    let frame = h.frame(100, 20);
+    insta::assert_snapshot!("rewind_picker", frame);
+    // Newest first, with the files the turn changed.
+    let newest = frame.find("2. write the code").unwrap();
+    let oldest = frame.find("1. make a plan").unwrap();
+    assert!(newest < oldest, "{frame}");
+    assert!(frame.contains("1 file: src/lib.rs"), "{frame}");
+    h.press(KeyCode::Enter);
+    let frame = h.frame(100, 20);
+    assert!(frame.contains("before prompt 2: restore what?"), "{frame}");
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        h.app.exit_reason(),
+        Some(ExitReason::Rewind {
+            turn: 2,
+            scope: RewindScope::ConversationOnly,
+            overwrite: Overwrite::Refuse,
+            prompt: "write the code".into(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_refused_rewind_asks_before_overwriting() {
+    let mut o = options();
+    o.rewind_conflict = Some(RewindConflict {
+        turn: 3,
+        scope: RewindScope::Both,
+        paths: vec!["src/main.rs".into()],
+    });
+    let mut h = Harness::with_options(o.clone());
+    assert!(h.scrollback_text().contains("src/main.rs"));
+    assert!(
+        h.frame(100, 20)
+            .contains("Overwrite the files changed outside qcode?")
+    );
+    // "cancel" is preselected.
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.exit_reason(), None);
+    assert!(h.scrollback_text().contains("Rewind cancelled"));
+    let mut h = Harness::with_options(o);
+    h.press(KeyCode::Up);
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        h.app.exit_reason(),
+        Some(ExitReason::Rewind {
+            turn: 3,
+            scope: RewindScope::Both,
+            overwrite: Overwrite::Confirmed,
+            prompt: String::new(),
+        })
+    );
+}
+
+#[tokio::test]
+async fn start_notices_and_initial_input_are_shown() {
+    let mut o = options();
+    o.start_notices = vec!["No earlier session in this project to continue".into()];
+    o.initial_input = Some("write the code".into());
+    o.session_label = Some("resumed 1a2b3c4d".into());
+    let mut h = Harness::with_options(o);
+    assert!(
+        h.scrollback_text()
+            .contains("No earlier session in this project to continue")
+    );
+    assert_eq!(h.app.composer().text(), "write the code");
+    assert!(h.frame(100, 20).contains("resumed 1a2b3c4d"));
+    h.engine(Event::HistoryCleared);
+    assert!(
+        !h.frame(100, 20).contains("resumed 1a2b3c4d"),
+        "/clear starts a new session"
     );
 }
