@@ -188,7 +188,7 @@ fn keep(blobs: &Blobs, abs: &Path, stat: Stat) -> Result<Entry, SessionError> {
             },
         });
     }
-    let hash = blobs.put(&bytes)?;
+    let hash = blobs.put_packed(&bytes)?;
     Ok(Entry {
         stat,
         state: FileState::File {

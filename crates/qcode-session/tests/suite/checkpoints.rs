@@ -314,3 +314,72 @@ fn a_workspace_reached_through_a_symlink_and_new_directories_work() {
     );
     assert!(!w.p("new/dir/file.rs").exists());
 }
+
+/// A tree snapshot keeps its many files in one pack per process (not a file each); a later
+/// process (`qcode sessions rewind`) restores from it; a damaged pack is reported, never
+/// restored as garbage, and a torn index line is skipped.
+#[test]
+fn tree_snapshots_are_packed_and_restored_by_a_later_process() {
+    let w = ws();
+    for i in 0..200 {
+        w.write(&format!("src/f{i}.rs"), &format!("fn f{i}() {{}}\n"));
+    }
+    let mut cp = w.cp();
+    let before = cp.snapshot_tree(1).unwrap();
+    std::fs::remove_dir_all(w.p("src")).unwrap();
+    w.write("README.md", "# changed\n");
+    cp.after_command(1, &before).unwrap();
+    cp.finish_turn(1).unwrap();
+    let blobs = w.history.join("s1/blobs");
+    let mut files: Vec<String> = std::fs::read_dir(&blobs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "one pack and its index: {files:?}");
+    assert!(
+        files[0].ends_with(".idx") && files[1].ends_with(".pack"),
+        "{files:?}"
+    );
+    for f in &files {
+        assert_eq!(mode(&blobs.join(f)), 0o600);
+    }
+    drop(cp);
+
+    // Another process: a torn last index line is ignored, everything else restores.
+    let idx = blobs.join(&files[0]);
+    let mut text = std::fs::read_to_string(&idx).unwrap();
+    text.push_str("0123abc");
+    std::fs::write(&idx, &text).unwrap();
+    let mut cp = w.cp();
+    let plan = cp.rewind_plan(1).unwrap();
+    assert_eq!(
+        plan.entries.len(),
+        202,
+        "200 deleted files, lib.rs and README.md"
+    );
+    let restored = cp.apply(&plan, Force::No).unwrap();
+    assert_eq!(restored.len(), 202);
+    assert_eq!(w.read("src/f7.rs").unwrap(), "fn f7() {}\n");
+    assert_eq!(w.read("README.md").unwrap(), "# hello\n");
+
+    // A damaged pack: the rewind refuses before touching anything.
+    let mut cp = w.cp();
+    let before = cp.snapshot_tree(2).unwrap();
+    w.write("src/f7.rs", "changed\n");
+    cp.after_command(2, &before).unwrap();
+    cp.finish_turn(2).unwrap();
+    drop(cp);
+    for f in std::fs::read_dir(&blobs).unwrap().flatten() {
+        if f.path().extension().is_some_and(|e| e == "pack") {
+            let bytes = std::fs::read(f.path()).unwrap();
+            std::fs::write(f.path(), vec![b'x'; bytes.len()]).unwrap();
+        }
+    }
+    let mut cp = w.cp();
+    let plan = cp.rewind_plan(2).unwrap();
+    let err = cp.apply(&plan, Force::No).unwrap_err();
+    assert!(matches!(err, SessionError::MissingBlob { .. }), "{err}");
+    assert_eq!(w.read("src/f7.rs").unwrap(), "changed\n");
+}
