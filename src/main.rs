@@ -7,6 +7,7 @@ mod auth_glue;
 mod cli;
 mod exit;
 mod headless;
+mod mcp_glue;
 mod recorder_glue;
 mod session;
 mod sessions_cmd;

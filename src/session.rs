@@ -34,6 +34,8 @@ pub struct Session {
     pub recording: Option<crate::recorder_glue::Recording>,
     /// Retention (`general.cleanupPeriodDays`), running in the background since the start.
     cleanup: tokio::task::JoinHandle<()>,
+    /// The session's MCP servers (`None` when none is configured); closed by `finish`.
+    pub mcp: Option<Arc<crate::mcp_glue::McpTools>>,
 }
 
 impl Session {
@@ -46,9 +48,13 @@ impl Session {
             background,
             recording,
             cleanup,
+            mcp,
             ..
         } = self;
         drop(engine);
+        if let Some(mcp) = mcp {
+            mcp.shutdown().await;
+        }
         stop_background(background).await;
         if let Some(recording) = recording {
             recording.finish().await;
@@ -228,9 +234,15 @@ pub async fn start_with(
             qcode_session::LoadedSession::into_history,
         );
     }
+    // In the background: the prompt and the first request never wait for this call.
+    let mcp = crate::mcp_glue::start(&snapshot);
+    let mut tools = qcode_tools::ToolRegistry::builtin();
+    if let Some(mcp) = &mcp {
+        tools = tools.with_external(mcp.clone());
+    }
     let deps = EngineDeps {
         client,
-        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
     };
@@ -265,6 +277,7 @@ pub async fn start_with(
         background,
         recording,
         cleanup,
+        mcp,
     })
 }
 
@@ -405,6 +418,7 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         background,
         recording,
         cleanup,
+        mcp,
     } = session;
     let services = Arc::new(crate::tui_services::TuiServices::new(
         snapshot.clone(),
@@ -425,6 +439,9 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
     options.tools = crate::tui_services::tool_infos();
     options.open_auth_at_start = credentials == CredentialsState::SignedOut;
     let result = qcode_tui::run(engine, options).await;
+    if let Some(mcp) = mcp {
+        mcp.shutdown().await;
+    }
     if let Some(recording) = recording {
         recording.finish().await;
     }

@@ -15,6 +15,7 @@ pub mod approval;
 pub mod compact;
 pub mod context;
 mod engine;
+mod external;
 pub mod prompt;
 pub mod setup;
 mod tools_run;

@@ -20,6 +20,7 @@
 
 mod context;
 mod error;
+mod external;
 mod paths;
 mod registry;
 mod schema;
@@ -28,6 +29,10 @@ mod tools;
 
 pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
+pub use external::{
+    ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, MAX_EXTERNAL_OUTPUT_CHARS,
+    clean_schema,
+};
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus, ToolSummary,
 };

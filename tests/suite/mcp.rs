@@ -1,0 +1,368 @@
+//! MCP servers in a real session: started in the background, their tools offered to the model
+//! (asserted on the wire), approvals, calls, folder trust, shutdown without orphans, and the
+//! `qcode mcp …` commands. Against the real server-everything (tests/peers/mcp, installed by
+//! `.ci/run`); without it the peer tests print a loud SKIP (with `QCODE_REQUIRE_PEERS` or `CI`
+//! set they fail instead).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use qcode_test_support::mock_model::{MockServer, RecordedRequest, Reply};
+use serde_json::{Value, json};
+
+use super::harness::*;
+
+/// server-everything's package directory, or `None` (after printing why) when it may be skipped.
+fn everything(test: &str) -> Option<PathBuf> {
+    let dir = qcode_test_support::process::repo_root()
+        .join("tests/peers/mcp/node_modules/@modelcontextprotocol/server-everything");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let why = match (dir.join("dist/index.js").is_file(), node) {
+        (true, true) => return Some(dir),
+        (false, _) => format!(
+            "{} is missing (run `npm ci` in tests/peers/mcp)",
+            dir.display()
+        ),
+        (true, false) => "`node` is not on PATH".to_string(),
+    };
+    let required = std::env::var_os("QCODE_REQUIRE_PEERS").is_some_and(|v| !v.is_empty())
+        || qcode_test_support::process::in_ci();
+    assert!(
+        !required,
+        "{test}: the MCP test peer is required here: {why}"
+    );
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "\n*** SKIP {test}: MCP tests need the real server-everything: {why} ***\n"
+    );
+    None
+}
+
+/// A uniquely named link to server-everything's package, so `pgrep -f` finds exactly this
+/// test's server processes; returns (entry point, marker).
+fn linked_entry(w: &World, package: &Path, tag: &str) -> (String, String) {
+    let marker = format!("qcode-mcp-{tag}-{}", std::process::id());
+    let link = w.dir.path().join(&marker);
+    std::os::unix::fs::symlink(package, &link).unwrap();
+    (link.join("dist/index.js").display().to_string(), marker)
+}
+
+/// The user's settings with `servers` as `mcpServers` (plus `extra` keys).
+fn user_settings(w: &World, servers: Value, extra: Value) {
+    let mut s = json!({ "mcpServers": servers });
+    if let (Some(obj), Value::Object(more)) = (s.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    w.write("home/.qcode/settings.json", &s.to_string());
+}
+
+fn chat_bodies(mock: &MockServer) -> Vec<Value> {
+    mock.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .map(|r: &RecordedRequest| r.body_json().unwrap())
+        .collect()
+}
+
+fn tool_named<'a>(body: &'a Value, name: &str) -> Option<&'a Value> {
+    body["tools"]
+        .as_array()?
+        .iter()
+        .find(|t| t["function"]["name"] == name)
+}
+
+/// The tool result the second request carried back.
+fn tool_result(body: &Value) -> String {
+    messages(body)
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn echo_call(mock: &MockServer, text: &str) {
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__echo",
+            json!({ "message": text }).to_string(),
+        )],
+        9,
+    ));
+    mock.enqueue(Reply::text("done", 4));
+}
+
+/// Offered on the wire with a clean schema; called in yolo; the result goes back to the model;
+/// the server is gone after the run.
+#[test]
+fn headless_run_offers_calls_and_closes_an_mcp_server() {
+    let Some(package) = everything("headless_run_offers_calls_and_closes_an_mcp_server") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "headless");
+    let wire = w.dir.path().join("wire.jsonl");
+    user_settings(
+        &w,
+        json!({ "everything": {
+            "command": "sh",
+            // Settings expand `$VAR`, so the paths are written out (quoted for the shell).
+            "args": ["-c", format!("tee -a '{}' | exec node '{entry}' stdio", wire.display())]
+        }}),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    echo_call(&mock, "hello from the model");
+    let r = run(w.cmd_for(&mock).args(["-p", "use echo", "--yolo"]));
+    r.assert_code(0);
+    assert!(r.stdout.contains("done"), "{}", r.stdout);
+    let bodies = chat_bodies(&mock);
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    let echo = tool_named(&bodies[0], "mcp__everything__echo")
+        .unwrap_or_else(|| panic!("echo not offered; stderr: {}", r.stderr));
+    assert!(
+        !echo["function"]["description"].as_str().unwrap().is_empty(),
+        "{echo}"
+    );
+    let params = &echo["function"]["parameters"];
+    assert_eq!(params["type"], "object");
+    assert!(params["properties"]["message"].is_object(), "{params}");
+    assert!(!params.to_string().contains("$schema"), "{params}");
+    assert!(
+        tool_named(&bodies[0], "read_file").is_some(),
+        "built-ins still offered"
+    );
+    assert!(
+        tool_result(&bodies[1]).contains("hello from the model"),
+        "{}",
+        tool_result(&bodies[1])
+    );
+    let sent = std::fs::read_to_string(&wire).unwrap();
+    assert!(sent.contains("\"tools/call\""), "{sent}");
+    assert_no_process_matching(&marker, "after a headless run");
+}
+
+/// default mode asks, which a headless run cannot: denied with the entry that would allow it.
+/// The allow-list (a tool, or `mcp__srv` for a whole server) and `trust: true` let it run.
+#[test]
+fn mcp_tools_need_approval_unless_allowed_or_trusted() {
+    let Some(package) = everything("mcp_tools_need_approval_unless_allowed_or_trusted") else {
+        return;
+    };
+    let cases: [(&str, bool, Option<&str>, bool); 4] = [
+        ("denied", false, None, false),
+        ("tool", false, Some("mcp__everything__echo"), true),
+        ("server", false, Some("mcp__everything"), true),
+        ("trusted", true, None, true),
+    ];
+    for (tag, trust, allowed, runs) in cases {
+        let w = World::new();
+        let (entry, marker) = linked_entry(&w, &package, tag);
+        user_settings(
+            &w,
+            json!({ "everything": { "command": "node", "args": [entry, "stdio"], "trust": trust } }),
+            json!({}),
+        );
+        let mock = MockServer::start();
+        echo_call(&mock, "approval probe");
+        let mut cmd = w.cmd_for(&mock);
+        cmd.args(["-p", "use echo"]);
+        if let Some(a) = allowed {
+            cmd.args(["--allowed-tools", a]);
+        }
+        let r = run(&mut cmd);
+        r.assert_code(0);
+        let bodies = chat_bodies(&mock);
+        let result = tool_result(&bodies[1]);
+        if runs {
+            assert!(result.contains("approval probe"), "{tag}: {result}");
+        } else {
+            assert!(
+                result.contains("needs the user's approval"),
+                "{tag}: {result}"
+            );
+            assert!(
+                result.contains("--allowed-tools mcp__everything__echo"),
+                "{tag}: {result}"
+            );
+        }
+        assert_no_process_matching(&marker, tag);
+    }
+}
+
+/// A project (untrusted) settings file cannot pre-approve MCP tools through `tools.allowed`.
+#[test]
+fn an_untrusted_project_cannot_allow_mcp_tools() {
+    let Some(package) = everything("an_untrusted_project_cannot_allow_mcp_tools") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "untrusted-allow");
+    user_settings(
+        &w,
+        json!({ "everything": { "command": "node", "args": [entry, "stdio"] } }),
+        json!({}),
+    );
+    w.write(
+        "project/.qcode/settings.json",
+        &json!({ "tools": { "allowed": ["mcp__everything"] } }).to_string(),
+    );
+    let mock = MockServer::start();
+    echo_call(&mock, "should not run");
+    let r = run(w.cmd_for(&mock).args(["-p", "use echo"]));
+    r.assert_code(0);
+    let result = tool_result(&chat_bodies(&mock)[1]);
+    assert!(result.contains("needs the user's approval"), "{result}");
+    assert_no_process_matching(&marker, "untrusted allow-list");
+}
+
+/// A hostile repository's `.mcp.json` names a program: untrusted, it never runs (one warning
+/// saying how to trust); with `--trust` it starts.
+#[test]
+fn an_untrusted_projects_mcp_server_never_runs() {
+    let w = World::new();
+    let touched = w.dir.path().join("touched");
+    let script = w.write(
+        "project/evil.sh",
+        &format!("#!/bin/sh\ntouch '{}'\nexit 1\n", touched.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    w.write(
+        "project/.mcp.json",
+        &json!({ "mcpServers": { "evil": { "command": "./evil.sh" } } }).to_string(),
+    );
+    let mock = MockServer::start();
+    mock.set_default_reply(Reply::text("ok", 4));
+    let r = run(w.cmd_for(&mock).args(["-p", "hi"]));
+    r.assert_code(0);
+    assert!(!touched.exists(), "the untrusted project's server ran");
+    assert!(
+        r.stderr.contains("`evil`") && r.stderr.contains("not started: folder not trusted"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("qcode trust"), "{}", r.stderr);
+    assert_eq!(
+        r.stderr.matches("not started: folder not trusted").count(),
+        1,
+        "one warning: {}",
+        r.stderr
+    );
+    let r = run(w.cmd_for(&mock).args(["-p", "hi", "--trust"]));
+    r.assert_code(0);
+    assert!(touched.exists(), "with --trust the server starts");
+    assert!(
+        r.stderr.contains("MCP server `evil` is not available"),
+        "one warning for the server that exited: {}",
+        r.stderr
+    );
+}
+
+/// A server still starting when the discovery timeout passes: the request goes on without it,
+/// and the warning names it.
+#[test]
+fn the_first_request_goes_on_without_a_slow_server() {
+    let w = World::new();
+    user_settings(
+        &w,
+        json!({ "slow": { "command": "sh", "args": ["-c", "exec sleep 30 # qcode-mcp-slow"] } }),
+        json!({ "mcp": { "discoveryTimeout": 300 } }),
+    );
+    let mock = MockServer::start();
+    mock.set_default_reply(Reply::text("ok", 4));
+    let r = run(w.cmd_for(&mock).args(["-p", "hi"]));
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("`slow` still starting") && r.stderr.contains("going on without it"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(chat_bodies(&mock).len(), 1);
+    assert_no_process_matching("qcode-mcp-slow", "after the run");
+}
+
+/// Usage statistics record an MCP call as tool `mcp`: never the server's or the tool's name.
+#[test]
+fn statistics_record_mcp_calls_without_names() {
+    let Some(package) = everything("statistics_record_mcp_calls_without_names") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "stats");
+    user_settings(
+        &w,
+        json!({ "everything": { "command": "node", "args": [entry, "stdio"] } }),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    echo_call(&mock, "stats probe");
+    let r = run(w
+        .cmd_for(&mock)
+        .env_remove("DO_NOT_TRACK")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+        .args(["-p", "use echo", "--yolo"]));
+    r.assert_code(0);
+    let audit =
+        std::fs::read_to_string(w.home.join(".qcode").join(qcode_telemetry::AUDIT_LOG_FILE))
+            .unwrap();
+    let calls: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("qcode.tool_call"))
+        .collect();
+    assert_eq!(calls.len(), 1, "{audit}");
+    assert!(calls[0].contains("\"mcp\""), "{}", calls[0]);
+    assert!(!audit.contains("everything"), "{audit}");
+    assert!(!audit.contains("echo"), "{audit}");
+    assert_no_process_matching(&marker, "stats");
+}
+
+/// SIGTERM to an interactive session closes its servers: no process left.
+#[test]
+fn sigterm_of_an_interactive_session_leaves_no_server() {
+    use super::pty::Pty;
+    let Some(package) = everything("sigterm_of_an_interactive_session_leaves_no_server") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "sigterm");
+    user_settings(
+        &w,
+        json!({ "everything": { "command": "node", "args": [entry, "stdio"] } }),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    let env: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), w.home.display().to_string()),
+        ("DO_NOT_TRACK".into(), "1".into()),
+        ("OPENAI_BASE_URL".into(), mock.url()),
+        ("OPENAI_API_KEY".into(), "sk-test-key-123".into()),
+        ("OPENAI_MODEL".into(), "test-model".into()),
+    ];
+    let mut t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &[],
+        &env,
+        &w.project,
+    );
+    t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    // The server is up (its process exists) before the signal.
+    assert!(
+        qcode_test_support::process::wait_until(Duration::from_secs(20), || {
+            std::process::Command::new("pgrep")
+                .args(["-f", &marker])
+                .output()
+                .is_ok_and(|o| !o.stdout.is_empty())
+        }),
+        "the server never started"
+    );
+    t.signal("TERM");
+    t.wait_exit();
+    assert_no_process_matching(&marker, "after SIGTERM");
+}
