@@ -56,6 +56,20 @@ impl McpTools {
     }
 }
 
+/// A server's state as `/mcp` and `qcode mcp list` show it.
+pub fn describe_state(state: &ServerState, tools: usize) -> String {
+    match state {
+        ServerState::Starting => "starting".into(),
+        ServerState::Ready => format!(
+            "connected, {tools} tool{}",
+            if tools == 1 { "" } else { "s" }
+        ),
+        ServerState::Failed(why) => format!("failed: {why}"),
+        ServerState::NotStarted(why) => why.clone(),
+        ServerState::Stopped => "stopped".into(),
+    }
+}
+
 impl ExternalTools for McpTools {
     fn discover(&self) -> ExternalFuture<'_, Vec<String>> {
         Box::pin(async move {

@@ -366,3 +366,166 @@ fn sigterm_of_an_interactive_session_leaves_no_server() {
     t.wait_exit();
     assert_no_process_matching(&marker, "after SIGTERM");
 }
+
+/// `qcode mcp add` writes entries through the settings writer (other keys and comments kept),
+/// `get` and `list` never print env or header values, `remove` removes.
+#[test]
+fn mcp_add_get_list_remove() {
+    let w = World::new();
+    w.write(
+        "home/.qcode/settings.json",
+        "{\n  // my comment\n  \"ui\": { \"theme\": \"dark\" }\n}\n",
+    );
+    let settings = w.home.join(".qcode/settings.json");
+    let secret = "sk-canary-4471";
+    run(w.cmd().args([
+        "mcp",
+        "add",
+        "tools",
+        "-e",
+        &format!("API_KEY={secret}"),
+        "--timeout",
+        "5000",
+        "--",
+        "/nonexistent/mcp-server",
+        "--flag",
+        "x",
+    ]))
+    .assert_code(0);
+    run(w.cmd().args([
+        "mcp",
+        "add",
+        "web",
+        "https://mcp.example.com/mcp",
+        "--header",
+        &format!("Authorization: Bearer {secret}"),
+    ]))
+    .assert_code(0);
+    let text = std::fs::read_to_string(&settings).unwrap();
+    assert!(
+        text.contains("// my comment") && text.contains("\"theme\""),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(
+        &text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        v["mcpServers"]["tools"],
+        json!({"command": "/nonexistent/mcp-server", "args": ["--flag", "x"],
+               "env": {"API_KEY": secret}, "timeout": 5000})
+    );
+    assert_eq!(
+        v["mcpServers"]["web"],
+        json!({"httpUrl": "https://mcp.example.com/mcp",
+               "headers": {"Authorization": format!("Bearer {secret}")}})
+    );
+    let get = run(w.cmd().args(["mcp", "get", "tools"]));
+    get.assert_code(0);
+    assert!(
+        get.stdout.contains("/nonexistent/mcp-server") && get.stdout.contains("API_KEY=***"),
+        "{}",
+        get.stdout
+    );
+    let get = run(w.cmd().args(["mcp", "get", "web"]));
+    get.assert_code(0);
+    assert!(get.stdout.contains("Authorization: ***"), "{}", get.stdout);
+    let list = run(w.cmd().args(["mcp", "list"]));
+    list.assert_code(0);
+    assert!(
+        list.stdout
+            .contains("tools (stdio, user settings): failed: could not start"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("web (http, user settings): failed"),
+        "{}",
+        list.stdout
+    );
+    for out in [&get.stdout, &get.stderr, &list.stdout, &list.stderr] {
+        assert!(!out.contains(secret), "a secret was printed: {out}");
+    }
+    run(w.cmd().args(["mcp", "remove", "tools"])).assert_code(0);
+    let v = std::fs::read_to_string(&settings).unwrap();
+    assert!(
+        !v.contains("nonexistent") && v.contains("web") && v.contains("// my comment"),
+        "{v}"
+    );
+    let again = run(w.cmd().args(["mcp", "remove", "tools"]));
+    assert_ne!(again.code, 0);
+    assert!(
+        again.stderr.contains("no MCP server `tools`"),
+        "{}",
+        again.stderr
+    );
+    // Bad input: clear errors, nothing written.
+    for bad in [
+        vec!["mcp", "add", "bad name", "--", "x"],
+        vec!["mcp", "add", "h", "https://x.example", "-e", "A=1"],
+        vec!["mcp", "add", "s", "--header", "A: b", "--", "x"],
+        vec!["mcp", "add", "e", "-e", "NOEQUALS", "--", "x"],
+        vec!["mcp", "add", "u", "--transport", "http", "ftp://x"],
+    ] {
+        let r = run(w.cmd().args(&bad));
+        assert_ne!(r.code, 0, "{bad:?}");
+        assert!(r.stderr.contains("error:"), "{bad:?}: {}", r.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), v);
+}
+
+/// `qcode mcp list` connects: a real server shows connected with its tool count; project
+/// scope writes the project's settings, whose server an untrusted folder does not start.
+#[test]
+fn mcp_list_connects_and_project_servers_obey_trust() {
+    let Some(package) = everything("mcp_list_connects_and_project_servers_obey_trust") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "list");
+    run(w
+        .cmd()
+        .args(["mcp", "add", "ev", "--", "node", &entry, "stdio"]))
+    .assert_code(0);
+    run(w.cmd().args([
+        "mcp", "add", "proj", "--scope", "project", "--", "node", &entry, "stdio",
+    ]))
+    .assert_code(0);
+    assert!(w.project.join(".qcode/settings.json").is_file());
+    let list = run(w.cmd().args(["mcp", "list"]));
+    list.assert_code(0);
+    let line = |name: &str| {
+        list.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} (")))
+            .unwrap_or_else(|| panic!("no {name}: {}", list.stdout))
+            .to_string()
+    };
+    let ev = line("ev");
+    assert!(ev.contains("connected, ") && ev.contains(" tools"), "{ev}");
+    let n: usize = ev
+        .split("connected, ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(n >= 5, "{ev}");
+    assert!(
+        line("proj").contains("not started: folder not trusted"),
+        "{}",
+        line("proj")
+    );
+    let trusted = run(w.cmd().args(["mcp", "list", "--trust"]));
+    assert!(
+        trusted
+            .stdout
+            .contains("proj (stdio, project settings): connected"),
+        "{}",
+        trusted.stdout
+    );
+    assert_no_process_matching(&marker, "after mcp list");
+}
