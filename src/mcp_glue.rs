@@ -56,6 +56,24 @@ impl McpTools {
     }
 }
 
+/// `/mcp`'s text: one line per server (name, transport, where configured, state, tools).
+pub fn status_text(mcp: Option<&McpTools>) -> String {
+    let Some(mcp) = mcp else {
+        return "No MCP servers are configured (see `qcode mcp add --help`).".into();
+    };
+    let mut out = String::from("MCP servers");
+    for s in mcp.manager.statuses() {
+        out.push_str(&format!(
+            "\n  {} ({}, {}): {}",
+            s.name,
+            s.transport,
+            s.origin.label(),
+            describe_state(&s.state, s.tools)
+        ));
+    }
+    out
+}
+
 /// A server's state as `/mcp` and `qcode mcp list` show it.
 pub fn describe_state(state: &ServerState, tools: usize) -> String {
     match state {

@@ -420,12 +420,15 @@ pub async fn interactive(cli: &Cli, started: std::time::Instant) -> i32 {
         cleanup,
         mcp,
     } = session;
-    let services = Arc::new(crate::tui_services::TuiServices::new(
-        snapshot.clone(),
-        env.clone(),
-        telemetry.clone(),
-        resolver,
-    ));
+    let services = Arc::new(
+        crate::tui_services::TuiServices::new(
+            snapshot.clone(),
+            env.clone(),
+            telemetry.clone(),
+            resolver,
+        )
+        .with_mcp(mcp.clone()),
+    );
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();
     options.auth = auth;

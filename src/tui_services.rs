@@ -41,6 +41,8 @@ pub struct TuiServices {
     resolver: Resolver,
     /// `privacy.usageStatisticsEnabled` as last written by this session.
     usage_setting: Mutex<Option<bool>>,
+    /// The session's MCP servers, for `/mcp`.
+    mcp: Option<std::sync::Arc<crate::mcp_glue::McpTools>>,
 }
 
 impl TuiServices {
@@ -56,7 +58,14 @@ impl TuiServices {
             snapshot,
             env,
             telemetry,
+            mcp: None,
         }
+    }
+
+    /// These services with the session's MCP servers (for `/mcp`).
+    pub fn with_mcp(mut self, mcp: Option<std::sync::Arc<crate::mcp_glue::McpTools>>) -> Self {
+        self.mcp = mcp;
+        self
     }
 
     /// Records the method in the user settings (`security.auth.selectedType`).
@@ -177,6 +186,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Services for TuiServices {
+    fn mcp_status(&self) -> BoxFuture<'_, String> {
+        let text = crate::mcp_glue::status_text(self.mcp.as_deref());
+        Box::pin(async move { text })
+    }
+
     fn command_used(&self, name: &'static str) {
         self.telemetry
             .record(qcode_telemetry::UsageEvent::SlashCommand(

@@ -322,15 +322,11 @@ fn statistics_record_mcp_calls_without_names() {
     assert_no_process_matching(&marker, "stats");
 }
 
-/// SIGTERM to an interactive session closes its servers: no process left.
-#[test]
-fn sigterm_of_an_interactive_session_leaves_no_server() {
-    use super::pty::Pty;
-    let Some(package) = everything("sigterm_of_an_interactive_session_leaves_no_server") else {
-        return;
-    };
+/// An interactive session with one real server, its process marker, and the mock.
+fn interactive_with_server(tag: &str) -> Option<(World, MockServer, super::pty::Pty, String)> {
+    let package = everything(tag)?;
     let w = World::new();
-    let (entry, marker) = linked_entry(&w, &package, "sigterm");
+    let (entry, marker) = linked_entry(&w, &package, tag);
     user_settings(
         &w,
         json!({ "everything": { "command": "node", "args": [entry, "stdio"] } }),
@@ -345,13 +341,60 @@ fn sigterm_of_an_interactive_session_leaves_no_server() {
         ("OPENAI_API_KEY".into(), "sk-test-key-123".into()),
         ("OPENAI_MODEL".into(), "test-model".into()),
     ];
-    let mut t = Pty::spawn(
+    let t = super::pty::Pty::spawn(
         Path::new(env!("CARGO_BIN_EXE_qcode")),
         &[],
         &env,
         &w.project,
     );
     t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    Some((w, mock, t, marker))
+}
+
+/// `/mcp` lists the server with its state and tool count; `/quit` closes it.
+#[test]
+fn slash_mcp_lists_servers_and_quit_closes_them() {
+    use super::pty::keys;
+    let Some((_w, _mock, mut t, marker)) = interactive_with_server("slash") else {
+        return;
+    };
+    // The server starts in the background: ask again until it is connected (it says
+    // "starting" before).
+    let connected = "everything (stdio, user settings): connected, ";
+    for attempt in 1..=40 {
+        t.send("/mcp");
+        t.wait_for_text("› /mcp");
+        t.send(keys::ENTER);
+        let text = t.wait_until("the /mcp listing", |_| {
+            t.full_text()
+                .matches("everything (stdio, user settings): ")
+                .count()
+                >= attempt
+        });
+        if t.full_text().contains(connected) {
+            break;
+        }
+        assert!(
+            text.contains("everything (stdio, user settings): starting"),
+            "{text}"
+        );
+        assert!(attempt < 40, "never connected: {text}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert!(t.full_text().contains(" tools"), "{}", t.full_text());
+    t.send("/quit");
+    t.wait_for_text("› /quit");
+    t.send(keys::ENTER);
+    assert_eq!(t.wait_exit(), 0);
+    assert_no_process_matching(&marker, "after /quit");
+}
+
+/// SIGTERM to an interactive session closes its servers: no process left.
+#[test]
+fn sigterm_of_an_interactive_session_leaves_no_server() {
+    let Some((_w, _mock, mut t, marker)) = interactive_with_server("sigterm") else {
+        return;
+    };
     // The server is up (its process exists) before the signal.
     assert!(
         qcode_test_support::process::wait_until(Duration::from_secs(20), || {

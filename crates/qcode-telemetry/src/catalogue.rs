@@ -91,6 +91,7 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "about",
     "copy",
     "quit",
+    "mcp",
 ];
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
@@ -99,7 +100,6 @@ pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
     ("export", "sessions"),
     ("rewind", "sessions"),
     ("rename", "sessions"),
-    ("mcp", "MCP servers"),
     ("skills", "skills"),
     ("hooks", "hooks"),
     ("agents", "subagents"),

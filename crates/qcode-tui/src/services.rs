@@ -106,6 +106,9 @@ pub trait Services: Send + Sync {
     /// Re-reads the context files and rebuilds the system prompt.
     fn memory_refresh(&self) -> BoxFuture<'_, Result<RefreshedPrompt, Problem>>;
 
+    /// `/mcp`: the session's MCP servers, one line each (status, tool count, error).
+    fn mcp_status(&self) -> BoxFuture<'_, String>;
+
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.
     fn command_used(&self, _name: &'static str) {}
