@@ -572,3 +572,93 @@ fn mcp_list_connects_and_project_servers_obey_trust() {
     );
     assert_no_process_matching(&marker, "after mcp list");
 }
+
+/// Ctrl-C (SIGINT) during a long MCP call: `notifications/cancelled` goes to the server, the
+/// run ends as interrupted, and the server is closed.
+#[test]
+fn interrupting_a_headless_run_cancels_the_mcp_call() {
+    let Some(package) = everything("interrupting_a_headless_run_cancels_the_mcp_call") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "cancel");
+    let wire = w.dir.path().join("wire.jsonl");
+    user_settings(
+        &w,
+        json!({ "everything": {
+            "command": "sh",
+            "args": ["-c", format!("tee -a '{}' | exec node '{entry}' stdio", wire.display())]
+        }}),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__trigger-long-running-operation",
+            json!({ "duration": 120, "steps": 240 }).to_string(),
+        )],
+        9,
+    ));
+    let mut child = w
+        .cmd_for(&mock)
+        .args(["-p", "run it", "--yolo", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        qcode_test_support::process::wait_until(Duration::from_secs(30), || {
+            std::fs::read_to_string(&wire).is_ok_and(|s| s.contains("\"tools/call\""))
+        }),
+        "the call never reached the server"
+    );
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = std::fs::read_to_string(&wire).unwrap();
+    assert!(sent.contains("notifications/cancelled"), "{sent}");
+    assert_no_process_matching(&marker, "after the interrupt");
+}
+
+/// In default mode the approval dialog names the server, the tool and the arguments.
+#[test]
+fn the_approval_dialog_shows_server_tool_and_arguments() {
+    use super::pty::keys;
+    let Some((_w, mock, mut t, marker)) = interactive_with_server("dialog") else {
+        return;
+    };
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__echo",
+            json!({ "message": "dialog probe" }).to_string(),
+        )],
+        9,
+    ));
+    mock.enqueue(Reply::text("echoed", 4));
+    t.send("call echo");
+    t.send(keys::ENTER);
+    let screen = t.wait_until("the approval dialog", |s| {
+        s.contains("MCP tool `echo` of server `everything`")
+    });
+    assert!(screen.contains("\"message\": \"dialog probe\""), "{screen}");
+    t.send("y");
+    t.wait_for_transcript("echoed");
+    let bodies = chat_bodies(&mock);
+    assert!(
+        tool_result(&bodies[1]).contains("dialog probe"),
+        "{bodies:?}"
+    );
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_no_process_matching(&marker, "after Ctrl+D");
+}
