@@ -600,7 +600,7 @@ fn interrupting_a_headless_run_cancels_the_mcp_call() {
         )],
         9,
     ));
-    let mut child = w
+    let child = w
         .cmd_for(&mock)
         .args(["-p", "run it", "--yolo", "-o", "json"])
         .stdout(std::process::Stdio::piped())
