@@ -70,7 +70,8 @@ pub struct Cli {
     pub trust: bool,
 
     /// Tools allowed without asking, comma-separated; a shell prefix is written
-    /// `run_shell_command(cargo test)`. Example: --allowed-tools edit,write_file
+    /// `run_shell_command(cargo test)`, an MCP tool `mcp__server__tool` (or `mcp__server` for
+    /// all of a server's tools). Example: --allowed-tools edit,write_file
     #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
     pub allowed_tools: Vec<String>,
 
