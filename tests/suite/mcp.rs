@@ -662,3 +662,49 @@ fn the_approval_dialog_shows_server_tool_and_arguments() {
     assert_eq!(t.wait_exit(), 0);
     assert_no_process_matching(&marker, "after Ctrl+D");
 }
+
+/// `notifications/tools/list_changed` between requests: a tool the server adds during the
+/// turn is offered in the following requests (tests/peers/mcp/list-changed.mjs: `add-tool`
+/// registers `added`).
+#[test]
+fn a_tool_added_by_the_server_is_offered_in_later_requests() {
+    let Some(package) = everything("a_tool_added_by_the_server_is_offered_in_later_requests")
+    else {
+        return;
+    };
+    let script = package.ancestors().nth(3).unwrap().join("list-changed.mjs");
+    assert!(script.is_file(), "{}", script.display());
+    let w = World::new();
+    user_settings(
+        &w,
+        json!({ "lc": { "command": "node", "args": [script.display().to_string(), "qcode-mcp-lc"] } }),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls([("m1", "mcp__lc__add-tool", "{}")], 9));
+    // A second round trip, so the refresh that follows the notification has happened before
+    // the request that must offer the new tool.
+    mock.enqueue(Reply::tool_calls(
+        [("r1", "list_directory", json!({ "path": "." }).to_string())],
+        9,
+    ));
+    mock.enqueue(Reply::tool_calls([("m2", "mcp__lc__added", "{}")], 9));
+    mock.enqueue(Reply::text("done", 4));
+    let r = run(w.cmd_for(&mock).args(["-p", "add a tool", "--yolo"]));
+    r.assert_code(0);
+    let bodies = chat_bodies(&mock);
+    assert_eq!(bodies.len(), 4, "{}", r.stderr);
+    assert!(tool_named(&bodies[0], "mcp__lc__add-tool").is_some());
+    assert!(tool_named(&bodies[0], "mcp__lc__added").is_none());
+    assert!(
+        tool_named(&bodies[2], "mcp__lc__added").is_some(),
+        "{}",
+        bodies[2]["tools"]
+    );
+    assert!(
+        tool_result(&bodies[3]).contains("I was added"),
+        "{}",
+        tool_result(&bodies[3])
+    );
+    assert_no_process_matching("qcode-mcp-lc", "after the run");
+}
