@@ -16,6 +16,12 @@
 //! Front ends list the tools with [`ToolRegistry::summaries`] (name, permission class as text,
 //! first sentence of the description).
 //!
+//! Tools from outside the process (MCP servers) come in through the [`ExternalTools`] seam
+//! ([`ToolRegistry::with_external`]): the registry offers them after the built-ins (a built-in
+//! name wins), prepares their calls with the permission class [`ToolKind::Mcp`] and the facts
+//! the approval dialog needs, and caps their output at [`MAX_EXTERNAL_OUTPUT_CHARS`]. The
+//! binary implements the seam over `qcode-mcp`; this crate knows nothing of MCP.
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
