@@ -549,4 +549,100 @@ mod tests {
         assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
         assert_eq!(first_sentence("One\n  line"), "One line");
     }
+
+    /// Two tools of server `srv` (one named like a built-in); calls echo their arguments.
+    struct Fake;
+
+    impl ExternalTools for Fake {
+        fn discover(&self) -> crate::ExternalFuture<'_, Vec<String>> {
+            Box::pin(async { Vec::new() })
+        }
+
+        fn tools(&self) -> Vec<ExternalTool> {
+            ["mcp__srv__echo", "read_file"]
+                .into_iter()
+                .map(|name| ExternalTool {
+                    name: name.into(),
+                    server: "srv".into(),
+                    tool: "echo".into(),
+                    server_key: "mcp__srv".into(),
+                    description: "Echoes".into(),
+                    parameters: serde_json::json!({"type": "object", "properties": {}}),
+                    trusted: true,
+                })
+                .collect()
+        }
+
+        fn call(
+            &self,
+            _name: String,
+            arguments: Value,
+            _cancel: CancellationToken,
+        ) -> crate::ExternalFuture<'_, crate::ExternalOutput> {
+            Box::pin(async move {
+                crate::ExternalOutput {
+                    status: ToolResultStatus::Success,
+                    text: arguments["text"].as_str().unwrap_or("").to_string(),
+                }
+            })
+        }
+    }
+
+    fn call(name: &str, arguments: &str) -> ToolCall {
+        ToolCall {
+            id: "c1".into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }
+    }
+
+    #[test]
+    fn external_tools_are_offered_prepared_and_run_with_their_output_capped() {
+        let r = ToolRegistry::builtin().with_external(Arc::new(Fake));
+        let specs = r.specs();
+        assert_eq!(specs.len(), 11, "a built-in name wins over an external one");
+        assert_eq!(specs[10].name, "mcp__srv__echo");
+        let p = r
+            .prepare_external(&call("mcp__srv__echo", r#"{"text": "hi"}"#))
+            .unwrap();
+        assert_eq!(p.kind(), ToolKind::Mcp);
+        assert!(p.pre_approved());
+        assert_eq!(p.permission_key(), "mcp__srv");
+        assert_eq!(p.name(), "mcp__srv__echo");
+        for bad in ["[1]", "{not json", "\"text\""] {
+            let e = r
+                .prepare_external(&call("mcp__srv__echo", bad))
+                .unwrap_err();
+            assert!(e.message_for_model().contains("mcp__srv__echo"), "{bad}");
+        }
+        assert!(r.prepare_external(&call("mcp__srv__echo", "")).is_ok());
+        let unknown = r
+            .prepare_external(&call("mcp__srv__nope", "{}"))
+            .unwrap_err()
+            .message_for_model();
+        assert!(unknown.contains("mcp__srv__echo"), "{unknown}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let long = "x".repeat(crate::MAX_EXTERNAL_OUTPUT_CHARS + 10);
+        let p = r
+            .prepare_external(&call(
+                "mcp__srv__echo",
+                &serde_json::json!({ "text": long }).to_string(),
+            ))
+            .unwrap();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("QWEN.md"),
+            crate::LazyHttpClient::default_client(),
+            dir.path().join("bg"),
+        )
+        .unwrap();
+        let out = rt.block_on(p.execute(&ctx, CancellationToken::new(), &tx));
+        assert_eq!(out.status, ToolResultStatus::Success);
+        assert!(out.output.contains("[output truncated"), "capped");
+        assert!(out.output.len() < long.len() + 100);
+    }
 }
