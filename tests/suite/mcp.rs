@@ -708,3 +708,38 @@ fn a_tool_added_by_the_server_is_offered_in_later_requests() {
     );
     assert_no_process_matching("qcode-mcp-lc", "after the run");
 }
+
+/// A call that exceeds its server's `timeout` is cancelled and reported to the model as an
+/// error; the session goes on.
+#[test]
+fn a_call_past_its_timeout_is_cancelled_and_reported() {
+    let Some(package) = everything("a_call_past_its_timeout_is_cancelled_and_reported") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "timeout");
+    user_settings(
+        &w,
+        json!({ "everything": { "command": "node", "args": [entry, "stdio"], "timeout": 300 } }),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__trigger-long-running-operation",
+            json!({ "duration": 120, "steps": 10 }).to_string(),
+        )],
+        9,
+    ));
+    mock.enqueue(Reply::text("gave up", 4));
+    let r = run(w.cmd_for(&mock).args(["-p", "run it", "--yolo"]));
+    r.assert_code(0);
+    let result = tool_result(&chat_bodies(&mock)[1]);
+    assert!(
+        result.contains("did not finish within 0.3 s and was cancelled"),
+        "{result}"
+    );
+    assert!(r.stdout.contains("gave up"), "{}", r.stdout);
+    assert_no_process_matching(&marker, "after the run");
+}
