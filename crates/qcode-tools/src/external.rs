@@ -95,9 +95,17 @@ pub(crate) fn details(tool: &ExternalTool, arguments: &Value) -> ApprovalDetails
     ApprovalDetails::Other {
         summary: format!(
             "MCP tool `{}` of server `{}` with arguments:\n{shown}{more}",
-            tool.tool, tool.server
+            printable(&tool.tool),
+            printable(&tool.server)
         ),
     }
+}
+
+/// A server-chosen name for a terminal: control characters (escape sequences) become `?`.
+pub(crate) fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 pub(crate) async fn execute(plan: Plan, cancel: CancellationToken) -> ToolResult {
@@ -207,5 +215,10 @@ mod tests {
         };
         assert!(summary.contains("`echo`") && summary.contains("`srv`"));
         assert!(summary.contains("\"message\": \"hi\""));
+    }
+
+    #[test]
+    fn server_chosen_names_lose_control_characters() {
+        assert_eq!(printable("ev\u{1b}[2Jil\n"), "ev?[2Jil?");
     }
 }

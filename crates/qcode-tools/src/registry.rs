@@ -478,7 +478,9 @@ impl ToolRegistry {
         let facts = Facts {
             summary: format!(
                 "{} ({} on MCP server {})",
-                tool.name, tool.tool, tool.server
+                tool.name,
+                external::printable(&tool.tool),
+                external::printable(&tool.server)
             ),
             outside_workspace: false,
             private_network: false,
