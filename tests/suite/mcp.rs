@@ -743,3 +743,80 @@ fn a_call_past_its_timeout_is_cancelled_and_reported() {
     assert!(r.stdout.contains("gave up"), "{}", r.stdout);
     assert_no_process_matching(&marker, "after the run");
 }
+
+/// Esc during a long MCP call in the interactive session: `notifications/cancelled` goes to
+/// the server and the call still gets a result, so the next request's history is valid.
+#[test]
+fn esc_cancels_an_mcp_call_and_the_history_stays_valid() {
+    use super::pty::keys;
+    let Some(package) = everything("esc_cancels_an_mcp_call_and_the_history_stays_valid") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "esc");
+    let wire = w.dir.path().join("wire.jsonl");
+    user_settings(
+        &w,
+        json!({ "everything": {
+            "command": "sh",
+            "args": ["-c", format!("tee -a '{}' | exec node '{entry}' stdio", wire.display())]
+        }}),
+        json!({}),
+    );
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__trigger-long-running-operation",
+            json!({ "duration": 120, "steps": 240 }).to_string(),
+        )],
+        9,
+    ));
+    mock.enqueue(Reply::text("second answer", 4));
+    let env: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), w.home.display().to_string()),
+        ("DO_NOT_TRACK".into(), "1".into()),
+        ("OPENAI_BASE_URL".into(), mock.url()),
+        ("OPENAI_API_KEY".into(), "sk-test-key-123".into()),
+        ("OPENAI_MODEL".into(), "test-model".into()),
+    ];
+    let mut t = super::pty::Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &["--yolo"],
+        &env,
+        &w.project,
+    );
+    t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    t.send("run it");
+    t.send(keys::ENTER);
+    assert!(
+        qcode_test_support::process::wait_until(Duration::from_secs(30), || {
+            std::fs::read_to_string(&wire).is_ok_and(|s| s.contains("\"tools/call\""))
+        }),
+        "the call never reached the server"
+    );
+    t.send(keys::ESC);
+    assert!(
+        qcode_test_support::process::wait_until(Duration::from_secs(20), || {
+            std::fs::read_to_string(&wire).is_ok_and(|s| s.contains("notifications/cancelled"))
+        }),
+        "no notifications/cancelled on the wire"
+    );
+    t.wait_until("the prompt again", |s| s.contains("Ask anything"));
+    t.send("again");
+    t.send(keys::ENTER);
+    t.wait_for_transcript("second answer");
+    let bodies = chat_bodies(&mock);
+    assert_eq!(bodies.len(), 2);
+    let msgs = messages(&bodies[1]);
+    let call = msgs
+        .iter()
+        .position(|m| m["tool_calls"][0]["id"] == "m1")
+        .expect("the assistant's call is in the history");
+    assert_eq!(msgs[call + 1]["role"], "tool", "{msgs:?}");
+    assert_eq!(msgs[call + 1]["tool_call_id"], "m1");
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_no_process_matching(&marker, "after Ctrl+D");
+}
