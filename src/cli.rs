@@ -70,7 +70,8 @@ pub struct Cli {
     pub trust: bool,
 
     /// Tools allowed without asking, comma-separated; a shell prefix is written
-    /// `run_shell_command(cargo test)`. Example: --allowed-tools edit,write_file
+    /// `run_shell_command(cargo test)`, an MCP tool `mcp__server__tool` (or `mcp__server` for
+    /// all of a server's tools). Example: --allowed-tools edit,write_file
     #[arg(long, value_delimiter = ',', value_name = "TOOLS")]
     pub allowed_tools: Vec<String>,
 
@@ -138,6 +139,78 @@ pub enum Command {
     /// Recorded sessions of this project: list, show, export, delete, rewind (see
     /// docs/sessions.md).
     Sessions(SessionsArgs),
+    /// MCP servers: add, list (connecting to each), show or remove one (see docs/mcp.md).
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(subcommand)]
+    pub action: McpAction,
+}
+
+/// Which settings file an MCP server is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum McpScopeArg {
+    /// ~/.qcode/settings.json: yours, started in every project.
+    User,
+    /// The project's .qcode/settings.json: started only when the folder is trusted.
+    Project,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum McpTransportArg {
+    /// A program speaking MCP on stdin/stdout: `-- COMMAND [ARGS…]`.
+    Stdio,
+    /// Streamable HTTP: a URL.
+    Http,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum McpAction {
+    /// Add a server: `qcode mcp add NAME -- COMMAND [ARGS…]` (stdio) or
+    /// `qcode mcp add NAME URL` (streamable HTTP). Replaces a server of that name in the same
+    /// file.
+    Add {
+        /// The server's name (letters, digits, `_`, `-`, `.`); its tools are offered as
+        /// mcp__NAME__TOOL.
+        name: String,
+        /// The command and its arguments (after `--`, so that its own options are not read
+        /// as qcode's), or the URL.
+        #[arg(required = true, num_args = 1.., value_name = "COMMAND_OR_URL")]
+        target: Vec<String>,
+        #[arg(long, value_enum, default_value = "user")]
+        scope: McpScopeArg,
+        /// How to talk to it (default: http for an http(s):// URL, else stdio).
+        #[arg(long, short = 't', value_enum)]
+        transport: Option<McpTransportArg>,
+        /// An environment variable for a stdio server (repeatable). Written to the settings
+        /// as given (prefer `KEY=${KEY}` to keep a key in your environment or .env); never
+        /// printed by `list` or `get`.
+        #[arg(long = "env", short = 'e', value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// A header for an HTTP server (repeatable), e.g. 'Authorization: Bearer ${TOKEN}';
+        /// never printed by `list` or `get`.
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// Per tool call, in milliseconds (default 10 minutes).
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
+        /// Its tools run without asking for approval.
+        #[arg(long)]
+        trust: bool,
+    },
+    /// Every configured server: transport, where it is configured, and whether it connects
+    /// (each is started, in parallel, bounded by mcp.discoveryTimeout) with its tool count.
+    List,
+    /// One server's configuration (values of env and headers masked).
+    Get { name: String },
+    /// Remove a server from a settings file (default: wherever it is configured).
+    Remove {
+        name: String,
+        #[arg(long, value_enum)]
+        scope: Option<McpScopeArg>,
+    },
 }
 
 #[derive(Debug, Args)]

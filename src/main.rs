@@ -8,6 +8,8 @@ mod checkpoint_glue;
 mod cli;
 mod exit;
 mod headless;
+mod mcp_cmd;
+mod mcp_glue;
 mod recorder_glue;
 mod session;
 mod sessions_cmd;
@@ -52,6 +54,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Privacy(args)) => return session::privacy_command(&cli, args).await,
         Some(cli::Command::Trust(args)) => return session::trust_command(&cli, args),
         Some(cli::Command::Sessions(args)) => return sessions_cmd::run(&cli, args).await,
+        Some(cli::Command::Mcp(args)) => return mcp_cmd::run(&cli, args).await,
         None => {}
     }
     let stdin = headless::Stdin::detect();

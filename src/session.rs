@@ -34,6 +34,8 @@ pub struct Session {
     pub recording: Option<crate::recorder_glue::Recording>,
     /// Retention (`general.cleanupPeriodDays`), running in the background since the start.
     cleanup: tokio::task::JoinHandle<()>,
+    /// The session's MCP servers (`None` when none is configured); closed by `finish`.
+    pub mcp: Option<Arc<crate::mcp_glue::McpTools>>,
     /// The recorded conversation this interactive session continues (for the TUI to show).
     pub resumed: Option<Resumed>,
 }
@@ -54,9 +56,13 @@ impl Session {
             background,
             recording,
             cleanup,
+            mcp,
             ..
         } = self;
         drop(engine);
+        if let Some(mcp) = mcp {
+            mcp.shutdown().await;
+        }
         stop_background(background).await;
         if let Some(recording) = recording {
             recording.finish().await;
@@ -265,9 +271,15 @@ pub async fn start_with(
             });
         }
     }
+    // In the background: the prompt and the first request never wait for this call.
+    let mcp = crate::mcp_glue::start(&snapshot);
+    let mut tools = qcode_tools::ToolRegistry::builtin();
+    if let Some(mcp) = &mcp {
+        tools = tools.with_external(mcp.clone());
+    }
     let deps = EngineDeps {
         client,
-        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
     };
@@ -303,6 +315,7 @@ pub async fn start_with(
         recording,
         cleanup,
         resumed: shown,
+        mcp,
     })
 }
 
@@ -573,7 +586,8 @@ async fn run_tui(
             session.telemetry.clone(),
             session.resolver.clone(),
         )
-        .with_recording(recording.map(crate::recorder_glue::Recording::handle)),
+        .with_recording(recording.map(crate::recorder_glue::Recording::handle))
+        .with_mcp(session.mcp.clone()),
     );
     let mut options = qcode_tui::TuiOptions::new(snapshot.cwd.clone(), env!("CARGO_PKG_VERSION"));
     options.model = model.clone();

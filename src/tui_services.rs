@@ -50,6 +50,8 @@ pub struct TuiServices {
     usage_setting: Mutex<Option<bool>>,
     /// The recorder of this session (`None`: recording is off or failed to start).
     recording: Option<RecorderHandle>,
+    /// The session's MCP servers, for `/mcp`.
+    mcp: Option<std::sync::Arc<crate::mcp_glue::McpTools>>,
 }
 
 impl TuiServices {
@@ -66,6 +68,7 @@ impl TuiServices {
             env,
             telemetry,
             recording: None,
+            mcp: None,
         }
     }
 
@@ -80,6 +83,12 @@ impl TuiServices {
             .as_ref()
             .map(RecorderHandle::current)
             .ok_or_else(not_recorded)
+    }
+
+    /// These services with the session's MCP servers (for `/mcp`).
+    pub fn with_mcp(mut self, mcp: Option<std::sync::Arc<crate::mcp_glue::McpTools>>) -> Self {
+        self.mcp = mcp;
+        self
     }
 
     /// Records the method in the user settings (`security.auth.selectedType`).
@@ -200,6 +209,11 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl Services for TuiServices {
+    fn mcp_status(&self) -> BoxFuture<'_, String> {
+        let text = crate::mcp_glue::status_text(self.mcp.as_deref());
+        Box::pin(async move { text })
+    }
+
     fn command_used(&self, name: &'static str) {
         self.telemetry
             .record(qcode_telemetry::UsageEvent::SlashCommand(

@@ -9,6 +9,7 @@ mod headless;
 mod hostile_model;
 mod hostile_repo;
 mod interactive;
+mod mcp;
 mod pty;
 mod qwen_oauth;
 mod resume_tui;

@@ -71,6 +71,17 @@ impl SettingsFile {
         self.set_value(SettingKey::UsageStatistics.path(), enabled.into())
     }
 
+    /// Adds (or replaces) the MCP server `name` in `mcpServers` with `entry` (an object in
+    /// the settings shape, see [`crate::mcp`]). Other servers and keys stay as they were.
+    pub fn set_mcp_server(&self, name: &str, entry: Value) -> Result<(), ConfigError> {
+        self.set_value(&["mcpServers", name], entry)
+    }
+
+    /// Removes the MCP server `name` from `mcpServers`; returns whether it was there.
+    pub fn remove_mcp_server(&self, name: &str) -> Result<bool, ConfigError> {
+        self.remove_value(&["mcpServers", name])
+    }
+
     /// Removes a setting; returns whether it was there. A missing file or key changes nothing.
     pub fn remove(&self, key: SettingKey) -> Result<bool, ConfigError> {
         self.remove_value(key.path())

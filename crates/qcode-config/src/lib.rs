@@ -39,7 +39,7 @@ pub mod untrusted;
 pub use dotenv::{EnvLayer, find_env_file};
 pub use edit::{SettingKey, SettingsFile};
 pub use error::ConfigError;
-pub use mcp::{McpOrigin, McpServerConfig, McpServers, McpTransport, Startable};
+pub use mcp::{McpOrigin, McpServerConfig, McpServers, McpTransport, Startable, shown_url};
 pub use models::{ModelInfo, context_window};
 pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;

@@ -97,17 +97,7 @@ pub enum McpTransport {
 impl std::fmt::Debug for McpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let keys = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
-        let url_shown = |u: &str| match url::Url::parse(u) {
-            Ok(u) => format!(
-                "{}://{}{}{}{}",
-                u.scheme(),
-                u.host_str().unwrap_or(""),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default(),
-                u.path(),
-                if u.query().is_some() { "?…" } else { "" }
-            ),
-            Err(_) => "(invalid)".into(),
-        };
+        let url_shown = shown_url;
         match self {
             Self::Stdio {
                 command,
@@ -132,6 +122,22 @@ impl std::fmt::Debug for McpTransport {
                 .field("headers", &keys(headers))
                 .finish(),
         }
+    }
+}
+
+/// A server URL as qcode shows it: without user info, query values or fragment (they may
+/// carry keys).
+pub fn shown_url(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(u) => format!(
+            "{}://{}{}{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path(),
+            if u.query().is_some() { "?…" } else { "" }
+        ),
+        Err(_) => "(invalid)".into(),
     }
 }
 

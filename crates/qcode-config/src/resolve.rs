@@ -18,6 +18,8 @@ pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_QWEN_OAUTH_BASE_URL: &str = "https://chat.qwen.ai";
 /// `general.cleanupPeriodDays` when the user's settings do not set it.
 pub const DEFAULT_CLEANUP_PERIOD_DAYS: u32 = 30;
+/// `mcp.discoveryTimeout` when unset: 10 s.
+pub const DEFAULT_MCP_DISCOVERY_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_CONTEXT_FILES: [&str; 2] = ["QWEN.md", "AGENTS.md"];
 
 /// An API key; never shown by `Debug` or `Display`.
@@ -69,6 +71,9 @@ pub struct ConfigSnapshot {
     /// `general.cleanupPeriodDays` (default 30, `0` keeps every transcript): from the user's
     /// file only — a project's file cannot have the transcripts of every project removed.
     pub cleanup_period_days: Sourced<u32>,
+    /// `mcp.discoveryTimeout` (ms): how long the first model request waits for MCP servers
+    /// still starting.
+    pub mcp_discovery_timeout_ms: Sourced<u64>,
     pub otlp_endpoint: Option<Sourced<String>>,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
@@ -398,6 +403,10 @@ impl ConfigSnapshot {
             ),
             _ => default(DEFAULT_CLEANUP_PERIOD_DAYS),
         };
+        let mcp_discovery_timeout_ms = s.mcp.discovery_timeout.map_or_else(
+            || default(DEFAULT_MCP_DISCOVERY_TIMEOUT_MS),
+            |ms| from_settings(loaded, &["mcp", "discoveryTimeout"], ms),
+        );
         let otlp_endpoint = s
             .telemetry
             .otlp_endpoint
@@ -444,6 +453,7 @@ impl ConfigSnapshot {
             usage_statistics_setting,
             chat_recording,
             cleanup_period_days,
+            mcp_discovery_timeout_ms,
             otlp_endpoint,
             shell_env,
             warnings: loaded.warnings.clone(),

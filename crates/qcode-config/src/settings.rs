@@ -29,6 +29,17 @@ pub struct Settings {
     pub ui: UiSettings,
     #[serde(default)]
     pub general: GeneralSettings,
+    #[serde(default)]
+    pub mcp: McpSettings,
+}
+
+/// `mcp`: how a session uses its MCP servers (the servers themselves are `mcpServers`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct McpSettings {
+    /// How long the first model request waits for servers still starting, in ms (default
+    /// 10 000; `0`: do not wait).
+    pub discovery_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -182,6 +193,8 @@ const KNOWN_KEYS: &[&str] = &[
     "general.cleanupPeriodDays",
     // Checked entry by entry in `crate::mcp` (each warning names the server and the field).
     "mcpServers",
+    "mcp",
+    "mcp.discoveryTimeout",
 ];
 
 /// A non-fatal problem found in a settings file.

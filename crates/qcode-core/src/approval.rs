@@ -76,7 +76,8 @@ impl AllowList {
             | ToolClass::Edit
             | ToolClass::Fetch
             | ToolClass::Memory
-            | ToolClass::Plan => facts.tool.to_string(),
+            | ToolClass::Plan
+            | ToolClass::Mcp => facts.tool.to_string(),
         }
     }
 
@@ -89,6 +90,11 @@ impl AllowList {
                 }
                 Some(_) => {}
                 None if entry == facts.tool => return true,
+                // An MCP tool's key is its server's (`mcp__srv`): the entry allows every tool
+                // of that server.
+                None if facts.class == ToolClass::Mcp && *entry == facts.permission_key => {
+                    return true;
+                }
                 None => {}
             }
         }
@@ -101,7 +107,8 @@ impl AllowList {
             | ToolClass::Edit
             | ToolClass::Fetch
             | ToolClass::Memory
-            | ToolClass::Plan => patterns
+            | ToolClass::Plan
+            | ToolClass::Mcp => patterns
                 .iter()
                 .any(|p| key_has_prefix(facts.permission_key, p)),
         }
@@ -188,10 +195,12 @@ pub fn decide(
             ToolClass::ReadOnly | ToolClass::Plan | ToolClass::Fetch => {
                 ask_unless_allowed(facts, allow)
             }
-            ToolClass::Edit | ToolClass::Execute | ToolClass::Memory => Policy::Deny(format!(
-                "`{}` is not available in plan mode (read-only). Describe the change you would make instead; the user can switch modes to let you apply it.",
-                facts.tool
-            )),
+            ToolClass::Edit | ToolClass::Execute | ToolClass::Memory | ToolClass::Mcp => {
+                Policy::Deny(format!(
+                    "`{}` is not available in plan mode (read-only). Describe the change you would make instead; the user can switch modes to let you apply it.",
+                    facts.tool
+                ))
+            }
         },
         ApprovalMode::Default | ApprovalMode::AutoEdit => match facts.class {
             ToolClass::ReadOnly | ToolClass::Plan if !facts.leaves_workspace => Policy::Allow,
@@ -205,7 +214,8 @@ pub fn decide(
             | ToolClass::Edit
             | ToolClass::Execute
             | ToolClass::Fetch
-            | ToolClass::Memory => ask_unless_allowed(facts, allow),
+            | ToolClass::Memory
+            | ToolClass::Mcp => ask_unless_allowed(facts, allow),
         },
     };
     match (wanted, interaction) {

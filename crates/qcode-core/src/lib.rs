@@ -8,13 +8,18 @@
 //! makes the engine wait (and stop reading the model's stream) instead of letting events pile
 //! up. Auth switches go through an [`AuthResolver`] whose failures are
 //! [`qcode_protocol::Problem`]s. [`setup`] turns a configuration snapshot into the system
-//! prompt, the tools' context and the [`EngineConfig`] (and the `/memory show` text). This crate must not print, read the terminal, or know which
-//! front end is attached.
+//! prompt, the tools' context and the [`EngineConfig`] (and the `/memory show` text).
+//! External (MCP) tools arrive in the tool registry (`qcode_tools::ExternalTools`): before each
+//! model request the engine lets them finish discovery and shows their warnings; their calls
+//! ask in `default` / `auto-edit`, are denied in plan mode and run in yolo, unless the server is
+//! trusted or an allow-list entry names the tool or its server. This crate must not print, read
+//! the terminal, or know which front end is attached.
 
 pub mod approval;
 pub mod compact;
 pub mod context;
 mod engine;
+mod external;
 pub mod prompt;
 pub mod setup;
 mod tools_run;

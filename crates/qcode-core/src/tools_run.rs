@@ -80,12 +80,19 @@ async fn prepare(session: &Session, call: &ToolCall) -> Step {
                     || prepared.targets_private_network(),
                 permission_key: &key,
             };
-            let policy = decide(
-                session.approval_mode,
-                &facts,
-                &session.allow,
-                session.interaction,
-            );
+            let policy = if prepared.pre_approved()
+                && session.approval_mode != qcode_protocol::ApprovalMode::Plan
+            {
+                // A tool of a server configured with `trust: true`.
+                Policy::Allow
+            } else {
+                decide(
+                    session.approval_mode,
+                    &facts,
+                    &session.allow,
+                    session.interaction,
+                )
+            };
             Step::Ready(Box::new(prepared), policy)
         }
     }

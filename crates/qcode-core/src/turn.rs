@@ -144,6 +144,7 @@ async fn turn_loop(
 }
 
 async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &EventTx) -> ReplyEnd {
+    crate::external::discover(session, cancel, tx).await;
     let request = ChatRequest {
         model: session.model.clone(),
         messages: std::borrow::Cow::Borrowed(&session.history),

@@ -95,11 +95,11 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "about",
     "copy",
     "quit",
+    "mcp",
 ];
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
 pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
-    ("mcp", "MCP servers"),
     ("skills", "skills"),
     ("hooks", "hooks"),
     ("agents", "subagents"),

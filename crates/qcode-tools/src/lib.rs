@@ -20,10 +20,17 @@
 //! report what they are about to change to the tracker in [`ToolContext::change_tracker`]
 //! (this crate does not know how or where anything is kept).
 //!
+//! Tools from outside the process (MCP servers) come in through the [`ExternalTools`] seam
+//! ([`ToolRegistry::with_external`]): the registry offers them after the built-ins (a built-in
+//! name wins), prepares their calls with the permission class [`ToolKind::Mcp`] and the facts
+//! the approval dialog needs, and caps their output at [`MAX_EXTERNAL_OUTPUT_CHARS`]. The
+//! binary implements the seam over `qcode-mcp`; this crate knows nothing of MCP.
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
 mod error;
+mod external;
 mod paths;
 mod registry;
 mod schema;
@@ -33,6 +40,10 @@ mod tracker;
 
 pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
+pub use external::{
+    ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, MAX_EXTERNAL_OUTPUT_CHARS,
+    clean_schema,
+};
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus, ToolSummary,
 };

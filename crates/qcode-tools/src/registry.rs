@@ -6,8 +6,11 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
 use crate::context::ToolContext;
 use crate::error::ToolError;
+use crate::external::{self, ExternalHandle, ExternalTool, ExternalTools};
 use crate::schema::{Param, object_schema, parse_arguments};
 use crate::tools::{
     edit, glob, grep, list_directory, memory, read_file, shell, todo, web_fetch, write_file,
@@ -29,6 +32,9 @@ pub enum ToolKind {
     Memory,
     /// Updates the visible plan only (`todo_write`); touches nothing on disk.
     Plan,
+    /// A tool of an MCP server ([`crate::ExternalTools`]): it can do anything, so it is never
+    /// read-only.
+    Mcp,
 }
 
 impl ToolKind {
@@ -41,6 +47,7 @@ impl ToolKind {
             Self::Fetch => "fetch",
             Self::Memory => "memory",
             Self::Plan => "plan",
+            Self::Mcp => "mcp",
         }
     }
 }
@@ -187,13 +194,16 @@ enum Action {
     Todo(todo::Plan),
     WebFetch(web_fetch::Plan),
     SaveMemory(memory::Plan),
+    External(external::Plan),
 }
 
 /// A validated tool call, ready for the approval decision and then execution.
 #[derive(Debug)]
 pub struct PreparedCall {
-    name: &'static str,
+    name: String,
     kind: ToolKind,
+    /// An external tool whose server is trusted (`trust: true`): no approval needed.
+    pre_approved: bool,
     arguments: Value,
     facts: Facts,
     action: Action,
@@ -207,7 +217,13 @@ impl PreparedCall {
 
     /// The tool's name.
     pub fn name(&self) -> &str {
-        self.name
+        &self.name
+    }
+
+    /// True for a tool of a server configured with `trust: true`: it needs no approval in any
+    /// mode but plan.
+    pub fn pre_approved(&self) -> bool {
+        self.pre_approved
     }
 
     /// A one-line human summary ("Read src/main.rs", "Shell: cargo test").
@@ -269,14 +285,16 @@ impl PreparedCall {
             Action::Todo(p) => todo::execute(p),
             Action::WebFetch(p) => web_fetch::execute(p, ctx, &cancel).await,
             Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
+            Action::External(p) => external::execute(p, cancel).await,
         }
     }
 }
 
-/// The built-in tools.
+/// The built-in tools, and the external ones when [`ToolRegistry::with_external`] added them.
 #[derive(Debug, Clone)]
 pub struct ToolRegistry {
     defs: Vec<&'static ToolDef>,
+    external: Option<ExternalHandle>,
 }
 
 impl ToolRegistry {
@@ -295,7 +313,31 @@ impl ToolRegistry {
                 &web_fetch::DEF,
                 &memory::DEF,
             ],
+            external: None,
         }
+    }
+
+    /// This registry with the tools of `external` (MCP servers) offered after the built-in
+    /// ones. A built-in tool's name always wins over an external one.
+    pub fn with_external(mut self, external: Arc<dyn ExternalTools>) -> Self {
+        self.external = Some(ExternalHandle(external));
+        self
+    }
+
+    /// The external tools' source, if any (the engine asks it to finish discovery before a
+    /// model request).
+    pub fn external(&self) -> Option<&Arc<dyn ExternalTools>> {
+        self.external.as_ref().map(|h| &h.0)
+    }
+
+    /// The external tools offered now, without those whose name a built-in tool has.
+    fn external_tools(&self) -> Vec<ExternalTool> {
+        let Some(h) = &self.external else {
+            return Vec::new();
+        };
+        let mut tools = h.0.tools();
+        tools.retain(|t| !self.defs.iter().any(|d| d.name == t.name));
+        tools
     }
 
     /// A registry restricted to the named tools (unknown names are ignored), e.g. for
@@ -330,14 +372,21 @@ impl ToolRegistry {
 
     /// The JSON schemas offered to the model.
     pub fn specs(&self) -> Vec<ToolSpec> {
-        self.defs
+        let mut specs: Vec<ToolSpec> = self
+            .defs
             .iter()
             .map(|d| ToolSpec {
                 name: d.name.to_string(),
                 description: d.description.to_string(),
                 parameters: object_schema(d.params),
             })
-            .collect()
+            .collect();
+        specs.extend(self.external_tools().into_iter().map(|t| ToolSpec {
+            name: t.name,
+            description: t.description,
+            parameters: t.parameters,
+        }));
+        specs
     }
 
     /// Validates a call and gathers what the approval decision needs. The returned error's
@@ -351,10 +400,7 @@ impl ToolRegistry {
         ctx: &ToolContext,
     ) -> Result<PreparedCall, ToolError> {
         let Some(def) = self.defs.iter().find(|d| d.name == call.name).copied() else {
-            return Err(ToolError::UnknownTool {
-                name: call.name.clone(),
-                available: self.names().join(", "),
-            });
+            return self.prepare_external(call);
         };
         let args: Map<String, Value> = parse_arguments(def.name, &call.arguments, def.params)?;
         let arguments = Value::Object(args.clone());
@@ -383,11 +429,77 @@ impl ToolRegistry {
             }
         };
         Ok(PreparedCall {
-            name: def.name,
+            name: def.name.to_string(),
             kind: def.kind,
+            pre_approved: false,
             arguments,
             facts,
             action,
+        })
+    }
+
+    /// An external tool's call: the arguments must be a JSON object (the server validates
+    /// them against its own schema).
+    fn prepare_external(&self, call: &ToolCall) -> Result<PreparedCall, ToolError> {
+        let tools = self.external_tools();
+        let (Some(handle), Some(tool)) = (
+            self.external.clone(),
+            tools.iter().find(|t| t.name == call.name),
+        ) else {
+            let mut available = self.names().join(", ");
+            for t in &tools {
+                available.push_str(", ");
+                available.push_str(&t.name);
+            }
+            return Err(ToolError::UnknownTool {
+                name: call.name.clone(),
+                available,
+            });
+        };
+        let raw = if call.arguments.trim().is_empty() {
+            "{}"
+        } else {
+            call.arguments.as_str()
+        };
+        let arguments = match serde_json::from_str::<Value>(raw) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(Value::Null) => Value::Object(Map::new()),
+            Ok(_) => {
+                return Err(ToolError::invalid(
+                    &tool.name,
+                    "the arguments must be a JSON object".to_string(),
+                ));
+            }
+            Err(e) => {
+                return Err(ToolError::invalid(
+                    &tool.name,
+                    format!("the arguments are not valid JSON: {e}"),
+                ));
+            }
+        };
+        let facts = Facts {
+            summary: format!(
+                "{} ({} on MCP server {})",
+                tool.name,
+                external::printable(&tool.tool),
+                external::printable(&tool.server)
+            ),
+            outside_workspace: false,
+            private_network: false,
+            details: external::details(tool, &arguments),
+            permission_key: tool.server_key.clone(),
+        };
+        Ok(PreparedCall {
+            name: tool.name.clone(),
+            kind: ToolKind::Mcp,
+            pre_approved: tool.trusted,
+            action: Action::External(external::Plan {
+                handle,
+                name: tool.name.clone(),
+                arguments: arguments.clone(),
+            }),
+            arguments,
+            facts,
         })
     }
 }
@@ -440,5 +552,101 @@ mod tests {
         assert!(tools.iter().all(|t| !t.description.contains('\n')));
         assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
         assert_eq!(first_sentence("One\n  line"), "One line");
+    }
+
+    /// Two tools of server `srv` (one named like a built-in); calls echo their arguments.
+    struct Fake;
+
+    impl ExternalTools for Fake {
+        fn discover(&self) -> crate::ExternalFuture<'_, Vec<String>> {
+            Box::pin(async { Vec::new() })
+        }
+
+        fn tools(&self) -> Vec<ExternalTool> {
+            ["mcp__srv__echo", "read_file"]
+                .into_iter()
+                .map(|name| ExternalTool {
+                    name: name.into(),
+                    server: "srv".into(),
+                    tool: "echo".into(),
+                    server_key: "mcp__srv".into(),
+                    description: "Echoes".into(),
+                    parameters: serde_json::json!({"type": "object", "properties": {}}),
+                    trusted: true,
+                })
+                .collect()
+        }
+
+        fn call(
+            &self,
+            _name: String,
+            arguments: Value,
+            _cancel: CancellationToken,
+        ) -> crate::ExternalFuture<'_, crate::ExternalOutput> {
+            Box::pin(async move {
+                crate::ExternalOutput {
+                    status: ToolResultStatus::Success,
+                    text: arguments["text"].as_str().unwrap_or("").to_string(),
+                }
+            })
+        }
+    }
+
+    fn call(name: &str, arguments: &str) -> ToolCall {
+        ToolCall {
+            id: "c1".into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }
+    }
+
+    #[test]
+    fn external_tools_are_offered_prepared_and_run_with_their_output_capped() {
+        let r = ToolRegistry::builtin().with_external(Arc::new(Fake));
+        let specs = r.specs();
+        assert_eq!(specs.len(), 11, "a built-in name wins over an external one");
+        assert_eq!(specs[10].name, "mcp__srv__echo");
+        let p = r
+            .prepare_external(&call("mcp__srv__echo", r#"{"text": "hi"}"#))
+            .unwrap();
+        assert_eq!(p.kind(), ToolKind::Mcp);
+        assert!(p.pre_approved());
+        assert_eq!(p.permission_key(), "mcp__srv");
+        assert_eq!(p.name(), "mcp__srv__echo");
+        for bad in ["[1]", "{not json", "\"text\""] {
+            let e = r
+                .prepare_external(&call("mcp__srv__echo", bad))
+                .unwrap_err();
+            assert!(e.message_for_model().contains("mcp__srv__echo"), "{bad}");
+        }
+        assert!(r.prepare_external(&call("mcp__srv__echo", "")).is_ok());
+        let unknown = r
+            .prepare_external(&call("mcp__srv__nope", "{}"))
+            .unwrap_err()
+            .message_for_model();
+        assert!(unknown.contains("mcp__srv__echo"), "{unknown}");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let long = "x".repeat(crate::MAX_EXTERNAL_OUTPUT_CHARS + 10);
+        let p = r
+            .prepare_external(&call(
+                "mcp__srv__echo",
+                &serde_json::json!({ "text": long }).to_string(),
+            ))
+            .unwrap();
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("QWEN.md"),
+            crate::LazyHttpClient::default_client(),
+            dir.path().join("bg"),
+        )
+        .unwrap();
+        let out = rt.block_on(p.execute(&ctx, CancellationToken::new(), &tx));
+        assert_eq!(out.status, ToolResultStatus::Success);
+        assert!(out.output.contains("[output truncated"), "capped");
+        assert!(out.output.len() < long.len() + 100);
     }
 }

@@ -146,6 +146,9 @@ pub trait Services: Send + Sync {
     /// first (`/rewind`).
     fn rewind_points(&self) -> BoxFuture<'_, Result<Vec<RewindEntry>, Problem>>;
 
+    /// `/mcp`: the session's MCP servers, one line each (status, tool count, error).
+    fn mcp_status(&self) -> BoxFuture<'_, String>;
+
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.
     fn command_used(&self, _name: &'static str) {}

@@ -12,6 +12,7 @@ pub enum SlashCommand {
     Memory,
     Init,
     Tools,
+    Mcp,
     Privacy,
     Clear,
     Resume,
@@ -83,6 +84,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "tools",
         aliases: &[],
         description: "List the built-in tools and their permission class",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Mcp,
+        name: "mcp",
+        aliases: &[],
+        description: "List the MCP servers: status, tool count, errors",
         args: "",
     },
     CommandSpec {
@@ -300,7 +308,7 @@ mod tests {
     #[test]
     fn filter_orders_prefix_matches_first() {
         let names: Vec<&str> = filter("c").iter().map(|c| c.name).collect();
-        assert_eq!(names, vec!["clear", "compress", "copy", "privacy"]);
+        assert_eq!(names, vec!["clear", "compress", "copy", "mcp", "privacy"]);
         let names: Vec<&str> = filter("ode").iter().map(|c| c.name).collect();
         assert_eq!(names, vec!["model", "approval-mode"]);
         assert_eq!(filter("").len(), COMMANDS.len());

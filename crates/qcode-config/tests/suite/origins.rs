@@ -182,3 +182,23 @@ fn an_invalid_value_names_the_file_that_set_it() {
     assert!(err.contains("project settings file"), "{err}");
     assert!(err.contains(&*f.project_file().to_string_lossy()), "{err}");
 }
+
+#[test]
+fn mcp_discovery_timeout_defaults_to_ten_seconds_and_names_its_file() {
+    let f = Fixture::new("{}", None);
+    let s = f.load(&[], &CliOverrides::default());
+    assert_eq!(s.mcp_discovery_timeout_ms.value, 10_000);
+    assert_eq!(s.mcp_discovery_timeout_ms.source, Source::Default);
+    let f = Fixture::new(r#"{"mcp": {"discoveryTimeout": 2500}}"#, None);
+    let s = f.load(&[], &CliOverrides::default());
+    assert_eq!(s.mcp_discovery_timeout_ms.value, 2500);
+    assert_eq!(
+        s.mcp_discovery_timeout_ms.source,
+        Source::UserSettings(f.paths.user_settings())
+    );
+    assert!(
+        s.warnings.iter().all(|w| !w.message.contains("mcp.")),
+        "a known key: {:?}",
+        s.warnings
+    );
+}

@@ -414,3 +414,41 @@ fn headless_denial_of_an_unclassifiable_command_does_not_suggest_a_useless_entry
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn mcp_tools_ask_outside_yolo_and_are_allowed_by_tool_or_server() {
+    let i = Interaction::Interactive;
+    let none = AllowList::default();
+    let echo = facts("mcp__srv__echo", ToolClass::Mcp, "mcp__srv", false);
+    for mode in [ApprovalMode::Default, ApprovalMode::AutoEdit] {
+        assert_eq!(decide(mode, &echo, &none, i), Policy::Ask, "{mode:?}");
+    }
+    assert_eq!(decide(ApprovalMode::Yolo, &echo, &none, i), Policy::Allow);
+    assert!(matches!(
+        decide(ApprovalMode::Plan, &echo, &none, i),
+        Policy::Deny(_)
+    ));
+    for entry in ["mcp__srv__echo", "mcp__srv"] {
+        let allow = AllowList::new([entry.to_string()]);
+        assert_eq!(
+            decide(ApprovalMode::Default, &echo, &allow, i),
+            Policy::Allow,
+            "{entry}"
+        );
+    }
+    // Another server's key, or a prefix of this one's, allows nothing.
+    for entry in ["mcp__sr", "mcp__other", "mcp", "mcp__srv__ech"] {
+        let allow = AllowList::new([entry.to_string()]);
+        assert_eq!(
+            decide(ApprovalMode::Default, &echo, &allow, i),
+            Policy::Ask,
+            "{entry}"
+        );
+    }
+    assert_eq!(AllowList::session_entry(&echo), "mcp__srv__echo");
+    let Policy::Deny(why) = decide(ApprovalMode::Default, &echo, &none, Interaction::Headless)
+    else {
+        panic!("headless must deny");
+    };
+    assert!(why.contains("--allowed-tools mcp__srv__echo"), "{why}");
+}

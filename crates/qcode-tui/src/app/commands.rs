@@ -69,6 +69,7 @@ impl App {
                 }
             }
             SlashCommand::Memory => self.memory_command(args),
+            SlashCommand::Mcp => self.mcp_command(),
             SlashCommand::Init => {
                 if self.running.is_running() {
                     self.notice(

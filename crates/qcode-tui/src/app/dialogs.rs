@@ -37,6 +37,8 @@ pub enum ServiceReply {
     Privacy(PrivacyStatus),
     PrivacySet(Result<String, Problem>),
     MemoryShown(String),
+    /// `/mcp`'s text.
+    McpShown(String),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
     /// `/resume`: this project's sessions.
@@ -239,6 +241,17 @@ impl App {
         }
     }
 
+    // ---- /mcp ----------------------------------------------------------------------------
+
+    pub(crate) fn mcp_command(&mut self) {
+        if let Some(s) = self.services("mcp") {
+            self.spawn_reply(
+                0,
+                async move { ServiceReply::McpShown(s.mcp_status().await) },
+            );
+        }
+    }
+
     fn memory_refresh(&mut self) {
         if let Some(s) = self.services("memory") {
             self.spawn_reply(0, async move {
@@ -408,7 +421,7 @@ impl App {
                     }
                 }
             }
-            ServiceReply::MemoryShown(text) => {
+            ServiceReply::MemoryShown(text) | ServiceReply::McpShown(text) => {
                 let lines = text
                     .lines()
                     .map(|l| ratatui::text::Line::from(l.to_string()))

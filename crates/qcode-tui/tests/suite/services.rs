@@ -140,6 +140,13 @@ impl Services for Fake {
         Box::pin(async { Ok("Usage statistics are off: nothing more is recorded or sent.".into()) })
     }
 
+    fn mcp_status(&self) -> BoxFuture<'_, String> {
+        self.call("mcp_status");
+        Box::pin(async {
+            "MCP servers\n  srv (stdio, user settings): connected, 2 tools".to_string()
+        })
+    }
+
     fn memory_show(&self) -> BoxFuture<'_, String> {
         self.call("memory_show");
         Box::pin(async { "Context files:\n  /home/u/.qcode/QWEN.md".to_string() })
