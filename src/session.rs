@@ -186,6 +186,16 @@ pub async fn start_with(
     for notice in &context.notices {
         eprintln!("warning: {notice}");
     }
+    let skills = crate::extensions_glue::load_skills(&snapshot);
+    for notice in &skills.notices {
+        eprintln!("warning: {notice}");
+    }
+    let system_prompt = crate::extensions_glue::with_skills(system_prompt, &skills.listing);
+    let mut tools = qcode_tools::ToolRegistry::builtin();
+    if !skills.skills.is_empty() {
+        tools = tools.with_skill_tool();
+        tool_ctx.skills = Some(skills.skills.clone());
+    }
     let mut model = auth.model.clone();
     let mut approval_mode = snapshot.approval_mode.value;
     if let Some(loaded) = &resumed {
@@ -245,7 +255,7 @@ pub async fn start_with(
     }
     let deps = EngineDeps {
         client,
-        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
     };

@@ -14,4 +14,5 @@ mod qwen_oauth;
 mod rewind;
 mod secrets;
 mod sessions;
+mod skills;
 mod telemetry;

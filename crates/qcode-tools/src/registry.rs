@@ -10,7 +10,7 @@ use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::schema::{Param, object_schema, parse_arguments};
 use crate::tools::{
-    edit, glob, grep, list_directory, memory, read_file, shell, todo, web_fetch, write_file,
+    edit, glob, grep, list_directory, memory, read_file, shell, skill, todo, web_fetch, write_file,
 };
 
 /// The permission class of a tool: what the engine's approval policy is decided on.
@@ -137,6 +137,7 @@ pub(crate) enum ToolId {
     TodoWrite,
     WebFetch,
     SaveMemory,
+    Skill,
 }
 
 /// The static description of one tool: name, permission class, text for the model, parameters.
@@ -187,6 +188,7 @@ enum Action {
     Todo(todo::Plan),
     WebFetch(web_fetch::Plan),
     SaveMemory(memory::Plan),
+    Skill(skill::Plan),
 }
 
 /// A validated tool call, ready for the approval decision and then execution.
@@ -269,6 +271,7 @@ impl PreparedCall {
             Action::Todo(p) => todo::execute(p),
             Action::WebFetch(p) => web_fetch::execute(p, ctx, &cancel).await,
             Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
+            Action::Skill(p) => skill::execute(p, &cancel).await,
         }
     }
 }
@@ -296,6 +299,15 @@ impl ToolRegistry {
                 &memory::DEF,
             ],
         }
+    }
+
+    /// The registry with the `skill` tool added (offered when the session has skills; its
+    /// answers come from [`ToolContext::skills`]).
+    pub fn with_skill_tool(mut self) -> Self {
+        if !self.defs.iter().any(|d| d.id == ToolId::Skill) {
+            self.defs.push(&skill::DEF);
+        }
+        self
     }
 
     /// A registry restricted to the named tools (unknown names are ignored), e.g. for
@@ -381,6 +393,7 @@ impl ToolRegistry {
             ToolId::SaveMemory => {
                 memory::prepare(args, ctx).map(|(f, p)| (f, Action::SaveMemory(p)))?
             }
+            ToolId::Skill => skill::prepare(args, ctx).map(|(f, p)| (f, Action::Skill(p)))?,
         };
         Ok(PreparedCall {
             name: def.name,
