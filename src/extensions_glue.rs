@@ -1,5 +1,5 @@
 //! Glue between the session and `qcode-extensions`: the skills the session offers (listing in
-//! the system prompt, the `skill` tool's answers).
+//! the system prompt, the `skill` tool's answers) and the hook runner the engine calls.
 
 use std::sync::{Arc, Mutex};
 
@@ -119,4 +119,75 @@ pub fn with_skills(system_prompt: String, listing: &str) -> String {
     } else {
         format!("{}\n\n{}", system_prompt.trim_end(), listing.trim_end())
     }
+}
+
+/// The session's hook runner from the user's and (trusted) project's settings, or `None` when
+/// no hook is configured or `disableAllHooks` is set. Problems in the `hooks` values are
+/// returned as warnings. Hooks get the core variables of qcode's environment (PATH, HOME,
+/// locale, terminal), never the rest (API keys, tokens).
+pub fn hook_runner(
+    snapshot: &ConfigSnapshot,
+    session_id: Option<&str>,
+    transcript: Option<&std::path::Path>,
+) -> (
+    Option<Arc<qcode_extensions::hooks::HookRunner>>,
+    Vec<String>,
+) {
+    use qcode_extensions::hooks::{HookConfig, HookEnv, HookRunner, HookSettings, SessionFacts};
+    let trusted = snapshot.trust.is_trusted();
+    let scopes: Vec<HookSettings> = snapshot
+        .hook_layers
+        .iter()
+        .map(|l| HookSettings {
+            scope: if l.project {
+                Scope::Project
+            } else {
+                Scope::User
+            },
+            trust: if !l.project || trusted {
+                Trust::Trusted
+            } else {
+                Trust::Untrusted
+            },
+            hooks: l.hooks.clone(),
+            disable_all_hooks: l.disable_all_hooks,
+        })
+        .collect();
+    let config = HookConfig::from_settings(&scopes);
+    let warnings = config
+        .problems
+        .iter()
+        .map(|p| format!("hooks: {p}"))
+        .collect();
+    if config.disabled || config.hooks.is_empty() {
+        return (None, warnings);
+    }
+    let facts = SessionFacts {
+        session_id: session_id.unwrap_or_default().to_string(),
+        transcript_path: transcript
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        cwd: snapshot.cwd.display().to_string(),
+    };
+    let runner = HookRunner::new(config, HookEnv::core_from_process(), facts);
+    (Some(Arc::new(runner)), warnings)
+}
+
+/// Asks the engine to end the session and waits until it has (its SessionEnd hooks, each
+/// bounded by its own timeout, run before [`qcode_protocol::Event::ShutdownComplete`]); an
+/// engine that is already gone ends the wait at once.
+pub async fn shut_down(engine: qcode_core::EngineHandle) {
+    let qcode_core::EngineHandle { ops, mut events } = engine;
+    if ops.send(qcode_protocol::Op::Shutdown).is_err() {
+        return;
+    }
+    let wait = async {
+        while let Some(ev) = events.recv().await {
+            if matches!(ev, qcode_protocol::Event::ShutdownComplete) {
+                break;
+            }
+        }
+    };
+    let bound = qcode_extensions::hooks::MAX_TIMEOUT + std::time::Duration::from_secs(5);
+    let _ = tokio::time::timeout(bound, wait).await;
 }

@@ -48,7 +48,7 @@ impl Session {
             cleanup,
             ..
         } = self;
-        drop(engine);
+        crate::extensions_glue::shut_down(engine).await;
         stop_background(background).await;
         if let Some(recording) = recording {
             recording.finish().await;
@@ -253,11 +253,20 @@ pub async fn start_with(
             qcode_session::LoadedSession::into_history,
         );
     }
+    let (hooks, hook_warnings) = crate::extensions_glue::hook_runner(
+        &snapshot,
+        config.session_id.as_deref(),
+        recorder.as_ref().map(|r| r.path()),
+    );
+    for w in &hook_warnings {
+        eprintln!("warning: {w}");
+    }
     let deps = EngineDeps {
         client,
         tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
+        hooks,
     };
     let engine = qcode_core::spawn(config, deps);
     let run_mode = match interaction {

@@ -6,6 +6,7 @@ mod catalogues;
 mod config_discovery;
 mod errors;
 mod headless;
+mod hooks;
 mod hostile_model;
 mod hostile_repo;
 mod interactive;

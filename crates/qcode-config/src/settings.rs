@@ -182,6 +182,9 @@ const KNOWN_KEYS: &[&str] = &[
     "general.cleanupPeriodDays",
     // Checked entry by entry in `crate::mcp` (each warning names the server and the field).
     "mcpServers",
+    // Checked by the hook loader (each problem names the scope, the event and the entry).
+    "hooks",
+    "disableAllHooks",
 ];
 
 /// A non-fatal problem found in a settings file.

@@ -63,6 +63,8 @@ pub struct EngineDeps {
     pub tools: Arc<ToolRegistry>,
     pub tool_ctx: Arc<ToolContext>,
     pub auth_resolver: Option<Arc<dyn AuthResolver>>,
+    /// The session's hooks (`None`: no hooks configured, or `disableAllHooks`).
+    pub hooks: Option<Arc<qcode_extensions::hooks::HookRunner>>,
 }
 
 /// Session state owned by the engine task.
@@ -168,6 +170,12 @@ pub(crate) async fn track(session: &Session, f: fn(&dyn qcode_tools::ChangeTrack
 
 async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
     tx.send(session.configured_event()).await;
+    let source = if session.history.len() > 1 {
+        "resume"
+    } else {
+        "startup"
+    };
+    session_start(&mut session, source, &tx).await;
     let mut deferred: VecDeque<Op> = VecDeque::new();
     loop {
         let op = match deferred.pop_front() {
@@ -206,10 +214,12 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                 crate::compact::compact(&mut session, &tx, CancellationToken::new()).await
             }
             Op::ClearHistory => {
+                session_end(&session, "clear", &tx).await;
                 track(&session, |t| t.conversation_cleared()).await;
                 session.history.truncate(1);
                 session.last_prompt_tokens = 0;
                 tx.send(Event::HistoryCleared).await;
+                session_start(&mut session, "clear", &tx).await;
             }
             Op::SetSystemPrompt { text } => {
                 if let Some(first) = session.history.first_mut() {
@@ -220,7 +230,37 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
             Op::Shutdown => break,
         }
     }
+    let reason = if ops.is_closed() { "other" } else { "exit" };
+    session_end(&session, reason, &tx).await;
     tx.send(Event::ShutdownComplete).await;
+}
+
+/// SessionStart hooks; what they print is added to the system prompt of this conversation.
+async fn session_start(session: &mut Session, source: &str, tx: &EventTx) {
+    let payload = qcode_extensions::hooks::EventPayload::SessionStart {
+        source: source.to_string(),
+    };
+    let Some(outcome) = crate::hooks::run(session, payload, &CancellationToken::new(), tx).await
+    else {
+        return;
+    };
+    if let (Some(text), Some(first)) = (
+        crate::hooks::context_of(&outcome),
+        session.history.first_mut(),
+    ) {
+        first.content = format!(
+            "{}\n\n# Session start hook output\n{}",
+            first.content.trim_end(),
+            text.trim_end()
+        );
+    }
+}
+
+async fn session_end(session: &Session, reason: &str, tx: &EventTx) {
+    let payload = qcode_extensions::hooks::EventPayload::SessionEnd {
+        reason: reason.to_string(),
+    };
+    crate::hooks::run(session, payload, &CancellationToken::new(), tx).await;
 }
 
 /// Runs one turn while still listening for Interrupt / ApprovalDecision / mode changes.

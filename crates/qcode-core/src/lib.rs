@@ -15,6 +15,7 @@ pub mod approval;
 pub mod compact;
 pub mod context;
 mod engine;
+mod hooks;
 pub mod prompt;
 pub mod setup;
 mod tools_run;
@@ -22,5 +23,7 @@ mod turn;
 
 pub use approval::{AllowList, Interaction};
 pub use engine::{AuthResolver, EngineConfig, EngineDeps, ResolvedAuth, Sampling, spawn};
+/// The hook runner the engine takes in [`EngineDeps::hooks`].
+pub use qcode_extensions::hooks::HookRunner;
 /// The front end's ends of the queue pair, as [`spawn`] returns them.
 pub use qcode_protocol::EngineHandle;

@@ -181,6 +181,7 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
+            | Event::Hook { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated
@@ -248,6 +249,7 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
+            | Event::Hook { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated

@@ -59,6 +59,7 @@ pub fn start_tracked(
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: None,
+        hooks: None,
     };
     let handle = qcode_core::spawn(config, deps);
     Engine { handle, dir, mock }
