@@ -3,6 +3,7 @@ mod harness;
 mod agent;
 mod architecture;
 mod catalogues;
+mod commands;
 mod config_discovery;
 mod errors;
 mod headless;
