@@ -182,15 +182,11 @@ pub async fn start_with(
 
     let mut tool_ctx = setup::build_tool_context(&snapshot)?;
     let background = tool_ctx.background_jobs.clone();
-    let (system_prompt, context) = setup::system_prompt_for(&snapshot);
-    for notice in &context.notices {
+    let skills = qcode_core::skills::load(&snapshot);
+    let (system_prompt, context) = setup::system_prompt_with(&snapshot, &skills);
+    for notice in context.notices.iter().chain(&skills.notices) {
         eprintln!("warning: {notice}");
     }
-    let skills = crate::extensions_glue::load_skills(&snapshot);
-    for notice in &skills.notices {
-        eprintln!("warning: {notice}");
-    }
-    let system_prompt = crate::extensions_glue::with_skills(system_prompt, &skills.listing);
     let mut tools = qcode_tools::ToolRegistry::builtin();
     if !skills.skills.is_empty() {
         tools = tools.with_skill_tool();

@@ -86,6 +86,8 @@ pub(crate) struct Session {
     pub last_prompt_tokens: u64,
     pub next_turn_id: u64,
     pub deps: EngineDeps,
+    /// What SessionStart hooks added to the system prompt (kept when the prompt is replaced).
+    pub hook_context: Option<String>,
 }
 
 /// Sends events into the bounded event queue. When the front end falls behind, `send` waits
@@ -134,6 +136,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         last_prompt_tokens: 0,
         next_turn_id: 1,
         deps,
+        hook_context: None,
     };
     tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
     handle
@@ -222,6 +225,7 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                 session_start(&mut session, "clear", &tx).await;
             }
             Op::SetSystemPrompt { text } => {
+                let text = with_hook_context(text, session.hook_context.as_deref());
                 if let Some(first) = session.history.first_mut() {
                     *first = ChatMessage::system(text);
                 }
@@ -244,15 +248,26 @@ async fn session_start(session: &mut Session, source: &str, tx: &EventTx) {
     else {
         return;
     };
-    if let (Some(text), Some(first)) = (
-        crate::hooks::context_of(&outcome),
-        session.history.first_mut(),
-    ) {
-        first.content = format!(
-            "{}\n\n# Session start hook output\n{}",
-            first.content.trim_end(),
-            text.trim_end()
-        );
+    // A new start (after /clear) replaces what the previous start's hooks printed.
+    session.hook_context = crate::hooks::context_of(&outcome);
+    if let Some(first) = session.history.first_mut() {
+        let base = first
+            .content
+            .split(HOOK_HEADING)
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        first.content = with_hook_context(base, session.hook_context.as_deref());
+    }
+}
+
+const HOOK_HEADING: &str = "\n\n# Session start hook output\n";
+
+/// The system prompt with what SessionStart hooks printed, under its own heading.
+fn with_hook_context(prompt: String, context: Option<&str>) -> String {
+    match context {
+        Some(c) => format!("{}{HOOK_HEADING}{}", prompt.trim_end(), c.trim_end()),
+        None => prompt,
     }
 }
 

@@ -18,6 +18,7 @@ mod engine;
 mod hooks;
 pub mod prompt;
 pub mod setup;
+pub mod skills;
 mod tools_run;
 mod turn;
 
