@@ -415,7 +415,15 @@ fn an_untrusted_projects_hooks_never_run_and_cannot_disable_the_users() {
         user_marker.exists(),
         "the project switched off the user's hooks"
     );
-    assert!(out.stderr.contains("hooks"), "{}", out.stderr);
+    let settings_file = w.project.join(".qcode/settings.json");
+    assert!(
+        out.stderr
+            .contains(&format!("hooks ({})", settings_file.display()))
+            && out.stderr.contains("disableAllHooks")
+            && out.stderr.contains("qcode trust"),
+        "{}",
+        out.stderr
+    );
 
     // Trusted, the same project hook runs.
     let mock = MockServer::start();
