@@ -8,7 +8,12 @@
 //! makes the engine wait (and stop reading the model's stream) instead of letting events pile
 //! up. Auth switches go through an [`AuthResolver`] whose failures are
 //! [`qcode_protocol::Problem`]s. [`setup`] turns a configuration snapshot into the system
-//! prompt, the tools' context and the [`EngineConfig`] (and the `/memory show` text). This crate must not print, read the terminal, or know which
+//! prompt, the tools' context and the [`EngineConfig`] (and the `/memory show` text).
+//! [`skills`] loads the session's skills (the system prompt listing, the `skill` tool's
+//! source). Hooks: the engine runs the [`HookRunner`] in [`EngineDeps::hooks`] at its hook
+//! points (session start and end, prompt submission, before and after each tool call, approval
+//! and idle notifications, stop, compression) and reports each run as an `Event::Hook`; the
+//! runner owns the processes. This crate must not print, read the terminal, or know which
 //! front end is attached.
 
 pub mod approval;
