@@ -116,6 +116,30 @@ fn shell_output_follows_the_approval_mode() {
     out.assert_code(0);
     assert_eq!(prompts.len(), 1);
     assert!(prompts[0].starts_with("Branch: on-main"), "{prompts:?}");
+
+    // Pre-approved like a shell call of the model would be.
+    let (out, prompts) = sent(
+        &w,
+        &[
+            "-p",
+            "/branch dev",
+            "--allowed-tools",
+            "run_shell_command(echo)",
+        ],
+    );
+    out.assert_code(0);
+    assert_eq!(prompts, ["Branch: on-dev"]);
+
+    // A failing command is an error before anything is sent.
+    w.write("home/.qcode/commands/fails.md", "X !{exit 3}\n");
+    let (out, prompts) = sent(&w, &["-p", "/fails", "--yolo"]);
+    out.assert_code(42);
+    assert!(prompts.is_empty());
+    assert!(
+        out.stderr.contains("/fails: !{exit 3} failed"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
