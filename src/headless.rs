@@ -26,6 +26,15 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
         Ok(v) => v,
         Err(p) => return report(&p),
     };
+    // `/name args` naming a custom command is expanded before anything is sent.
+    let custom = match crate::extensions_glue::expand_headless(&snapshot, &prompt).await {
+        Ok(c) => c,
+        Err(p) => return report(&p),
+    };
+    let prompt = match &custom {
+        Some(c) => c.prompt.clone(),
+        None => prompt,
+    };
     let mut session = match crate::session::start(
         snapshot,
         &env,
@@ -38,6 +47,14 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
         Ok(s) => s,
         Err(p) => return report(&p),
     };
+    if custom.is_some() {
+        // A custom command's name is the user's text: statistics see only `custom`.
+        session
+            .telemetry
+            .record(qcode_telemetry::UsageEvent::SlashCommand(
+                qcode_telemetry::SlashCommand::CUSTOM,
+            ));
+    }
     let format = match cli.output_format {
         OutputFormatArg::Text => OutputFormat::Text,
         OutputFormatArg::Json => OutputFormat::Json,

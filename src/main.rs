@@ -7,6 +7,7 @@ mod auth_glue;
 mod checkpoint_glue;
 mod cli;
 mod exit;
+mod extensions_glue;
 mod headless;
 mod mcp_cmd;
 mod mcp_glue;

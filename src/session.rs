@@ -59,7 +59,8 @@ impl Session {
             mcp,
             ..
         } = self;
-        drop(engine);
+        // The engine first (its SessionEnd hooks run), then the MCP servers it used.
+        crate::extensions_glue::shut_down(engine).await;
         if let Some(mcp) = mcp {
             mcp.shutdown().await;
         }
@@ -202,9 +203,15 @@ pub async fn start_with(
 
     let mut tool_ctx = setup::build_tool_context(&snapshot)?;
     let background = tool_ctx.background_jobs.clone();
-    let (system_prompt, context) = setup::system_prompt_for(&snapshot);
-    for notice in &context.notices {
+    let skills = qcode_core::skills::load(&snapshot);
+    let (system_prompt, context) = setup::system_prompt_with(&snapshot, &skills);
+    for notice in context.notices.iter().chain(&skills.notices) {
         eprintln!("warning: {notice}");
+    }
+    let mut tools = qcode_tools::ToolRegistry::builtin();
+    if !skills.skills.is_empty() {
+        tools = tools.with_skill_tool();
+        tool_ctx.skills = Some(skills.skills.clone());
     }
     let mut model = auth.model.clone();
     let mut approval_mode = snapshot.approval_mode.value;
@@ -273,15 +280,23 @@ pub async fn start_with(
     }
     // In the background: the prompt and the first request never wait for this call.
     let mcp = crate::mcp_glue::start(&snapshot);
-    let mut tools = qcode_tools::ToolRegistry::builtin();
     if let Some(mcp) = &mcp {
         tools = tools.with_external(mcp.clone());
+    }
+    let (hooks, hook_warnings) = crate::extensions_glue::hook_runner(
+        &snapshot,
+        config.session_id.as_deref(),
+        recorder.as_ref().map(|r| r.path()),
+    );
+    for w in &hook_warnings {
+        eprintln!("warning: {w}");
     }
     let deps = EngineDeps {
         client,
         tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
+        hooks,
     };
     let engine = qcode_core::spawn(config, deps);
     let run_mode = match interaction {

@@ -87,6 +87,46 @@ pub struct ConfigSnapshot {
     /// `mcpServers` of the user and project settings and the project's `.mcp.json`, each with
     /// its origin and whether it may start ([`crate::mcp`]); their problems are in `warnings`.
     pub mcp_servers: Vec<crate::McpServerConfig>,
+    /// `hooks` and `disableAllHooks` of the user settings, then of the project settings (an
+    /// untrusted project's are not here: they are in `ignored`). Parsed by the hook loader.
+    pub hook_layers: Vec<HookLayer>,
+}
+
+/// One settings file's `hooks` (absent: `Value::Null`) and `disableAllHooks`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookLayer {
+    /// True for the project's settings file.
+    pub project: bool,
+    pub path: PathBuf,
+    pub hooks: serde_json::Value,
+    pub disable_all_hooks: bool,
+}
+
+fn hook_layers(loaded: &LoadedSettings) -> Vec<HookLayer> {
+    let layer = |project: bool, path: &Option<PathBuf>, value: &Option<serde_json::Value>| {
+        let (path, value) = (path.as_ref()?, value.as_ref()?);
+        let hooks = value
+            .get("hooks")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        let disable_all_hooks = value
+            .get("disableAllHooks")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        (!hooks.is_null() || disable_all_hooks).then(|| HookLayer {
+            project,
+            path: path.clone(),
+            hooks,
+            disable_all_hooks,
+        })
+    };
+    [
+        layer(false, &loaded.user_file, &loaded.user_value),
+        layer(true, &loaded.project_file, &loaded.project_value),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 impl ConfigSnapshot {
@@ -164,6 +204,7 @@ impl ConfigSnapshot {
         let settings = restrict_settings(&settings, trust.is_trusted(), &mut ignored)?;
         let mut snapshot = Self::resolve(paths, cwd, &env, &settings, cli)?;
         snapshot.mcp_servers = mcp.servers;
+        snapshot.hook_layers = hook_layers(&settings);
         snapshot.warnings.extend(mcp.warnings);
         snapshot.untrusted_dotenv_base_url(dotenv_trust, &settings);
         snapshot.trust = trust;
@@ -461,6 +502,7 @@ impl ConfigSnapshot {
             ignored: Vec::new(),
             trust_notices: Vec::new(),
             mcp_servers: Vec::new(),
+            hook_layers: Vec::new(),
         })
     }
 }

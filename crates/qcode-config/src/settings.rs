@@ -195,6 +195,9 @@ const KNOWN_KEYS: &[&str] = &[
     "mcpServers",
     "mcp",
     "mcp.discoveryTimeout",
+    // Checked by the hook loader (each problem names the scope, the event and the entry).
+    "hooks",
+    "disableAllHooks",
 ];
 
 /// A non-fatal problem found in a settings file.

@@ -3,7 +3,7 @@
 //!
 //! From an untrusted project's `.qcode/settings.json` these never take effect:
 //! `security.auth.baseUrl`, `telemetry.*`, `tools.approvalMode` other than `default`/`plan`,
-//! `tools.allowed`, `tools.shell.env`, context file names that are absolute or leave the
+//! `tools.allowed`, `tools.shell.env`, `hooks`, `disableAllHooks`, context file names that are absolute or leave the
 //! project. From any project file — trusted or not — these never do: `security.auth.qwenOAuthBaseUrl`
 //! (the Qwen refresh token goes only to Qwen's server or one the user chose by flag,
 //! environment or user settings), and `privacy.usageStatisticsEnabled: true` (a project can turn
@@ -53,6 +53,9 @@ const GUARDED_KEYS: &[(&[&str], Rule)] = &[
     (&["telemetry"], Rule::Trusted),
     (&["tools", "allowed"], Rule::Trusted),
     (&["tools", "shell", "env"], Rule::Trusted),
+    // Hook commands run without asking; `disableAllHooks` would switch off the user's own.
+    (&["hooks"], Rule::Trusted),
+    (&["disableAllHooks"], Rule::Trusted),
 ];
 
 /// The settings layers without what the project may not set; ignored keys are appended.

@@ -68,11 +68,22 @@ pub(crate) async fn auto_compact_if_needed(
         return;
     };
     if window > 0 && session.last_prompt_tokens as f64 > window as f64 * AUTO_COMPACT_THRESHOLD {
-        compact(session, tx, cancel.child_token()).await;
+        compact_for(session, tx, cancel.child_token(), "auto").await;
     }
 }
 
 pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: CancellationToken) {
+    compact_for(session, tx, cancel, "manual").await;
+}
+
+/// Compression, `trigger` being `manual` (`/compress`) or `auto` (the context is nearly full);
+/// PreCompact hooks run first.
+async fn compact_for(
+    session: &mut Session,
+    tx: &EventTx,
+    cancel: CancellationToken,
+    trigger: &str,
+) {
     let Some(split) = split_point(&session.history) else {
         tx.send(Event::Warning {
             message: "nothing to compress yet".into(),
@@ -80,6 +91,11 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
         .await;
         return;
     };
+    let payload = qcode_extensions::hooks::EventPayload::PreCompact {
+        trigger: trigger.to_string(),
+        custom_instructions: String::new(),
+    };
+    crate::hooks::run(session, payload, &cancel, tx).await;
     let before = estimate_tokens(&session.history);
     let mut messages: Vec<ChatMessage> = session.history[..split].to_vec();
     messages.push(ChatMessage::user(SUMMARY_INSTRUCTIONS));

@@ -63,6 +63,8 @@ pub struct EngineDeps {
     pub tools: Arc<ToolRegistry>,
     pub tool_ctx: Arc<ToolContext>,
     pub auth_resolver: Option<Arc<dyn AuthResolver>>,
+    /// The session's hooks (`None`: no hooks configured, or `disableAllHooks`).
+    pub hooks: Option<Arc<qcode_extensions::hooks::HookRunner>>,
 }
 
 /// Session state owned by the engine task.
@@ -84,6 +86,8 @@ pub(crate) struct Session {
     pub last_prompt_tokens: u64,
     pub next_turn_id: u64,
     pub deps: EngineDeps,
+    /// What SessionStart hooks added to the system prompt (kept when the prompt is replaced).
+    pub hook_context: Option<String>,
 }
 
 /// Sends events into the bounded event queue. When the front end falls behind, `send` waits
@@ -132,6 +136,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         last_prompt_tokens: 0,
         next_turn_id: 1,
         deps,
+        hook_context: None,
     };
     tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
     handle
@@ -168,6 +173,12 @@ pub(crate) async fn track(session: &Session, f: fn(&dyn qcode_tools::ChangeTrack
 
 async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) {
     tx.send(session.configured_event()).await;
+    let source = if session.history.len() > 1 {
+        "resume"
+    } else {
+        "startup"
+    };
+    session_start(&mut session, source, &tx).await;
     let mut deferred: VecDeque<Op> = VecDeque::new();
     loop {
         let op = match deferred.pop_front() {
@@ -206,12 +217,15 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                 crate::compact::compact(&mut session, &tx, CancellationToken::new()).await
             }
             Op::ClearHistory => {
+                session_end(&session, "clear", &tx).await;
                 track(&session, |t| t.conversation_cleared()).await;
                 session.history.truncate(1);
                 session.last_prompt_tokens = 0;
                 tx.send(Event::HistoryCleared).await;
+                session_start(&mut session, "clear", &tx).await;
             }
             Op::SetSystemPrompt { text } => {
+                let text = with_hook_context(text, session.hook_context.as_deref());
                 if let Some(first) = session.history.first_mut() {
                     *first = ChatMessage::system(text);
                 }
@@ -220,7 +234,48 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
             Op::Shutdown => break,
         }
     }
+    let reason = if ops.is_closed() { "other" } else { "exit" };
+    session_end(&session, reason, &tx).await;
     tx.send(Event::ShutdownComplete).await;
+}
+
+/// SessionStart hooks; what they print is added to the system prompt of this conversation.
+async fn session_start(session: &mut Session, source: &str, tx: &EventTx) {
+    let payload = qcode_extensions::hooks::EventPayload::SessionStart {
+        source: source.to_string(),
+    };
+    let Some(outcome) = crate::hooks::run(session, payload, &CancellationToken::new(), tx).await
+    else {
+        return;
+    };
+    // A new start (after /clear) replaces what the previous start's hooks printed.
+    session.hook_context = crate::hooks::context_of(&outcome);
+    if let Some(first) = session.history.first_mut() {
+        let base = first
+            .content
+            .split(HOOK_HEADING)
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        first.content = with_hook_context(base, session.hook_context.as_deref());
+    }
+}
+
+const HOOK_HEADING: &str = "\n\n# Session start hook output\n";
+
+/// The system prompt with what SessionStart hooks printed, under its own heading.
+fn with_hook_context(prompt: String, context: Option<&str>) -> String {
+    match context {
+        Some(c) => format!("{}{HOOK_HEADING}{}", prompt.trim_end(), c.trim_end()),
+        None => prompt,
+    }
+}
+
+async fn session_end(session: &Session, reason: &str, tx: &EventTx) {
+    let payload = qcode_extensions::hooks::EventPayload::SessionEnd {
+        reason: reason.to_string(),
+    };
+    crate::hooks::run(session, payload, &CancellationToken::new(), tx).await;
 }
 
 /// Runs one turn while still listening for Interrupt / ApprovalDecision / mode changes.

@@ -12,20 +12,29 @@
 //! External (MCP) tools arrive in the tool registry (`qcode_tools::ExternalTools`): before each
 //! model request the engine lets them finish discovery and shows their warnings; their calls
 //! ask in `default` / `auto-edit`, are denied in plan mode and run in yolo, unless the server is
-//! trusted or an allow-list entry names the tool or its server. This crate must not print, read
-//! the terminal, or know which front end is attached.
+//! trusted or an allow-list entry names the tool or its server.
+//! [`skills`] loads the session's skills (the system prompt listing, the `skill` tool's
+//! source). Hooks: the engine runs the [`HookRunner`] in [`EngineDeps::hooks`] at its hook
+//! points (session start and end, prompt submission, before and after each tool call, approval
+//! and idle notifications, stop, compression) and reports each run as an `Event::Hook`; the
+//! runner owns the processes. This crate must not print, read the terminal, or know which
+//! front end is attached.
 
 pub mod approval;
 pub mod compact;
 pub mod context;
 mod engine;
 mod external;
+mod hooks;
 pub mod prompt;
 pub mod setup;
+pub mod skills;
 mod tools_run;
 mod turn;
 
 pub use approval::{AllowList, Interaction};
 pub use engine::{AuthResolver, EngineConfig, EngineDeps, ResolvedAuth, Sampling, spawn};
+/// The hook runner the engine takes in [`EngineDeps::hooks`].
+pub use qcode_extensions::hooks::HookRunner;
 /// The front end's ends of the queue pair, as [`spawn`] returns them.
 pub use qcode_protocol::EngineHandle;

@@ -14,9 +14,24 @@ use crate::context::{self, ProjectContext};
 use crate::engine::{EngineConfig, Sampling};
 use crate::prompt::{self, Repository};
 
-/// The system prompt for `snapshot` (environment facts and the context files, read now), and
-/// the context files it was built from. Used at start and by `/memory refresh`.
+/// The system prompt for `snapshot` (environment facts, context files and the skills listing,
+/// read now), and the context files it was built from. Used by `/memory refresh`.
 pub fn system_prompt_for(snapshot: &ConfigSnapshot) -> (String, ProjectContext) {
+    let skills = crate::skills::load(snapshot);
+    system_prompt_with(snapshot, &skills)
+}
+
+/// [`system_prompt_for`] with skills already loaded (at start, where the same skills back the
+/// `skill` tool).
+pub fn system_prompt_with(
+    snapshot: &ConfigSnapshot,
+    skills: &crate::skills::LoadedSkills,
+) -> (String, ProjectContext) {
+    let (prompt, context) = base_system_prompt(snapshot);
+    (crate::skills::with_skills(prompt, &skills.listing), context)
+}
+
+fn base_system_prompt(snapshot: &ConfigSnapshot) -> (String, ProjectContext) {
     let context = context::load(
         &snapshot.paths.qcode_home,
         &snapshot.project_root,
@@ -107,7 +122,7 @@ pub fn engine_config(
 /// `/memory show`: the loaded context files (paths, then contents) and their notices, or where
 /// they were looked for.
 pub fn memory_report(snapshot: &ConfigSnapshot) -> String {
-    let (_, context) = system_prompt_for(snapshot);
+    let (_, context) = base_system_prompt(snapshot);
     let mut out = String::new();
     if context.files.is_empty() {
         out.push_str(&format!(

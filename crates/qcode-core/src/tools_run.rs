@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::approval::{AllowList, CallFacts, Policy, decide};
 use crate::engine::{EventTx, Session};
 use crate::turn::TurnInput;
+use qcode_extensions::hooks::{EventPayload, Verdict};
 
 /// How many read-only calls run at once.
 const PARALLEL_READS: usize = 4;
@@ -23,6 +24,8 @@ enum Step {
     /// Could not be prepared; the message goes to the model.
     Invalid(String),
     Ready(Box<PreparedCall>, Policy),
+    /// A PreToolUse hook blocked it; the reason is the result the model gets.
+    Blocked(Box<PreparedCall>, String),
 }
 
 pub(crate) async fn run_calls(
@@ -38,12 +41,26 @@ pub(crate) async fn run_calls(
         if cancel.is_cancelled() {
             break;
         }
-        let step = prepare(session, call).await;
+        let step = prepare(session, call, cancel, tx).await;
         announce(call, &step, tx).await;
         match step {
             Step::Invalid(message) => {
                 end_event(tx, call, ToolStatus::Error, &message, None, 0).await;
                 results[i] = Some(message);
+            }
+            Step::Blocked(_, reason) => {
+                tx.send(Event::ApprovalDecided {
+                    request_id: format!("hook-{}", call.id),
+                    call_id: call.id.clone(),
+                    tool: call.name.clone(),
+                    decision: ReviewDecision::Deny {
+                        message: Some(reason.clone()),
+                    },
+                    source: DecisionSource::Policy,
+                })
+                .await;
+                end_event(tx, call, ToolStatus::Denied, &reason, None, 0).await;
+                results[i] = Some(reason);
             }
             Step::Ready(prepared, Policy::Allow) if prepared.kind() == ToolKind::ReadOnly => {
                 policy_decided(tx, call, ReviewDecision::AllowOnce).await;
@@ -63,7 +80,12 @@ pub(crate) async fn run_calls(
         .collect()
 }
 
-async fn prepare(session: &Session, call: &ToolCall) -> Step {
+async fn prepare(
+    session: &Session,
+    call: &ToolCall,
+    cancel: &CancellationToken,
+    tx: &EventTx,
+) -> Step {
     match session
         .deps
         .tools
@@ -80,10 +102,11 @@ async fn prepare(session: &Session, call: &ToolCall) -> Step {
                     || prepared.targets_private_network(),
                 permission_key: &key,
             };
-            let policy = if prepared.pre_approved()
-                && session.approval_mode != qcode_protocol::ApprovalMode::Plan
-            {
-                // A tool of a server configured with `trust: true`.
+            // A tool of a server configured with `trust: true` runs without asking (not in
+            // plan mode).
+            let trusted = prepared.pre_approved()
+                && session.approval_mode != qcode_protocol::ApprovalMode::Plan;
+            let policy = if trusted {
                 Policy::Allow
             } else {
                 decide(
@@ -92,6 +115,40 @@ async fn prepare(session: &Session, call: &ToolCall) -> Step {
                     &session.allow,
                     session.interaction,
                 )
+            };
+            let payload = EventPayload::PreToolUse {
+                tool_name: prepared.name().to_string(),
+                tool_input: prepared.arguments().clone(),
+            };
+            let Some(outcome) = crate::hooks::run(session, payload, cancel, tx).await else {
+                return Step::Ready(Box::new(prepared), policy);
+            };
+            // What the mode alone says, before a non-interactive run turns "ask" into "deny":
+            // a hook's allow answers the question; it never lifts a real denial (plan mode).
+            let asked = if trusted {
+                Policy::Allow
+            } else {
+                decide(
+                    session.approval_mode,
+                    &facts,
+                    &session.allow,
+                    crate::Interaction::Interactive,
+                )
+            };
+            let policy = match (outcome.verdict, asked) {
+                (Verdict::Block { reason }, _) => {
+                    return Step::Blocked(Box::new(prepared), reason);
+                }
+                (_, Policy::Deny(why)) => Policy::Deny(why),
+                (Verdict::Proceed, _) => policy,
+                (Verdict::Allow { .. }, _) => Policy::Allow,
+                (Verdict::Ask { reason }, _) => match session.interaction {
+                    crate::Interaction::Interactive => Policy::Ask,
+                    crate::Interaction::Headless => Policy::Deny(format!(
+                        "a PreToolUse hook asks for the user's approval of `{}` ({reason}), and this is a non-interactive run that cannot ask. Do not retry it.",
+                        prepared.name()
+                    )),
+                },
             };
             Step::Ready(Box::new(prepared), policy)
         }
@@ -105,7 +162,7 @@ async fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
             serde_json::from_str(&call.arguments)
                 .unwrap_or_else(|_| serde_json::Value::String(call.arguments.clone())),
         ),
-        Step::Ready(p, _) => (p.summary(), p.arguments().clone()),
+        Step::Ready(p, _) | Step::Blocked(p, _) => (p.summary(), p.arguments().clone()),
     };
     tx.send(Event::ToolCallBegin {
         call_id: call.id.clone(),
@@ -192,6 +249,11 @@ async fn run_one(
                 details: prepared.approval_details(),
             })
             .await;
+            let payload = EventPayload::Notification {
+                message: format!("qcode needs your permission to use {}", call.name),
+                notification_type: "permission_prompt".into(),
+            };
+            crate::hooks::run(session, payload, cancel, tx).await;
             let Some(decision) = wait_for_decision(session, &request_id, cancel, inputs, tx).await
             else {
                 end_event(
@@ -276,6 +338,8 @@ async fn execute(
     tx: &EventTx,
 ) -> String {
     let start = Instant::now();
+    let prepared_name = prepared.name().to_string();
+    let arguments = prepared.arguments().clone();
     let (progress_tx, mut progress_rx) = unbounded_channel();
     let run = prepared.execute(&session.deps.tool_ctx, cancel.child_token(), &progress_tx);
     tokio::pin!(run);
@@ -291,6 +355,25 @@ async fn execute(
     if let Some(todos) = result.todos.clone() {
         tx.send(Event::TodoUpdate { todos }).await;
     }
+    let mut output = result.output;
+    let payload = EventPayload::PostToolUse {
+        tool_name: prepared_name.clone(),
+        tool_input: arguments,
+        tool_response: serde_json::json!({
+            "output": output,
+            "status": match result.status {
+                ToolResultStatus::Success => "success",
+                ToolResultStatus::Error => "error",
+                ToolResultStatus::Cancelled => "cancelled",
+            },
+        }),
+    };
+    if let Some(reason) = crate::hooks::run(session, payload, cancel, tx)
+        .await
+        .and_then(|o| crate::hooks::block_of(&o))
+    {
+        output = format!("{output}\n\nPostToolUse hook: {reason}");
+    }
     let status = match result.status {
         ToolResultStatus::Success => ToolStatus::Success,
         ToolResultStatus::Error => ToolStatus::Error,
@@ -300,12 +383,12 @@ async fn execute(
         tx,
         call,
         status,
-        &result.output,
+        &output,
         result.diff.clone(),
         start.elapsed().as_millis() as u64,
     )
     .await;
-    result.output
+    output
 }
 
 async fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{EventTx, Session};
+use qcode_extensions::hooks::EventPayload;
 
 /// What reaches a running turn from the front end.
 pub(crate) enum TurnInput {
@@ -62,6 +63,29 @@ pub(crate) async fn run_turn(
         .await;
         return;
     }
+    let payload = EventPayload::UserPromptSubmit {
+        prompt: text.clone(),
+    };
+    let mut text = text;
+    if let Some(outcome) = crate::hooks::run(session, payload, &cancel, tx).await {
+        if let Some(reason) = crate::hooks::block_of(&outcome) {
+            tx.error(
+                ErrorKind::Input,
+                format!("a UserPromptSubmit hook blocked the prompt; it was not sent: {reason}"),
+                None,
+            )
+            .await;
+            tx.send(Event::TurnComplete {
+                turn_id,
+                outcome: TurnOutcome::Failed,
+            })
+            .await;
+            return;
+        }
+        if let Some(extra) = crate::hooks::context_of(&outcome) {
+            text = format!("{text}\n\n{extra}");
+        }
+    }
     crate::compact::auto_compact_if_needed(session, tx, &cancel).await;
     session.append(ChatMessage::user(text), tx).await;
     // The checkpoint tracker's turn is the user message's number (the message is in the
@@ -70,6 +94,11 @@ pub(crate) async fn run_turn(
     let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
     crate::engine::track(session, |t| t.turn_ended()).await;
     tx.send(Event::TurnComplete { turn_id, outcome }).await;
+    let payload = EventPayload::Notification {
+        message: "qcode finished the turn and waits for your input".into(),
+        notification_type: "idle_prompt".into(),
+    };
+    crate::hooks::run(session, payload, &CancellationToken::new(), tx).await;
 }
 
 async fn turn_loop(
@@ -80,6 +109,7 @@ async fn turn_loop(
     tx: &EventTx,
 ) -> TurnOutcome {
     let mut request_no: u32 = 0;
+    let mut stop_hook_active = false;
     loop {
         if let Some(max) = session.max_requests
             && session.requests_made >= max
@@ -127,6 +157,19 @@ async fn turn_loop(
                     message: "the answer was cut off at the model's output token limit".into(),
                 })
                 .await;
+            }
+            // A Stop hook that blocks sends the turn on once, its reason as the next prompt.
+            let payload = EventPayload::Stop { stop_hook_active };
+            if let Some(reason) = crate::hooks::run(session, payload, cancel, tx)
+                .await
+                .and_then(|o| crate::hooks::block_of(&o))
+                && !stop_hook_active
+            {
+                stop_hook_active = true;
+                session
+                    .append(ChatMessage::user(format!("Stop hook: {reason}")), tx)
+                    .await;
+                continue;
             }
             return TurnOutcome::Completed;
         }

@@ -448,6 +448,26 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         Event::Warning { message } => {
             let _ = writeln!(err, "warning: {}", st.clean(message));
         }
+        Event::Hook {
+            hook_event,
+            command,
+            scope,
+            status,
+            message,
+        } => {
+            if text_mode {
+                let tail = message
+                    .as_deref()
+                    .map(|m| format!(": {}", first_line(m)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    err,
+                    "  hook {hook_event} ({scope}) `{}`: {status}{}",
+                    st.clean(command),
+                    st.clean(&tail)
+                );
+            }
+        }
         Event::Error {
             kind,
             message,

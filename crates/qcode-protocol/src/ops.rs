@@ -339,6 +339,17 @@ pub enum Event {
         delay_ms: u64,
         reason: String,
     },
+    /// A hook ran (or was not run): which event, its command, where it was configured
+    /// (`user` or `project`), how it ended (`success`, `blocked`, `failed`, `timed_out`,
+    /// `cancelled`, `not_started`, `skipped_untrusted`) and, when there is one, what the user
+    /// should read (the block reason, the failure). A hook's stdout is never in here.
+    Hook {
+        hook_event: String,
+        command: String,
+        scope: String,
+        status: String,
+        message: Option<String>,
+    },
     /// Something the user should know that does not stop the turn.
     Warning {
         message: String,

@@ -186,6 +186,7 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
+            | Event::Hook { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated
@@ -253,6 +254,7 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
+            | Event::Hook { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated

@@ -137,6 +137,7 @@ impl Observer {
             | Event::ApprovalRequest { .. }
             | Event::TodoUpdate { .. }
             | Event::Warning { .. }
+            | Event::Hook { .. }
             | Event::HistoryAppended { .. }
             | Event::Compacted { .. }
             | Event::HistoryCleared

@@ -29,6 +29,8 @@ pub struct ToolContext {
     /// Told before `edit`, `write_file` and `run_shell_command` change the workspace, for
     /// checkpoints (see [`crate::ChangeTracker`]); `None`: no tracking.
     pub change_tracker: Option<Arc<dyn crate::ChangeTracker>>,
+    /// Where the `skill` tool finds skills; `None`: the session has none.
+    pub skills: Option<Arc<dyn crate::SkillSource>>,
 }
 
 impl ToolContext {
@@ -66,6 +68,7 @@ impl ToolContext {
             background_dir,
             background_jobs: crate::BackgroundJobs::default(),
             change_tracker: None,
+            skills: None,
         })
     }
 
@@ -89,6 +92,7 @@ impl fmt::Debug for ToolContext {
             .field("shell_env_policy", &self.shell_env_policy.inherit)
             .field("background_dir", &self.background_dir)
             .field("change_tracker", &self.change_tracker.is_some())
+            .field("skills", &self.skills.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! Tools: `read_file`, `write_file`, `edit`, `list_directory`, `glob`, `grep_search`,
 //! `run_shell_command`, `todo_write`, `web_fetch`, `save_memory` (names and parameters as in
-//! Qwen Code, which models are tuned for). [`memory::save_fact`] is `save_memory` without a
+//! Qwen Code, which models are tuned for), and `skill` when a session has skills
+//! ([`ToolRegistry::with_skill_tool`]; the answers come from a [`SkillSource`]). [`memory::save_fact`] is `save_memory` without a
 //! tool call, for front ends (`/memory add`).
 //!
 //! Front ends list the tools with [`ToolRegistry::summaries`] (name, permission class as text,
@@ -50,6 +51,7 @@ pub use registry::{
 pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
+pub use tools::skill::SkillSource;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
 pub use tracker::{ChangeTracker, CommandToken};
 

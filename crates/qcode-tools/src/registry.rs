@@ -13,7 +13,7 @@ use crate::error::ToolError;
 use crate::external::{self, ExternalHandle, ExternalTool, ExternalTools};
 use crate::schema::{Param, object_schema, parse_arguments};
 use crate::tools::{
-    edit, glob, grep, list_directory, memory, read_file, shell, todo, web_fetch, write_file,
+    edit, glob, grep, list_directory, memory, read_file, shell, skill, todo, web_fetch, write_file,
 };
 
 /// The permission class of a tool: what the engine's approval policy is decided on.
@@ -144,6 +144,7 @@ pub(crate) enum ToolId {
     TodoWrite,
     WebFetch,
     SaveMemory,
+    Skill,
 }
 
 /// The static description of one tool: name, permission class, text for the model, parameters.
@@ -195,6 +196,7 @@ enum Action {
     WebFetch(web_fetch::Plan),
     SaveMemory(memory::Plan),
     External(external::Plan),
+    Skill(skill::Plan),
 }
 
 /// A validated tool call, ready for the approval decision and then execution.
@@ -286,6 +288,7 @@ impl PreparedCall {
             Action::WebFetch(p) => web_fetch::execute(p, ctx, &cancel).await,
             Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
             Action::External(p) => external::execute(p, cancel).await,
+            Action::Skill(p) => skill::execute(p, &cancel).await,
         }
     }
 }
@@ -338,6 +341,15 @@ impl ToolRegistry {
         let mut tools = h.0.tools();
         tools.retain(|t| !self.defs.iter().any(|d| d.name == t.name));
         tools
+    }
+
+    /// The registry with the `skill` tool added (offered when the session has skills; its
+    /// answers come from [`ToolContext::skills`]).
+    pub fn with_skill_tool(mut self) -> Self {
+        if !self.defs.iter().any(|d| d.id == ToolId::Skill) {
+            self.defs.push(&skill::DEF);
+        }
+        self
     }
 
     /// A registry restricted to the named tools (unknown names are ignored), e.g. for
@@ -427,6 +439,7 @@ impl ToolRegistry {
             ToolId::SaveMemory => {
                 memory::prepare(args, ctx).map(|(f, p)| (f, Action::SaveMemory(p)))?
             }
+            ToolId::Skill => skill::prepare(args, ctx).map(|(f, p)| (f, Action::Skill(p)))?,
         };
         Ok(PreparedCall {
             name: def.name.to_string(),

@@ -246,3 +246,40 @@ fn trust_for_one_run_by_flag_or_process_environment() {
     assert_eq!(s.trust, FolderTrust::Untrusted { refused: true });
     assert_eq!(s.approval_mode.value, ApprovalMode::Default);
 }
+
+#[test]
+fn hooks_come_from_the_user_and_only_a_trusted_project() {
+    let r = Repo::new(r#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "u"}]}]}}"#);
+    r.write(
+        ".qcode/settings.json",
+        r#"{"disableAllHooks": true, "hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "p"}]}]}}"#,
+    );
+    let s = r.load(&[]);
+    assert_eq!(s.hook_layers.len(), 1, "{:?}", s.hook_layers);
+    assert!(!s.hook_layers[0].project);
+    assert_eq!(
+        s.hook_layers[0].hooks["Stop"][0]["hooks"][0]["command"],
+        "u"
+    );
+    let names = ignored(&s);
+    assert!(names.contains(&"hooks".to_string()), "{names:?}");
+    assert!(names.contains(&"disableAllHooks".to_string()), "{names:?}");
+    assert!(
+        !s.warnings
+            .iter()
+            .any(|w| w.message.contains("unknown setting")),
+        "{:?}",
+        s.warnings
+    );
+
+    let cli = CliOverrides {
+        trust: TrustOverride::TrustThisRun,
+        ..CliOverrides::default()
+    };
+    let s = r.load_with(&[], &cli).0;
+    assert_eq!(s.hook_layers.len(), 2);
+    let project = &s.hook_layers[1];
+    assert!(project.project && project.disable_all_hooks);
+    assert_eq!(project.hooks["PreToolUse"][0]["hooks"][0]["command"], "p");
+    assert!(ignored(&s).is_empty());
+}

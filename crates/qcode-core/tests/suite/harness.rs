@@ -24,8 +24,26 @@ pub fn start_tracked(
     context_window: Option<u64>,
     tracker: Option<Arc<dyn qcode_tools::ChangeTracker>>,
 ) -> Engine {
+    start_full(mode, context_window, tracker, |_| None)
+}
+
+/// [`start`] with the hook runner `hooks` builds for the engine's scratch directory.
+pub fn start_hooked(
+    mode: ApprovalMode,
+    hooks: impl FnOnce(&std::path::Path) -> Option<Arc<qcode_core::HookRunner>>,
+) -> Engine {
+    start_full(mode, None, None, hooks)
+}
+
+fn start_full(
+    mode: ApprovalMode,
+    context_window: Option<u64>,
+    tracker: Option<Arc<dyn qcode_tools::ChangeTracker>>,
+    hooks: impl FnOnce(&std::path::Path) -> Option<Arc<qcode_core::HookRunner>>,
+) -> Engine {
     let mock = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
+    let hooks = hooks(dir.path());
     let client = ChatClient::new(ClientOptions {
         retry: RetryPolicy::none(),
         ..ClientOptions::default()
@@ -59,6 +77,7 @@ pub fn start_tracked(
         tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: None,
+        hooks,
     };
     let handle = qcode_core::spawn(config, deps);
     Engine { handle, dir, mock }

@@ -1,5 +1,6 @@
 mod backpressure;
 mod harness;
 
+mod hooks;
 mod interactive;
 mod tracker;

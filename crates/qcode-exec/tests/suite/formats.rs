@@ -389,3 +389,52 @@ async fn closed_stdout_stops_quietly() {
     assert_eq!(String::from_utf8(err).unwrap(), "");
     assert!(engine.await.unwrap(), "the running turn is interrupted");
 }
+
+fn hook_event(status: &str, message: Option<&str>) -> Event {
+    Event::Hook {
+        hook_event: "PreToolUse".into(),
+        command: "./guard.sh \u{1b}]0;pwned\u{7}".into(),
+        scope: "project".into(),
+        status: status.into(),
+        message: message.map(String::from),
+    }
+}
+
+#[tokio::test]
+async fn hook_runs_are_a_stderr_line_in_text_and_an_event_in_stream_json() {
+    let script = || {
+        vec![
+            configured(),
+            hook_event("blocked", Some("no rm\nsecond line")),
+            Event::TurnComplete {
+                turn_id: 1,
+                outcome: TurnOutcome::Completed,
+            },
+        ]
+    };
+    let (code, out, err, _) = play_on(OutputFormat::Text, script(), Screen::Terminal).await;
+    assert_eq!(code, 0);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("  hook PreToolUse (project) `./guard.sh"),
+        "{err}"
+    );
+    assert!(err.contains("`: blocked: no rm\n"), "{err}");
+    assert!(!err.contains("second line"), "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains("pwned"),
+        "a title sequence reached the terminal: {err:?}"
+    );
+
+    let (_, out, _, _) = play(OutputFormat::StreamJson, script()).await;
+    let hook: serde_json::Value = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["type"] == "hook")
+        .unwrap();
+    assert_eq!(
+        hook,
+        serde_json::json!({"type": "hook", "hook_event": "PreToolUse", "command": "./guard.sh \u{1b}]0;pwned\u{7}",
+            "scope": "project", "status": "blocked", "message": "no rm\nsecond line"})
+    );
+}

@@ -8,6 +8,7 @@ pub(crate) mod list_directory;
 pub(crate) mod memory;
 pub(crate) mod read_file;
 pub(crate) mod shell;
+pub(crate) mod skill;
 pub(crate) mod todo;
 pub(crate) mod walk;
 pub(crate) mod web_fetch;

@@ -161,6 +161,20 @@ impl App {
                 );
             }
             Event::Warning { message } => self.notice(NoticeKind::Warning, message, None),
+            Event::Hook {
+                hook_event,
+                command,
+                status,
+                message,
+                ..
+            } => {
+                let tail = message.map(|m| format!(": {m}")).unwrap_or_default();
+                self.notice(
+                    NoticeKind::Info,
+                    format!("hook {hook_event} `{command}`: {status}{tail}"),
+                    None,
+                );
+            }
             Event::Error {
                 kind,
                 message,
