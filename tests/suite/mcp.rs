@@ -682,10 +682,15 @@ fn a_tool_added_by_the_server_is_offered_in_later_requests() {
     );
     let mock = MockServer::start();
     mock.enqueue(Reply::tool_calls([("m1", "mcp__lc__add-tool", "{}")], 9));
-    // A second round trip, so the refresh that follows the notification has happened before
-    // the request that must offer the new tool.
+    // A second round trip that takes a moment, so the refresh that follows the notification
+    // (the SDK handles notifications on tasks of their own, unordered with the call's answer)
+    // has happened before the request that must offer the new tool, also on a loaded machine.
     mock.enqueue(Reply::tool_calls(
-        [("r1", "list_directory", json!({ "path": "." }).to_string())],
+        [(
+            "r1",
+            "run_shell_command",
+            json!({ "command": "sleep 1" }).to_string(),
+        )],
         9,
     ));
     mock.enqueue(Reply::tool_calls([("m2", "mcp__lc__added", "{}")], 9));
