@@ -3,11 +3,14 @@
 //! This crate holds data only: chat messages in the OpenAI-compatible shape, tool calls and
 //! tool specifications, token usage, approval modes and decisions, the [`Problem`] a user is
 //! shown, sign-in progress and provider presets, and the engine's queue pair — [`Op`] (what a
-//! front end submits) and [`Event`] (what the engine reports), held as an [`EngineHandle`].
+//! front end submits) and [`Event`] (what the engine reports), held as an [`EngineHandle`] —
+//! and the [`env_names`] every crate that starts a program agrees on (secret-looking names,
+//! the core set of a clean environment).
 //!
 //! It must not do I/O: its dependencies are `serde`, `serde_json` and tokio's channels
 //! (`tokio` with the `sync` feature only).
 
+pub mod env_names;
 mod handle;
 mod login;
 mod message;

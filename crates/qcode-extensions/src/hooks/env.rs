@@ -1,41 +1,6 @@
 //! The environment a hook runs in: never qcode's own environment as a whole.
 
-/// Parts of a variable name that mark it as a secret (case-insensitive); such a variable never
-/// reaches a hook, whoever asks.
-pub const SECRET_NAME_PARTS: &[&str] = &[
-    "KEY",
-    "SECRET",
-    "TOKEN",
-    "PASSWORD",
-    "PASSWD",
-    "CREDENTIAL",
-    "AUTH",
-    "COOKIE",
-];
-
-/// What [`HookEnv::core_from`] keeps of a parent environment (`LC_` prefixes included).
-pub const CORE_VARS: &[&str] = &[
-    "HOME",
-    "LOGNAME",
-    "PATH",
-    "SHELL",
-    "USER",
-    "USERNAME",
-    "TMPDIR",
-    "TEMP",
-    "TMP",
-    "TERM",
-    "COLORTERM",
-    "LANG",
-    "LANGUAGE",
-    "TZ",
-];
-
-/// Whether a variable name looks like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-}
+pub use qcode_protocol::env_names::{CORE_VARS, SECRET_NAME_PARTS, is_secret_name};
 
 /// The variables a hook gets (plus `QCODE_PROJECT_DIR`, `QWEN_PROJECT_DIR` and
 /// `CLAUDE_PROJECT_DIR`, set to the session's working directory by the runner).
@@ -61,7 +26,7 @@ impl HookEnv {
         Self::new(
             parent
                 .into_iter()
-                .filter(|(k, _)| CORE_VARS.contains(&k.as_str()) || k.starts_with("LC_")),
+                .filter(|(k, _)| qcode_protocol::env_names::is_core_var(k)),
         )
     }
 

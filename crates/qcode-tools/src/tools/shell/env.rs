@@ -23,7 +23,8 @@ pub enum EnvInherit {
     /// Every variable, less the filtered ones.
     #[default]
     All,
-    /// Only the variables a shell and common tools need ([`CORE_VARS`]).
+    /// Only the variables a shell and common tools need
+    /// ([`qcode_protocol::env_names::CORE_VARS`] and `LC_*`).
     Core,
     /// Nothing but what `include` and `set` add.
     None,
@@ -41,10 +42,6 @@ pub struct ShellEnvPolicy {
     pub set: Vec<(String, String)>,
 }
 
-/// Parts of a variable name that mark it as a secret (case-insensitive).
-pub const SECRET_NAME_PARTS: &[&str] =
-    &["KEY", "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL", "AUTH"];
-
 /// qcode's own provider, login and telemetry variables (patterns), never passed by default.
 pub const QCODE_OWN_VARS: &[&str] = &[
     "OPENAI_*",
@@ -58,30 +55,10 @@ pub const QCODE_OWN_VARS: &[&str] = &[
     "DEEPSEEK_*",
 ];
 
-/// What `inherit: core` keeps.
-pub const CORE_VARS: &[&str] = &[
-    "HOME",
-    "LOGNAME",
-    "PATH",
-    "SHELL",
-    "USER",
-    "USERNAME",
-    "TMPDIR",
-    "TEMP",
-    "TMP",
-    "TERM",
-    "COLORTERM",
-    "LANG",
-    "LANGUAGE",
-    "LC_*",
-    "TZ",
-];
-
 impl ShellEnvPolicy {
     /// Whether the default filter drops `name` (a secret-looking name or one of qcode's own).
     pub fn is_filtered_by_default(name: &str) -> bool {
-        let upper = name.to_ascii_uppercase();
-        SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
+        qcode_protocol::env_names::is_secret_name(name)
             || QCODE_OWN_VARS.iter().any(|p| wildcard_match(p, name))
     }
 
@@ -95,7 +72,7 @@ impl ShellEnvPolicy {
         }
         let inherited = match self.inherit {
             EnvInherit::All => true,
-            EnvInherit::Core => CORE_VARS.iter().any(|p| wildcard_match(p, name)),
+            EnvInherit::Core => qcode_protocol::env_names::is_core_var(name),
             EnvInherit::None => false,
         };
         inherited && !Self::is_filtered_by_default(name)
