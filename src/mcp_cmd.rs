@@ -478,7 +478,16 @@ async fn probe_session(
                 sanitize(&info.protocol_version)
             );
             if let Some(text) = info.instructions.filter(|t| !t.trim().is_empty()) {
-                println!("instructions: {}", sanitize(&text));
+                // The first line, and how much more there is (instructions can be pages long).
+                let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+                let first = lines.next().unwrap_or("");
+                let more = lines.count();
+                let more = match more {
+                    0 => String::new(),
+                    1 => " (and 1 more line)".to_string(),
+                    n => format!(" (and {n} more lines)"),
+                };
+                println!("instructions: {}{more}", sanitize(first.trim()));
             }
         }
         None => println!("connected"),
