@@ -120,9 +120,10 @@ def leftovers(marker):
 
 
 def reap(marker, orphans):
-    """After a session ends: waits up to 3 s for its servers to be gone; kills (by pid) and counts
-    those still running, so that they neither skew later runs nor outlive the benchmark."""
-    deadline = time.perf_counter() + 3
+    """After a session ends: waits up to 6 s (qcode's own shutdown takes at most 5: stdin closed,
+    1 s, SIGTERM, 2 s, SIGKILL, 2 s) for its servers to be gone; kills (by pid) and counts those
+    still running, so that they neither skew later runs nor outlive the benchmark."""
+    deadline = time.perf_counter() + 6
     while leftovers(marker) and time.perf_counter() < deadline:
         time.sleep(0.05)
     for pid in leftovers(marker):
@@ -228,7 +229,7 @@ def main():
     for how, pids in orphans.items():
         if pids:
             print(f"note: {len(pids)} server processes outlived a session ended by {how} "
-                  f"(killed by this script after 3 s)")
+                  f"(killed by this script after 6 s)")
     waited = ms(req_t["three"]) - ms(req_t["none"])
     print(f"first request with servers - without: {waited:.1f} ms; slowest initialize: {slowest:.1f} ms "
           f"(ratio {waited / slowest:.2f})" if slowest > 0 else "")

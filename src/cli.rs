@@ -139,7 +139,7 @@ pub enum Command {
     /// Recorded sessions of this project: list, show, export, delete, rewind (see
     /// docs/sessions.md).
     Sessions(SessionsArgs),
-    /// MCP servers: add, list (connecting to each), show or remove one (see docs/mcp.md).
+    /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
     Mcp(McpArgs),
 }
 
