@@ -105,29 +105,34 @@ def initialize_time(entry, cwd):
 
 
 def leftovers(marker):
-    """Pids of processes whose command line contains `marker` (this run's temporary dir)."""
-    pids = []
+    """(pid, what) of processes of this run still alive: command line or working directory in
+    `marker` (this run's temporary dir): qcode sessions and their servers."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
-                if marker.encode() in f.read():
-                    pids.append(int(entry))
+                cmdline = f.read()
+            cwd = os.readlink(f"/proc/{entry}/cwd")
         except OSError:
-            pass
-    return pids
+            continue
+        if marker.encode() in cmdline or cwd.startswith(marker):
+            exe = os.path.basename(cmdline.split(b"\0")[0].decode(errors="replace"))
+            found.append((int(entry), "qcode" if exe == "qcode" else "server"))
+    return found
 
 
 def reap(marker, orphans):
-    """After a session ends: waits up to 6 s (qcode's own shutdown takes at most 5: stdin closed,
-    1 s, SIGTERM, 2 s, SIGKILL, 2 s) for its servers to be gone; kills (by pid) and counts those
-    still running, so that they neither skew later runs nor outlive the benchmark."""
+    """After a session ends: waits up to 6 s (qcode's own shutdown of its servers takes at most
+    5: stdin closed, 1 s, SIGTERM, 2 s, SIGKILL, 2 s) for the session and its servers to be gone;
+    kills (by pid) and counts what is still running, so that it neither skews later runs nor
+    outlives the benchmark."""
     deadline = time.perf_counter() + 6
     while leftovers(marker) and time.perf_counter() < deadline:
         time.sleep(0.05)
-    for pid in leftovers(marker):
-        orphans.append(pid)
+    for pid, what in leftovers(marker):
+        orphans.append(what)
         try:
             os.kill(pid, 9)
         except OSError:
@@ -226,10 +231,12 @@ def main():
     for what, rows in (("prompt on screen (tmux)", tmux_t), ("first frame (pty)", pty_t), ("first request (-p)", req_t)):
         none, three = ms(rows["none"]), ms(rows["three"])
         print(f"  {what:<26}{none:12.1f}{three:12.1f}{three / none:8.2f}x")
-    for how, pids in orphans.items():
-        if pids:
-            print(f"note: {len(pids)} server processes outlived a session ended by {how} "
-                  f"(killed by this script after 6 s)")
+    for how, left in orphans.items():
+        for what in ("qcode", "server"):
+            n = left.count(what)
+            if n:
+                print(f"note: after sessions ended by {how}, {n} {what} processes were still running "
+                      f"6 s later (killed by this script)")
     waited = ms(req_t["three"]) - ms(req_t["none"])
     print(f"first request with servers - without: {waited:.1f} ms; slowest initialize: {slowest:.1f} ms "
           f"(ratio {waited / slowest:.2f})" if slowest > 0 else "")
