@@ -139,7 +139,7 @@ pub enum Command {
     /// Recorded sessions of this project: list, show, export, delete, rewind (see
     /// docs/sessions.md).
     Sessions(SessionsArgs),
-    /// MCP servers: add, list (connecting to each), show or remove one (see docs/mcp.md).
+    /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
     Mcp(McpArgs),
 }
 
@@ -205,6 +205,28 @@ pub enum McpAction {
     List,
     /// One server's configuration (values of env and headers masked).
     Get { name: String },
+    /// Check that a server works with qcode: connect (streamable HTTP URL, or a configured
+    /// server's name), `initialize`, list its tools, and optionally call one. Prints what the
+    /// server says; exits non-zero if it cannot be reached or the call fails. Also the client
+    /// the official MCP conformance suite drives (see docs/mcp.md).
+    Probe {
+        /// An http(s):// URL of a streamable HTTP server, or the name of a configured server
+        /// (a project's server only in a trusted folder).
+        target: String,
+        /// Call this tool (the server's own name for it) after listing.
+        #[arg(long, value_name = "TOOL")]
+        call: Option<String>,
+        /// The call's arguments, a JSON object (default `{}`).
+        #[arg(long, value_name = "JSON", requires = "call")]
+        args: Option<String>,
+        /// A header for a URL target (repeatable), e.g. "Authorization: Bearer $TOKEN";
+        /// its value is never printed.
+        #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// How long `initialize` + `tools/list`, and then the call, may each take (ms).
+        #[arg(long, value_name = "MS", default_value_t = 10_000)]
+        timeout: u64,
+    },
     /// Remove a server from a settings file (default: wherever it is configured).
     Remove {
         name: String,

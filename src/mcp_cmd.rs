@@ -1,7 +1,8 @@
-//! `qcode mcp add | list | get | remove`: arguments → settings entries written through
+//! `qcode mcp add | list | get | remove | probe`: arguments → settings entries written through
 //! `qcode_config::SettingsFile` (locked, atomic, comments kept), and the listing, which
-//! connects to every server in parallel through `qcode-mcp`. Values of `env` and headers are
-//! never printed (they may be keys).
+//! connects to every server in parallel through `qcode-mcp`, and the probe, which connects to
+//! one server (a URL or a configured name) through the same code paths as a session, lists its
+//! tools and calls one. Values of `env` and headers are never printed (they may be keys).
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
             McpAction::Get { name } => get(&snapshot, name),
             McpAction::Remove { name, scope } => remove(&snapshot, name, *scope),
             McpAction::Add { .. } => add(&snapshot, &args.action),
+            McpAction::Probe { .. } => probe(&snapshot, &args.action).await,
         },
         Err(p) => Err(p),
     };
@@ -135,21 +137,8 @@ fn entry_for(action: &McpAction) -> Result<Value, Problem> {
             }
             entry.insert("httpUrl".into(), url.clone().into());
             let mut map = Map::new();
-            for h in headers {
-                let (k, v) = h
-                    .split_once(':')
-                    .map(|(k, v)| (k.trim(), v.trim()))
-                    .filter(|(k, _)| !k.is_empty())
-                    .ok_or_else(|| {
-                        input(format!(
-                            "--header takes 'NAME: VALUE'; `{}` has no `:`",
-                            key_only(h)
-                        ))
-                    })?;
-                if v.contains(['\r', '\n']) || k.contains(char::is_whitespace) {
-                    return Err(input(format!("the header `{k}` is not valid")));
-                }
-                map.insert(k.into(), v.into());
+            for (k, v) in parse_headers(headers)? {
+                map.insert(k, v.into());
             }
             if !map.is_empty() {
                 entry.insert("headers".into(), Value::Object(map));
@@ -166,6 +155,28 @@ fn entry_for(action: &McpAction) -> Result<Value, Problem> {
         entry.insert("trust".into(), true.into());
     }
     Ok(Value::Object(entry))
+}
+
+/// `--header 'NAME: VALUE'` arguments as (name, value) pairs.
+fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, Problem> {
+    let mut out = Vec::new();
+    for h in headers {
+        let (k, v) = h
+            .split_once(':')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                input(format!(
+                    "--header takes 'NAME: VALUE'; `{}` has no `:`",
+                    key_only(h)
+                ))
+            })?;
+        if v.contains(['\r', '\n']) || k.contains(char::is_whitespace) {
+            return Err(input(format!("the header `{k}` is not valid")));
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
 }
 
 /// The part of a malformed `-e` / `--header` argument that is safe to echo (none of it, if it
@@ -339,5 +350,194 @@ fn status_lines(manager: &McpManager, timeout: Duration) -> Vec<String> {
                 s.origin.label()
             )
         })
+        .collect()
+}
+
+/// The server `qcode mcp probe TARGET` talks to: a configured one by name, or a streamable
+/// HTTP URL given on the command line.
+fn probe_target(
+    snapshot: &ConfigSnapshot,
+    target: &str,
+    headers: &[String],
+) -> Result<qcode_config::McpServerConfig, Problem> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        let headers = parse_headers(headers)?.into_iter().collect();
+        return Ok(qcode_config::McpServerConfig {
+            name: "probe".into(),
+            transport: McpTransport::Http {
+                url: target.to_string(),
+                headers,
+            },
+            timeout: None,
+            trust: false,
+            include_tools: Vec::new(),
+            exclude_tools: Vec::new(),
+            description: None,
+            // Only shown in listings, which the probe does not print.
+            origin: qcode_config::McpOrigin::UserSettings(snapshot.paths.user_settings()),
+            startable: qcode_config::Startable::Yes,
+        });
+    }
+    if !headers.is_empty() {
+        return Err(input(
+            "--header is for a URL; a configured server uses the headers of its entry",
+        ));
+    }
+    snapshot
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == target)
+        .cloned()
+        .ok_or_else(|| {
+            input(format!(
+                "`{target}` is neither an http(s):// URL nor a configured MCP server (see `qcode mcp list`)"
+            ))
+        })
+}
+
+/// `qcode mcp probe`: connect, list, optionally call; print what the server says.
+async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Problem> {
+    let McpAction::Probe {
+        target,
+        call,
+        args,
+        headers,
+        timeout,
+    } = action
+    else {
+        return Err(Problem::internal("not a probe command"));
+    };
+    if *timeout == 0 {
+        return Err(input("--timeout must be a positive number of milliseconds"));
+    }
+    let arguments = match args {
+        Some(text) => {
+            let value: Value = serde_json::from_str(text)
+                .map_err(|e| input(format!("--args is not valid JSON: {e}")))?;
+            if !value.is_object() {
+                return Err(input("--args must be a JSON object, e.g. '{\"a\": 1}'"));
+            }
+            value
+        }
+        None => json!({}),
+    };
+    let config = probe_target(snapshot, target, headers)?;
+    let name = config.name.clone();
+    let timeout = Duration::from_millis(*timeout);
+    let mut options = McpOptions::new(snapshot.project_root.clone());
+    options.init_timeout = timeout;
+    options.call_timeout = timeout;
+    let manager = McpManager::start(vec![config], options);
+    let result = probe_session(&manager, &name, call.as_deref(), arguments, timeout).await;
+    manager.shutdown().await;
+    result
+}
+
+async fn probe_session(
+    manager: &McpManager,
+    name: &str,
+    call: Option<&str>,
+    arguments: Value,
+    timeout: Duration,
+) -> Result<(), Problem> {
+    // The manager's own init timeout bounds the start; the margin only covers scheduling.
+    manager.wait_ready(timeout + Duration::from_secs(1)).await;
+    let status = manager
+        .statuses()
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::internal("the probed server is missing"))?;
+    match &status.state {
+        qcode_mcp::ServerState::Ready => {}
+        qcode_mcp::ServerState::Starting => {
+            return Err(Problem::new(
+                ErrorKind::Network,
+                format!(
+                    "`{name}` did not finish starting within {:.1} s",
+                    timeout.as_secs_f64()
+                ),
+            ));
+        }
+        other => {
+            return Err(Problem::new(
+                ErrorKind::Network,
+                format!("`{name}`: {}", crate::mcp_glue::describe_state(other, 0)),
+            ));
+        }
+    }
+    match manager.server_info(name) {
+        Some(info) => {
+            let who = if info.name.is_empty() {
+                "(no server name)".to_string()
+            } else {
+                format!("{} {}", info.name, info.version).trim().to_string()
+            };
+            println!(
+                "connected: {}, protocol {}",
+                sanitize(&who),
+                sanitize(&info.protocol_version)
+            );
+            if let Some(text) = info.instructions.filter(|t| !t.trim().is_empty()) {
+                // The first line, and how much more there is (instructions can be pages long).
+                let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+                let first = lines.next().unwrap_or("");
+                let more = lines.count();
+                let more = match more {
+                    0 => String::new(),
+                    1 => " (and 1 more line)".to_string(),
+                    n => format!(" (and {n} more lines)"),
+                };
+                println!("instructions: {}{more}", sanitize(first.trim()));
+            }
+        }
+        None => println!("connected"),
+    }
+    let tools = manager.tools();
+    println!("tools: {}", tools.len());
+    for t in &tools {
+        let description = t.description.lines().next().unwrap_or("");
+        if description.is_empty() {
+            println!("  {} (offered as {})", sanitize(&t.tool), t.name);
+        } else {
+            println!(
+                "  {} (offered as {}): {}",
+                sanitize(&t.tool),
+                t.name,
+                sanitize(description)
+            );
+        }
+    }
+    let Some(tool) = call else {
+        return Ok(());
+    };
+    let offered = tools
+        .iter()
+        .find(|t| t.tool == tool)
+        .ok_or_else(|| input(format!("`{name}` offers no tool `{}`", sanitize(tool))))?;
+    let output = manager
+        .call(&offered.name, arguments, qcode_mcp::CallControl::default())
+        .await
+        .map_err(|e| Problem::new(ErrorKind::Tool, e.to_string()))?;
+    println!("call {}:", sanitize(tool));
+    for line in output.text.lines() {
+        println!("  {}", sanitize(line));
+    }
+    if output.is_error {
+        return Err(Problem::new(
+            ErrorKind::Tool,
+            format!(
+                "the server reported the call of `{}` as failed",
+                sanitize(tool)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Server-chosen text without control characters (a hostile server could move the cursor
+/// or rewrite the terminal otherwise).
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
         .collect()
 }

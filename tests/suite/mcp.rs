@@ -825,3 +825,92 @@ fn esc_cancels_an_mcp_call_and_the_history_stays_valid() {
     assert_eq!(t.wait_exit(), 0);
     assert_no_process_matching(&marker, "after Ctrl+D");
 }
+
+/// `qcode mcp probe`: a configured server by name (initialize, tools, a call through the
+/// session's code path, what went over the wire), and each way it can fail with a clear error.
+#[test]
+fn mcp_probe_connects_lists_and_calls() {
+    let Some(package) = everything("mcp_probe_connects_lists_and_calls") else {
+        return;
+    };
+    let w = World::new();
+    let (entry, marker) = linked_entry(&w, &package, "probe");
+    let wire = w.dir.path().join("wire.jsonl");
+    user_settings(
+        &w,
+        json!({ "everything": {
+            "command": "sh",
+            "args": ["-c", format!("tee -a '{}' | exec node '{entry}' stdio", wire.display())]
+        }}),
+        json!({}),
+    );
+    let r = run(w.cmd().args([
+        "mcp",
+        "probe",
+        "everything",
+        "--call",
+        "get-sum",
+        "--args",
+        r#"{"a": 20, "b": 22}"#,
+    ]));
+    r.assert_code(0);
+    assert!(r.stdout.contains("connected: "), "{}", r.stdout);
+    assert!(r.stdout.contains(", protocol "), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("  echo (offered as mcp__everything__echo)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("call get-sum:"), "{}", r.stdout);
+    assert!(r.stdout.contains("42"), "{}", r.stdout);
+    let sent = std::fs::read_to_string(&wire).unwrap();
+    assert!(sent.contains("\"initialize\""), "{sent}");
+    assert!(sent.contains("\"tools/list\""), "{sent}");
+    assert!(sent.contains("\"get-sum\""), "{sent}");
+    assert!(sent.contains("\"a\":20"), "{sent}");
+    assert_no_process_matching(&marker, "after mcp probe");
+
+    // A tool the server does not offer, and arguments that are not an object.
+    let r = run(w
+        .cmd()
+        .args(["mcp", "probe", "everything", "--call", "nope"]));
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("offers no tool `nope`"), "{}", r.stderr);
+    let r = run(w.cmd().args([
+        "mcp",
+        "probe",
+        "everything",
+        "--call",
+        "echo",
+        "--args",
+        "[1]",
+    ]));
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("--args must be a JSON object"),
+        "{}",
+        r.stderr
+    );
+    assert_no_process_matching(&marker, "after failed probes");
+
+    // Neither a URL nor a configured name; a URL nobody listens on (its header never shown).
+    let r = run(w.cmd().args(["mcp", "probe", "missing"]));
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("neither an http(s):// URL"),
+        "{}",
+        r.stderr
+    );
+    let port = qcode_test_support::process::free_port().unwrap();
+    let r = run(w.cmd().args([
+        "mcp",
+        "probe",
+        &format!("http://127.0.0.1:{port}/mcp"),
+        "-H",
+        "Authorization: Bearer sk-probe-canary",
+    ]));
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("could not connect"), "{}", r.stderr);
+    assert!(!r.stderr.contains("sk-probe-canary") && !r.stdout.contains("sk-probe-canary"));
+}

@@ -27,7 +27,7 @@ pub use content::ToolOutput;
 pub use error::McpError;
 pub use manager::{
     CallControl, DEFAULT_CALL_TIMEOUT, DEFAULT_DISCOVERY_TIMEOUT, DEFAULT_INIT_TIMEOUT, McpManager,
-    McpOptions, McpTool, ServerStatus,
+    McpOptions, McpTool, ServerInfo, ServerStatus,
 };
 pub use process::SAFE_VARS;
 pub use server::{Progress, ServerState};

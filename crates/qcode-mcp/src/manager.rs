@@ -79,6 +79,17 @@ pub struct ServerStatus {
     pub pid: Option<u32>,
 }
 
+/// A connected server's own description of itself (from its `initialize` answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    /// The protocol version the server answered with (e.g. `2025-06-18`).
+    pub protocol_version: String,
+    /// The server's `instructions`, if it gave any.
+    pub instructions: Option<String>,
+}
+
 /// What a caller gives [`McpManager::call`] besides the arguments.
 #[derive(Debug, Clone, Default)]
 pub struct CallControl {
@@ -163,6 +174,24 @@ impl McpManager {
     /// `notifications/tools/list_changed`): compare it between model requests.
     pub fn generation(&self) -> u64 {
         *self.changes.borrow()
+    }
+
+    /// What a ready server said of itself in `initialize`: its name, its version and the
+    /// protocol version agreed on. `None` for an unknown server or one not connected.
+    pub fn server_info(&self, name: &str) -> Option<ServerInfo> {
+        let server = self.servers.iter().find(|s| s.config.name == name)?;
+        let peer = server.peer.lock().ok().and_then(|p| p.clone())?;
+        let info = peer.peer_info()?;
+        let (name, version) = match &info.server_info {
+            Some(i) => (i.name.clone(), i.version.clone()),
+            None => (String::new(), String::new()),
+        };
+        Some(ServerInfo {
+            name,
+            version,
+            protocol_version: info.protocol_version.to_string(),
+            instructions: info.instructions.clone(),
+        })
     }
 
     /// Every server, in configuration order.

@@ -57,6 +57,10 @@ async fn tools_are_listed_and_called_over_streamable_http() {
     assert_eq!(state(&m, "remote"), ServerState::Ready);
     let status = &m.statuses()[0];
     assert_eq!((status.transport, status.pid), ("http", None));
+    let info = m.server_info("remote").unwrap();
+    assert!(info.name.contains("everything"), "{info:?}");
+    assert!(!info.protocol_version.is_empty(), "{info:?}");
+    assert_eq!(m.server_info("nonexistent"), None);
     assert!(m.tools().iter().any(|t| t.name == "mcp__remote__get-sum"));
     let out = m
         .call(
