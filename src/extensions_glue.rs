@@ -128,7 +128,7 @@ pub async fn expand_headless(
         return Ok(None);
     };
     for d in &refresh.new_diagnostics {
-        eprintln!("warning: command {d}");
+        crate::exit::warn(format_args!("command {d}"));
     }
     let ctx = Arc::new(qcode_core::setup::build_tool_context(snapshot)?);
     let files = ToolFiles { ctx: ctx.clone() };

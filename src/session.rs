@@ -134,7 +134,7 @@ fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
 
 fn print_warnings(snapshot: &ConfigSnapshot) {
     for w in snapshot.warning_lines() {
-        eprintln!("warning: {w}");
+        crate::exit::warn(format_args!("{w}"));
     }
 }
 
@@ -206,7 +206,7 @@ pub async fn start_with(
     let skills = qcode_core::skills::load(&snapshot);
     let (system_prompt, context) = setup::system_prompt_with(&snapshot, &skills);
     for notice in context.notices.iter().chain(&skills.notices) {
-        eprintln!("warning: {notice}");
+        crate::exit::warn(format_args!("{notice}"));
     }
     let mut tools = qcode_tools::ToolRegistry::builtin();
     if !skills.skills.is_empty() {
@@ -289,7 +289,7 @@ pub async fn start_with(
         recorder.as_ref().map(|r| r.path()),
     );
     for w in &hook_warnings {
-        eprintln!("warning: {w}");
+        crate::exit::warn(format_args!("{w}"));
     }
     let deps = EngineDeps {
         client,
@@ -342,7 +342,7 @@ fn start_cleanup(snapshot: &ConfigSnapshot) -> tokio::task::JoinHandle<()> {
     let file_history = snapshot.paths.qcode_home.join("file-history");
     tokio::task::spawn_blocking(move || {
         if let Err(e) = qcode_session::cleanup(&projects, &file_history, days) {
-            eprintln!("warning: removing old sessions failed: {e}");
+            crate::exit::warn(format_args!("removing old sessions failed: {e}"));
         }
     })
 }
@@ -365,7 +365,7 @@ async fn load_resumed(
             .map_err(|e| Problem::internal(format!("loading the session failed: {e}")))??;
     if let Some(l) = &loaded {
         for w in &l.warnings {
-            eprintln!("warning: {}: {w}", l.path.display());
+            crate::exit::warn(format_args!("{}: {w}", l.path.display()));
         }
     }
     Ok(loaded.map(Arc::new))
@@ -408,11 +408,11 @@ async fn start_recorder(
     match created {
         Ok(Ok(recorder)) => Some(recorder),
         Ok(Err(e)) => {
-            eprintln!("warning: this session is not recorded: {e}");
+            crate::exit::warn(format_args!("this session is not recorded: {e}"));
             None
         }
         Err(e) => {
-            eprintln!("warning: this session is not recorded: {e}");
+            crate::exit::warn(format_args!("this session is not recorded: {e}"));
             None
         }
     }
@@ -560,8 +560,8 @@ async fn remove_if_empty(snapshot: &ConfigSnapshot, id: &str) {
     .await;
     match removed {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => eprintln!("warning: an empty session was not removed: {e}"),
-        Err(e) => eprintln!("warning: an empty session was not removed: {e}"),
+        Ok(Err(e)) => crate::exit::warn(format_args!("an empty session was not removed: {e}")),
+        Err(e) => crate::exit::warn(format_args!("an empty session was not removed: {e}")),
     }
 }
 

@@ -23,7 +23,7 @@ pub fn run(qcode_home: &Path, project_root: &Path, args: &TrustArgs) -> Result<(
     };
     let (text, warnings) = qcode_config::trust::run_command(qcode_home, &action)?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        crate::exit::warn(format_args!("{w}"));
     }
     println!("{text}");
     Ok(())
@@ -64,7 +64,7 @@ pub fn ask_once(snapshot: &ConfigSnapshot) -> Answer {
         TrustRule::DoNotTrust
     };
     if let Err(e) = TrustedFolders::set(&snapshot.paths.qcode_home, &snapshot.project_root, rule) {
-        eprintln!("warning: could not remember the answer: {e}");
+        crate::exit::warn(format_args!("could not remember the answer: {e}"));
     }
     if yes {
         Answer::Trusted

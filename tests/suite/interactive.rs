@@ -343,6 +343,24 @@ fn sigterm_exits_and_restores_the_terminal() {
     assert_restored(&t);
 }
 
+/// A terminal that goes away (its window closed, its tmux session killed) ends the session:
+/// SIGHUP arrives and the terminal's reads fail or never return; qcode exits with 129 and
+/// leaves no process behind.
+#[test]
+fn a_terminal_that_hangs_up_ends_the_session() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let mut t = start(&w, &mock);
+    t.wait_for_text(PROMPT);
+    let pid = t.pid();
+    t.hang_up();
+    assert_eq!(t.wait_exit(), 129, "128 + SIGHUP");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "qcode still running after its terminal hung up"
+    );
+}
+
 /// `/auth` → Qwen OAuth against the real OAuth peer (skipped when its node modules are
 /// missing, like the headless OAuth tests): approving the shown code switches the running
 /// session from the environment's API key to the OAuth token and its `resource_url` host.

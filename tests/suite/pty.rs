@@ -58,6 +58,8 @@ struct Shared {
     /// marker split across reads.
     pending: Vec<u8>,
     in_frame: bool,
+    /// The reader thread ends after its next read ([`Pty::hang_up`]).
+    stop: bool,
 }
 
 impl Shared {
@@ -110,7 +112,8 @@ fn partial_suffix(bytes: &[u8], marker: &[u8]) -> usize {
 pub struct Pty {
     shared: Arc<Mutex<Shared>>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
-    master: Box<dyn MasterPty + Send>,
+    /// `None` once the terminal hung up ([`Pty::hang_up`]).
+    master: Option<Box<dyn MasterPty + Send>>,
     /// Held open so the terminal's settings survive the child's exit (a pty whose last slave
     /// descriptor closes gets its settings reset) and can be checked afterwards.
     slave: Option<Box<dyn SlavePty + Send>>,
@@ -156,6 +159,7 @@ impl Pty {
             raw: Vec::new(),
             pending: Vec::new(),
             in_frame: false,
+            stop: false,
         }));
         let thread_shared = Arc::clone(&shared);
         let thread_writer = Arc::clone(&writer);
@@ -172,6 +176,10 @@ impl Pty {
                 let replies = {
                     let mut s = lock(&thread_shared);
                     s.feed(&buf[..n]);
+                    if s.stop {
+                        s.flush();
+                        return;
+                    }
                     std::mem::take(&mut s.parser.callbacks_mut().pending)
                 };
                 if !replies.is_empty() {
@@ -186,7 +194,7 @@ impl Pty {
         Self {
             shared,
             writer,
-            master: pair.master,
+            master: Some(pair.master),
             slave: Some(pair.slave),
             child,
             reader: Some(reader),
@@ -320,6 +328,21 @@ impl Pty {
         }
     }
 
+    /// Closes the terminal the way a terminal emulator does when its window closes (or tmux
+    /// when its session is killed): the reader stops after one more read (a keystroke makes the
+    /// program redraw), then every descriptor of the master side is closed, so the program's
+    /// terminal hangs up — SIGHUP, and its reads fail or block.
+    pub fn hang_up(&mut self) {
+        lock(&self.shared).stop = true;
+        self.send("x");
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        *lock(&self.writer) = Box::new(std::io::sink());
+        self.master = None;
+        self.slave = None;
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.process_id().unwrap()
     }
@@ -337,7 +360,7 @@ impl Pty {
     /// The terminal's local modes: (canonical input, echo). A TUI turns both off (raw mode);
     /// a restored terminal has both on.
     pub fn local_modes(&self) -> (bool, bool) {
-        let termios = self.master.get_termios().unwrap();
+        let termios = self.master.as_ref().unwrap().get_termios().unwrap();
         let flags = termios.local_flags.bits();
         (flags & libc::ICANON != 0, flags & libc::ECHO != 0)
     }

@@ -3,6 +3,7 @@
 //! when nothing changed). The first frame is drawn before any background work starts.
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -162,6 +163,8 @@ impl Loop {
                         }
                         self.app.handle_terminal_event(ev);
                     }
+                    // The terminal went away (its window closed): reads fail with EIO.
+                    Some(Err(e)) if e.raw_os_error() == Some(EIO) => break ExitReason::HangUp,
                     Some(Err(e)) => return Err(e.into()),
                     None => break ExitReason::HangUp,
                 },
@@ -194,9 +197,12 @@ impl Loop {
             self.screen.invalidate(None)?;
         }
         drop(input);
-        // Flush what is left of the transcript, then leave the prompt below it.
-        self.draw()?;
-        self.screen.park_cursor()?;
+        // Flush what is left of the transcript, then leave the prompt below it — unless the
+        // terminal is gone, where every write fails and nobody would see it.
+        let flushed = self.draw().and_then(|()| self.screen.park_cursor());
+        if reason != ExitReason::HangUp {
+            flushed?;
+        }
         Ok(TuiExit {
             reason,
             stats: self.app.stats().clone(),
@@ -204,15 +210,26 @@ impl Loop {
     }
 }
 
+/// `EIO`, what reading a terminal that hung up fails with (the same number on Linux and macOS).
+const EIO: i32 = 5;
+
 /// How often the input thread checks whether the loop ended.
 const INPUT_POLL: Duration = Duration::from_millis(50);
 
-/// The terminal-input thread; dropping it stops the thread and waits for it, so that no read
-/// of a later TUI run (or of the cursor-position query at its start) goes to this one.
+/// How long dropping the input thread waits for it to end. It checks for the stop every
+/// [`INPUT_POLL`]; one blocked in a read that never returns (the terminal hung up) is left
+/// behind rather than holding the process open.
+const INPUT_JOIN: Duration = Duration::from_millis(500);
+
+/// The terminal-input thread; dropping it stops the thread and waits for it (at most
+/// [`INPUT_JOIN`]), so that no read of a later TUI run (or of the cursor-position query at its
+/// start) goes to this one.
 struct InputReader {
     rx: tokio::sync::mpsc::UnboundedReceiver<io::Result<TermEvent>>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Disconnected when the thread ends.
+    ended: Option<std::sync::mpsc::Receiver<()>>,
 }
 
 impl InputReader {
@@ -224,7 +241,13 @@ impl InputReader {
 impl Drop for InputReader {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
+        let ended = self
+            .ended
+            .take()
+            .is_none_or(|rx| rx.recv_timeout(INPUT_JOIN) != Err(RecvTimeoutError::Timeout));
+        if let Some(thread) = self.thread.take()
+            && ended
+        {
             let _ = thread.join();
         }
     }
@@ -241,9 +264,11 @@ fn spawn_input_reader() -> InputReader {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
+    let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
     let spawned = std::thread::Builder::new()
         .name("qcode-input".into())
         .spawn(move || {
+            let _ended = ended_tx;
             while !flag.load(Ordering::SeqCst) {
                 match crossterm::event::poll(INPUT_POLL) {
                     Ok(false) => continue,
@@ -266,6 +291,7 @@ fn spawn_input_reader() -> InputReader {
             rx,
             stop,
             thread: Some(thread),
+            ended: Some(ended),
         },
         Err(e) => {
             // Without a reader the session cannot take input: end it as if the terminal went
@@ -276,6 +302,7 @@ fn spawn_input_reader() -> InputReader {
                 rx,
                 stop,
                 thread: None,
+                ended: None,
             }
         }
     }
