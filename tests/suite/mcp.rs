@@ -4,7 +4,6 @@
 //! `.ci/run`); without it the peer tests print a loud SKIP (with `QCODE_REQUIRE_PEERS` or `CI`
 //! set they fail instead).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,31 +14,7 @@ use super::harness::*;
 
 /// server-everything's package directory, or `None` (after printing why) when it may be skipped.
 fn everything(test: &str) -> Option<PathBuf> {
-    let dir = qcode_test_support::process::repo_root()
-        .join("tests/peers/mcp/node_modules/@modelcontextprotocol/server-everything");
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let why = match (dir.join("dist/index.js").is_file(), node) {
-        (true, true) => return Some(dir),
-        (false, _) => format!(
-            "{} is missing (run `npm ci` in tests/peers/mcp)",
-            dir.display()
-        ),
-        (true, false) => "`node` is not on PATH".to_string(),
-    };
-    let required = std::env::var_os("QCODE_REQUIRE_PEERS").is_some_and(|v| !v.is_empty())
-        || qcode_test_support::process::in_ci();
-    assert!(
-        !required,
-        "{test}: the MCP test peer is required here: {why}"
-    );
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "\n*** SKIP {test}: MCP tests need the real server-everything: {why} ***\n"
-    );
-    None
+    qcode_test_support::mcp_peers::everything_or_skip(test)
 }
 
 /// A uniquely named link to server-everything's package, so `pgrep -f` finds exactly this

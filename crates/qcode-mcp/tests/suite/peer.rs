@@ -3,7 +3,6 @@
 //! `QCODE_REQUIRE_PEERS` (or `CI`) is set, then it fails.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,32 +11,7 @@ use qcode_mcp::{McpManager, McpOptions, ServerState};
 
 /// `server-everything`'s entry point, or `None` (after printing why) when it may be skipped.
 pub fn everything(test: &str) -> Option<PathBuf> {
-    let root = qcode_test_support::process::repo_root();
-    let entry = root
-        .join("tests/peers/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    let node = std::process::Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let why = match (entry.is_file(), node) {
-        (true, true) => return Some(entry),
-        (false, _) => format!(
-            "{} is missing (run `npm ci` in tests/peers/mcp)",
-            entry.display()
-        ),
-        (true, false) => "`node` is not on PATH".to_string(),
-    };
-    let required = std::env::var_os("QCODE_REQUIRE_PEERS").is_some_and(|v| !v.is_empty())
-        || qcode_test_support::process::in_ci();
-    assert!(
-        !required,
-        "{test}: the MCP test peer is required here: {why}"
-    );
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "\n*** SKIP {test}: MCP peer tests need the real server-everything: {why} ***\n"
-    );
-    None
+    qcode_test_support::mcp_peers::everything_or_skip(test).map(|dir| dir.join("dist/index.js"))
 }
 
 pub fn stdio(name: &str, command: &str, args: &[&str]) -> McpServerConfig {
