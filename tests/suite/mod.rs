@@ -12,6 +12,7 @@ mod hostile_model;
 mod hostile_repo;
 mod interactive;
 mod mcp;
+mod mcp_cmd;
 mod pty;
 mod qwen_oauth;
 mod resume_tui;
