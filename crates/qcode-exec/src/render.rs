@@ -490,6 +490,10 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         | Event::ReasoningDelta { .. }
         | Event::ResponseComplete { .. }
         | Event::ToolOutputDelta { .. }
+        | Event::ToolProgress { .. }
+        | Event::SubagentStarted { .. }
+        | Event::Subagent { .. }
+        | Event::SubagentFinished { .. }
         | Event::ApprovalRequest { .. }
         | Event::ApprovalDecided { .. }
         | Event::TodoUpdate { .. }

@@ -301,6 +301,15 @@ pub enum Event {
         call_id: String,
         chunk: String,
     },
+    /// Progress reported by a running tool (an MCP server's `notifications/progress`):
+    /// `progress` so far, out of `total` when the tool knows it, with an optional message.
+    /// Front ends show it on the call's line; it is never recorded.
+    ToolProgress {
+        call_id: String,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
     ToolCallEnd {
         call_id: String,
         name: String,
@@ -349,6 +358,34 @@ pub enum Event {
         scope: String,
         status: String,
         message: Option<String>,
+    },
+    /// A subagent started for the parent's `task` call `parent_call_id`. `agent_id` is unique
+    /// in the session; `subagent_type` names its definition; `description` is the few words
+    /// the model gave (shown to the user).
+    SubagentStarted {
+        agent_id: String,
+        parent_call_id: String,
+        subagent_type: String,
+        description: String,
+    },
+    /// One event of a running subagent, exactly as its own engine reported it (text, tool
+    /// calls, approval requests, usage, warnings, history…). An approval request inside is
+    /// answered with the ordinary `Op::ApprovalDecision` (request ids are unique across the
+    /// session's engines).
+    Subagent {
+        agent_id: String,
+        parent_call_id: String,
+        event: Box<Event>,
+    },
+    /// A subagent ended: `status` is `completed`, `failed`, `cancelled` or `limit` (a request
+    /// or session limit stopped it); `usage` is what its requests used (already added to the
+    /// session's total).
+    SubagentFinished {
+        agent_id: String,
+        parent_call_id: String,
+        status: String,
+        usage: Usage,
+        duration_ms: u64,
     },
     /// Something the user should know that does not stop the turn.
     Warning {

@@ -187,6 +187,10 @@ impl Recorder {
             | Event::Retry { .. }
             | Event::Warning { .. }
             | Event::Hook { .. }
+            | Event::ToolProgress { .. }
+            | Event::SubagentStarted { .. }
+            | Event::Subagent { .. }
+            | Event::SubagentFinished { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated
@@ -255,6 +259,10 @@ impl Recorder {
             | Event::Retry { .. }
             | Event::Warning { .. }
             | Event::Hook { .. }
+            | Event::ToolProgress { .. }
+            | Event::SubagentStarted { .. }
+            | Event::Subagent { .. }
+            | Event::SubagentFinished { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated

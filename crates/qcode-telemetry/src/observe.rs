@@ -138,6 +138,10 @@ impl Observer {
             | Event::TodoUpdate { .. }
             | Event::Warning { .. }
             | Event::Hook { .. }
+            | Event::ToolProgress { .. }
+            | Event::SubagentStarted { .. }
+            | Event::Subagent { .. }
+            | Event::SubagentFinished { .. }
             | Event::HistoryAppended { .. }
             | Event::Compacted { .. }
             | Event::HistoryCleared

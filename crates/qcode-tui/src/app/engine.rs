@@ -226,6 +226,11 @@ impl App {
             // `/clear` started a new session: it is no longer the resumed one.
             Event::HistoryCleared => self.status.session = None,
             Event::ShutdownComplete => self.engine_closed(),
+            // Not produced by any engine yet: MCP progress and subagents are being wired.
+            Event::ToolProgress { .. }
+            | Event::SubagentStarted { .. }
+            | Event::Subagent { .. }
+            | Event::SubagentFinished { .. } => {}
         }
     }
 }
