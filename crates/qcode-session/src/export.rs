@@ -195,6 +195,29 @@ fn markdown(session: &LoadedSession) -> String {
             RecordBody::Auth { auth } => {
                 let _ = writeln!(out, "_Authentication switched to {}._\n", auth.as_str());
             }
+            RecordBody::Hook {
+                event,
+                command,
+                scope,
+                status,
+                message,
+            } => {
+                let _ = write!(
+                    out,
+                    "_Hook {} ({scope}) `{}`: {}",
+                    html_escape(event),
+                    command.replace('`', "'"),
+                    html_escape(status)
+                );
+                match message {
+                    Some(m) => {
+                        let _ = writeln!(out, " — {}._\n", html_escape(m));
+                    }
+                    None => {
+                        let _ = writeln!(out, "._\n");
+                    }
+                }
+            }
             RecordBody::Header(_)
             | RecordBody::ToolResult { .. }
             | RecordBody::Usage { .. }
@@ -259,6 +282,23 @@ pub fn show(session: &LoadedSession) -> String {
             }
             RecordBody::Auth { auth } => {
                 let _ = writeln!(out, "[auth: {}]", auth.as_str());
+            }
+            RecordBody::Hook {
+                event,
+                command,
+                scope,
+                status,
+                message,
+            } => {
+                let _ = write!(out, "  [hook {event} ({scope}) {command}: {status}");
+                match message {
+                    Some(m) => {
+                        let _ = writeln!(out, " — {m}]");
+                    }
+                    None => {
+                        let _ = writeln!(out, "]");
+                    }
+                }
             }
             RecordBody::Header(_) | RecordBody::Usage { .. } | RecordBody::Title { .. } => {}
         }

@@ -5,7 +5,8 @@
 //! - [`SessionWriter`] appends one JSON line per event that matters for resuming to
 //!   `<project_dir>/chats/<session-id>.jsonl` (0600 in 0700 directories), never rewriting it.
 //! - [`Recorder`] decides what of the engine's event stream goes into a transcript (the
-//!   binary feeds it every event on a thread of its own).
+//!   binary feeds it every event on a thread of its own), hook runs included (display-only
+//!   `hook` records, their command and reason redacted and capped).
 //! - [`load`] reads a transcript back (a torn last line or an invalid line becomes a warning)
 //!   and [`LoadedSession::history`] rebuilds the exact conversation to resend.
 //! - [`list`], [`list_all`], [`find`], [`most_recent`], [`delete`] and [`cleanup`] browse and
@@ -26,6 +27,7 @@ mod index;
 mod reader;
 mod record;
 mod recorder;
+mod redact;
 mod resume;
 mod rewind;
 mod time;
@@ -40,7 +42,7 @@ pub use export::{ExportFormat, export, show};
 pub use index::{SessionSummary, cleanup, delete, find, list, list_all, most_recent};
 pub use reader::{INTERRUPTED_TOOL_RESULT, LoadWarning, LoadedSession, SessionState, load};
 pub use record::{FORMAT_VERSION, Header, Record, RecordBody};
-pub use recorder::{Recorder, SessionIds, SessionStart};
+pub use recorder::{HookRecord, Recorder, SessionIds, SessionStart};
 pub use resume::{Fork, Resume, ResumeFrom, git_branch, open_to_resume};
 pub use rewind::{
     RewindPoint, RewindReport, RewindScope, rewind_points, rewind_session, truncate_before_turn,

@@ -323,7 +323,8 @@ impl LoadedSession {
                 | RecordBody::Assistant { .. }
                 | RecordBody::ToolResult { .. }
                 | RecordBody::Usage { .. }
-                | RecordBody::Compression { .. } => {}
+                | RecordBody::Compression { .. }
+                | RecordBody::Hook { .. } => {}
             }
         }
         state

@@ -61,6 +61,19 @@ pub enum RecordBody {
     Mode { mode: ApprovalMode },
     /// The session was given a title (`/rename`).
     Title { title: String },
+    /// A hook ran (or was not run): its event, its command, where it was configured (`user` /
+    /// `project`), how it ended (`success`, `blocked`, `failed`, `timed_out`, `cancelled`,
+    /// `not_started`, `skipped_untrusted`) and the short reason shown to the user. Display
+    /// only: never part of the history sent to the model. Written redacted and capped
+    /// ([`crate::redact`]); a hook's stdout is never recorded.
+    Hook {
+        event: String,
+        command: String,
+        scope: String,
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
 }
 
 impl RecordBody {
@@ -77,6 +90,7 @@ impl RecordBody {
             Self::Auth { .. } => "auth",
             Self::Mode { .. } => "mode",
             Self::Title { .. } => "title",
+            Self::Hook { .. } => "hook",
         }
     }
 
@@ -92,7 +106,8 @@ impl RecordBody {
             | Self::Model { .. }
             | Self::Auth { .. }
             | Self::Mode { .. }
-            | Self::Title { .. } => None,
+            | Self::Title { .. }
+            | Self::Hook { .. } => None,
         }
     }
 
@@ -119,7 +134,8 @@ impl RecordBody {
             | Self::Model { .. }
             | Self::Auth { .. }
             | Self::Mode { .. }
-            | Self::Title { .. } => None,
+            | Self::Title { .. }
+            | Self::Hook { .. } => None,
         }
     }
 }
@@ -180,6 +196,12 @@ struct Wire {
     messages: Vec<ChatMessage>,
     mode: Option<ApprovalMode>,
     title: Option<String>,
+    // hook
+    event: Option<String>,
+    command: Option<String>,
+    scope: Option<String>,
+    status: Option<String>,
+    message: Option<String>,
 }
 
 /// Why a line is not a record (no content of the line in it).
@@ -245,6 +267,13 @@ impl TryFrom<Wire> for Record {
             },
             "title" => RecordBody::Title {
                 title: need(w.title, missing)?,
+            },
+            "hook" => RecordBody::Hook {
+                event: need(w.event, missing)?,
+                command: need(w.command, missing)?,
+                scope: need(w.scope, missing)?,
+                status: need(w.status, missing)?,
+                message: w.message,
             },
             _ => return Err(WireError("an unknown record type")),
         };

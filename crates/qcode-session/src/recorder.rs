@@ -13,6 +13,16 @@ use crate::record::{FORMAT_VERSION, Header};
 use crate::time::now_rfc3339;
 use crate::writer::{SessionWriter, SyncPolicy, new_session_id};
 
+/// One hook run as the transcript records it (from `Event::Hook`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HookRecord<'a> {
+    pub event: &'a str,
+    pub command: &'a str,
+    pub scope: &'a str,
+    pub status: &'a str,
+    pub message: Option<&'a str>,
+}
+
 /// Where and how a new session starts (the header's facts that are not the engine's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionStart {
@@ -75,9 +85,10 @@ impl SessionIds {
 /// | `Compacted` | a compression (summary, how many messages it replaced, their replacement) |
 /// | `SessionConfigured` | model / auth / mode records for what changed since the last one |
 /// | `HistoryCleared` | a new session (new id, new transcript); the old one stays resumable |
+/// | `Hook` | a `hook` record (event, command, scope, status, short reason; redacted, capped) |
 ///
 /// Everything else (deltas, tool progress, approvals, errors) is display only: the messages
-/// carry what the model saw.
+/// carry what the model saw. `hook` records are display only too: resuming ignores them.
 #[derive(Debug)]
 pub struct Recorder {
     writer: SessionWriter,
@@ -172,7 +183,8 @@ impl Recorder {
             | Event::Usage { .. }
             | Event::Compacted { .. }
             | Event::SessionConfigured { .. }
-            | Event::HistoryCleared => true,
+            | Event::HistoryCleared
+            | Event::Hook { .. } => true,
             Event::TurnStarted { .. }
             | Event::RequestStarted { .. }
             | Event::TextDelta { .. }
@@ -186,7 +198,6 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
-            | Event::Hook { .. }
             | Event::ToolProgress { .. }
             | Event::SubagentStarted { .. }
             | Event::Subagent { .. }
@@ -235,6 +246,21 @@ impl Recorder {
                     self.start.approval_mode = *approval_mode;
                 }
             }
+            Event::Hook {
+                hook_event,
+                command,
+                scope,
+                status,
+                message,
+            } => {
+                self.writer.hook(&HookRecord {
+                    event: hook_event,
+                    command,
+                    scope,
+                    status,
+                    message: message.as_deref(),
+                })?;
+            }
             Event::HistoryCleared => {
                 self.clears += 1;
                 let id = self.ids.after_clears(self.clears);
@@ -258,7 +284,6 @@ impl Recorder {
             | Event::TodoUpdate { .. }
             | Event::Retry { .. }
             | Event::Warning { .. }
-            | Event::Hook { .. }
             | Event::ToolProgress { .. }
             | Event::SubagentStarted { .. }
             | Event::Subagent { .. }

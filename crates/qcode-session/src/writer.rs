@@ -230,6 +230,21 @@ impl SessionWriter {
             title: title.to_string(),
         })
     }
+
+    /// A hook run (see [`crate::HookRecord`]): the command and the message are redacted and
+    /// capped before they are written.
+    pub fn hook(&mut self, hook: &crate::HookRecord<'_>) -> Result<u64, SessionError> {
+        self.append(RecordBody::Hook {
+            event: crate::redact::capped(hook.event, crate::redact::NAME_CHARS),
+            command: crate::redact::redacted(hook.command, crate::redact::COMMAND_CHARS),
+            scope: crate::redact::capped(hook.scope, crate::redact::NAME_CHARS),
+            status: crate::redact::capped(hook.status, crate::redact::NAME_CHARS),
+            message: hook
+                .message
+                .map(|m| crate::redact::redacted(m, crate::redact::MESSAGE_CHARS))
+                .filter(|m| !m.is_empty()),
+        })
+    }
 }
 
 /// Creates `path` (0600, never an existing file) and its directories (0700).

@@ -160,3 +160,83 @@ fn declined_events_change_nothing() {
         assert!(Recorder::wants(&ev), "{ev:?}");
     }
 }
+
+fn hook(status: &str, command: &str, message: Option<&str>) -> Event {
+    Event::Hook {
+        hook_event: "PreToolUse".into(),
+        command: command.into(),
+        scope: "user".into(),
+        status: status.into(),
+        message: message.map(String::from),
+    }
+}
+
+#[test]
+fn hook_runs_are_recorded_redacted_and_left_out_of_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Recorder::create(dir.path(), start(), SyncPolicy::FlushOnly).unwrap();
+    let mut asked = ChatMessage::assistant("");
+    asked.tool_calls = vec![call("c1", "run_shell_command", "{}")];
+    let long = "why ".repeat(200);
+    let events = vec![
+        appended(ChatMessage::user("q1")),
+        appended(asked.clone()),
+        hook(
+            "blocked",
+            "GUARD_TOKEN=tok-very-secret ./guard.sh",
+            Some("denied: Bearer abc123secret\nsecond line"),
+        ),
+        hook("success", "./audit.sh", None),
+        hook("failed", "./slow.sh", Some(&long)),
+        appended(ChatMessage::tool_result("c1", "blocked by hook")),
+        appended(ChatMessage::assistant("done")),
+    ];
+    for ev in &events {
+        assert!(Recorder::wants(ev) || matches!(ev, Event::TextDelta { .. }));
+        r.observe(ev).unwrap();
+    }
+    let path = r.path().to_path_buf();
+    drop(r);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("tok-very-secret"), "{text}");
+    assert!(!text.contains("abc123secret"), "{text}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "hook")
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["event"], "PreToolUse");
+    assert_eq!(lines[0]["scope"], "user");
+    assert_eq!(lines[0]["status"], "blocked");
+    assert_eq!(lines[0]["command"], "GUARD_TOKEN=*** ./guard.sh");
+    assert_eq!(lines[0]["message"], "denied: Bearer *** second line");
+    assert!(lines[1].get("message").is_none(), "{}", lines[1]);
+    let cut = lines[2]["message"].as_str().unwrap();
+    assert!(cut.chars().count() <= 300 && cut.ends_with('…'), "{cut}");
+
+    let loaded = load(&path).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let mut answered = ChatMessage::assistant("");
+    answered.tool_calls = asked.tool_calls.clone();
+    assert_eq!(
+        loaded.history(),
+        vec![
+            ChatMessage::user("q1"),
+            answered,
+            ChatMessage::tool_result("c1", "blocked by hook"),
+            ChatMessage::assistant("done"),
+        ],
+        "hook records are not conversation"
+    );
+    let shown = qcode_session::show(&loaded);
+    assert!(
+        shown.contains("[hook PreToolUse (user) GUARD_TOKEN=*** ./guard.sh: blocked — denied: Bearer *** second line]"),
+        "{shown}"
+    );
+    let md = qcode_session::export(&loaded, qcode_session::ExportFormat::Markdown).unwrap();
+    assert!(
+        md.contains("_Hook PreToolUse (user) `./audit.sh`: success._"),
+        "{md}"
+    );
+}
