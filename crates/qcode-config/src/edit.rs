@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
-use qcode_protocol::AuthKind;
+use qcode_protocol::{ApprovalMode, AuthKind};
 use serde_json::Value;
 
 use crate::settings::parse_settings_text;
@@ -75,6 +75,57 @@ impl SettingsFile {
     /// the settings shape, see [`crate::mcp`]). Other servers and keys stay as they were.
     pub fn set_mcp_server(&self, name: &str, entry: Value) -> Result<(), ConfigError> {
         self.set_value(&["mcpServers", name], entry)
+    }
+
+    /// Sets the model (`model.name`).
+    pub fn set_model_name(&self, model: &str) -> Result<(), ConfigError> {
+        self.set_value(&["model", "name"], model.into())
+    }
+
+    /// Sets the approval mode (`tools.approvalMode`).
+    pub fn set_approval_mode(&self, mode: ApprovalMode) -> Result<(), ConfigError> {
+        self.set_value(&["tools", "approvalMode"], mode.as_str().into())
+    }
+
+    /// Sets the context file names (`context.fileName`, a list).
+    pub fn set_context_file_names(&self, names: &[String]) -> Result<(), ConfigError> {
+        self.set_value(&["context", "fileName"], names.into())
+    }
+
+    /// Sets the pre-approved tools (`tools.allowed`, the whole list).
+    pub fn set_allowed_tools(&self, entries: &[String]) -> Result<(), ConfigError> {
+        self.set_value(&["tools", "allowed"], entries.into())
+    }
+
+    /// Sets the maximum model requests of a session (`model.maxSessionTurns`).
+    pub fn set_max_session_turns(&self, turns: u32) -> Result<(), ConfigError> {
+        self.set_value(&["model", "maxSessionTurns"], turns.into())
+    }
+
+    /// Turns transcript recording on or off (`general.chatRecording`).
+    pub fn set_chat_recording(&self, enabled: bool) -> Result<(), ConfigError> {
+        self.set_value(&["general", "chatRecording"], enabled.into())
+    }
+
+    /// Sets the transcript retention in days (`general.cleanupPeriodDays`).
+    pub fn set_cleanup_period_days(&self, days: u32) -> Result<(), ConfigError> {
+        self.set_value(&["general", "cleanupPeriodDays"], days.into())
+    }
+
+    /// Sets the OpenAI-compatible base URL (`security.auth.baseUrl`).
+    pub fn set_base_url(&self, url: &str) -> Result<(), ConfigError> {
+        self.set_value(&["security", "auth", "baseUrl"], url.into())
+    }
+
+    /// Sets (or replaces) the hook groups of one event (`hooks.<event>`, a list in the
+    /// settings shape, see docs/hooks.md). Other events stay as they were.
+    pub fn set_hooks_event(&self, event: &str, groups: Value) -> Result<(), ConfigError> {
+        self.set_value(&["hooks", event], groups)
+    }
+
+    /// Sets `disableAllHooks`.
+    pub fn set_disable_all_hooks(&self, disabled: bool) -> Result<(), ConfigError> {
+        self.set_value(&["disableAllHooks"], disabled.into())
     }
 
     /// Removes the MCP server `name` from `mcpServers`; returns whether it was there.
@@ -295,6 +346,46 @@ mod tests {
                 .all(|n| n == "settings.json" || n == "settings.json.lock"),
             "no temp left: {names:?}"
         );
+    }
+
+    #[test]
+    fn the_import_writers_set_their_keys_and_keep_the_rest() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("settings.json");
+        std::fs::write(&p, "{\n  // mine\n  \"ui\": { \"theme\": \"dark\" }\n}\n").unwrap();
+        let file = SettingsFile::at(&p);
+        file.set_model_name("qwen3-coder").unwrap();
+        file.set_approval_mode(ApprovalMode::AutoEdit).unwrap();
+        file.set_context_file_names(&["QWEN.md".into(), "CLAUDE.md".into()])
+            .unwrap();
+        file.set_allowed_tools(&["run_shell_command(git status)".into()])
+            .unwrap();
+        file.set_max_session_turns(40).unwrap();
+        file.set_chat_recording(false).unwrap();
+        file.set_cleanup_period_days(7).unwrap();
+        file.set_base_url("https://example.test/v1").unwrap();
+        let groups =
+            serde_json::json!([{"matcher": "", "hooks": [{"type": "command", "command": "true"}]}]);
+        file.set_hooks_event("Stop", groups.clone()).unwrap();
+        file.set_disable_all_hooks(true).unwrap();
+        let v = read(&p);
+        assert_eq!(v["model"]["name"], "qwen3-coder");
+        assert_eq!(v["tools"]["approvalMode"], "auto-edit");
+        assert_eq!(
+            v["context"]["fileName"],
+            serde_json::json!(["QWEN.md", "CLAUDE.md"])
+        );
+        assert_eq!(v["tools"]["allowed"][0], "run_shell_command(git status)");
+        assert_eq!(v["model"]["maxSessionTurns"], 40);
+        assert_eq!(v["general"]["chatRecording"], false);
+        assert_eq!(v["general"]["cleanupPeriodDays"], 7);
+        assert_eq!(v["security"]["auth"]["baseUrl"], "https://example.test/v1");
+        assert_eq!(v["hooks"]["Stop"], groups);
+        assert_eq!(v["disableAllHooks"], true);
+        assert_eq!(v["ui"]["theme"], "dark");
+        assert!(std::fs::read_to_string(&p).unwrap().contains("// mine"));
+        let loaded = crate::settings::load_settings(&p, t.path()).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     }
 
     #[test]

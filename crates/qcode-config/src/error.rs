@@ -33,6 +33,14 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{path}: cannot write the imported file: {source}\nhint: check free disk space and permissions"
+    )]
+    ImportWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Another process kept the settings file locked, or the lock file cannot be opened.
     #[error(transparent)]
     SettingsLock(#[from] qcode_fs::LockError),

@@ -19,14 +19,18 @@
 //! [`Paths`] also names the per-project files (prompt history, background output). A
 //! [`ConfigError`] converts into a [`qcode_protocol::Problem`] of kind `Config`.
 //!
+//! [`import`] maps a Qwen Code or Claude Code user setup onto qcode's (`qcode import`).
+//!
 //! This crate reads files but writes only through [`SettingsFile`]'s typed setters (locked,
-//! atomic, keeping the user's comments, key order, symlink and mode). It never mutates the
+//! atomic, keeping the user's comments, key order, symlink and mode) and, for `qcode import`,
+//! the copied commands, skills, agents and context files under `$QCODE_HOME`. It never mutates the
 //! process environment: `.env` values live in an [`EnvLayer`] that is consulted after the real
 //! environment.
 
 pub mod dotenv;
 pub mod edit;
 pub mod error;
+pub mod import;
 pub mod mcp;
 pub mod models;
 pub mod origin;

@@ -275,7 +275,7 @@ pub fn load_mcp_servers(src: &McpSources<'_>) -> McpServers {
 }
 
 /// Keys an entry may have (others are warned about and ignored).
-const KNOWN_FIELDS: &[&str] = &[
+pub(crate) const KNOWN_FIELDS: &[&str] = &[
     "type",
     "command",
     "args",

@@ -1,0 +1,606 @@
+//! The settings of Qwen Code (v2 nested and legacy flat keys) and Claude Code, mapped onto
+//! qcode's keys; every key that does not map is reported with the reason.
+
+use qcode_protocol::env_names::is_secret_name;
+use qcode_protocol::{ApprovalMode, AuthKind};
+use serde_json::Value;
+
+use super::{Change, Item, SettingWrite, Status, Tool, compare, lookup};
+use crate::resolve::DEFAULT_CONTEXT_FILES;
+
+/// Where a secret goes instead.
+pub(super) const SECRET_SKIP: &str = "looks like a secret (a key or token): not copied; keys belong in ~/.qcode/.env or `qcode auth`";
+
+/// Collects the items of one import and what qcode already has.
+pub(super) struct Context<'a> {
+    current: &'a Value,
+    hook_events: &'a [&'a str],
+    items: Vec<Item>,
+    /// Imported `tools.allowed` entries, in order, without duplicates.
+    allowed: Vec<String>,
+    /// Imported context file names.
+    context_names: Vec<String>,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(current: &'a Value, hook_events: &'a [&'a str]) -> Self {
+        Self {
+            current,
+            hook_events,
+            items: Vec::new(),
+            allowed: Vec::new(),
+            context_names: Vec::new(),
+        }
+    }
+
+    fn skip(&mut self, label: impl Into<String>, why: impl Into<String>) {
+        self.items.push(Item::skipped(label, why));
+    }
+
+    fn scalar(&mut self, keys: &[&str], shown: String, value: Value, write: SettingWrite) {
+        let status = compare(self.current, keys, &value, Change::Setting(write));
+        self.items
+            .push(Item::new(format!("{} = {shown}", keys.join(".")), status));
+    }
+
+    fn add_allowed(&mut self, entry: String) {
+        if !self.allowed.contains(&entry) {
+            self.allowed.push(entry);
+        }
+    }
+
+    pub(super) fn add_context_name(&mut self, name: &str) {
+        let name = name.trim();
+        if !name.is_empty() && !self.context_names.iter().any(|n| n == name) {
+            self.context_names.push(name.to_string());
+        }
+    }
+
+    /// The context file names to look for in the other tool's directory.
+    pub(super) fn context_files(&self, tool: Tool) -> Vec<String> {
+        match (tool, self.context_names.is_empty()) {
+            (Tool::Qwen, true) => DEFAULT_CONTEXT_FILES.map(String::from).to_vec(),
+            (Tool::Qwen, false) | (Tool::Claude, _) => self.context_names.clone(),
+        }
+    }
+
+    /// The items, with the list settings (allowed tools, context file names) merged into what
+    /// qcode has: those only ever add entries, so they never conflict.
+    pub(super) fn finish(mut self) -> Vec<Item> {
+        if !self.allowed.is_empty() {
+            let mut list = string_list(lookup(self.current, &["tools", "allowed"]));
+            let before = list.len();
+            let added: Vec<String> = self
+                .allowed
+                .iter()
+                .filter(|e| !list.contains(e))
+                .cloned()
+                .collect();
+            list.extend(added.iter().cloned());
+            let label = format!("tools.allowed += {}", self.allowed.join(", "));
+            let status = if list.len() == before {
+                Status::Same
+            } else {
+                Status::New(Change::Setting(SettingWrite::AllowedTools(list)))
+            };
+            self.items.push(Item::new(label, status));
+        }
+        if !self.context_names.is_empty() {
+            let mut list = match lookup(self.current, &["context", "fileName"]) {
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(v @ Value::Array(_)) => string_list(Some(v)),
+                _ => DEFAULT_CONTEXT_FILES.map(String::from).to_vec(),
+            };
+            let before = list.len();
+            for name in &self.context_names {
+                if !list.contains(name) {
+                    list.push(name.clone());
+                }
+            }
+            let label = format!("context.fileName += {}", self.context_names.join(", "));
+            let status = if list.len() == before {
+                Status::Same
+            } else {
+                Status::New(Change::Setting(SettingWrite::ContextFileNames(list)))
+            };
+            self.items.push(Item::new(label, status));
+        }
+        self.items
+    }
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Dotted paths already handled in one file, so the walk over the rest reports only others.
+#[derive(Default)]
+struct Consumed(Vec<Vec<String>>);
+
+impl Consumed {
+    fn take<'v>(&mut self, root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
+        let v = lookup(root, keys)?;
+        self.0.push(keys.iter().map(|k| k.to_string()).collect());
+        Some(v)
+    }
+
+    fn covers(&self, path: &[String]) -> bool {
+        self.0.iter().any(|c| path.starts_with(c))
+    }
+}
+
+/// Every leaf of `root` not consumed, as (dotted path, value).
+fn leftovers(root: &Value, consumed: &Consumed) -> Vec<(String, Value)> {
+    fn walk(
+        v: &Value,
+        path: &mut Vec<String>,
+        consumed: &Consumed,
+        out: &mut Vec<(String, Value)>,
+    ) {
+        if consumed.covers(path) {
+            return;
+        }
+        match v {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, child) in map {
+                    path.push(k.clone());
+                    walk(child, path, consumed, out);
+                    path.pop();
+                }
+            }
+            _ if path.is_empty() => {}
+            _ => out.push((path.join("."), v.clone())),
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut Vec::new(), consumed, &mut out);
+    out
+}
+
+/// Why a key that does not map is not imported.
+fn reason_for(tool: Tool, dotted: &str, value: &Value) -> String {
+    let leaf = dotted.rsplit('.').next().unwrap_or(dotted);
+    if value.is_string() && is_secret_name(leaf) {
+        return SECRET_SKIP.to_string();
+    }
+    let known: &[(&str, &str)] = match tool {
+        Tool::Qwen => &[
+            ("$schema", "not a setting"),
+            (
+                "ui",
+                "qcode's interface settings differ (ui.theme: auto, dark or light)",
+            ),
+            (
+                "theme",
+                "qcode's themes are auto, dark and light (ui.theme)",
+            ),
+            (
+                "telemetry",
+                "qcode's usage statistics are its own (`qcode privacy`)",
+            ),
+            (
+                "general.checkpointing",
+                "qcode always keeps file checkpoints (/rewind)",
+            ),
+            (
+                "checkpointing",
+                "qcode always keeps file checkpoints (/rewind)",
+            ),
+            ("tools.sandbox", "qcode has no sandbox setting"),
+            ("sandbox", "qcode has no sandbox setting"),
+            (
+                "mcp",
+                "qcode has no MCP allow or exclude lists (use each server's includeTools / excludeTools)",
+            ),
+        ],
+        Tool::Claude => &[
+            ("$schema", "not a setting"),
+            (
+                "permissions.deny",
+                "qcode has no deny list (tools not allowed ask first)",
+            ),
+            (
+                "permissions.ask",
+                "qcode asks for every tool that is not allowed",
+            ),
+            (
+                "permissions.additionalDirectories",
+                "qcode's workspace is the working directory",
+            ),
+            (
+                "apiKeyHelper",
+                "qcode runs no key helper; keys belong in ~/.qcode/.env or `qcode auth`",
+            ),
+            ("statusLine", "qcode's status line is not configurable"),
+            (
+                "theme",
+                "qcode's themes are auto, dark and light (ui.theme)",
+            ),
+            ("includeCoAuthoredBy", "qcode writes no commits itself"),
+        ],
+    };
+    for (prefix, why) in known {
+        if dotted == *prefix || dotted.starts_with(&format!("{prefix}.")) {
+            return (*why).to_string();
+        }
+    }
+    "qcode has no equivalent setting".to_string()
+}
+
+fn report_leftovers(tool: Tool, root: &Value, consumed: &Consumed, cx: &mut Context<'_>) {
+    for (dotted, value) in leftovers(root, consumed) {
+        let why = reason_for(tool, &dotted, &value);
+        cx.skip(dotted, why);
+    }
+}
+
+fn string_value(cx: &mut Context<'_>, dotted: &str, v: &Value) -> Option<String> {
+    match v.as_str().map(str::trim) {
+        Some(s) if !s.is_empty() => Some(s.to_string()),
+        _ => {
+            cx.skip(dotted, "expected a non-empty string");
+            None
+        }
+    }
+}
+
+fn model(cx: &mut Context<'_>, dotted: &str, v: &Value) {
+    if let Some(m) = string_value(cx, dotted, v) {
+        cx.scalar(
+            &["model", "name"],
+            format!("{m:?}"),
+            m.clone().into(),
+            SettingWrite::ModelName(m),
+        );
+    }
+}
+
+fn approval_mode(cx: &mut Context<'_>, dotted: &str, mode: Option<ApprovalMode>, raw: &Value) {
+    match mode {
+        Some(mode) => cx.scalar(
+            &["tools", "approvalMode"],
+            mode.as_str().to_string(),
+            mode.as_str().into(),
+            SettingWrite::ApprovalMode(mode),
+        ),
+        None => cx.skip(
+            dotted,
+            format!("{raw} is not an approval mode qcode knows (plan, default, auto-edit, yolo)"),
+        ),
+    }
+}
+
+fn positive_u32(v: &Value) -> Option<u32> {
+    v.as_u64().and_then(|n| u32::try_from(n).ok())
+}
+
+fn hooks(tool: Tool, cx: &mut Context<'_>, v: &Value) {
+    let Some(events) = v.as_object() else {
+        cx.skip("hooks", "expected an object of events");
+        return;
+    };
+    for (event, groups) in events {
+        let label = format!("hooks.{event}");
+        if !cx.hook_events.contains(&event.as_str()) {
+            cx.skip(
+                label,
+                format!(
+                    "qcode has no `{event}` hook event ({})",
+                    cx.hook_events.join(", ")
+                ),
+            );
+            continue;
+        }
+        match super::rules::hook_groups(tool, groups) {
+            Ok(converted) => {
+                let label = format!(
+                    "{label} ({} command{})",
+                    converted.commands,
+                    if converted.commands == 1 { "" } else { "s" }
+                );
+                let status = compare(
+                    cx.current,
+                    &["hooks", event],
+                    &converted.groups,
+                    Change::Setting(SettingWrite::HooksEvent {
+                        event: event.clone(),
+                        groups: converted.groups.clone(),
+                    }),
+                );
+                let mut item = Item::new(label, status);
+                item.notes = converted.notes;
+                cx.items.push(item);
+                for (what, why) in converted.dropped {
+                    cx.skip(format!("hooks.{event} {what}"), why);
+                }
+            }
+            Err(why) => cx.skip(label, why),
+        }
+    }
+}
+
+fn mcp_servers(tool: Tool, cx: &mut Context<'_>, v: &Value) {
+    let Some(servers) = v.as_object() else {
+        cx.skip("mcpServers", "expected an object of named servers");
+        return;
+    };
+    for (name, entry) in servers {
+        let shown = format!("MCP server {name}");
+        match super::mcp::convert(tool, name, entry) {
+            Ok(server) => {
+                let status = compare(
+                    cx.current,
+                    &["mcpServers", name],
+                    &server.entry,
+                    Change::Setting(SettingWrite::McpServer {
+                        name: name.clone(),
+                        entry: server.entry.clone(),
+                    }),
+                );
+                let mut item = Item::new(format!("{shown} ({})", server.transport), status);
+                item.notes = server.notes;
+                cx.items.push(item);
+            }
+            Err(why) => cx.skip(shown, why),
+        }
+    }
+}
+
+/// `~/.qwen/settings.json`: the v2 shape (`model.name`, `tools.approvalMode`, …) and the
+/// legacy flat keys (`model` as a string, `approvalMode`, `contextFileName`, …). When a file
+/// has both, the v2 key wins and the legacy one is not applied.
+pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
+    let tool = Tool::Qwen;
+    let mut used = Consumed::default();
+    // model: `model.name` (v2) or `model` as a string (legacy).
+    if let Some(v) = used.take(root, &["model", "name"]) {
+        model(cx, "model.name", v);
+    } else if let Some(v @ Value::String(_)) = root.get("model") {
+        used.take(root, &["model"]);
+        model(cx, "model", v);
+    }
+    let turns = used
+        .take(root, &["model", "maxSessionTurns"])
+        .or_else(|| used.take(root, &["maxSessionTurns"]));
+    if let Some(v) = turns {
+        match positive_u32(v) {
+            Some(n) if n > 0 => cx.scalar(
+                &["model", "maxSessionTurns"],
+                n.to_string(),
+                n.into(),
+                SettingWrite::MaxSessionTurns(n),
+            ),
+            // -1 is Qwen Code's "no limit", qcode's default.
+            _ => cx.skip("maxSessionTurns", "no limit is qcode's default"),
+        }
+    }
+    let mode = used
+        .take(root, &["tools", "approvalMode"])
+        .map(|v| ("tools.approvalMode", v))
+        .or_else(|| {
+            used.take(root, &["approvalMode"])
+                .map(|v| ("approvalMode", v))
+        });
+    if let Some((dotted, v)) = mode {
+        approval_mode(cx, dotted, v.as_str().and_then(ApprovalMode::parse), v);
+    }
+    let names = used
+        .take(root, &["context", "fileName"])
+        .or_else(|| used.take(root, &["contextFileName"]));
+    if let Some(v) = names {
+        match v {
+            Value::String(s) => cx.add_context_name(s),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                for s in items.iter().filter_map(Value::as_str) {
+                    cx.add_context_name(s);
+                }
+            }
+            _ => cx.skip("context.fileName", "expected a name or a list of names"),
+        }
+    }
+    let allowed = used
+        .take(root, &["tools", "allowed"])
+        .or_else(|| used.take(root, &["allowedTools"]));
+    if let Some(v) = allowed {
+        match v.as_array() {
+            Some(items) => {
+                for entry in items {
+                    match entry.as_str().map(str::trim) {
+                        Some(e) if !e.is_empty() && !super::mcp::has_secret(e) => {
+                            cx.add_allowed(e.to_string());
+                        }
+                        Some(e) if !e.is_empty() => cx.skip("tools.allowed entry", SECRET_SKIP),
+                        _ => cx.skip("tools.allowed entry", "expected a tool name"),
+                    }
+                }
+            }
+            None => cx.skip("tools.allowed", "expected a list of tool names"),
+        }
+    }
+    let recording = used
+        .take(root, &["general", "chatRecording"])
+        .or_else(|| used.take(root, &["chatRecording"]));
+    if let Some(v) = recording {
+        match v.as_bool() {
+            Some(b) => cx.scalar(
+                &["general", "chatRecording"],
+                b.to_string(),
+                b.into(),
+                SettingWrite::ChatRecording(b),
+            ),
+            None => cx.skip("general.chatRecording", "expected true or false"),
+        }
+    }
+    let stats = used
+        .take(root, &["privacy", "usageStatisticsEnabled"])
+        .or_else(|| used.take(root, &["usageStatisticsEnabled"]));
+    if let Some(v) = stats {
+        match v.as_bool() {
+            Some(b) => cx.scalar(
+                &["privacy", "usageStatisticsEnabled"],
+                b.to_string(),
+                b.into(),
+                SettingWrite::UsageStatistics(b),
+            ),
+            None => cx.skip("privacy.usageStatisticsEnabled", "expected true or false"),
+        }
+    }
+    let auth = used
+        .take(root, &["security", "auth", "selectedType"])
+        .or_else(|| used.take(root, &["selectedAuthType"]));
+    if let Some(v) = auth {
+        match v.as_str().and_then(AuthKind::parse) {
+            Some(kind) => cx.scalar(
+                &["security", "auth", "selectedType"],
+                kind.as_str().to_string(),
+                kind.as_str().into(),
+                SettingWrite::SelectedAuth(kind),
+            ),
+            None => cx.skip(
+                "security.auth.selectedType",
+                "qcode signs in with qwen-oauth or openai (an OpenAI-compatible key) only",
+            ),
+        }
+    }
+    if let Some(v) = used.take(root, &["security", "auth", "baseUrl"]) {
+        match v.as_str().map(str::trim) {
+            Some(u) if url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https")) => {
+                let shown = crate::resolve::redact_userinfo(u);
+                if shown != u || super::mcp::has_secret(u) {
+                    cx.skip("security.auth.baseUrl", SECRET_SKIP);
+                } else {
+                    cx.scalar(
+                        &["security", "auth", "baseUrl"],
+                        format!("{u:?}"),
+                        u.into(),
+                        SettingWrite::BaseUrl(u.to_string()),
+                    );
+                }
+            }
+            _ => cx.skip("security.auth.baseUrl", "expected an http(s):// URL"),
+        }
+    }
+    if let Some(v) = used.take(root, &["mcpServers"]) {
+        mcp_servers(tool, cx, v);
+    }
+    if let Some(v) = used.take(root, &["hooks"]) {
+        hooks(tool, cx, v);
+    }
+    disable_all_hooks(root, &mut used, cx);
+    report_leftovers(tool, root, &used, cx);
+}
+
+fn disable_all_hooks(root: &Value, used: &mut Consumed, cx: &mut Context<'_>) {
+    if let Some(v) = used.take(root, &["disableAllHooks"]) {
+        match v.as_bool() {
+            Some(b) => cx.scalar(
+                &["disableAllHooks"],
+                b.to_string(),
+                b.into(),
+                SettingWrite::DisableAllHooks(b),
+            ),
+            None => cx.skip("disableAllHooks", "expected true or false"),
+        }
+    }
+}
+
+/// `~/.claude/settings.json`.
+pub(super) fn claude_settings(root: &Value, cx: &mut Context<'_>) {
+    let tool = Tool::Claude;
+    let mut used = Consumed::default();
+    if let Some(v) = used.take(root, &["model"]) {
+        model(cx, "model", v);
+    }
+    if let Some(v) = used.take(root, &["permissions", "defaultMode"]) {
+        let mode = match v.as_str() {
+            Some("default") => Some(ApprovalMode::Default),
+            Some("acceptEdits") => Some(ApprovalMode::AutoEdit),
+            Some("plan") => Some(ApprovalMode::Plan),
+            Some("bypassPermissions") => Some(ApprovalMode::Yolo),
+            _ => None,
+        };
+        approval_mode(cx, "permissions.defaultMode", mode, v);
+    }
+    if let Some(v) = used.take(root, &["permissions", "allow"]) {
+        match v.as_array() {
+            Some(rules) => {
+                for rule in rules {
+                    let Some(rule) = rule.as_str() else {
+                        cx.skip("permissions.allow entry", "expected a rule string");
+                        continue;
+                    };
+                    if super::mcp::has_secret(rule) {
+                        cx.skip("permissions.allow entry", SECRET_SKIP);
+                        continue;
+                    }
+                    match super::rules::claude_permission(rule) {
+                        Ok(entry) => cx.add_allowed(entry),
+                        Err(why) => cx.skip(format!("permissions.allow {rule}"), why),
+                    }
+                }
+            }
+            None => cx.skip("permissions.allow", "expected a list of rules"),
+        }
+    }
+    if let Some(v) = used.take(root, &["cleanupPeriodDays"]) {
+        match positive_u32(v) {
+            Some(d) => cx.scalar(
+                &["general", "cleanupPeriodDays"],
+                d.to_string(),
+                d.into(),
+                SettingWrite::CleanupPeriodDays(d),
+            ),
+            None => cx.skip("cleanupPeriodDays", "expected a number of days"),
+        }
+    }
+    if let Some(v) = used.take(root, &["env"]) {
+        match v.as_object() {
+            Some(vars) => {
+                for name in vars.keys() {
+                    let why = if is_secret_name(name) {
+                        SECRET_SKIP
+                    } else {
+                        "qcode takes no environment variables from settings; put it in ~/.qcode/.env if you need it"
+                    };
+                    cx.skip(format!("env {name}"), why);
+                }
+            }
+            None => cx.skip("env", "expected an object of variables"),
+        }
+    }
+    if let Some(v) = used.take(root, &["hooks"]) {
+        hooks(tool, cx, v);
+    }
+    disable_all_hooks(root, &mut used, cx);
+    report_leftovers(tool, root, &used, cx);
+}
+
+/// `~/.claude.json`: only its user-scope `mcpServers` are read (the rest is Claude Code's own
+/// state; servers of single projects are not imported).
+pub(super) fn claude_json(root: &Value, cx: &mut Context<'_>) {
+    if let Some(v) = lookup(root, &["mcpServers"]) {
+        mcp_servers(Tool::Claude, cx, v);
+    }
+    let project_servers = root
+        .get("projects")
+        .and_then(Value::as_object)
+        .map(|p| {
+            p.values()
+                .filter_map(|proj| proj.get("mcpServers").and_then(Value::as_object))
+                .map(|m| m.len())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    if project_servers > 0 {
+        cx.skip(
+            format!("~/.claude.json: {project_servers} project-scope MCP server(s)"),
+            "only user-scope servers are imported (add a project's with `qcode mcp add --scope project`)",
+        );
+    }
+}
