@@ -141,6 +141,45 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
     Mcp(McpArgs),
+    /// Bring your Qwen Code or Claude Code setup over: the settings that map (model, approval
+    /// mode, context file names, MCP servers, hooks, allowed tools), and copies of your
+    /// commands, skills and agents (see docs/import.md).
+    Import(ImportArgs),
+}
+
+/// `qcode import qwen|claude`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Reads your user setup of Qwen Code (~/.qwen: settings.json in the nested or the \
+legacy flat shape, commands/, skills/, agents/, QWEN.md) or Claude Code (~/.claude/settings.json, \
+the user-scope mcpServers of ~/.claude.json, commands/, skills/, agents/, CLAUDE.md) and writes \
+the qcode equivalents into ~/.qcode ($QCODE_HOME). Prints what it took, what it skipped and why. \
+The other tool's files are only read.",
+    after_help = "Never overwrites an existing qcode setting, server, hook event or file unless \
+--force is given; running it again changes nothing and says so. API keys and tokens are not \
+copied: a secret-looking settings value is skipped, and a secret-looking MCP env or header value \
+becomes a ${VAR} reference, with a note naming the variable to set in your environment or \
+~/.qcode/.env. A settings file that is not valid JSON is an error naming the file and the line, \
+and nothing is written."
+)]
+pub struct ImportArgs {
+    /// Which tool's setup to read.
+    #[arg(value_enum)]
+    pub from: ImportFrom,
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace qcode entries and files that differ from the imported ones.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    /// Qwen Code (~/.qwen, or $QWEN_HOME).
+    Qwen,
+    /// Claude Code (~/.claude and ~/.claude.json).
+    Claude,
 }
 
 #[derive(Debug, Args)]

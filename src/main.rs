@@ -9,6 +9,7 @@ mod cli;
 mod exit;
 mod extensions_glue;
 mod headless;
+mod import_cmd;
 mod mcp_cmd;
 mod mcp_glue;
 mod recorder_glue;
@@ -56,6 +57,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Trust(args)) => return session::trust_command(&cli, args),
         Some(cli::Command::Sessions(args)) => return sessions_cmd::run(&cli, args).await,
         Some(cli::Command::Mcp(args)) => return mcp_cmd::run(&cli, args).await,
+        Some(cli::Command::Import(args)) => return import_cmd::run(args),
         None => {}
     }
     let stdin = headless::Stdin::detect();
