@@ -440,3 +440,103 @@ fn an_untrusted_projects_hooks_never_run_and_cannot_disable_the_users() {
     run(w.cmd_for(&mock).args(["-p", "x", "--trust"])).assert_code(0);
     assert!(marker.exists(), "a trusted project's hook did not run");
 }
+
+/// Every transcript line of `type` hook under `$QCODE_HOME/projects/*/chats/`, and the
+/// transcripts' text.
+fn transcript_hooks(home: &Path) -> (Vec<Value>, String) {
+    let mut text = String::new();
+    for project in std::fs::read_dir(home.join(".qcode/projects")).unwrap().flatten() {
+        for chat in std::fs::read_dir(project.path().join("chats")).unwrap().flatten() {
+            text.push_str(&std::fs::read_to_string(chat.path()).unwrap());
+        }
+    }
+    let hooks = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["type"] == "hook")
+        .collect();
+    (hooks, text)
+}
+
+/// Hook runs are `hook` records in the transcript (redacted: a secret in a hook's command or
+/// reason is never written), `qcode sessions show` lists them, and a resumed session does not
+/// send them to the model.
+#[test]
+fn hook_runs_are_in_the_transcript_and_sessions_show_but_not_resent() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let marker = w.dir.path().join("marker");
+    let mut hooks = hook(
+        "PreToolUse",
+        "run_shell_command",
+        "echo 'blocked: token=tok-canary-5521' >&2; exit 2",
+    );
+    hooks.as_object_mut().unwrap().extend(
+        hook("Stop", "", "AUDIT_TOKEN=tok-canary-5522 true")
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    settings(&w, "home/.qcode/settings.json", json!({ "hooks": hooks }));
+    mock.enqueue(Reply::tool_calls(
+        [call(
+            "s1",
+            "run_shell_command",
+            json!({"command": format!("touch '{}'", marker.display())}),
+        )],
+        5,
+    ));
+    mock.enqueue(Reply::text("ok", 2));
+    run(w.cmd_for(&mock).args(["-p", "x", "--yolo"])).assert_code(0);
+    assert!(!marker.exists(), "the blocked call ran");
+
+    let (records, text) = transcript_hooks(&w.home);
+    // The block reason is also the tool result the model saw (conversation, recorded as such);
+    // the hook records themselves hold no secret, and the Stop hook's is nowhere.
+    assert!(!Value::Array(records.clone()).to_string().contains("tok-canary"), "{records:?}");
+    assert!(!text.contains("tok-canary-5522"), "a secret reached the transcript:\n{text}");
+    let summary: Vec<(String, String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["scope"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("PreToolUse".to_string(), "blocked".to_string(), "user".to_string()),
+            ("Stop".to_string(), "success".to_string(), "user".to_string()),
+        ]
+    );
+    assert_eq!(records[0]["message"], "blocked: token=***");
+    assert_eq!(records[1]["command"], "AUDIT_TOKEN=*** true");
+
+    let id = records_session_id(&text);
+    let shown = run(w.cmd().args(["sessions", "show", &id]));
+    shown.assert_code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("[hook PreToolUse (user) echo 'blocked: token=***' >&2; exit 2: blocked — blocked: token=***]"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("[hook Stop (user) AUDIT_TOKEN=*** true: success]"));
+
+    // Resumed: the history sent is the conversation only.
+    mock.enqueue(Reply::text("again", 2));
+    run(w.cmd_for(&mock).args(["-p", "y", "-c"])).assert_code(0);
+    let reqs = mock.requests();
+    let sent = reqs.last().unwrap().body_json().unwrap().to_string();
+    assert!(!sent.contains("AUDIT_TOKEN") && !sent.contains("\"hook\""), "{sent}");
+    assert!(sent.contains("blocked: token=tok-canary-5521"), "the tool result is history: {sent}");
+}
+
+fn records_session_id(text: &str) -> String {
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    header["id"].as_str().unwrap().to_string()
+}
