@@ -10,6 +10,7 @@ mod headless;
 mod hooks;
 mod hostile_model;
 mod hostile_repo;
+mod import;
 mod interactive;
 mod mcp;
 mod mcp_cmd;
