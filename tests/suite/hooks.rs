@@ -445,8 +445,14 @@ fn an_untrusted_projects_hooks_never_run_and_cannot_disable_the_users() {
 /// transcripts' text.
 fn transcript_hooks(home: &Path) -> (Vec<Value>, String) {
     let mut text = String::new();
-    for project in std::fs::read_dir(home.join(".qcode/projects")).unwrap().flatten() {
-        for chat in std::fs::read_dir(project.path().join("chats")).unwrap().flatten() {
+    for project in std::fs::read_dir(home.join(".qcode/projects"))
+        .unwrap()
+        .flatten()
+    {
+        for chat in std::fs::read_dir(project.path().join("chats"))
+            .unwrap()
+            .flatten()
+        {
             text.push_str(&std::fs::read_to_string(chat.path()).unwrap());
         }
     }
@@ -493,8 +499,16 @@ fn hook_runs_are_in_the_transcript_and_sessions_show_but_not_resent() {
     let (records, text) = transcript_hooks(&w.home);
     // The block reason is also the tool result the model saw (conversation, recorded as such);
     // the hook records themselves hold no secret, and the Stop hook's is nowhere.
-    assert!(!Value::Array(records.clone()).to_string().contains("tok-canary"), "{records:?}");
-    assert!(!text.contains("tok-canary-5522"), "a secret reached the transcript:\n{text}");
+    assert!(
+        !Value::Array(records.clone())
+            .to_string()
+            .contains("tok-canary"),
+        "{records:?}"
+    );
+    assert!(
+        !text.contains("tok-canary-5522"),
+        "a secret reached the transcript:\n{text}"
+    );
     let summary: Vec<(String, String, String)> = records
         .iter()
         .map(|r| {
@@ -508,8 +522,16 @@ fn hook_runs_are_in_the_transcript_and_sessions_show_but_not_resent() {
     assert_eq!(
         summary,
         [
-            ("PreToolUse".to_string(), "blocked".to_string(), "user".to_string()),
-            ("Stop".to_string(), "success".to_string(), "user".to_string()),
+            (
+                "PreToolUse".to_string(),
+                "blocked".to_string(),
+                "user".to_string()
+            ),
+            (
+                "Stop".to_string(),
+                "success".to_string(),
+                "user".to_string()
+            ),
         ]
     );
     assert_eq!(records[0]["message"], "blocked: token=***");
@@ -525,15 +547,25 @@ fn hook_runs_are_in_the_transcript_and_sessions_show_but_not_resent() {
         "{}",
         shown.stdout
     );
-    assert!(shown.stdout.contains("[hook Stop (user) AUDIT_TOKEN=*** true: success]"));
+    assert!(
+        shown
+            .stdout
+            .contains("[hook Stop (user) AUDIT_TOKEN=*** true: success]")
+    );
 
     // Resumed: the history sent is the conversation only.
     mock.enqueue(Reply::text("again", 2));
     run(w.cmd_for(&mock).args(["-p", "y", "-c"])).assert_code(0);
     let reqs = mock.requests();
     let sent = reqs.last().unwrap().body_json().unwrap().to_string();
-    assert!(!sent.contains("AUDIT_TOKEN") && !sent.contains("\"hook\""), "{sent}");
-    assert!(sent.contains("blocked: token=tok-canary-5521"), "the tool result is history: {sent}");
+    assert!(
+        !sent.contains("AUDIT_TOKEN") && !sent.contains("\"hook\""),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("blocked: token=tok-canary-5521"),
+        "the tool result is history: {sent}"
+    );
 }
 
 fn records_session_id(text: &str) -> String {

@@ -467,7 +467,11 @@ fn import_claude_dry_run_then_real_run_then_idempotent() {
     assert!(q.join("commands/fix-issue.md").is_file());
     assert!(q.join("skills/changelog/SKILL.md").is_file());
     assert_eq!(mode(&q.join("agents/reviewer.md")), 0o600);
-    assert_eq!(mode(&q.join("settings.json")), 0o600, "a new settings file is private");
+    assert_eq!(
+        mode(&q.join("settings.json")),
+        0o600,
+        "a new settings file is private"
+    );
     assert_no_secret_on_disk(&q);
     // Claude Code's files are unchanged.
     let after = snapshot(&w.home);

@@ -84,11 +84,10 @@ fn mask_word(word: &str) -> String {
             .map_or(0, |i| i + 1);
         let name = before[name_start..].trim_start_matches('-');
         let end = after
-            .find(|c: char| matches!(c, '&' | '"' | '\'' | ';' | ',' | ' '))
+            .find(['&', '"', '\'', ';', ',', ' '])
             .unwrap_or(after.len());
-        if !name.is_empty() && is_secret_name(name) && end > 0 {
-            out.push_str(MASK);
-        } else if looks_like_key(&after[..end]) {
+        let secret_name = !name.is_empty() && is_secret_name(name) && end > 0;
+        if secret_name || looks_like_key(&after[..end]) {
             out.push_str(MASK);
         } else {
             out.push_str(&after[..end]);
