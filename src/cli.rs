@@ -144,17 +144,18 @@ pub enum Command {
     /// Bring your Qwen Code or Claude Code setup over: the settings that map (model, approval
     /// mode, context file names, MCP servers, hooks, allowed tools), and copies of your
     /// commands, skills and agents (see docs/import.md).
+    ///
+    /// Reads your user setup of Qwen Code (~/.qwen: settings.json in the nested or the legacy
+    /// flat shape, commands/, skills/, agents/, QWEN.md) or Claude Code (~/.claude/settings.json,
+    /// the user-scope mcpServers of ~/.claude.json, commands/, skills/, agents/, CLAUDE.md) and
+    /// writes the qcode equivalents into ~/.qcode ($QCODE_HOME), printing what it took, what it
+    /// skipped and why. The other tool's files are only read.
     Import(ImportArgs),
 }
 
 /// `qcode import qwen|claude`.
 #[derive(Debug, Args)]
 #[command(
-    long_about = "Reads your user setup of Qwen Code (~/.qwen: settings.json in the nested or the \
-legacy flat shape, commands/, skills/, agents/, QWEN.md) or Claude Code (~/.claude/settings.json, \
-the user-scope mcpServers of ~/.claude.json, commands/, skills/, agents/, CLAUDE.md) and writes \
-the qcode equivalents into ~/.qcode ($QCODE_HOME). Prints what it took, what it skipped and why. \
-The other tool's files are only read.",
     after_help = "Never overwrites an existing qcode setting, server, hook event or file unless \
 --force is given; running it again changes nothing and says so. API keys and tokens are not \
 copied: a secret-looking settings value is skipped, and a secret-looking MCP env or header value \

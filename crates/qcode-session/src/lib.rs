@@ -17,8 +17,9 @@
 //!
 //! What it must not do: no network, no engine, no async runtime (plain blocking std I/O; the
 //! caller runs it off the async thread), no terminal. It never stores credentials — the record
-//! types have no field that could hold an API key, a token or a header — and it never writes
-//! into a workspace's `.git` directory.
+//! types have no field meant for an API key, a token or a header, and the one free-text field
+//! from outside the conversation (a hook record's command and message) is redacted first — and
+//! it never writes into a workspace's `.git` directory.
 
 mod checkpoints;
 mod error;

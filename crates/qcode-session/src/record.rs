@@ -1,5 +1,6 @@
-//! The record types: one JSON line each. They carry conversation content and session settings
-//! only — there is no field for an API key, a token or a request header, so none can be written.
+//! The record types: one JSON line each. They carry conversation content, session settings and
+//! hook runs — there is no field for an API key, a token or a request header, and a hook
+//! record's command and message are redacted before they are written ([`crate::redact`]).
 
 use qcode_protocol::{ApprovalMode, AuthKind, ChatMessage, ToolCall, Usage};
 use serde::{Deserialize, Serialize};
