@@ -140,8 +140,12 @@ fn summary(plan: &Plan, force: bool, mode: Mode) -> String {
     match mode {
         Mode::DryRun => format!("Dry run: would write {writes} ({rest}); nothing was written."),
         Mode::Written => format!("Imported {writes} ({rest})."),
-        Mode::NothingToDo => {
+        Mode::NothingToDo if kept > 0 => {
+            format!("Nothing written ({rest}); --force replaces what was kept.")
+        }
+        Mode::NothingToDo if same > 0 => {
             format!("Nothing to import: qcode already has everything that maps ({rest}).")
         }
+        Mode::NothingToDo => format!("Nothing to import: nothing here maps onto qcode ({rest})."),
     }
 }
