@@ -281,3 +281,98 @@ pub fn shown_path(path: &Path, home: &Path) -> String {
         _ => path.display().to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENTS: &[&str] = &["PreToolUse", "Stop"];
+
+    fn setup(qwen_settings: &str, qcode_settings: Option<&str>) -> (tempfile::TempDir, Paths) {
+        let t = tempfile::tempdir().unwrap();
+        let paths = Paths::new(t.path().to_path_buf(), None);
+        std::fs::create_dir_all(&paths.qwen_dir).unwrap();
+        std::fs::write(paths.qwen_dir.join("settings.json"), qwen_settings).unwrap();
+        if let Some(text) = qcode_settings {
+            std::fs::create_dir_all(&paths.qcode_home).unwrap();
+            std::fs::write(paths.user_settings(), text).unwrap();
+        }
+        (t, paths)
+    }
+
+    fn planned(paths: &Paths) -> Plan {
+        plan(&PlanInput {
+            tool: Tool::Qwen,
+            paths,
+            hook_events: EVENTS,
+        })
+        .unwrap()
+    }
+
+    fn status_of<'a>(plan: &'a Plan, label: &str) -> &'a Status {
+        &plan
+            .items
+            .iter()
+            .find(|i| i.label.starts_with(label))
+            .unwrap_or_else(|| panic!("no item {label}: {:#?}", plan.items))
+            .status
+    }
+
+    #[test]
+    fn the_nested_key_wins_over_the_legacy_one_and_says_so() {
+        let (_t, paths) = setup(
+            r#"{"model": {"name": "v2-model"}, "approvalMode": "plan", "tools": {"approvalMode": "yolo"}}"#,
+            None,
+        );
+        let p = planned(&paths);
+        assert!(matches!(
+            status_of(&p, "model.name = \"v2-model\""),
+            Status::New(_)
+        ));
+        assert!(matches!(
+            status_of(&p, "tools.approvalMode = yolo"),
+            Status::New(_)
+        ));
+        let skipped: Vec<_> = p
+            .items
+            .iter()
+            .filter_map(|i| match &i.status {
+                Status::Skipped(why) => Some(format!("{}: {why}", i.label)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            ["approvalMode: the nested `tools.approvalMode` in the same file wins"]
+        );
+    }
+
+    #[test]
+    fn hook_events_compare_whole_and_apply_writes_only_new_items_unless_forced() {
+        let hooks = r#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "a"}]}],
+                                  "PreToolUse": [{"matcher": "edit", "hooks": [{"type": "command", "command": "b"}]}]}}"#;
+        let mine = r#"{"hooks": {"Stop": [{"matcher": "", "hooks": [{"type": "command", "command": "mine"}]}]}}"#;
+        let (_t, paths) = setup(hooks, Some(mine));
+        let p = planned(&paths);
+        assert!(matches!(status_of(&p, "hooks.Stop"), Status::Conflict(_)));
+        assert!(matches!(status_of(&p, "hooks.PreToolUse"), Status::New(_)));
+        let file = SettingsFile::user(&paths);
+        assert_eq!(apply(&p, &file, false).unwrap(), 1);
+        let v = crate::settings::read_settings_file(&paths.user_settings())
+            .unwrap()
+            .unwrap();
+        assert_eq!(v["hooks"]["Stop"][0]["hooks"][0]["command"], "mine");
+        assert_eq!(v["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "b");
+        let again = planned(&paths);
+        assert!(matches!(
+            status_of(&again, "hooks.PreToolUse"),
+            Status::Same
+        ));
+        assert_eq!(apply(&again, &file, true).unwrap(), 1);
+        let v = crate::settings::read_settings_file(&paths.user_settings())
+            .unwrap()
+            .unwrap();
+        assert_eq!(v["hooks"]["Stop"][0]["hooks"][0]["command"], "a");
+        assert_eq!(planned(&paths).writes(true), 0, "nothing left to write");
+    }
+}

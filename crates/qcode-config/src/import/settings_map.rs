@@ -352,6 +352,31 @@ fn mcp_servers(tool: Tool, cx: &mut Context<'_>, v: &Value) {
     }
 }
 
+/// The v2 key's value, else the legacy key's; both are consumed, and a legacy key the v2 one
+/// overrides is reported as such.
+fn pick<'v>(
+    root: &'v Value,
+    used: &mut Consumed,
+    cx: &mut Context<'_>,
+    v2: &[&str],
+    legacy: &str,
+) -> Option<(String, &'v Value)> {
+    let nested = used.take(root, v2);
+    let flat = used.take(root, &[legacy]);
+    match (nested, flat) {
+        (Some(v), Some(_)) => {
+            cx.skip(
+                legacy,
+                format!("the nested `{}` in the same file wins", v2.join(".")),
+            );
+            Some((v2.join("."), v))
+        }
+        (Some(v), None) => Some((v2.join("."), v)),
+        (None, Some(v)) => Some((legacy.to_string(), v)),
+        (None, None) => None,
+    }
+}
+
 /// `~/.qwen/settings.json`: the v2 shape (`model.name`, `tools.approvalMode`, …) and the
 /// legacy flat keys (`model` as a string, `approvalMode`, `contextFileName`, …). When a file
 /// has both, the v2 key wins and the legacy one is not applied.
@@ -365,10 +390,14 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
         used.take(root, &["model"]);
         model(cx, "model", v);
     }
-    let turns = used
-        .take(root, &["model", "maxSessionTurns"])
-        .or_else(|| used.take(root, &["maxSessionTurns"]));
-    if let Some(v) = turns {
+    let turns = pick(
+        root,
+        &mut used,
+        cx,
+        &["model", "maxSessionTurns"],
+        "maxSessionTurns",
+    );
+    if let Some((_, v)) = turns {
         match positive_u32(v) {
             Some(n) if n > 0 => cx.scalar(
                 &["model", "maxSessionTurns"],
@@ -380,20 +409,24 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
             _ => cx.skip("maxSessionTurns", "no limit is qcode's default"),
         }
     }
-    let mode = used
-        .take(root, &["tools", "approvalMode"])
-        .map(|v| ("tools.approvalMode", v))
-        .or_else(|| {
-            used.take(root, &["approvalMode"])
-                .map(|v| ("approvalMode", v))
-        });
+    let mode = pick(
+        root,
+        &mut used,
+        cx,
+        &["tools", "approvalMode"],
+        "approvalMode",
+    );
     if let Some((dotted, v)) = mode {
-        approval_mode(cx, dotted, v.as_str().and_then(ApprovalMode::parse), v);
+        approval_mode(cx, &dotted, v.as_str().and_then(ApprovalMode::parse), v);
     }
-    let names = used
-        .take(root, &["context", "fileName"])
-        .or_else(|| used.take(root, &["contextFileName"]));
-    if let Some(v) = names {
+    let names = pick(
+        root,
+        &mut used,
+        cx,
+        &["context", "fileName"],
+        "contextFileName",
+    );
+    if let Some((_, v)) = names {
         match v {
             Value::String(s) => cx.add_context_name(s),
             Value::Array(items) if items.iter().all(Value::is_string) => {
@@ -404,10 +437,8 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
             _ => cx.skip("context.fileName", "expected a name or a list of names"),
         }
     }
-    let allowed = used
-        .take(root, &["tools", "allowed"])
-        .or_else(|| used.take(root, &["allowedTools"]));
-    if let Some(v) = allowed {
+    let allowed = pick(root, &mut used, cx, &["tools", "allowed"], "allowedTools");
+    if let Some((_, v)) = allowed {
         match v.as_array() {
             Some(items) => {
                 for entry in items {
@@ -423,10 +454,14 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
             None => cx.skip("tools.allowed", "expected a list of tool names"),
         }
     }
-    let recording = used
-        .take(root, &["general", "chatRecording"])
-        .or_else(|| used.take(root, &["chatRecording"]));
-    if let Some(v) = recording {
+    let recording = pick(
+        root,
+        &mut used,
+        cx,
+        &["general", "chatRecording"],
+        "chatRecording",
+    );
+    if let Some((_, v)) = recording {
         match v.as_bool() {
             Some(b) => cx.scalar(
                 &["general", "chatRecording"],
@@ -437,10 +472,14 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
             None => cx.skip("general.chatRecording", "expected true or false"),
         }
     }
-    let stats = used
-        .take(root, &["privacy", "usageStatisticsEnabled"])
-        .or_else(|| used.take(root, &["usageStatisticsEnabled"]));
-    if let Some(v) = stats {
+    let stats = pick(
+        root,
+        &mut used,
+        cx,
+        &["privacy", "usageStatisticsEnabled"],
+        "usageStatisticsEnabled",
+    );
+    if let Some((_, v)) = stats {
         match v.as_bool() {
             Some(b) => cx.scalar(
                 &["privacy", "usageStatisticsEnabled"],
@@ -451,10 +490,14 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
             None => cx.skip("privacy.usageStatisticsEnabled", "expected true or false"),
         }
     }
-    let auth = used
-        .take(root, &["security", "auth", "selectedType"])
-        .or_else(|| used.take(root, &["selectedAuthType"]));
-    if let Some(v) = auth {
+    let auth = pick(
+        root,
+        &mut used,
+        cx,
+        &["security", "auth", "selectedType"],
+        "selectedAuthType",
+    );
+    if let Some((_, v)) = auth {
         match v.as_str().and_then(AuthKind::parse) {
             Some(kind) => cx.scalar(
                 &["security", "auth", "selectedType"],
