@@ -19,8 +19,10 @@
 //! server becomes a `${VAR}` reference with a note naming the variable (see [`Note`]). No
 //! value of a skipped secret appears in a plan.
 
+mod claude;
 mod files;
 mod mcp;
+mod qwen;
 mod rules;
 mod settings_map;
 
@@ -192,9 +194,9 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, ConfigError> {
     }
     for (file, value) in &parsed {
         match (input.tool, file.file_name().and_then(|n| n.to_str())) {
-            (Tool::Claude, Some(".claude.json")) => settings_map::claude_json(value, &mut cx),
-            (Tool::Claude, _) => settings_map::claude_settings(value, &mut cx),
-            (Tool::Qwen, _) => settings_map::qwen_settings(value, &mut cx),
+            (Tool::Claude, Some(".claude.json")) => claude::claude_json(value, &mut cx),
+            (Tool::Claude, _) => claude::claude_settings(value, &mut cx),
+            (Tool::Qwen, _) => qwen::qwen_settings(value, &mut cx),
         }
     }
     if input.tool == Tool::Claude {

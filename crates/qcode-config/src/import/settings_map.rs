@@ -1,8 +1,8 @@
-//! The settings of Qwen Code (v2 nested and legacy flat keys) and Claude Code, mapped onto
-//! qcode's keys; every key that does not map is reported with the reason.
+//! What the settings mappings of both tools share: the collected items compared with what
+//! qcode has, the keys already handled, and the reasons for keys that do not map.
 
+use qcode_protocol::ApprovalMode;
 use qcode_protocol::env_names::is_secret_name;
-use qcode_protocol::{ApprovalMode, AuthKind};
 use serde_json::Value;
 
 use super::{Change, Item, SettingWrite, Status, Tool, compare, lookup};
@@ -33,17 +33,23 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn skip(&mut self, label: impl Into<String>, why: impl Into<String>) {
+    pub(super) fn skip(&mut self, label: impl Into<String>, why: impl Into<String>) {
         self.items.push(Item::skipped(label, why));
     }
 
-    fn scalar(&mut self, keys: &[&str], shown: String, value: Value, write: SettingWrite) {
+    pub(super) fn scalar(
+        &mut self,
+        keys: &[&str],
+        shown: String,
+        value: Value,
+        write: SettingWrite,
+    ) {
         let status = compare(self.current, keys, &value, Change::Setting(write));
         self.items
             .push(Item::new(format!("{} = {shown}", keys.join(".")), status));
     }
 
-    fn add_allowed(&mut self, entry: String) {
+    pub(super) fn add_allowed(&mut self, entry: String) {
         if !self.allowed.contains(&entry) {
             self.allowed.push(entry);
         }
@@ -109,7 +115,7 @@ impl<'a> Context<'a> {
     }
 }
 
-fn string_list(v: Option<&Value>) -> Vec<String> {
+pub(super) fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -121,10 +127,10 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
 
 /// Dotted paths already handled in one file, so the walk over the rest reports only others.
 #[derive(Default)]
-struct Consumed(Vec<Vec<String>>);
+pub(super) struct Consumed(Vec<Vec<String>>);
 
 impl Consumed {
-    fn take<'v>(&mut self, root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
+    pub(super) fn take<'v>(&mut self, root: &'v Value, keys: &[&str]) -> Option<&'v Value> {
         let v = lookup(root, keys)?;
         self.0.push(keys.iter().map(|k| k.to_string()).collect());
         Some(v)
@@ -136,7 +142,7 @@ impl Consumed {
 }
 
 /// Every leaf of `root` not consumed, as (dotted path, value).
-fn leftovers(root: &Value, consumed: &Consumed) -> Vec<(String, Value)> {
+pub(super) fn leftovers(root: &Value, consumed: &Consumed) -> Vec<(String, Value)> {
     fn walk(
         v: &Value,
         path: &mut Vec<String>,
@@ -164,7 +170,7 @@ fn leftovers(root: &Value, consumed: &Consumed) -> Vec<(String, Value)> {
 }
 
 /// Why a key that does not map is not imported.
-fn reason_for(tool: Tool, dotted: &str, value: &Value) -> String {
+pub(super) fn reason_for(tool: Tool, dotted: &str, value: &Value) -> String {
     let leaf = dotted.rsplit('.').next().unwrap_or(dotted);
     if value.is_string() && is_secret_name(leaf) {
         return SECRET_SKIP.to_string();
@@ -233,14 +239,19 @@ fn reason_for(tool: Tool, dotted: &str, value: &Value) -> String {
     "qcode has no equivalent setting".to_string()
 }
 
-fn report_leftovers(tool: Tool, root: &Value, consumed: &Consumed, cx: &mut Context<'_>) {
+pub(super) fn report_leftovers(
+    tool: Tool,
+    root: &Value,
+    consumed: &Consumed,
+    cx: &mut Context<'_>,
+) {
     for (dotted, value) in leftovers(root, consumed) {
         let why = reason_for(tool, &dotted, &value);
         cx.skip(dotted, why);
     }
 }
 
-fn string_value(cx: &mut Context<'_>, dotted: &str, v: &Value) -> Option<String> {
+pub(super) fn string_value(cx: &mut Context<'_>, dotted: &str, v: &Value) -> Option<String> {
     match v.as_str().map(str::trim) {
         Some(s) if !s.is_empty() => Some(s.to_string()),
         _ => {
@@ -250,7 +261,7 @@ fn string_value(cx: &mut Context<'_>, dotted: &str, v: &Value) -> Option<String>
     }
 }
 
-fn model(cx: &mut Context<'_>, dotted: &str, v: &Value) {
+pub(super) fn model(cx: &mut Context<'_>, dotted: &str, v: &Value) {
     if let Some(m) = string_value(cx, dotted, v) {
         cx.scalar(
             &["model", "name"],
@@ -261,7 +272,12 @@ fn model(cx: &mut Context<'_>, dotted: &str, v: &Value) {
     }
 }
 
-fn approval_mode(cx: &mut Context<'_>, dotted: &str, mode: Option<ApprovalMode>, raw: &Value) {
+pub(super) fn approval_mode(
+    cx: &mut Context<'_>,
+    dotted: &str,
+    mode: Option<ApprovalMode>,
+    raw: &Value,
+) {
     match mode {
         Some(mode) => cx.scalar(
             &["tools", "approvalMode"],
@@ -276,11 +292,11 @@ fn approval_mode(cx: &mut Context<'_>, dotted: &str, mode: Option<ApprovalMode>,
     }
 }
 
-fn positive_u32(v: &Value) -> Option<u32> {
+pub(super) fn positive_u32(v: &Value) -> Option<u32> {
     v.as_u64().and_then(|n| u32::try_from(n).ok())
 }
 
-fn hooks(tool: Tool, cx: &mut Context<'_>, v: &Value) {
+pub(super) fn hooks(tool: Tool, cx: &mut Context<'_>, v: &Value) {
     let Some(events) = v.as_object() else {
         cx.skip("hooks", "expected an object of events");
         return;
@@ -325,7 +341,7 @@ fn hooks(tool: Tool, cx: &mut Context<'_>, v: &Value) {
     }
 }
 
-fn mcp_servers(tool: Tool, cx: &mut Context<'_>, v: &Value) {
+pub(super) fn mcp_servers(tool: Tool, cx: &mut Context<'_>, v: &Value) {
     let Some(servers) = v.as_object() else {
         cx.skip("mcpServers", "expected an object of named servers");
         return;
@@ -354,7 +370,7 @@ fn mcp_servers(tool: Tool, cx: &mut Context<'_>, v: &Value) {
 
 /// The v2 key's value, else the legacy key's; both are consumed, and a legacy key the v2 one
 /// overrides is reported as such.
-fn pick<'v>(
+pub(super) fn pick<'v>(
     root: &'v Value,
     used: &mut Consumed,
     cx: &mut Context<'_>,
@@ -377,169 +393,7 @@ fn pick<'v>(
     }
 }
 
-/// `~/.qwen/settings.json`: the v2 shape (`model.name`, `tools.approvalMode`, …) and the
-/// legacy flat keys (`model` as a string, `approvalMode`, `contextFileName`, …). When a file
-/// has both, the v2 key wins and the legacy one is not applied.
-pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
-    let tool = Tool::Qwen;
-    let mut used = Consumed::default();
-    // model: `model.name` (v2) or `model` as a string (legacy).
-    if let Some(v) = used.take(root, &["model", "name"]) {
-        model(cx, "model.name", v);
-    } else if let Some(v @ Value::String(_)) = root.get("model") {
-        used.take(root, &["model"]);
-        model(cx, "model", v);
-    }
-    let turns = pick(
-        root,
-        &mut used,
-        cx,
-        &["model", "maxSessionTurns"],
-        "maxSessionTurns",
-    );
-    if let Some((_, v)) = turns {
-        match positive_u32(v) {
-            Some(n) if n > 0 => cx.scalar(
-                &["model", "maxSessionTurns"],
-                n.to_string(),
-                n.into(),
-                SettingWrite::MaxSessionTurns(n),
-            ),
-            // -1 is Qwen Code's "no limit", qcode's default.
-            _ => cx.skip("maxSessionTurns", "no limit is qcode's default"),
-        }
-    }
-    let mode = pick(
-        root,
-        &mut used,
-        cx,
-        &["tools", "approvalMode"],
-        "approvalMode",
-    );
-    if let Some((dotted, v)) = mode {
-        approval_mode(cx, &dotted, v.as_str().and_then(ApprovalMode::parse), v);
-    }
-    let names = pick(
-        root,
-        &mut used,
-        cx,
-        &["context", "fileName"],
-        "contextFileName",
-    );
-    if let Some((_, v)) = names {
-        match v {
-            Value::String(s) => cx.add_context_name(s),
-            Value::Array(items) if items.iter().all(Value::is_string) => {
-                for s in items.iter().filter_map(Value::as_str) {
-                    cx.add_context_name(s);
-                }
-            }
-            _ => cx.skip("context.fileName", "expected a name or a list of names"),
-        }
-    }
-    let allowed = pick(root, &mut used, cx, &["tools", "allowed"], "allowedTools");
-    if let Some((_, v)) = allowed {
-        match v.as_array() {
-            Some(items) => {
-                for entry in items {
-                    match entry.as_str().map(str::trim) {
-                        Some(e) if !e.is_empty() && !super::mcp::has_secret(e) => {
-                            cx.add_allowed(e.to_string());
-                        }
-                        Some(e) if !e.is_empty() => cx.skip("tools.allowed entry", SECRET_SKIP),
-                        _ => cx.skip("tools.allowed entry", "expected a tool name"),
-                    }
-                }
-            }
-            None => cx.skip("tools.allowed", "expected a list of tool names"),
-        }
-    }
-    let recording = pick(
-        root,
-        &mut used,
-        cx,
-        &["general", "chatRecording"],
-        "chatRecording",
-    );
-    if let Some((_, v)) = recording {
-        match v.as_bool() {
-            Some(b) => cx.scalar(
-                &["general", "chatRecording"],
-                b.to_string(),
-                b.into(),
-                SettingWrite::ChatRecording(b),
-            ),
-            None => cx.skip("general.chatRecording", "expected true or false"),
-        }
-    }
-    let stats = pick(
-        root,
-        &mut used,
-        cx,
-        &["privacy", "usageStatisticsEnabled"],
-        "usageStatisticsEnabled",
-    );
-    if let Some((_, v)) = stats {
-        match v.as_bool() {
-            Some(b) => cx.scalar(
-                &["privacy", "usageStatisticsEnabled"],
-                b.to_string(),
-                b.into(),
-                SettingWrite::UsageStatistics(b),
-            ),
-            None => cx.skip("privacy.usageStatisticsEnabled", "expected true or false"),
-        }
-    }
-    let auth = pick(
-        root,
-        &mut used,
-        cx,
-        &["security", "auth", "selectedType"],
-        "selectedAuthType",
-    );
-    if let Some((_, v)) = auth {
-        match v.as_str().and_then(AuthKind::parse) {
-            Some(kind) => cx.scalar(
-                &["security", "auth", "selectedType"],
-                kind.as_str().to_string(),
-                kind.as_str().into(),
-                SettingWrite::SelectedAuth(kind),
-            ),
-            None => cx.skip(
-                "security.auth.selectedType",
-                "qcode signs in with qwen-oauth or openai (an OpenAI-compatible key) only",
-            ),
-        }
-    }
-    if let Some(v) = used.take(root, &["security", "auth", "baseUrl"]) {
-        match v.as_str().map(str::trim) {
-            Some(u) if url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https")) => {
-                let shown = crate::resolve::redact_userinfo(u);
-                if shown != u || super::mcp::has_secret(u) {
-                    cx.skip("security.auth.baseUrl", SECRET_SKIP);
-                } else {
-                    cx.scalar(
-                        &["security", "auth", "baseUrl"],
-                        format!("{u:?}"),
-                        u.into(),
-                        SettingWrite::BaseUrl(u.to_string()),
-                    );
-                }
-            }
-            _ => cx.skip("security.auth.baseUrl", "expected an http(s):// URL"),
-        }
-    }
-    if let Some(v) = used.take(root, &["mcpServers"]) {
-        mcp_servers(tool, cx, v);
-    }
-    if let Some(v) = used.take(root, &["hooks"]) {
-        hooks(tool, cx, v);
-    }
-    disable_all_hooks(root, &mut used, cx);
-    report_leftovers(tool, root, &used, cx);
-}
-
-fn disable_all_hooks(root: &Value, used: &mut Consumed, cx: &mut Context<'_>) {
+pub(super) fn disable_all_hooks(root: &Value, used: &mut Consumed, cx: &mut Context<'_>) {
     if let Some(v) = used.take(root, &["disableAllHooks"]) {
         match v.as_bool() {
             Some(b) => cx.scalar(
@@ -550,100 +404,5 @@ fn disable_all_hooks(root: &Value, used: &mut Consumed, cx: &mut Context<'_>) {
             ),
             None => cx.skip("disableAllHooks", "expected true or false"),
         }
-    }
-}
-
-/// `~/.claude/settings.json`.
-pub(super) fn claude_settings(root: &Value, cx: &mut Context<'_>) {
-    let tool = Tool::Claude;
-    let mut used = Consumed::default();
-    if let Some(v) = used.take(root, &["model"]) {
-        model(cx, "model", v);
-    }
-    if let Some(v) = used.take(root, &["permissions", "defaultMode"]) {
-        let mode = match v.as_str() {
-            Some("default") => Some(ApprovalMode::Default),
-            Some("acceptEdits") => Some(ApprovalMode::AutoEdit),
-            Some("plan") => Some(ApprovalMode::Plan),
-            Some("bypassPermissions") => Some(ApprovalMode::Yolo),
-            _ => None,
-        };
-        approval_mode(cx, "permissions.defaultMode", mode, v);
-    }
-    if let Some(v) = used.take(root, &["permissions", "allow"]) {
-        match v.as_array() {
-            Some(rules) => {
-                for rule in rules {
-                    let Some(rule) = rule.as_str() else {
-                        cx.skip("permissions.allow entry", "expected a rule string");
-                        continue;
-                    };
-                    if super::mcp::has_secret(rule) {
-                        cx.skip("permissions.allow entry", SECRET_SKIP);
-                        continue;
-                    }
-                    match super::rules::claude_permission(rule) {
-                        Ok(entry) => cx.add_allowed(entry),
-                        Err(why) => cx.skip(format!("permissions.allow {rule}"), why),
-                    }
-                }
-            }
-            None => cx.skip("permissions.allow", "expected a list of rules"),
-        }
-    }
-    if let Some(v) = used.take(root, &["cleanupPeriodDays"]) {
-        match positive_u32(v) {
-            Some(d) => cx.scalar(
-                &["general", "cleanupPeriodDays"],
-                d.to_string(),
-                d.into(),
-                SettingWrite::CleanupPeriodDays(d),
-            ),
-            None => cx.skip("cleanupPeriodDays", "expected a number of days"),
-        }
-    }
-    if let Some(v) = used.take(root, &["env"]) {
-        match v.as_object() {
-            Some(vars) => {
-                for name in vars.keys() {
-                    let why = if is_secret_name(name) {
-                        SECRET_SKIP
-                    } else {
-                        "qcode takes no environment variables from settings; put it in ~/.qcode/.env if you need it"
-                    };
-                    cx.skip(format!("env {name}"), why);
-                }
-            }
-            None => cx.skip("env", "expected an object of variables"),
-        }
-    }
-    if let Some(v) = used.take(root, &["hooks"]) {
-        hooks(tool, cx, v);
-    }
-    disable_all_hooks(root, &mut used, cx);
-    report_leftovers(tool, root, &used, cx);
-}
-
-/// `~/.claude.json`: only its user-scope `mcpServers` are read (the rest is Claude Code's own
-/// state; servers of single projects are not imported).
-pub(super) fn claude_json(root: &Value, cx: &mut Context<'_>) {
-    if let Some(v) = lookup(root, &["mcpServers"]) {
-        mcp_servers(Tool::Claude, cx, v);
-    }
-    let project_servers = root
-        .get("projects")
-        .and_then(Value::as_object)
-        .map(|p| {
-            p.values()
-                .filter_map(|proj| proj.get("mcpServers").and_then(Value::as_object))
-                .map(|m| m.len())
-                .sum::<usize>()
-        })
-        .unwrap_or(0);
-    if project_servers > 0 {
-        cx.skip(
-            format!("~/.claude.json: {project_servers} project-scope MCP server(s)"),
-            "only user-scope servers are imported (add a project's with `qcode mcp add --scope project`)",
-        );
     }
 }
