@@ -552,6 +552,17 @@ fn hook_runs_are_in_the_transcript_and_sessions_show_but_not_resent() {
             .stdout
             .contains("[hook Stop (user) AUDIT_TOKEN=*** true: success]")
     );
+    let md = run(w
+        .cmd()
+        .args(["sessions", "export", &id, "--format", "markdown"]));
+    md.assert_code(0);
+    assert!(
+        md.stdout
+            .contains("_Hook Stop (user) `AUDIT_TOKEN=*** true`: success._"),
+        "{}",
+        md.stdout
+    );
+    assert!(!md.stdout.contains("tok-canary-5522"));
 
     // Resumed: the history sent is the conversation only.
     mock.enqueue(Reply::text("again", 2));

@@ -578,3 +578,54 @@ fn links_outside_big_files_and_secret_hooks_are_skipped() {
         );
     }
 }
+
+/// What was imported is what qcode then uses: the copied command expands (headless), the skill
+/// is listed in the system prompt, the global QWEN.md is in it, and the imported allow rule
+/// lets a shell call run without asking.
+#[test]
+fn an_imported_setup_is_what_the_next_session_uses() {
+    use qcode_test_support::mock_model::{MockServer, Reply};
+    let w = World::new();
+    w.write(
+        "home/.qwen/settings.json",
+        r#"{"tools": {"allowed": ["run_shell_command(touch)"]}}"#,
+    );
+    w.write(
+        "home/.qwen/commands/git/commit.md",
+        "---\ndescription: Commit message\n---\nWrite a commit message for {{args}}\n",
+    );
+    w.write(
+        "home/.qwen/skills/pdf/SKILL.md",
+        "---\nname: pdf\ndescription: Reads PDF files carefully\n---\nBody\n",
+    );
+    w.write("home/.qwen/QWEN.md", "Imported memory: answer briefly.\n");
+    import(&w, &["qwen"]).assert_code(0);
+
+    let mock = MockServer::start();
+    let marker = w.dir.path().join("marker");
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "s1".to_string(),
+            "run_shell_command".to_string(),
+            json!({"command": format!("touch '{}'", marker.display())}).to_string(),
+        )],
+        5,
+    ));
+    mock.enqueue(Reply::text("done", 2));
+    run(w.cmd_for(&mock).args(["-p", "/git:commit the parser fix"])).assert_code(0);
+    let first = mock.requests()[0].body_json().unwrap();
+    assert_eq!(
+        last_user_message(&first),
+        "Write a commit message for the parser fix\n"
+    );
+    let system = messages(&first)[0]["content"].as_str().unwrap().to_string();
+    assert!(system.contains("Reads PDF files carefully"), "{system}");
+    assert!(
+        system.contains("Imported memory: answer briefly."),
+        "{system}"
+    );
+    assert!(
+        marker.exists(),
+        "the imported allow rule did not approve the call"
+    );
+}
