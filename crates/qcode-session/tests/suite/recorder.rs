@@ -240,3 +240,50 @@ fn hook_runs_are_recorded_redacted_and_left_out_of_the_history() {
         "{md}"
     );
 }
+
+/// A damaged hook line (a field missing) is skipped with a warning like any bad line; the
+/// conversation around it loads and resumes unchanged, and a well-formed one round-trips.
+#[test]
+fn a_damaged_hook_line_is_skipped_and_the_rest_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chats/s.jsonl");
+    super::support::fixture(
+        &path,
+        "s",
+        vec![
+            qcode_session::RecordBody::User {
+                content: "q".into(),
+            },
+            qcode_session::RecordBody::Hook {
+                event: "Stop".into(),
+                command: "./audit.sh".into(),
+                scope: "user".into(),
+                status: "success".into(),
+                message: None,
+            },
+            qcode_session::RecordBody::Assistant {
+                content: "a".into(),
+                reasoning: None,
+                tool_calls: vec![],
+            },
+        ],
+    );
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        "{\"seq\":4,\"ts\":\"2026-12-01T10:04:00.000Z\",\"type\":\"hook\",\"event\":\"Stop\"}\n",
+    );
+    std::fs::write(&path, text).unwrap();
+    let loaded = load(&path).unwrap();
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(loaded.warnings[0].line, 5);
+    assert_eq!(
+        loaded.history(),
+        vec![ChatMessage::user("q"), ChatMessage::assistant("a")]
+    );
+    assert!(
+        loaded
+            .records
+            .iter()
+            .any(|r| r.body.kind() == "hook" && r.body.as_message().is_none())
+    );
+}
