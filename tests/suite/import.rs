@@ -134,6 +134,10 @@ fn sample_qwen(w: &World) {
         "---\nname: tester\ndescription: Writes tests\n---\nYou write tests.\n",
     );
     w.write("home/.qwen/QWEN.md", "Always answer in English.\n");
+    w.write(
+        "home/.qwen/.env",
+        &format!("OPENAI_API_KEY={}\n", SECRETS[0]),
+    );
 }
 
 #[test]
@@ -168,6 +172,7 @@ fn import_qwen_dry_run_then_real_run_then_idempotent_then_force() {
         "take     skill pdf (2 files)",
         "take     agent tester.md",
         "take     context file QWEN.md",
+        "skip     ~/.qwen/.env: not copied: it may hold keys",
     ] {
         has_line(&dry, line);
     }
@@ -279,7 +284,7 @@ fn import_qwen_dry_run_then_real_run_then_idempotent_then_force() {
     assert!(
         again
             .stdout
-            .contains("Nothing written (14 already there, 1 kept, 4 skipped); --force replaces"),
+            .contains("Nothing written (14 already there, 1 kept, 5 skipped); --force replaces"),
         "{}",
         again.stdout
     );

@@ -210,6 +210,13 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan, ConfigError> {
         }
     }
     items.extend(files::plan_files(&dir, &paths.qcode_home, &context_files));
+    let dot_env = dir.join(".env");
+    if dot_env.exists() {
+        items.push(Item::skipped(
+            shown_path(&dot_env, &paths.home),
+            "not copied: it may hold keys; put the variables you need in ~/.qcode/.env yourself",
+        ));
+    }
     Ok(Plan {
         tool: input.tool,
         sources,
