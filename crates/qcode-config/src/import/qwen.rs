@@ -40,7 +40,10 @@ pub(super) fn qwen_settings(root: &Value, cx: &mut Context<'_>) {
                 SettingWrite::MaxSessionTurns(n),
             ),
             // -1 is Qwen Code's "no limit", qcode's default.
-            _ => cx.skip("maxSessionTurns", "no limit is qcode's default"),
+            _ if v.as_i64().is_some_and(|n| n < 0) => {
+                cx.skip("maxSessionTurns", "no limit is qcode's default")
+            }
+            _ => cx.skip("maxSessionTurns", "expected a positive whole number"),
         }
     }
     let mode = pick(
