@@ -139,7 +139,8 @@ pub enum Command {
     /// Recorded sessions of this project: list, show, export, delete, rewind (see
     /// docs/sessions.md).
     Sessions(SessionsArgs),
-    /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
+    /// MCP servers: add, list (connecting to each), show, remove or probe one, sign in to one
+    /// with OAuth (see docs/mcp.md).
     Mcp(McpArgs),
 }
 
@@ -226,6 +227,25 @@ pub enum McpAction {
         /// How long `initialize` + `tools/list`, and then the call, may each take (ms).
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout: u64,
+    },
+    /// Sign in to a remote (HTTP) server that requires OAuth: discovers its authorization
+    /// server, registers qcode with it, opens the authorization URL in your browser (the
+    /// `BROWSER` variable, else the platform's opener; the URL is printed too) and waits for
+    /// the redirect to qcode on 127.0.0.1. The tokens are stored in
+    /// $QCODE_HOME/mcp-oauth-tokens.json (0600) for this server's name and URL, and refreshed
+    /// when they expire; they are never printed.
+    Login {
+        /// The configured server's name (see `qcode mcp list`).
+        name: String,
+        /// How long to wait for the browser to come back, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Forget a server's OAuth sign-in: removes its tokens from
+    /// $QCODE_HOME/mcp-oauth-tokens.json (the authorization server is not told).
+    Logout {
+        /// The server's name (also one no longer configured).
+        name: String,
     },
     /// Remove a server from a settings file (default: wherever it is configured).
     Remove {

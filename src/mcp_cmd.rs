@@ -2,11 +2,14 @@
 //! `qcode_config::SettingsFile` (locked, atomic, comments kept), and the listing, which
 //! connects to every server in parallel through `qcode-mcp`, and the probe, which connects to
 //! one server (a URL or a configured name) through the same code paths as a session, lists its
-//! tools and calls one. Values of `env` and headers are never printed (they may be keys).
+//! tools and calls one, and `login | logout`, the OAuth sign-in of a remote server
+//! (`qcode_mcp::oauth`). Values of `env` and headers, and tokens, are never printed (they
+//! may be keys).
 
 use std::time::Duration;
 
 use qcode_config::{ConfigSnapshot, McpTransport, SettingsFile, shown_url};
+use qcode_mcp::oauth::{LoginEvent, LoginRequest, TokenStore};
 use qcode_mcp::{McpManager, McpOptions};
 use qcode_protocol::{ErrorKind, Problem};
 use serde_json::{Map, Value, json};
@@ -22,6 +25,8 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
             McpAction::Remove { name, scope } => remove(&snapshot, name, *scope),
             McpAction::Add { .. } => add(&snapshot, &args.action),
             McpAction::Probe { .. } => probe(&snapshot, &args.action).await,
+            McpAction::Login { name, timeout } => login(&snapshot, name, *timeout).await,
+            McpAction::Logout { name } => logout(&snapshot, name),
         },
         Err(p) => Err(p),
     };
@@ -29,6 +34,13 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
         Ok(()) => 0,
         Err(p) => report(&p),
     }
+}
+
+/// A session's options: stored sign-ins from `$QCODE_HOME`.
+fn options(snapshot: &ConfigSnapshot) -> McpOptions {
+    let mut options = McpOptions::new(snapshot.project_root.clone());
+    options.oauth = Some(TokenStore::in_home(&snapshot.paths.qcode_home));
+    options
 }
 
 fn input(message: impl Into<String>) -> Problem {
@@ -317,10 +329,7 @@ async fn list(snapshot: &ConfigSnapshot) -> Result<(), Problem> {
         return Ok(());
     }
     let timeout = Duration::from_millis(snapshot.mcp_discovery_timeout_ms.value);
-    let manager = McpManager::start(
-        snapshot.mcp_servers.clone(),
-        McpOptions::new(snapshot.project_root.clone()),
-    );
+    let manager = McpManager::start(snapshot.mcp_servers.clone(), options(snapshot));
     manager.wait_ready(timeout).await;
     let lines = status_lines(&manager, timeout);
     manager.shutdown().await;
@@ -424,13 +433,139 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
     let config = probe_target(snapshot, target, headers)?;
     let name = config.name.clone();
     let timeout = Duration::from_millis(*timeout);
+    // A URL target signs in (if it asks) for this run only; a configured server uses the
+    // stored sign-ins, as a session does.
+    let by_url = target.starts_with("http://") || target.starts_with("https://");
+    let store = if by_url {
+        TokenStore::memory()
+    } else {
+        TokenStore::in_home(&snapshot.paths.qcode_home)
+    };
     let mut options = McpOptions::new(snapshot.project_root.clone());
     options.init_timeout = timeout;
     options.call_timeout = timeout;
-    let manager = McpManager::start(vec![config], options);
+    options.oauth = Some(store.clone());
+    let manager = McpManager::start(vec![config.clone()], options.clone());
+    manager.wait_ready(timeout + Duration::from_secs(1)).await;
+    let needs_sign_in = manager.statuses().first().is_some_and(|s| {
+        s.state == qcode_mcp::ServerState::Failed(qcode_mcp::oauth::needs_sign_in_message(&name))
+    });
+    let manager = if needs_sign_in && by_url {
+        manager.shutdown().await;
+        let McpTransport::Http { url, headers } = &config.transport else {
+            return Err(Problem::internal("a URL target is not an HTTP server"));
+        };
+        let request = LoginRequest {
+            server: name.clone(),
+            url: url.clone(),
+            headers: headers.clone(),
+            store,
+            browser: std::env::var("BROWSER").ok(),
+            timeout,
+        };
+        qcode_mcp::oauth::login(request, &|event| match event {
+            LoginEvent::OpenUrl(u) => eprintln!("sign-in: opening {u}"),
+            LoginEvent::BrowserFailed(why) => eprintln!("sign-in: {why}"),
+        })
+        .await
+        .map_err(|e| Problem::new(ErrorKind::Auth, format!("`{name}`: sign-in failed: {e}")))?;
+        eprintln!("sign-in: done");
+        McpManager::start(vec![config], options)
+    } else {
+        manager
+    };
     let result = probe_session(&manager, &name, call.as_deref(), arguments, timeout).await;
     manager.shutdown().await;
     result
+}
+
+/// The configured HTTP server `name` (a project's only in a trusted folder).
+fn oauth_target<'a>(
+    snapshot: &'a ConfigSnapshot,
+    name: &str,
+) -> Result<(&'a qcode_config::McpServerConfig, &'a str), Problem> {
+    let server = snapshot
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| {
+            input(format!(
+                "no MCP server `{name}` is configured (see `qcode mcp list`)"
+            ))
+        })?;
+    if let Some(why) = server.startable.reason() {
+        return Err(input(format!("`{name}` is {why}")));
+    }
+    match &server.transport {
+        McpTransport::Http { url, .. } => Ok((server, url.as_str())),
+        McpTransport::Stdio { .. } => Err(input(format!(
+            "`{name}` is a stdio server; OAuth sign-in is for remote (HTTP) servers"
+        ))),
+        McpTransport::Sse { .. } => Err(input(format!(
+            "`{name}` uses the legacy SSE transport, which qcode cannot connect to"
+        ))),
+    }
+}
+
+/// `qcode mcp login NAME`.
+async fn login(snapshot: &ConfigSnapshot, name: &str, timeout: u64) -> Result<(), Problem> {
+    if timeout == 0 {
+        return Err(input("--timeout must be a positive number of seconds"));
+    }
+    let (server, url) = oauth_target(snapshot, name)?;
+    let McpTransport::Http { headers, .. } = &server.transport else {
+        return Err(Problem::internal("not an HTTP server"));
+    };
+    let store = TokenStore::in_home(&snapshot.paths.qcode_home);
+    let request = LoginRequest {
+        server: name.to_string(),
+        url: url.to_string(),
+        headers: headers.clone(),
+        store: store.clone(),
+        browser: std::env::var("BROWSER").ok(),
+        timeout: Duration::from_secs(timeout),
+    };
+    println!("Signing in to `{name}` ({}).", shown_url(url));
+    let done = qcode_mcp::oauth::login(request, &|event| match event {
+        LoginEvent::OpenUrl(u) => {
+            println!("Opening your browser. If it does not open, visit this URL on this machine:");
+            println!("  {u}");
+            println!("Waiting for the sign-in (up to {timeout} s)…");
+        }
+        LoginEvent::BrowserFailed(why) => println!("(Could not open a browser: {why}.)"),
+    })
+    .await
+    .map_err(|e| {
+        Problem::new(
+            ErrorKind::Auth,
+            format!("signing in to `{name}` failed: {e}"),
+        )
+    })?;
+    let scopes = if done.scopes.is_empty() {
+        String::new()
+    } else {
+        format!(" (scopes: {})", sanitize(&done.scopes.join(" ")))
+    };
+    let path = store
+        .path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    println!("Signed in to `{name}`{scopes}; the tokens are in {path}.");
+    Ok(())
+}
+
+/// `qcode mcp logout NAME`.
+fn logout(snapshot: &ConfigSnapshot, name: &str) -> Result<(), Problem> {
+    let store = TokenStore::in_home(&snapshot.paths.qcode_home);
+    let removed = store
+        .remove_server(name)
+        .map_err(|e| Problem::new(ErrorKind::Config, e))?;
+    if removed == 0 {
+        println!("`{name}` has no stored sign-in.");
+    } else {
+        println!("Signed out of `{name}`: its tokens were removed.");
+    }
+    Ok(())
 }
 
 async fn probe_session(

@@ -34,6 +34,8 @@ pub struct McpOptions {
     /// Looks qcode's own environment up, for the few variables a stdio server inherits
     /// ([`crate::SAFE_VARS`]).
     pub inherit: crate::process::Lookup,
+    /// Stored OAuth sign-ins of HTTP servers (see [`crate::oauth`]); `None`: none are used.
+    pub oauth: Option<crate::oauth::TokenStore>,
 }
 
 impl McpOptions {
@@ -44,6 +46,7 @@ impl McpOptions {
             init_timeout: DEFAULT_INIT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             inherit: Arc::new(|name| std::env::var(name).ok()),
+            oauth: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl McpManager {
             project_root: options.project_root,
             init_timeout: options.init_timeout,
             inherit: options.inherit,
+            oauth: options.oauth,
         };
         let runtime = tokio::runtime::Handle::try_current();
         let mut servers = Vec::new();
