@@ -313,6 +313,11 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
     let listed = tokio::time::timeout(env.init_timeout, service.peer().list_all_tools()).await;
     match listed {
         Ok(Ok(tools)) => shared.set_tools(tools),
+        // A server may answer `initialize` to anyone and want a sign-in for its tools.
+        Ok(Err(e)) if e.is_authorization_required() => {
+            let _ = service.cancel().await;
+            return Err(crate::oauth::needs_sign_in_message(&shared.config.name));
+        }
         Ok(Err(e)) => {
             let note = shared.death_note().await;
             let _ = service.cancel().await;

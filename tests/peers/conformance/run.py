@@ -114,7 +114,8 @@ def run_scenario(node, qcode, scenario, work):
     home = os.path.join(work, "home-" + scenario.replace("/", "_"))
     os.makedirs(home, exist_ok=True)
     command = " ".join(shlex.quote(a) for a in [qcode, "mcp", "probe", *CALLS.get(scenario, [])])
-    env = dict(os.environ, QCODE_HOME=home, NO_COLOR="1")
+    # The auth scenarios: qcode opens the authorization URL through BROWSER, as for a user.
+    env = dict(os.environ, QCODE_HOME=home, NO_COLOR="1", BROWSER=os.path.join(HERE, "browser.py"))
     try:
         proc = subprocess.run(
             [node, SUITE, "client", "--command", command, "--scenario", scenario,

@@ -52,7 +52,7 @@ pub async fn login(
 ) -> Result<LoginDone, String> {
     crate::http::ensure_crypto_provider();
     let client = crate::http::client()?;
-    let challenge = challenge(&client, &request.url, &request.headers).await?;
+    let (asked, challenge) = challenge(&client, &request.url, &request.headers).await?;
 
     let mut manager = new_manager(&request.url).await?;
     let credentials = ServerCredentials::new(request.store.clone(), &request.server, &request.url);
@@ -67,6 +67,12 @@ pub async fn login(
                 auth_error(&e)
             )
         })?;
+    if !asked && !resolution.source.is_discovered() {
+        return Err(format!(
+            "{} does not ask for sign-in and publishes no OAuth metadata: there is nothing to sign in to",
+            crate::http::redact(&request.url)
+        ));
+    }
     manager.set_metadata(resolution.metadata);
 
     let listener = TcpListener::bind(("127.0.0.1", 0))
@@ -190,12 +196,12 @@ pub(crate) async fn stored_manager(
 }
 
 /// Asks the server with an `initialize` request; its 401 carries the challenge that seeds
-/// discovery. A server that answers without asking for sign-in is an error (nothing to do).
+/// discovery; `false` when it answered without asking (a challenge may still come later).
 async fn challenge(
     client: &reqwest::Client,
     url: &str,
     headers: &BTreeMap<String, String>,
-) -> Result<Option<String>, String> {
+) -> Result<(bool, Option<String>), String> {
     let body = serde_json::json!({
         "jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
@@ -217,17 +223,17 @@ async fn challenge(
     })?;
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Ok(response
+        let header = response
             .headers()
             .get(reqwest::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string));
+            .map(str::to_string);
+        return Ok((true, header));
     }
     if status.is_success() {
-        return Err(format!(
-            "{} answered without asking for sign-in: there is nothing to sign in to",
-            crate::http::redact(url)
-        ));
+        // Some servers let anyone `initialize` and ask for sign-in on their tools: discover
+        // from the well-known locations (without metadata there is nothing to sign in to).
+        return Ok((false, None));
     }
     Err(format!(
         "{} answered HTTP {} instead of asking for sign-in (HTTP 401)",
