@@ -254,11 +254,7 @@ fn sign_in_call_refresh_and_sign_out() {
     ] {
         assert!(auth_url.contains(part), "{part} missing in {auth_url}");
     }
-    let callback = visited
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .last()
-        .unwrap();
+    let callback = visited.lines().rfind(|l| !l.starts_with('#')).unwrap();
     assert!(
         callback.starts_with("http://127.0.0.1:") && callback.contains("/callback?code="),
         "{visited}"
