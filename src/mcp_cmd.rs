@@ -298,6 +298,14 @@ fn get(snapshot: &ConfigSnapshot, name: &str) -> Result<(), Problem> {
             if !headers.is_empty() {
                 println!("  headers:       {}", masked(headers, ": "));
             }
+            // Whether a sign-in is stored, never what it holds.
+            match TokenStore::in_home(&snapshot.paths.qcode_home).has(name, url) {
+                Ok(true) => println!(
+                    "  sign-in:       stored (OAuth; `qcode mcp logout {name}` forgets it)"
+                ),
+                Ok(false) => {}
+                Err(e) => println!("  sign-in:       unreadable: {e}"),
+            }
         }
     }
     if let Some(t) = server.timeout {

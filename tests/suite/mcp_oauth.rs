@@ -309,6 +309,11 @@ fn sign_in_call_refresh_and_sign_out() {
         list.stdout
     );
     let get = run(w.cmd().args(["mcp", "get", "docs"]));
+    assert!(
+        get.stdout.contains("sign-in:       stored"),
+        "{}",
+        get.stdout
+    );
     let session = whoami_session(&w, &mock);
     session.assert_code(0);
     assert!(

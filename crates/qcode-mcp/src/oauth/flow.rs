@@ -371,3 +371,57 @@ fn sanitize(text: &str) -> String {
         None => clean,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    async fn get(port: u16, target: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn the_redirect_must_carry_the_state_that_was_sent() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let wait =
+            tokio::spawn(
+                async move { wait_for_redirect(&listener, "s-123").await.map(|r| r.code) },
+            );
+        assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
+        let forged = get(port, "/callback?code=evil&state=other").await;
+        assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
+        assert!(!wait.is_finished(), "a forged answer does not end the wait");
+        let ok = get(port, "/callback?code=c-1&state=s-123&iss=http%3A%2F%2Fas").await;
+        assert!(
+            ok.starts_with("HTTP/1.1 200") && ok.contains("Signed in"),
+            "{ok}"
+        );
+        assert_eq!(wait.await.unwrap().unwrap(), "c-1");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_ends_the_wait_with_its_reason() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let wait =
+            tokio::spawn(async move { wait_for_redirect(&listener, "s").await.map(|r| r.code) });
+        get(
+            port,
+            "/callback?state=s&error=access_denied&error_description=no%1b%5b2J",
+        )
+        .await;
+        let err = wait.await.unwrap().unwrap_err();
+        assert!(err.contains("access_denied: no?[2J"), "{err}");
+    }
+}
