@@ -113,6 +113,23 @@ impl Peer {
         serde_json::from_str(body).unwrap_or_else(|e| panic!("bad log {e}: {text}"))
     }
 
+    /// Makes the MCP server refuse `token` from now on (401 `invalid_token`).
+    fn refuse(&self, token: &str) {
+        let status =
+            http_status(self.mcp_port, "POST", "/__revoke", &[], token.as_bytes()).unwrap();
+        assert_eq!(status, 200);
+    }
+
+    fn refreshes(&self) -> Vec<Value> {
+        self.log()["token"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["grant_type"] == "refresh_token")
+            .cloned()
+            .collect()
+    }
+
     /// The bearer tokens the MCP server received that verified against the provider.
     fn valid_bearers(&self) -> Vec<String> {
         self.log()["mcp"]
@@ -205,7 +222,8 @@ fn last_tool_result(mock: &MockServer) -> String {
 /// 401 without tokens → "needs sign-in" everywhere; `mcp login` through the BROWSER stand-in
 /// (PKCE S256, state, resource) → a 0600 token file of the expected shape, no token printed; a
 /// headless session's tool call carries the bearer (verified by the server); an expired token
-/// is refreshed (with the resource indicator) and saved; `mcp logout` removes the sign-in.
+/// is refreshed (with the resource indicator) and saved, and so is one the server rejects;
+/// `mcp logout` removes the sign-in.
 #[test]
 fn sign_in_call_refresh_and_sign_out() {
     let Some(peer) = Peer::start("sign_in_call_refresh_and_sign_out") else {
@@ -342,13 +360,7 @@ fn sign_in_call_refresh_and_sign_out() {
     let session = whoami_session(&w, &mock);
     session.assert_code(0);
     assert!(last_tool_result(&mock).contains("signed in as test-user"));
-    let refreshes: Vec<Value> = peer.log()["token"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["grant_type"] == "refresh_token")
-        .cloned()
-        .collect();
+    let refreshes = peer.refreshes();
     assert_eq!(refreshes.len(), 1, "{refreshes:?}");
     assert_eq!(refreshes[0]["resource"], url.as_str());
     assert_eq!(refreshes[0]["status"], 200);
@@ -359,6 +371,23 @@ fn sign_in_call_refresh_and_sign_out() {
     assert_ne!(renewed, access, "the new token was saved");
     assert!(peer.valid_bearers().contains(&renewed), "and used");
     assert_eq!(mode(&file), 0o600);
+
+    // A token the server rejects (401) before it expires: one refresh, the request retried.
+    peer.refuse(&renewed);
+    let session = whoami_session(&w, &mock);
+    session.assert_code(0);
+    assert!(
+        last_tool_result(&mock).contains("signed in as test-user"),
+        "{}",
+        session.stderr
+    );
+    assert_eq!(peer.refreshes().len(), 2);
+    let third = read_tokens(&w)["servers"][0]["credentials"]["token_response"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(third, renewed);
+    assert!(peer.valid_bearers().contains(&third));
 
     let out = run(w.cmd().args(["mcp", "logout", "docs"]));
     out.assert_code(0);

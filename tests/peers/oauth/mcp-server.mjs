@@ -13,7 +13,8 @@
 //
 // Env: AS_PORT, MCP_PORT (required), ACCESS_TTL seconds (default 3600).
 // Test hooks on the MCP port: GET /__health, GET /__log (JSON: every /mcp request with the
-// bearer it carried and whether it verified; every token request's grant_type and resource).
+// bearer it carried and whether it verified; every token request's grant_type and resource),
+// POST /__revoke (body: an access token the MCP server refuses from then on, with a 401).
 import http from 'node:http';
 import Provider from 'oidc-provider';
 import { McpServer } from '../mcp/node_modules/@modelcontextprotocol/sdk/dist/esm/server/mcp.js';
@@ -33,6 +34,8 @@ const PRM_PATH = '/.well-known/oauth-protected-resource/mcp';
 const SCOPE = 'mcp:tools';
 
 const log = { mcp: [], token: [] };
+// Tokens the MCP server refuses from now on (POST /__revoke), as if revoked or expired early.
+const refused = new Set();
 
 const provider = new Provider(ISSUER, {
   features: {
@@ -102,7 +105,7 @@ async function verify(header) {
   if (!m) return { bearer: null, valid: false };
   const token = await provider.AccessToken.find(m[1]);
   const aud = token && [].concat(token.aud || []);
-  const valid = Boolean(token && !token.isExpired && aud.includes(RESOURCE) && String(token.scope || '').split(' ').includes(SCOPE));
+  const valid = Boolean(token && !refused.has(m[1]) && !token.isExpired && aud.includes(RESOURCE) && String(token.scope || '').split(' ').includes(SCOPE));
   return { bearer: m[1], valid, account: token && token.accountId };
 }
 
@@ -126,6 +129,10 @@ function readBody(req) {
 const mcp = http.createServer(async (req, res) => {
   const url = new URL(req.url, RESOURCE);
   if (url.pathname === '/__health') return res.end('{"ok":true}');
+  if (url.pathname === '/__revoke' && req.method === 'POST') {
+    refused.add((await readBody(req)).trim());
+    return res.end('{"ok":true}');
+  }
   if (url.pathname === '/__log') {
     res.setHeader('content-type', 'application/json');
     return res.end(JSON.stringify(log));
