@@ -227,6 +227,9 @@ pub enum McpAction {
         /// How long `initialize` + `tools/list`, and then the call, may each take (ms).
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout: u64,
+        /// For a URL target that requires OAuth (the sign-in is kept for this run only).
+        #[command(flatten)]
+        client: OAuthClientArgs,
     },
     /// Sign in to a remote (HTTP) server that requires OAuth: discovers its authorization
     /// server, registers qcode with it, opens the authorization URL in your browser (the
@@ -240,6 +243,8 @@ pub enum McpAction {
         /// How long to wait for the browser to come back, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         timeout: u64,
+        #[command(flatten)]
+        client: OAuthClientArgs,
     },
     /// Forget a server's OAuth sign-in: removes its tokens from
     /// $QCODE_HOME/mcp-oauth-tokens.json (the authorization server is not told).
@@ -253,6 +258,20 @@ pub enum McpAction {
         #[arg(long, value_enum)]
         scope: Option<McpScopeArg>,
     },
+}
+
+/// A client registered beforehand with a server's authorization server (for one without
+/// dynamic client registration).
+#[derive(Debug, Clone, Args)]
+pub struct OAuthClientArgs {
+    /// Use this pre-registered OAuth client id instead of registering qcode (its redirect URI
+    /// must allow http://127.0.0.1 on any port).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The environment variable holding that client's secret (a confidential client); the
+    /// secret itself never goes on the command line.
+    #[arg(long, value_name = "VAR", requires = "client_id")]
+    pub client_secret_env: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -9,12 +9,12 @@
 use std::time::Duration;
 
 use qcode_config::{ConfigSnapshot, McpTransport, SettingsFile, shown_url};
-use qcode_mcp::oauth::{LoginEvent, LoginRequest, TokenStore};
+use qcode_mcp::oauth::{LoginEvent, LoginRequest, PreRegistered, TokenStore};
 use qcode_mcp::{McpManager, McpOptions};
 use qcode_protocol::{ErrorKind, Problem};
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Cli, McpAction, McpArgs, McpScopeArg, McpTransportArg};
+use crate::cli::{Cli, McpAction, McpArgs, McpScopeArg, McpTransportArg, OAuthClientArgs};
 use crate::exit::report;
 
 pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
@@ -25,7 +25,11 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
             McpAction::Remove { name, scope } => remove(&snapshot, name, *scope),
             McpAction::Add { .. } => add(&snapshot, &args.action),
             McpAction::Probe { .. } => probe(&snapshot, &args.action).await,
-            McpAction::Login { name, timeout } => login(&snapshot, name, *timeout).await,
+            McpAction::Login {
+                name,
+                timeout,
+                client,
+            } => login(&snapshot, name, *timeout, client).await,
             McpAction::Logout { name } => logout(&snapshot, name),
         },
         Err(p) => Err(p),
@@ -420,10 +424,12 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
         args,
         headers,
         timeout,
+        client,
     } = action
     else {
         return Err(Problem::internal("not a probe command"));
     };
+    let client = pre_registered(client)?;
     if *timeout == 0 {
         return Err(input("--timeout must be a positive number of milliseconds"));
     }
@@ -470,6 +476,7 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
             store,
             browser: std::env::var("BROWSER").ok(),
             timeout,
+            client,
         };
         qcode_mcp::oauth::login(request, &|event| match event {
             LoginEvent::OpenUrl(u) => eprintln!("sign-in: opening {u}"),
@@ -515,11 +522,45 @@ fn oauth_target<'a>(
     }
 }
 
+/// `--client-id` / `--client-secret-env` as a pre-registered client (the secret read from the
+/// named variable of the process environment).
+fn pre_registered(args: &OAuthClientArgs) -> Result<Option<PreRegistered>, Problem> {
+    let Some(id) = &args.client_id else {
+        return Ok(None);
+    };
+    if id.trim().is_empty() || id.chars().any(char::is_control) {
+        return Err(input("--client-id must be a non-empty client id"));
+    }
+    let client_secret = match &args.client_secret_env {
+        None => None,
+        Some(var) => Some(
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    input(format!(
+                        "--client-secret-env names `{var}`, which is not set in the environment"
+                    ))
+                })?,
+        ),
+    };
+    Ok(Some(PreRegistered {
+        client_id: id.clone(),
+        client_secret,
+    }))
+}
+
 /// `qcode mcp login NAME`.
-async fn login(snapshot: &ConfigSnapshot, name: &str, timeout: u64) -> Result<(), Problem> {
+async fn login(
+    snapshot: &ConfigSnapshot,
+    name: &str,
+    timeout: u64,
+    client: &OAuthClientArgs,
+) -> Result<(), Problem> {
     if timeout == 0 {
         return Err(input("--timeout must be a positive number of seconds"));
     }
+    let client = pre_registered(client)?;
     let (server, url) = oauth_target(snapshot, name)?;
     let McpTransport::Http { headers, .. } = &server.transport else {
         return Err(Problem::internal("not an HTTP server"));
@@ -532,6 +573,7 @@ async fn login(snapshot: &ConfigSnapshot, name: &str, timeout: u64) -> Result<()
         store: store.clone(),
         browser: std::env::var("BROWSER").ok(),
         timeout: Duration::from_secs(timeout),
+        client,
     };
     println!("Signing in to `{name}` ({}).", shown_url(url));
     let done = qcode_mcp::oauth::login(request, &|event| match event {

@@ -454,3 +454,78 @@ fn a_repository_never_receives_a_stored_token() {
     // Your sign-in is still there, untouched.
     assert_eq!(read_tokens(&w)["servers"].as_array().unwrap().len(), 1);
 }
+
+/// An authorization server's pre-registered (confidential) client: `--client-id` and the secret
+/// from the variable `--client-secret-env` names; the secret is kept (0600) for refreshes,
+/// which authenticate with it, and never printed.
+#[test]
+fn a_pre_registered_client_signs_in_and_refreshes() {
+    let Some(peer) = Peer::start("a_pre_registered_client_signs_in_and_refreshes") else {
+        return;
+    };
+    let w = World::new();
+    user_settings(&w, json!({ "docs": { "httpUrl": peer.url() } }), json!({}));
+    let secret = "preregistered-secret-not-real";
+    let unset = run(w.cmd().args([
+        "mcp",
+        "login",
+        "docs",
+        "--client-id",
+        "qcode-preregistered",
+        "--client-secret-env",
+        "NOT_SET_ANYWHERE",
+    ]));
+    assert_ne!(unset.code, 0);
+    assert!(
+        unset
+            .stderr
+            .contains("`NOT_SET_ANYWHERE`, which is not set"),
+        "{}",
+        unset.stderr
+    );
+    let r = run(w
+        .cmd()
+        .env("BROWSER", repo_root().join("tests/peers/oauth/browser.py"))
+        .env("PRE_SECRET", secret)
+        .args([
+            "mcp",
+            "login",
+            "docs",
+            "--timeout",
+            "60",
+            "--client-id",
+            "qcode-preregistered",
+            "--client-secret-env",
+            "PRE_SECRET",
+        ]));
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("client_id=qcode-preregistered"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(secret) && !r.stderr.contains(secret));
+    let stored = read_tokens(&w);
+    let e = &stored["servers"][0];
+    assert_eq!(e["credentials"]["client_id"], "qcode-preregistered");
+    assert_eq!(e["client_secret"], secret);
+    assert_eq!(mode(&tokens_file(&w)), 0o600);
+    assert!(peer.refreshes().is_empty());
+
+    let mut stored = stored;
+    stored["servers"][0]["credentials"]["token_received_at"] = json!(1);
+    std::fs::write(tokens_file(&w), stored.to_string()).unwrap();
+    let probe = run(w.cmd().args(["mcp", "probe", "docs", "--call", "whoami"]));
+    probe.assert_code(0);
+    assert!(
+        probe.stdout.contains("signed in as test-user"),
+        "{}",
+        probe.stdout
+    );
+    let refreshes = peer.refreshes();
+    assert_eq!(refreshes.len(), 1);
+    assert_eq!(
+        refreshes[0]["status"], 200,
+        "the refresh authenticated with the stored secret"
+    );
+}

@@ -38,6 +38,19 @@ const log = { mcp: [], token: [] };
 const refused = new Set();
 
 const provider = new Provider(ISSUER, {
+  // A client registered beforehand (`qcode mcp login --client-id`): confidential, native, any
+  // loopback port (RFC 8252 s7.3).
+  clients: [
+    {
+      client_id: 'qcode-preregistered',
+      client_secret: 'preregistered-secret-not-real',
+      application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+    },
+  ],
   features: {
     registration: { enabled: true },
     devInteractions: { enabled: false },

@@ -27,6 +27,25 @@ pub struct LoginRequest {
     pub browser: Option<String>,
     /// How long to wait for the browser to come back.
     pub timeout: Duration,
+    /// A client registered with the authorization server beforehand (for one without dynamic
+    /// registration); `None`: qcode registers itself.
+    pub client: Option<PreRegistered>,
+}
+
+/// A client id (and, for a confidential client, its secret) obtained out of band.
+#[derive(Clone)]
+pub struct PreRegistered {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for PreRegistered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreRegistered")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// What the caller shows while waiting.
@@ -86,20 +105,29 @@ pub async fn login(
 
     let scopes = manager.select_scopes(None, &[]);
     let scope_refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    let registered: OAuthClientConfig = manager
-        .register_client("qcode", &redirect_uri, &scope_refs)
-        .await
-        .map_err(|e| match e {
-            AuthError::RegistrationFailed(m) if m.contains("not supported") => "its authorization server does not offer dynamic client registration (RFC 7591), and qcode has no pre-registered client for it".to_string(),
-            other => format!("could not register qcode with its authorization server: {}", auth_error(&other)),
-        })?;
+    let (client_id, client_secret) = match request.client {
+        Some(c) => (c.client_id, c.client_secret),
+        None => {
+            let registered: OAuthClientConfig = manager
+                .register_client("qcode", &redirect_uri, &scope_refs)
+                .await
+                .map_err(|e| match e {
+                    AuthError::RegistrationFailed(m) if m.contains("not supported") => "its authorization server does not offer dynamic client registration (RFC 7591): register a client there and pass its id with --client-id".to_string(),
+                    other => format!(
+                        "could not register qcode with its authorization server: {}",
+                        auth_error(&other)
+                    ),
+                })?;
+            (registered.client_id, registered.client_secret)
+        }
+    };
     if let Ok(mut p) = pending.lock() {
-        *p = (redirect_uri.clone(), registered.client_secret.clone());
+        *p = (redirect_uri.clone(), client_secret.clone());
     }
     let mut auth_request = AuthorizationRequest::new(redirect_uri.clone())
         .with_scopes(scopes.clone())
-        .with_preregistered_client(registered.client_id.clone());
-    if let Some(secret) = &registered.client_secret {
+        .with_preregistered_client(client_id);
+    if let Some(secret) = &client_secret {
         auth_request = auth_request.with_client_secret(secret.clone());
     }
     let session = AuthorizationSession::new(manager, auth_request)

@@ -3,7 +3,8 @@
 //! second TLS stack).
 //!
 //! - [`login`] runs the sign-in of one server: its 401 challenge, protected-resource and
-//!   authorization-server discovery, dynamic client registration, the authorization code
+//!   authorization-server discovery, dynamic client registration (or a pre-registered
+//!   client), the authorization code
 //!   with PKCE S256, `state` and the `resource` indicator, the browser sent to the URL
 //!   ([`browser`], honouring `BROWSER`), the redirect taken on `127.0.0.1:<random port>`.
 //! - [`TokenStore`] keeps the tokens (`$QCODE_HOME/mcp-oauth-tokens.json`, 0600), keyed by
@@ -17,7 +18,7 @@ pub mod browser;
 mod flow;
 mod store;
 
-pub use flow::{LoginDone, LoginEvent, LoginRequest, login};
+pub use flow::{LoginDone, LoginEvent, LoginRequest, PreRegistered, login};
 pub(crate) use flow::{new_manager as flow_manager, stored_manager};
 pub use store::{TOKENS_FILE, TokenStore};
 
