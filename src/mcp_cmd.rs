@@ -464,34 +464,71 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
     let needs_sign_in = manager.statuses().first().is_some_and(|s| {
         s.state == qcode_mcp::ServerState::Failed(qcode_mcp::oauth::needs_sign_in_message(&name))
     });
-    let manager = if needs_sign_in && by_url {
-        manager.shutdown().await;
+    let sign_in = |challenge: Option<String>| {
         let McpTransport::Http { url, headers } = &config.transport else {
             return Err(Problem::internal("a URL target is not an HTTP server"));
         };
-        let request = LoginRequest {
+        Ok(LoginRequest {
             server: name.clone(),
             url: url.clone(),
             headers: headers.clone(),
-            store,
+            store: store.clone(),
             browser: std::env::var("BROWSER").ok(),
             timeout,
-            client,
-        };
-        qcode_mcp::oauth::login(request, &|event| match event {
-            LoginEvent::OpenUrl(u) => eprintln!("sign-in: opening {u}"),
-            LoginEvent::BrowserFailed(why) => eprintln!("sign-in: {why}"),
+            client: client.clone(),
+            challenge,
         })
-        .await
-        .map_err(|e| Problem::new(ErrorKind::Auth, format!("`{name}`: sign-in failed: {e}")))?;
-        eprintln!("sign-in: done");
-        McpManager::start(vec![config], options)
+    };
+    let mut manager = if needs_sign_in && by_url {
+        manager.shutdown().await;
+        probe_sign_in(&name, sign_in(None)?).await?;
+        McpManager::start(vec![config.clone()], options.clone())
     } else {
         manager
     };
-    let result = probe_session(&manager, &name, call.as_deref(), arguments, timeout).await;
-    manager.shutdown().await;
-    result
+    // A call refused for its scope (403 `insufficient_scope`) signs in once more, for the
+    // wider scope the challenge names, and is tried again — once.
+    let mut stepped_up = false;
+    loop {
+        let end = probe_session(
+            &manager,
+            &name,
+            call.as_deref(),
+            arguments.clone(),
+            timeout,
+            by_url && !stepped_up,
+        )
+        .await;
+        manager.shutdown().await;
+        match end? {
+            ProbeEnd::Done => return Ok(()),
+            ProbeEnd::SignInRefused(challenge) => {
+                stepped_up = true;
+                eprintln!("sign-in: the call needs another sign-in (the server refused it)");
+                probe_sign_in(&name, sign_in(Some(challenge))?).await?;
+                manager = McpManager::start(vec![config.clone()], options.clone());
+            }
+        }
+    }
+}
+
+/// The probe's sign-in (for this run only), with its progress on stderr.
+async fn probe_sign_in(name: &str, request: LoginRequest) -> Result<(), Problem> {
+    qcode_mcp::oauth::login(request, &|event| match event {
+        LoginEvent::OpenUrl(u) => eprintln!("sign-in: opening {u}"),
+        LoginEvent::BrowserFailed(why) => eprintln!("sign-in: {why}"),
+    })
+    .await
+    .map_err(|e| Problem::new(ErrorKind::Auth, format!("`{name}`: sign-in failed: {e}")))?;
+    eprintln!("sign-in: done");
+    Ok(())
+}
+
+/// How a probe ended when nothing failed.
+enum ProbeEnd {
+    Done,
+    /// The call was refused for its sign-in; the server's challenge.
+    SignInRefused(String),
 }
 
 /// The configured HTTP server `name` (a project's only in a trusted folder).
@@ -574,6 +611,7 @@ async fn login(
         browser: std::env::var("BROWSER").ok(),
         timeout: Duration::from_secs(timeout),
         client,
+        challenge: None,
     };
     println!("Signing in to `{name}` ({}).", shown_url(url));
     let done = qcode_mcp::oauth::login(request, &|event| match event {
@@ -624,7 +662,8 @@ async fn probe_session(
     call: Option<&str>,
     arguments: Value,
     timeout: Duration,
-) -> Result<(), Problem> {
+    may_sign_in: bool,
+) -> Result<ProbeEnd, Problem> {
     // The manager's own init timeout bounds the start; the margin only covers scheduling.
     manager.wait_ready(timeout + Duration::from_secs(1)).await;
     let status = manager
@@ -693,16 +732,22 @@ async fn probe_session(
         }
     }
     let Some(tool) = call else {
-        return Ok(());
+        return Ok(ProbeEnd::Done);
     };
     let offered = tools
         .iter()
         .find(|t| t.tool == tool)
         .ok_or_else(|| input(format!("`{name}` offers no tool `{}`", sanitize(tool))))?;
-    let output = manager
+    let output = match manager
         .call(&offered.name, arguments, qcode_mcp::CallControl::default())
         .await
-        .map_err(|e| Problem::new(ErrorKind::Tool, e.to_string()))?;
+    {
+        Ok(output) => output,
+        Err(qcode_mcp::McpError::SignInRefused { challenge, .. }) if may_sign_in => {
+            return Ok(ProbeEnd::SignInRefused(challenge));
+        }
+        Err(e) => return Err(Problem::new(ErrorKind::Tool, e.to_string())),
+    };
     println!("call {}:", sanitize(tool));
     for line in output.text.lines() {
         println!("  {}", sanitize(line));
@@ -716,7 +761,7 @@ async fn probe_session(
             ),
         ));
     }
-    Ok(())
+    Ok(ProbeEnd::Done)
 }
 
 /// Server-chosen text without control characters (a hostile server could move the cursor

@@ -291,12 +291,24 @@ impl McpManager {
             tool: tool.tool.clone(),
             message,
         };
+        let refused = |e: &ServiceError| {
+            e.auth_challenge().map(|challenge| McpError::SignInRefused {
+                server: tool.server.clone(),
+                tool: tool.tool.clone(),
+                challenge: challenge.to_string(),
+            })
+        };
         let mut handle = match peer
             .send_request_with_option(request, PeerRequestOptions::no_options())
             .await
         {
             Ok(h) => h,
-            Err(e) => return Err(failed(self.lost(server, &e).await)),
+            Err(e) => {
+                return Err(match refused(&e) {
+                    Some(r) => r,
+                    None => failed(self.lost(server, &e).await),
+                });
+            }
         };
         // The SDK picks the progress token while sending; the sink is registered right after,
         // before any answer can have made the round trip (a notification for an unknown token
@@ -341,7 +353,10 @@ impl McpManager {
                     short_error(&e.message),
                     e.code.0
                 ))),
-                Ok(Err(e)) => Err(failed(self.lost(server, &e).await)),
+                Ok(Err(e)) => Err(match refused(&e) {
+                    Some(r) => r,
+                    None => failed(self.lost(server, &e).await),
+                }),
                 Err(_) => Err(failed(
                     self.lost(server, &ServiceError::TransportClosed).await,
                 )),

@@ -36,6 +36,8 @@ CALLS = {
     "tools_call": ["--call", "add_numbers", "--args", '{"a": 2, "b": 3}'],
     "sse-retry": ["--call", "test_reconnection"],
     "elicitation-sep1034-client-defaults": ["--call", "test_client_elicitation_defaults"],
+    # Its server accepts the first sign-in for listing and wants a wider scope for the call.
+    "auth/scope-step-up": ["--call", "test-tool"],
 }
 # Scenarios whose authorization server has no dynamic registration: the client id and secret
 # come in MCP_CONFORMANCE_CONTEXT, which preregistered.py turns into --client-id /

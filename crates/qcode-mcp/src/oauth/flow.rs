@@ -30,6 +30,9 @@ pub struct LoginRequest {
     /// A client registered with the authorization server beforehand (for one without dynamic
     /// registration); `None`: qcode registers itself.
     pub client: Option<PreRegistered>,
+    /// The `WWW-Authenticate` challenge of a refused request (e.g. 403 `insufficient_scope`
+    /// naming the wider scope a call needs); `None`: ask the server with `initialize`.
+    pub challenge: Option<String>,
 }
 
 /// A client id (and, for a confidential client, its secret) obtained out of band.
@@ -71,7 +74,10 @@ pub async fn login(
 ) -> Result<LoginDone, String> {
     crate::http::ensure_crypto_provider();
     let client = crate::http::client()?;
-    let (asked, challenge) = challenge(&client, &request.url, &request.headers).await?;
+    let (asked, challenge) = match request.challenge.clone() {
+        Some(given) => (true, Some(given)),
+        None => challenge(&client, &request.url, &request.headers).await?,
+    };
 
     let mut manager = new_manager(&request.url).await?;
     let credentials = ServerCredentials::new(request.store.clone(), &request.server, &request.url);
