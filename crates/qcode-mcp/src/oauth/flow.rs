@@ -179,16 +179,15 @@ pub async fn login(
     Ok(LoginDone { scopes })
 }
 
-/// The SDK's authorization manager for the server at `url`. Discovered metadata may name a
-/// private-network authorization server (a company's SSO); loopback only for a loopback
-/// server (the SDK's rule).
+/// The SDK's authorization manager for the server at `url`, with its address rules: metadata
+/// (and the endpoints it names) may be at a loopback or private address only when the server's
+/// own URL is one of the same class, so a public server cannot point qcode at the local
+/// network; link-local and reserved addresses are always refused. Metadata must carry its
+/// `issuer` (RFC 8414), as the SDK requires by default.
 pub(crate) async fn new_manager(url: &str) -> Result<AuthorizationManager, String> {
-    let mut m = AuthorizationManager::new_allowing_private_addresses(url)
+    AuthorizationManager::new(url)
         .await
-        .map_err(|e| format!("cannot use OAuth with this URL: {}", auth_error(&e)))?;
-    // Many authorization servers omit `issuer` in older metadata; the SDK's default refuses.
-    m.set_allow_missing_issuer(true);
-    Ok(m)
+        .map_err(|e| format!("cannot use OAuth with this URL: {}", auth_error(&e)))
 }
 
 /// The authorization manager of a session's connection: with the stored sign-in of `server`
