@@ -139,7 +139,8 @@ pub enum Command {
     /// Recorded sessions of this project: list, show, export, delete, rewind (see
     /// docs/sessions.md).
     Sessions(SessionsArgs),
-    /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
+    /// MCP servers: add, list (connecting to each), show, remove or probe one, sign in to one
+    /// with OAuth (see docs/mcp.md).
     Mcp(McpArgs),
     /// Bring your Qwen Code or Claude Code setup over: the settings that map (model, approval
     /// mode, context file names, MCP servers, hooks, allowed tools), and copies of your
@@ -266,6 +267,30 @@ pub enum McpAction {
         /// How long `initialize` + `tools/list`, and then the call, may each take (ms).
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout: u64,
+        /// For a URL target that requires OAuth (the sign-in is kept for this run only).
+        #[command(flatten)]
+        client: OAuthClientArgs,
+    },
+    /// Sign in to a remote (HTTP) server that requires OAuth: discovers its authorization
+    /// server, registers qcode with it, opens the authorization URL in your browser (the
+    /// `BROWSER` variable, else the platform's opener; the URL is printed too) and waits for
+    /// the redirect to qcode on 127.0.0.1. The tokens are stored in
+    /// $QCODE_HOME/mcp-oauth-tokens.json (0600) for this server's name and URL, and refreshed
+    /// when they expire; they are never printed.
+    Login {
+        /// The configured server's name (see `qcode mcp list`).
+        name: String,
+        /// How long to wait for the browser to come back, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        timeout: u64,
+        #[command(flatten)]
+        client: OAuthClientArgs,
+    },
+    /// Forget a server's OAuth sign-in: removes its tokens from
+    /// $QCODE_HOME/mcp-oauth-tokens.json (the authorization server is not told).
+    Logout {
+        /// The server's name (also one no longer configured).
+        name: String,
     },
     /// Remove a server from a settings file (default: wherever it is configured).
     Remove {
@@ -273,6 +298,20 @@ pub enum McpAction {
         #[arg(long, value_enum)]
         scope: Option<McpScopeArg>,
     },
+}
+
+/// A client registered beforehand with a server's authorization server (for one without
+/// dynamic client registration).
+#[derive(Debug, Clone, Args)]
+pub struct OAuthClientArgs {
+    /// Use this pre-registered OAuth client id instead of registering qcode (its redirect URI
+    /// must allow http://127.0.0.1 on any port).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The environment variable holding that client's secret (a confidential client); the
+    /// secret itself never goes on the command line.
+    #[arg(long, value_name = "VAR", requires = "client_id")]
+    pub client_secret_env: Option<String>,
 }
 
 #[derive(Debug, Args)]

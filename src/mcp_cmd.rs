@@ -2,16 +2,19 @@
 //! `qcode_config::SettingsFile` (locked, atomic, comments kept), and the listing, which
 //! connects to every server in parallel through `qcode-mcp`, and the probe, which connects to
 //! one server (a URL or a configured name) through the same code paths as a session, lists its
-//! tools and calls one. Values of `env` and headers are never printed (they may be keys).
+//! tools and calls one, and `login | logout`, the OAuth sign-in of a remote server
+//! (`qcode_mcp::oauth`). Values of `env` and headers, and tokens, are never printed (they
+//! may be keys).
 
 use std::time::Duration;
 
 use qcode_config::{ConfigSnapshot, McpTransport, SettingsFile, shown_url};
+use qcode_mcp::oauth::{LoginEvent, LoginRequest, PreRegistered, TokenStore};
 use qcode_mcp::{McpManager, McpOptions};
 use qcode_protocol::{ErrorKind, Problem};
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Cli, McpAction, McpArgs, McpScopeArg, McpTransportArg};
+use crate::cli::{Cli, McpAction, McpArgs, McpScopeArg, McpTransportArg, OAuthClientArgs};
 use crate::exit::report;
 
 pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
@@ -22,6 +25,12 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
             McpAction::Remove { name, scope } => remove(&snapshot, name, *scope),
             McpAction::Add { .. } => add(&snapshot, &args.action),
             McpAction::Probe { .. } => probe(&snapshot, &args.action).await,
+            McpAction::Login {
+                name,
+                timeout,
+                client,
+            } => login(&snapshot, name, *timeout, client).await,
+            McpAction::Logout { name } => logout(&snapshot, name),
         },
         Err(p) => Err(p),
     };
@@ -29,6 +38,13 @@ pub async fn run(cli: &Cli, args: &McpArgs) -> i32 {
         Ok(()) => 0,
         Err(p) => report(&p),
     }
+}
+
+/// A session's options: stored sign-ins from `$QCODE_HOME`.
+fn options(snapshot: &ConfigSnapshot) -> McpOptions {
+    let mut options = McpOptions::new(snapshot.project_root.clone());
+    options.oauth = Some(TokenStore::in_home(&snapshot.paths.qcode_home));
+    options
 }
 
 fn input(message: impl Into<String>) -> Problem {
@@ -286,6 +302,14 @@ fn get(snapshot: &ConfigSnapshot, name: &str) -> Result<(), Problem> {
             if !headers.is_empty() {
                 println!("  headers:       {}", masked(headers, ": "));
             }
+            // Whether a sign-in is stored, never what it holds.
+            match TokenStore::in_home(&snapshot.paths.qcode_home).has(name, url) {
+                Ok(true) => println!(
+                    "  sign-in:       stored (OAuth; `qcode mcp logout {name}` forgets it)"
+                ),
+                Ok(false) => {}
+                Err(e) => println!("  sign-in:       unreadable: {e}"),
+            }
         }
     }
     if let Some(t) = server.timeout {
@@ -317,10 +341,7 @@ async fn list(snapshot: &ConfigSnapshot) -> Result<(), Problem> {
         return Ok(());
     }
     let timeout = Duration::from_millis(snapshot.mcp_discovery_timeout_ms.value);
-    let manager = McpManager::start(
-        snapshot.mcp_servers.clone(),
-        McpOptions::new(snapshot.project_root.clone()),
-    );
+    let manager = McpManager::start(snapshot.mcp_servers.clone(), options(snapshot));
     manager.wait_ready(timeout).await;
     let lines = status_lines(&manager, timeout);
     manager.shutdown().await;
@@ -403,10 +424,12 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
         args,
         headers,
         timeout,
+        client,
     } = action
     else {
         return Err(Problem::internal("not a probe command"));
     };
+    let client = pre_registered(client)?;
     if *timeout == 0 {
         return Err(input("--timeout must be a positive number of milliseconds"));
     }
@@ -424,13 +447,213 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
     let config = probe_target(snapshot, target, headers)?;
     let name = config.name.clone();
     let timeout = Duration::from_millis(*timeout);
+    // A URL target signs in (if it asks) for this run only; a configured server uses the
+    // stored sign-ins, as a session does.
+    let by_url = target.starts_with("http://") || target.starts_with("https://");
+    let store = if by_url {
+        TokenStore::memory()
+    } else {
+        TokenStore::in_home(&snapshot.paths.qcode_home)
+    };
     let mut options = McpOptions::new(snapshot.project_root.clone());
     options.init_timeout = timeout;
     options.call_timeout = timeout;
-    let manager = McpManager::start(vec![config], options);
-    let result = probe_session(&manager, &name, call.as_deref(), arguments, timeout).await;
-    manager.shutdown().await;
-    result
+    options.oauth = Some(store.clone());
+    let manager = McpManager::start(vec![config.clone()], options.clone());
+    manager.wait_ready(timeout + Duration::from_secs(1)).await;
+    let needs_sign_in = manager.statuses().first().is_some_and(|s| {
+        s.state == qcode_mcp::ServerState::Failed(qcode_mcp::oauth::needs_sign_in_message(&name))
+    });
+    let sign_in = |challenge: Option<String>| {
+        let McpTransport::Http { url, headers } = &config.transport else {
+            return Err(Problem::internal("a URL target is not an HTTP server"));
+        };
+        Ok(LoginRequest {
+            server: name.clone(),
+            url: url.clone(),
+            headers: headers.clone(),
+            store: store.clone(),
+            browser: std::env::var("BROWSER").ok(),
+            timeout,
+            client: client.clone(),
+            challenge,
+        })
+    };
+    let mut manager = if needs_sign_in && by_url {
+        manager.shutdown().await;
+        probe_sign_in(&name, sign_in(None)?).await?;
+        McpManager::start(vec![config.clone()], options.clone())
+    } else {
+        manager
+    };
+    // A call refused for its scope (403 `insufficient_scope`) signs in once more, for the
+    // wider scope the challenge names, and is tried again — once.
+    let mut stepped_up = false;
+    loop {
+        let end = probe_session(
+            &manager,
+            &name,
+            call.as_deref(),
+            arguments.clone(),
+            timeout,
+            by_url && !stepped_up,
+        )
+        .await;
+        manager.shutdown().await;
+        match end? {
+            ProbeEnd::Done => return Ok(()),
+            ProbeEnd::SignInRefused(challenge) => {
+                stepped_up = true;
+                eprintln!("sign-in: the call needs another sign-in (the server refused it)");
+                probe_sign_in(&name, sign_in(Some(challenge))?).await?;
+                manager = McpManager::start(vec![config.clone()], options.clone());
+            }
+        }
+    }
+}
+
+/// The probe's sign-in (for this run only), with its progress on stderr.
+async fn probe_sign_in(name: &str, request: LoginRequest) -> Result<(), Problem> {
+    qcode_mcp::oauth::login(request, &|event| match event {
+        LoginEvent::OpenUrl(u) => eprintln!("sign-in: opening {u}"),
+        LoginEvent::BrowserFailed(why) => eprintln!("sign-in: {why}"),
+    })
+    .await
+    .map_err(|e| Problem::new(ErrorKind::Auth, format!("`{name}`: sign-in failed: {e}")))?;
+    eprintln!("sign-in: done");
+    Ok(())
+}
+
+/// How a probe ended when nothing failed.
+enum ProbeEnd {
+    Done,
+    /// The call was refused for its sign-in; the server's challenge.
+    SignInRefused(String),
+}
+
+/// The configured HTTP server `name` (a project's only in a trusted folder).
+fn oauth_target<'a>(
+    snapshot: &'a ConfigSnapshot,
+    name: &str,
+) -> Result<(&'a qcode_config::McpServerConfig, &'a str), Problem> {
+    let server = snapshot
+        .mcp_servers
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| {
+            input(format!(
+                "no MCP server `{name}` is configured (see `qcode mcp list`)"
+            ))
+        })?;
+    if let Some(why) = server.startable.reason() {
+        return Err(input(format!("`{name}` is {why}")));
+    }
+    match &server.transport {
+        McpTransport::Http { url, .. } => Ok((server, url.as_str())),
+        McpTransport::Stdio { .. } => Err(input(format!(
+            "`{name}` is a stdio server; OAuth sign-in is for remote (HTTP) servers"
+        ))),
+        McpTransport::Sse { .. } => Err(input(format!(
+            "`{name}` uses the legacy SSE transport, which qcode cannot connect to"
+        ))),
+    }
+}
+
+/// `--client-id` / `--client-secret-env` as a pre-registered client (the secret read from the
+/// named variable of the process environment).
+fn pre_registered(args: &OAuthClientArgs) -> Result<Option<PreRegistered>, Problem> {
+    let Some(id) = &args.client_id else {
+        return Ok(None);
+    };
+    if id.trim().is_empty() || id.chars().any(char::is_control) {
+        return Err(input("--client-id must be a non-empty client id"));
+    }
+    let client_secret = match &args.client_secret_env {
+        None => None,
+        Some(var) => Some(
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    input(format!(
+                        "--client-secret-env names `{var}`, which is not set in the environment"
+                    ))
+                })?,
+        ),
+    };
+    Ok(Some(PreRegistered {
+        client_id: id.clone(),
+        client_secret,
+    }))
+}
+
+/// `qcode mcp login NAME`.
+async fn login(
+    snapshot: &ConfigSnapshot,
+    name: &str,
+    timeout: u64,
+    client: &OAuthClientArgs,
+) -> Result<(), Problem> {
+    if timeout == 0 {
+        return Err(input("--timeout must be a positive number of seconds"));
+    }
+    let client = pre_registered(client)?;
+    let (server, url) = oauth_target(snapshot, name)?;
+    let McpTransport::Http { headers, .. } = &server.transport else {
+        return Err(Problem::internal("not an HTTP server"));
+    };
+    let store = TokenStore::in_home(&snapshot.paths.qcode_home);
+    let request = LoginRequest {
+        server: name.to_string(),
+        url: url.to_string(),
+        headers: headers.clone(),
+        store: store.clone(),
+        browser: std::env::var("BROWSER").ok(),
+        timeout: Duration::from_secs(timeout),
+        client,
+        challenge: None,
+    };
+    println!("Signing in to `{name}` ({}).", shown_url(url));
+    let done = qcode_mcp::oauth::login(request, &|event| match event {
+        LoginEvent::OpenUrl(u) => {
+            println!("Opening your browser. If it does not open, visit this URL on this machine:");
+            println!("  {u}");
+            println!("Waiting for the sign-in (up to {timeout} s)…");
+        }
+        LoginEvent::BrowserFailed(why) => println!("(Could not open a browser: {why}.)"),
+    })
+    .await
+    .map_err(|e| {
+        Problem::new(
+            ErrorKind::Auth,
+            format!("signing in to `{name}` failed: {e}"),
+        )
+    })?;
+    let scopes = if done.scopes.is_empty() {
+        String::new()
+    } else {
+        format!(" (scopes: {})", sanitize(&done.scopes.join(" ")))
+    };
+    let path = store
+        .path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    println!("Signed in to `{name}`{scopes}; the tokens are in {path}.");
+    Ok(())
+}
+
+/// `qcode mcp logout NAME`.
+fn logout(snapshot: &ConfigSnapshot, name: &str) -> Result<(), Problem> {
+    let store = TokenStore::in_home(&snapshot.paths.qcode_home);
+    let removed = store
+        .remove_server(name)
+        .map_err(|e| Problem::new(ErrorKind::Config, e))?;
+    if removed == 0 {
+        println!("`{name}` has no stored sign-in.");
+    } else {
+        println!("Signed out of `{name}`: its tokens were removed.");
+    }
+    Ok(())
 }
 
 async fn probe_session(
@@ -439,7 +662,8 @@ async fn probe_session(
     call: Option<&str>,
     arguments: Value,
     timeout: Duration,
-) -> Result<(), Problem> {
+    may_sign_in: bool,
+) -> Result<ProbeEnd, Problem> {
     // The manager's own init timeout bounds the start; the margin only covers scheduling.
     manager.wait_ready(timeout + Duration::from_secs(1)).await;
     let status = manager
@@ -508,16 +732,22 @@ async fn probe_session(
         }
     }
     let Some(tool) = call else {
-        return Ok(());
+        return Ok(ProbeEnd::Done);
     };
     let offered = tools
         .iter()
         .find(|t| t.tool == tool)
         .ok_or_else(|| input(format!("`{name}` offers no tool `{}`", sanitize(tool))))?;
-    let output = manager
+    let output = match manager
         .call(&offered.name, arguments, qcode_mcp::CallControl::default())
         .await
-        .map_err(|e| Problem::new(ErrorKind::Tool, e.to_string()))?;
+    {
+        Ok(output) => output,
+        Err(qcode_mcp::McpError::SignInRefused { challenge, .. }) if may_sign_in => {
+            return Ok(ProbeEnd::SignInRefused(challenge));
+        }
+        Err(e) => return Err(Problem::new(ErrorKind::Tool, e.to_string())),
+    };
     println!("call {}:", sanitize(tool));
     for line in output.text.lines() {
         println!("  {}", sanitize(line));
@@ -531,7 +761,7 @@ async fn probe_session(
             ),
         ));
     }
-    Ok(())
+    Ok(ProbeEnd::Done)
 }
 
 /// Server-chosen text without control characters (a hostile server could move the cursor

@@ -30,10 +30,11 @@ pub fn start(snapshot: &ConfigSnapshot) -> Option<Arc<McpTools>> {
     if snapshot.mcp_servers.is_empty() {
         return None;
     }
-    let manager = McpManager::start(
-        snapshot.mcp_servers.clone(),
-        McpOptions::new(snapshot.project_root.clone()),
-    );
+    let mut options = McpOptions::new(snapshot.project_root.clone());
+    options.oauth = Some(qcode_mcp::oauth::TokenStore::in_home(
+        &snapshot.paths.qcode_home,
+    ));
+    let manager = McpManager::start(snapshot.mcp_servers.clone(), options);
     Some(Arc::new(McpTools {
         manager: Arc::new(manager),
         discovery: Duration::from_millis(snapshot.mcp_discovery_timeout_ms.value),

@@ -14,6 +14,7 @@ mod import;
 mod interactive;
 mod mcp;
 mod mcp_cmd;
+mod mcp_oauth;
 mod pty;
 mod qwen_oauth;
 mod resume_tui;

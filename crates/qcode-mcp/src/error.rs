@@ -24,4 +24,16 @@ pub enum McpError {
     },
     #[error("the MCP tool call was cancelled")]
     Cancelled,
+    /// The server refused the call's sign-in (HTTP 401, or 403 `insufficient_scope`): the
+    /// token was not accepted even after a refresh, or the call needs a wider scope.
+    #[error(
+        "MCP server `{server}` refused the sign-in for `{tool}`: {}",
+        crate::oauth::needs_sign_in_message(server)
+    )]
+    SignInRefused {
+        server: String,
+        tool: String,
+        /// Its `WWW-Authenticate` challenge (carries the `scope` wanted), for a new sign-in.
+        challenge: String,
+    },
 }

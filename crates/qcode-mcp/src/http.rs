@@ -5,14 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::auth::AuthClient;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 
-/// The transport for `url` with `headers` (validated: a bad name or value is an error naming
-/// the header, never showing its value).
-pub(crate) fn transport(
-    url: &str,
+use crate::oauth::TokenStore;
+
+/// The transport of a session's connection to server `name`.
+pub(crate) type Transport = StreamableHttpClientTransport<AuthClient<reqwest::Client>>;
+
+/// `headers` checked and converted (a bad name or value is an error naming the header, never
+/// showing its value).
+pub(crate) fn header_map(
     headers: &BTreeMap<String, String>,
-) -> Result<StreamableHttpClientTransport<reqwest::Client>, String> {
+) -> Result<HashMap<HeaderName, HeaderValue>, String> {
     let mut map = HashMap::new();
     for (name, value) in headers {
         let header = HeaderName::from_bytes(name.as_bytes())
@@ -28,16 +33,53 @@ pub(crate) fn transport(
         }
         map.insert(header, value);
     }
-    // reqwest without a provider would panic: install ring (the workspace's) if nobody did.
+    Ok(map)
+}
+
+/// reqwest without a provider would panic: install ring (the workspace's) if nobody did.
+pub(crate) fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
-    let client = reqwest::Client::builder()
+}
+
+/// The HTTP client of MCP requests: no redirects followed.
+pub(crate) fn client() -> Result<reqwest::Client, String> {
+    ensure_crypto_provider();
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+        .map_err(|e| format!("could not build the HTTP client: {e}"))
+}
+
+/// The transport for server `name` at `url` with `headers`. With a sign-in stored in
+/// `tokens` for this name **and** this URL, every request carries its bearer token (refreshed
+/// by the SDK when it expires); without one, requests go out as configured and a 401 ends
+/// the connection as "needs sign-in". An entry that sets its own `Authorization` header
+/// never gets a stored token.
+pub(crate) async fn transport(
+    name: &str,
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    tokens: Option<&TokenStore>,
+) -> Result<Transport, String> {
+    let map = header_map(headers)?;
+    let client = client()?;
+    let own_authorization = map.contains_key(&reqwest::header::AUTHORIZATION);
+    let manager = match tokens {
+        Some(store) if !own_authorization => crate::oauth::stored_manager(store, name, url).await?,
+        _ => None,
+    };
+    let manager = match manager {
+        Some(m) => m,
+        // No stored sign-in: the SDK's manager with an empty in-memory store adds nothing.
+        None => crate::oauth::flow_manager(url).await?,
+    };
     let config = StreamableHttpClientTransportConfig::with_uri(url.to_string()).custom_headers(map);
-    Ok(StreamableHttpClientTransport::with_client(client, config))
+    Ok(StreamableHttpClientTransport::with_client(
+        AuthClient::new(client, manager),
+        config,
+    ))
 }
 
 /// `url` without user info and query values (they may hold secrets), for messages.

@@ -8,7 +8,8 @@
 //! A stdio server runs in its own process group with a clean environment: its entry's `env`
 //! plus [`SAFE_VARS`] — never qcode's keys or tokens. Its stderr is kept in a bounded buffer
 //! whose last lines go into error messages. Streamable HTTP goes through the workspace's
-//! reqwest (rustls + ring). The legacy SSE transport is reported as unsupported (the SDK has
+//! reqwest (rustls + ring); a server that requires OAuth is signed in to by [`oauth`] (the
+//! SDK's `auth` support) and its stored tokens go with every request. The legacy SSE transport is reported as unsupported (the SDK has
 //! no SSE client).
 //!
 //! This crate does not decide approvals, register tools with the engine or draw anything:
@@ -20,6 +21,7 @@ pub mod error;
 mod http;
 pub mod manager;
 pub mod names;
+pub mod oauth;
 pub mod process;
 mod server;
 

@@ -34,6 +34,8 @@ pub struct McpOptions {
     /// Looks qcode's own environment up, for the few variables a stdio server inherits
     /// ([`crate::SAFE_VARS`]).
     pub inherit: crate::process::Lookup,
+    /// Stored OAuth sign-ins of HTTP servers (see [`crate::oauth`]); `None`: none are used.
+    pub oauth: Option<crate::oauth::TokenStore>,
 }
 
 impl McpOptions {
@@ -44,6 +46,7 @@ impl McpOptions {
             init_timeout: DEFAULT_INIT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             inherit: Arc::new(|name| std::env::var(name).ok()),
+            oauth: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl McpManager {
             project_root: options.project_root,
             init_timeout: options.init_timeout,
             inherit: options.inherit,
+            oauth: options.oauth,
         };
         let runtime = tokio::runtime::Handle::try_current();
         let mut servers = Vec::new();
@@ -287,12 +291,24 @@ impl McpManager {
             tool: tool.tool.clone(),
             message,
         };
+        let refused = |e: &ServiceError| {
+            e.auth_challenge().map(|challenge| McpError::SignInRefused {
+                server: tool.server.clone(),
+                tool: tool.tool.clone(),
+                challenge: challenge.to_string(),
+            })
+        };
         let mut handle = match peer
             .send_request_with_option(request, PeerRequestOptions::no_options())
             .await
         {
             Ok(h) => h,
-            Err(e) => return Err(failed(self.lost(server, &e).await)),
+            Err(e) => {
+                return Err(match refused(&e) {
+                    Some(r) => r,
+                    None => failed(self.lost(server, &e).await),
+                });
+            }
         };
         // The SDK picks the progress token while sending; the sink is registered right after,
         // before any answer can have made the round trip (a notification for an unknown token
@@ -337,7 +353,10 @@ impl McpManager {
                     short_error(&e.message),
                     e.code.0
                 ))),
-                Ok(Err(e)) => Err(failed(self.lost(server, &e).await)),
+                Ok(Err(e)) => Err(match refused(&e) {
+                    Some(r) => r,
+                    None => failed(self.lost(server, &e).await),
+                }),
                 Err(_) => Err(failed(
                     self.lost(server, &ServiceError::TransportClosed).await,
                 )),

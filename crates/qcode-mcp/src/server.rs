@@ -48,6 +48,8 @@ pub(crate) struct Env {
     pub project_root: PathBuf,
     pub init_timeout: Duration,
     pub inherit: crate::process::Lookup,
+    /// Where stored OAuth sign-ins are looked up (`None`: never).
+    pub oauth: Option<crate::oauth::TokenStore>,
 }
 
 /// State shared between the manager, the connection task and the SDK's handler.
@@ -279,9 +281,13 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
             }
         }
         McpTransport::Http { url, headers } => {
-            let transport = crate::http::transport(url, headers)?;
+            let name = &shared.config.name;
+            let transport = crate::http::transport(name, url, headers, env.oauth.as_ref()).await?;
             match tokio::time::timeout(env.init_timeout, handler.serve(transport)).await {
                 Ok(Ok(service)) => service,
+                Ok(Err(e)) if e.is_authorization_required() => {
+                    return Err(crate::oauth::needs_sign_in_message(name));
+                }
                 Ok(Err(e)) => {
                     return Err(format!(
                         "could not connect to {}: {}",
@@ -307,6 +313,11 @@ async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
     let listed = tokio::time::timeout(env.init_timeout, service.peer().list_all_tools()).await;
     match listed {
         Ok(Ok(tools)) => shared.set_tools(tools),
+        // A server may answer `initialize` to anyone and want a sign-in for its tools.
+        Ok(Err(e)) if e.is_authorization_required() => {
+            let _ = service.cancel().await;
+            return Err(crate::oauth::needs_sign_in_message(&shared.config.name));
+        }
         Ok(Err(e)) => {
             let note = shared.death_note().await;
             let _ = service.cancel().await;

@@ -36,7 +36,13 @@ CALLS = {
     "tools_call": ["--call", "add_numbers", "--args", '{"a": 2, "b": 3}'],
     "sse-retry": ["--call", "test_reconnection"],
     "elicitation-sep1034-client-defaults": ["--call", "test_client_elicitation_defaults"],
+    # Its server accepts the first sign-in for listing and wants a wider scope for the call.
+    "auth/scope-step-up": ["--call", "test-tool"],
 }
+# Scenarios whose authorization server has no dynamic registration: the client id and secret
+# come in MCP_CONFORMANCE_CONTEXT, which preregistered.py turns into --client-id /
+# --client-secret-env.
+PRE_REGISTERED = {"auth/pre-registration"}
 SCENARIO_TIMEOUT_MS = 30000
 
 
@@ -113,8 +119,13 @@ def run_scenario(node, qcode, scenario, work):
     out_dir = os.path.join(work, "results")
     home = os.path.join(work, "home-" + scenario.replace("/", "_"))
     os.makedirs(home, exist_ok=True)
-    command = " ".join(shlex.quote(a) for a in [qcode, "mcp", "probe", *CALLS.get(scenario, [])])
-    env = dict(os.environ, QCODE_HOME=home, NO_COLOR="1")
+    if scenario in PRE_REGISTERED:
+        argv = [sys.executable, os.path.join(HERE, "preregistered.py"), qcode, *CALLS.get(scenario, [])]
+    else:
+        argv = [qcode, "mcp", "probe", *CALLS.get(scenario, [])]
+    command = " ".join(shlex.quote(a) for a in argv)
+    # The auth scenarios: qcode opens the authorization URL through BROWSER, as for a user.
+    env = dict(os.environ, QCODE_HOME=home, NO_COLOR="1", BROWSER=os.path.join(HERE, "browser.py"))
     try:
         proc = subprocess.run(
             [node, SUITE, "client", "--command", command, "--scenario", scenario,
