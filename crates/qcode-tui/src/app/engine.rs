@@ -34,6 +34,7 @@ impl App {
     fn end_turn_output(&mut self) {
         self.end_reasoning();
         self.end_stream();
+        self.cancel_running_subagents();
         for t in self.running.take_tools() {
             let call_id = t.call_id.clone();
             self.emit_cell(Cell::Tool(t));

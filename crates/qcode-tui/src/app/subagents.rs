@@ -105,19 +105,26 @@ impl Subagents {
         out
     }
 
-    /// The turn ended: every block still live is committed, those still running as cancelled.
-    pub fn commit_all(&mut self) -> Vec<(String, SubagentSummary)> {
-        let mut out = Vec::new();
+    /// The turn ended: blocks still running are cancelled (their summaries can then be
+    /// committed under their `task` calls).
+    pub fn cancel_running(&mut self) {
         for b in &mut self.blocks {
-            if b.committed {
-                continue;
-            }
             if b.is_running() {
                 let s = b.summary();
                 b.finish(SubagentEnd::Cancelled, 0, s.duration_ms);
             }
-            b.committed = true;
-            out.push((b.parent_call_id.clone(), b.summary()));
+        }
+    }
+
+    /// The turn ended: every block still live is committed (running ones as cancelled).
+    pub fn commit_all(&mut self) -> Vec<SubagentSummary> {
+        self.cancel_running();
+        let mut out = Vec::new();
+        for b in &mut self.blocks {
+            if !b.committed {
+                b.committed = true;
+                out.push(b.summary());
+            }
         }
         self.forget_old();
         out
@@ -203,9 +210,16 @@ impl App {
         }
     }
 
-    /// The turn ended: subagents still shown live are committed (running ones as cancelled).
+    /// The turn ended: subagents still running are cancelled (their lines then follow their
+    /// `task` cells, see `end_turn_output`).
+    pub(crate) fn cancel_running_subagents(&mut self) {
+        self.subagents.cancel_running();
+    }
+
+    /// The turn ended: subagents still shown live (whose `task` call was not seen) are
+    /// committed.
     pub(crate) fn commit_all_subagents(&mut self) {
-        for (_, s) in self.subagents.commit_all() {
+        for s in self.subagents.commit_all() {
             self.emit_cell(Cell::Subagent(s));
         }
     }
@@ -476,7 +490,7 @@ mod tests {
         if let Some(b) = s.get_mut("b") {
             b.finish(SubagentEnd::Failed, 0, 500);
         }
-        let ends: Vec<SubagentEnd> = s.commit_all().into_iter().map(|(_, s)| s.end).collect();
+        let ends: Vec<SubagentEnd> = s.commit_all().into_iter().map(|s| s.end).collect();
         assert_eq!(ends, vec![SubagentEnd::Cancelled, SubagentEnd::Failed]);
         assert!(!s.any_running());
         assert!(s.commit_all().is_empty(), "committed once");
