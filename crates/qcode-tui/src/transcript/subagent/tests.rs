@@ -1,7 +1,10 @@
 use std::time::Duration;
 
+use qcode_protocol::ReviewDecision;
+
 use super::*;
 use crate::testutil::lines_text;
+use crate::transcript::{Cell, NoticeKind};
 
 fn block(started: Instant) -> SubagentBlock {
     SubagentBlock::started_at(
