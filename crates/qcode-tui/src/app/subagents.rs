@@ -175,7 +175,6 @@ impl App {
         subagent_type: &str,
         description: &str,
     ) {
-        self.running.start();
         self.subagents.start(SubagentBlock::new(
             agent_id,
             parent_call_id,

@@ -427,3 +427,23 @@ fn ctrl_o_opens_the_newest_subagents_transcript_and_arrows_switch() {
     h.press(KeyCode::Right);
     assert!(pager_text(&mut h).contains(" Transcript "));
 }
+
+#[test]
+fn subagents_out_of_order_still_show_and_end() {
+    let mut h = Harness::new();
+    // No `task` call and no start seen: the events still make a block.
+    h.engine(sub("z9", "gone", tool_begin("s1", "glob", "**/*.md")));
+    let frame = h.frame(80, 20);
+    assert!(frame.contains("↳ * subagent · 0 tools"), "{frame}");
+    assert!(frame.contains("* **/*.md"), "{frame}");
+    assert!(h.app.animating(), "a running subagent ticks");
+    h.engine(finished("z9", "gone", "completed", 5));
+    assert!(
+        h.scrollback_text()
+            .contains("↳ ✓ subagent · 0 tools · 5 tokens"),
+        "committed at once, its task call having ended:\n{}",
+        h.scrollback_text()
+    );
+    assert!(!h.frame(80, 20).contains("subagent ·"));
+    assert!(!h.app.animating());
+}
