@@ -16,8 +16,26 @@ use super::harness::Harness;
 const FIND: &str = "general-purpose · \"find the parser\"";
 const TESTS: &str = "explore · \"check the tests\"";
 
-/// Elapsed times ("12 s", "1 min 05 s") replaced by `N s`: frames are compared, not clocks.
+/// Elapsed times ("12 s", "1 min 05 s", and the working line's "Working 3s") replaced by `N`:
+/// frames are compared, not clocks.
 fn stable(text: &str) -> String {
+    let mut text = elapsed_secs(text);
+    for label in ["Working ", "Waiting for approval "] {
+        if let Some(at) = text.find(label) {
+            let from = at + label.len();
+            let digits = text[from..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
+            if digits > 0 && text[from + digits..].starts_with('s') {
+                text.replace_range(from..from + digits, "N");
+            }
+        }
+    }
+    text
+}
+
+fn elapsed_secs(text: &str) -> String {
     let mut out = String::new();
     let mut digits = String::new();
     let mut chars = text.chars().peekable();
