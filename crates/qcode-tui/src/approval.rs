@@ -1,6 +1,7 @@
 //! The approval modal shown in the bottom pane for an `Event::ApprovalRequest`: the coloured
 //! diff (scrollable) for edits, the command and directory for shell, the URL for fetches.
-//! Keys: y/Enter allow once, a allow for the session, n/Esc deny, d deny with a note.
+//! Keys: y/Enter allow once, a allow for the session, n/Esc deny, d deny with a note. A
+//! subagent's question is titled with it (`general-purpose · "find the parser" asks to run: …`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use qcode_protocol::{ApprovalDetails, ReviewDecision};
