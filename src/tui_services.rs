@@ -3,8 +3,9 @@
 //! forwarded), usage-statistics consent (qcode-telemetry's texts; the setting is written here),
 //! the memory files (`qcode_core::setup`), the tool list, and the session commands (`/resume`'s
 //! list, `/export`, `/rename` through the recorder's handle, `/rewind`'s points; over
-//! qcode-session). Glue over qcode-auth, qcode-config, qcode-telemetry, qcode-tools,
-//! qcode-session and qcode-core; the TUI reaches none of them itself.
+//! qcode-session), and `/agents` (qcode-extensions' agent definitions). Glue over qcode-auth,
+//! qcode-config, qcode-telemetry, qcode-tools, qcode-session, qcode-extensions and qcode-core;
+//! the TUI reaches none of them itself.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -208,7 +209,90 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|_| on_panic())
 }
 
+/// `/agents`: the subagent definitions of `<qcode home>/agents`, `<project>/.qwen/agents` and
+/// `<project>/.qcode/agents` (later override earlier) plus the built-in, with the trust rule
+/// (an untrusted project's definition may only use read-only tools) applied.
+fn agent_listing(
+    qcode_home: &std::path::Path,
+    home: &std::path::Path,
+    project: &std::path::Path,
+    trusted: bool,
+) -> qcode_tui::AgentListing {
+    use qcode_extensions::agents::{self, AgentModel, AgentSource, AgentTools};
+    use qcode_extensions::loader::{Root, Scope, Trust};
+    let trust = if trusted {
+        Trust::Trusted
+    } else {
+        Trust::Untrusted
+    };
+    let roots = vec![
+        Root::new(qcode_home.join("agents"), Scope::User, Trust::Trusted),
+        Root::project(project, ".qwen/agents", trust),
+        Root::project(project, ".qcode/agents", trust),
+    ];
+    let mut catalog = agents::agent_catalog(roots);
+    catalog.refresh();
+    let read_only = qcode_tools::ToolRegistry::builtin()
+        .summaries()
+        .into_iter()
+        .filter(|t| t.permission == "read-only")
+        .map(|t| t.name.to_string())
+        .collect();
+    let set = agents::agent_set(&catalog, &read_only);
+    let shown = |path: &std::path::Path| {
+        if let Ok(rel) = path.strip_prefix(project) {
+            rel.display().to_string()
+        } else if let Ok(rel) = path.strip_prefix(home) {
+            format!("~/{}", rel.display())
+        } else {
+            path.display().to_string()
+        }
+    };
+    let agents = set
+        .agents
+        .iter()
+        .map(|a| qcode_tui::AgentInfo {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            source: match &a.source {
+                AgentSource::BuiltIn => "built-in".into(),
+                AgentSource::File(o) => format!("{} {}", o.scope.as_str(), shown(&o.path)),
+            },
+            tools: match &a.tools {
+                AgentTools::All => "every tool of the session except task".into(),
+                AgentTools::Only(list) if list.is_empty() => "none".into(),
+                AgentTools::Only(list) => list.join(", "),
+            },
+            model: match &a.model {
+                AgentModel::Inherit => "inherit".into(),
+                AgentModel::Id(id) => id.clone(),
+            },
+        })
+        .collect();
+    let problems = catalog
+        .diagnostics()
+        .iter()
+        .chain(&set.refused)
+        .map(|d| format!("{}: {}", shown(&d.path), d.message))
+        .collect();
+    qcode_tui::AgentListing { agents, problems }
+}
+
 impl Services for TuiServices {
+    fn list_agents(&self) -> BoxFuture<'_, Result<qcode_tui::AgentListing, Problem>> {
+        let qcode_home = self.snapshot.paths.qcode_home.clone();
+        let home = self.snapshot.paths.home.clone();
+        let project = self.snapshot.project_root.clone();
+        let trusted = self.snapshot.trust.is_trusted();
+        Box::pin(async move {
+            let listing = blocking(
+                move || Ok(agent_listing(&qcode_home, &home, &project, trusted)),
+                || Err(Problem::internal("listing the subagent definitions failed")),
+            );
+            listing.await
+        })
+    }
+
     fn mcp_status(&self) -> BoxFuture<'_, String> {
         let text = crate::mcp_glue::status_text(self.mcp.as_deref());
         Box::pin(async move { text })

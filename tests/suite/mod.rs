@@ -1,6 +1,7 @@
 mod harness;
 
 mod agent;
+mod agents_tui;
 mod architecture;
 mod catalogues;
 mod commands;

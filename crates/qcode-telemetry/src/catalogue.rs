@@ -96,13 +96,13 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "copy",
     "quit",
     "mcp",
+    "agents",
 ];
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
 pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
     ("skills", "skills"),
     ("hooks", "hooks"),
-    ("agents", "subagents"),
     ("trust", "folder trust"),
     ("permissions", "folder trust"),
     ("status", "sandbox"),

@@ -1,6 +1,7 @@
 //! The approval modal shown in the bottom pane for an `Event::ApprovalRequest`: the coloured
 //! diff (scrollable) for edits, the command and directory for shell, the URL for fetches.
-//! Keys: y/Enter allow once, a allow for the session, n/Esc deny, d deny with a note.
+//! Keys: y/Enter allow once, a allow for the session, n/Esc deny, d deny with a note. A
+//! subagent's question is titled with it (`general-purpose · "find the parser" asks to run: …`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use qcode_protocol::{ApprovalDetails, ReviewDecision};
@@ -22,6 +23,16 @@ pub struct ApprovalModal {
     scroll: usize,
     /// `Some` while the user types a note for a denial.
     note: Option<String>,
+    /// The subagent asking, when it is not the main session.
+    pub asker: Option<Asker>,
+}
+
+/// A subagent that asks for approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asker {
+    pub agent_id: String,
+    /// `general-purpose · "find the parser"`.
+    pub label: String,
 }
 
 impl ApprovalModal {
@@ -33,6 +44,21 @@ impl ApprovalModal {
             details,
             scroll: 0,
             note: None,
+            asker: None,
+        }
+    }
+
+    /// The same question asked by a subagent: the title names it.
+    pub fn asked_by(mut self, asker: Asker) -> Self {
+        self.asker = Some(asker);
+        self
+    }
+
+    /// What the decision line names: the tool, and the subagent that asked.
+    pub fn subject(&self) -> String {
+        match &self.asker {
+            Some(a) => format!("{} for {}", self.tool, a.label),
+            None => self.tool.clone(),
         }
     }
 
@@ -44,19 +70,26 @@ impl ApprovalModal {
             ApprovalDetails::Fetch { .. } => ("Allow this fetch?", String::new()),
             ApprovalDetails::Other { .. } => ("Allow this tool call?", String::new()),
         };
-        let mut spans = vec![
-            Span::styled(
-                "? ",
-                Style::default()
-                    .fg(Color::Yellow)
-                    .add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(q, bold),
-        ];
-        spans.push(Span::styled(
-            format!(" {}", self.tool),
-            Style::default().add_modifier(Modifier::DIM),
-        ));
+        let mut spans = vec![Span::styled(
+            "? ",
+            Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        )];
+        match &self.asker {
+            Some(a) => {
+                spans.push(Span::styled(a.label.clone(), bold.fg(Color::Magenta)));
+                spans.push(Span::styled(" asks to run: ", bold));
+                spans.push(Span::styled(self.tool.clone(), bold));
+            }
+            None => {
+                spans.push(Span::styled(q, bold));
+                spans.push(Span::styled(
+                    format!(" {}", self.tool),
+                    Style::default().add_modifier(Modifier::DIM),
+                ));
+            }
+        }
         if !what.is_empty() {
             spans.push(Span::styled(
                 format!(" · {what}"),

@@ -7,8 +7,9 @@
 //! about the session (model, auth method, approval mode, context window) it learns from the
 //! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
 //! `/model`'s list, `/privacy`, `/memory`, `/resume`'s list, `/export`, `/rename`, `/rewind`'s
-//! points) call the [`Services`] the binary passes in [`TuiOptions::services`], on spawned
-//! tasks; results (failures as [`qcode_protocol::Problem`]) come back as [`AppEvent::Service`].
+//! points, `/agents`) call the [`Services`] the binary passes in [`TuiOptions::services`], on
+//! spawned tasks; results (failures as [`qcode_protocol::Problem`]) come back as
+//! [`AppEvent::Service`].
 //! Switching to another session and rewinding are not done inside the TUI: it ends with
 //! [`ExitReason::Switch`] or [`ExitReason::Rewind`] and the binary runs it again on the session
 //! it then opens (the TUI never reads or writes session files).
@@ -19,8 +20,10 @@
 //! a struct with its own methods and tests — `Transcript` (committed cells, the scrollback
 //! queue), `RunningTurn` (the turn in flight: reasoning, streaming answer, running tools,
 //! approval questions, queued prompts, local `!commands`), `Dialogs` (the open dialog and its
-//! id, the pager, answers awaited from the engine) and `Prompt` (the [`composer`], its popup,
-//! the `@` file index, the hint line, Ctrl+C) — plus the status line and statistics. A new
+//! id, the pager, answers awaited from the engine), `Prompt` (the [`composer`], its popup,
+//! the `@` file index, the hint line, Ctrl+C) and `Subagents` (a live block under each running
+//! `task` call, collapsed to a summary line when it ends; each subagent's bounded log for the
+//! Ctrl+O pager) — plus the status line and statistics. A new
 //! feature adds a sub-state rather than fields on `App`. Widgets ([`approval`], [`dialog`],
 //! [`markdown`], [`transcript`] cells, [`status`], [`popup`], [`pager`]) render into a
 //! `Buffer` and each has snapshot tests.
@@ -53,8 +56,8 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
-    UsageStatistics,
+    AgentInfo, AgentListing, ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services,
+    SessionEntry, ToolInfo, UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.

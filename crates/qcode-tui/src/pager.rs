@@ -1,5 +1,7 @@
 //! The transcript pager (Ctrl+T): the whole conversation with nothing truncated, in the
-//! alternate screen; ↑/↓/PgUp/PgDn/g/G scroll, q or Esc closes.
+//! alternate screen; ↑/↓/PgUp/PgDn/g/G scroll, q or Esc closes. The subagent pager (Ctrl+O)
+//! is the same view with its own title over one subagent's transcript; ←/→ ask for the
+//! previous or next subagent.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -16,6 +18,10 @@ pub struct Pager {
     /// Top line; `None` follows the end.
     scroll: Option<usize>,
     page: usize,
+    /// The footer's label.
+    title: String,
+    /// Extra keys named in the footer.
+    hint: Option<String>,
 }
 
 /// What a key did in the pager.
@@ -23,6 +29,10 @@ pub struct Pager {
 pub enum PagerKey {
     Close,
     Handled,
+    /// ← : the previous document (the subagent pager shows the previous subagent).
+    Previous,
+    /// → : the next document.
+    Next,
 }
 
 impl Pager {
@@ -32,7 +42,21 @@ impl Pager {
             lines,
             scroll: None,
             page: 20,
+            title: "Transcript".into(),
+            hint: None,
         }
+    }
+
+    /// The footer's label instead of "Transcript".
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// More keys to name in the footer (e.g. "←/→ other subagents").
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 
     pub fn set_lines(&mut self, lines: Vec<Line<'static>>) {
@@ -45,9 +69,11 @@ impl Pager {
         let set = |s: &mut Self, v: usize| s.scroll = if v >= max { None } else { Some(v) };
         match key.code {
             KeyCode::Char('q') | KeyCode::Esc => return PagerKey::Close,
-            KeyCode::Char('t') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            KeyCode::Char('t' | 'o') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 return PagerKey::Close;
             }
+            KeyCode::Left => return PagerKey::Previous,
+            KeyCode::Right => return PagerKey::Next,
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 return PagerKey::Close;
             }
@@ -84,13 +110,18 @@ impl Pager {
         } else {
             (top + body_h) * 100 / rows.len()
         };
+        let extra = self
+            .hint
+            .as_ref()
+            .map(|h| format!(" · {h}"))
+            .unwrap_or_default();
         let footer = Line::from(vec![
             Span::styled(
-                " Transcript ",
+                format!(" {} ", self.title),
                 Style::default().add_modifier(Modifier::REVERSED),
             ),
             Span::styled(
-                format!(" {pct}% · ↑/↓ PgUp/PgDn g/G scroll · q or Esc to close"),
+                format!(" {pct}% · ↑/↓ PgUp/PgDn g/G scroll{extra} · q or Esc to close"),
                 Style::default().add_modifier(Modifier::DIM),
             ),
         ]);
@@ -136,5 +167,22 @@ mod tests {
             p.handle_key(key(KeyCode::Char('q')), total),
             PagerKey::Close
         );
+    }
+
+    #[test]
+    fn a_titled_pager_names_its_keys_and_asks_for_other_documents() {
+        let mut p = Pager::new(vec![Line::from("general-purpose · \"find the parser\"")])
+            .with_title("Subagent 2/3")
+            .with_hint("←/→ other subagents");
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 3));
+        p.render(buf.area, &mut buf);
+        insta::assert_snapshot!(buffer_text(&buf));
+        assert_eq!(p.handle_key(key(KeyCode::Left), 1), PagerKey::Previous);
+        assert_eq!(p.handle_key(key(KeyCode::Right), 1), PagerKey::Next);
+        let ctrl_o = KeyEvent {
+            modifiers: KeyModifiers::CONTROL,
+            ..key(KeyCode::Char('o'))
+        };
+        assert_eq!(p.handle_key(ctrl_o, 1), PagerKey::Close);
     }
 }

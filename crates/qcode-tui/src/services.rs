@@ -1,6 +1,7 @@
 //! The back ends of slash commands that live outside the TUI: listing models, signing in,
 //! saving API keys, usage-statistics consent, the memory files, and the recorded sessions
-//! (`/resume`'s list, `/export`, `/rename`, `/rewind`'s points). The binary implements
+//! (`/resume`'s list, `/export`, `/rename`, `/rewind`'s points), the subagent definitions
+//! (`/agents`). The binary implements
 //! [`Services`]; the TUI calls it from spawned tasks and gets the results back on its internal
 //! app-event channel, so the render loop never waits for I/O. The TUI itself never does network
 //! I/O or reads configuration files.
@@ -88,6 +89,29 @@ pub struct RewindEntry {
     pub files: Vec<String>,
 }
 
+/// A subagent definition as `/agents` lists it (display text, one line each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentInfo {
+    pub name: String,
+    /// When to use it (what the model is shown).
+    pub description: String,
+    /// Where it comes from: `built-in`, `user ~/.qcode/agents/x.md`, `project .qcode/agents/x.md`.
+    pub source: String,
+    /// The tools it may use (`every tool of the session except task`, or a list).
+    pub tools: String,
+    /// `inherit` or a model id.
+    pub model: String,
+}
+
+/// What `/agents` shows: the usable definitions, and the files that were refused or could not
+/// be read (with why).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentListing {
+    /// Sorted by name; the built-in `general-purpose` is among them.
+    pub agents: Vec<AgentInfo>,
+    pub problems: Vec<String>,
+}
+
 /// Everything the TUI asks of the outside world. Object-safe; every call returns a boxed
 /// future that the TUI runs on a spawned task. Failures are [`Problem`]s; the TUI shows them
 /// with [`Problem::one_line`].
@@ -148,6 +172,10 @@ pub trait Services: Send + Sync {
 
     /// `/mcp`: the session's MCP servers, one line each (status, tool count, error).
     fn mcp_status(&self) -> BoxFuture<'_, String>;
+
+    /// `/agents`: the subagent definitions (user, project, built-in) with the trust rules of
+    /// the session applied, read from disk now.
+    fn list_agents(&self) -> BoxFuture<'_, Result<AgentListing, Problem>>;
 
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.

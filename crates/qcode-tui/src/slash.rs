@@ -12,6 +12,7 @@ pub enum SlashCommand {
     Memory,
     Init,
     Tools,
+    Agents,
     Mcp,
     Privacy,
     Clear,
@@ -84,6 +85,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "tools",
         aliases: &[],
         description: "List the built-in tools and their permission class",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Agents,
+        name: "agents",
+        aliases: &[],
+        description: "List the subagent definitions (source, tools, model)",
         args: "",
     },
     CommandSpec {

@@ -29,6 +29,7 @@ const KEYS: &[(&str, &str)] = &[
     ("Ctrl+C twice, Ctrl+D", "exit (on an empty prompt)"),
     ("Shift+Tab", "cycle approval mode"),
     ("Ctrl+T", "full transcript"),
+    ("Ctrl+O", "subagent transcripts (←/→ switch subagents)"),
     ("Ctrl+L", "clear the screen"),
     ("Ctrl+Z", "suspend"),
     ("↑ / ↓", "history"),
@@ -70,6 +71,7 @@ impl App {
             }
             SlashCommand::Memory => self.memory_command(args),
             SlashCommand::Mcp => self.mcp_command(),
+            SlashCommand::Agents => self.agents_command(),
             SlashCommand::Init => {
                 if self.running.is_running() {
                     self.notice(
@@ -128,6 +130,7 @@ impl App {
             SlashCommand::Clear => {
                 self.send(Op::ClearHistory);
                 self.transcript.clear();
+                self.subagents.clear_finished();
                 self.status.context_tokens = 0;
                 self.effects.push(Effect::ClearScreen);
             }

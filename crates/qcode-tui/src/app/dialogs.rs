@@ -49,6 +49,8 @@ pub enum ServiceReply {
     Renamed(Result<String, Problem>),
     /// `/rewind`: the prompts of this session.
     RewindPoints(Result<Vec<crate::RewindEntry>, Problem>),
+    /// `/agents`: the subagent definitions.
+    Agents(Result<crate::AgentListing, Problem>),
 }
 
 impl App {
@@ -347,6 +349,7 @@ impl App {
             ServiceReply::Exported(result) => self.session_result("Export", result),
             ServiceReply::Renamed(result) => self.session_result("Rename", result),
             ServiceReply::RewindPoints(result) => self.rewind_points_listed(result),
+            ServiceReply::Agents(result) => self.agents_listed(result),
             ServiceReply::Models(result) => {
                 if let (true, Some(Dialog::Model(p))) = (current, self.dialogs.get_mut()) {
                     p.loaded(result);

@@ -34,9 +34,13 @@ impl App {
     fn end_turn_output(&mut self) {
         self.end_reasoning();
         self.end_stream();
+        self.cancel_running_subagents();
         for t in self.running.take_tools() {
+            let call_id = t.call_id.clone();
             self.emit_cell(Cell::Tool(t));
+            self.commit_subagents_of(&call_id);
         }
+        self.commit_all_subagents();
     }
 
     pub fn handle_engine_event(&mut self, event: Event) {
@@ -112,6 +116,7 @@ impl App {
                     self.stats.tool_failures += 1;
                 }
                 self.emit_cell(Cell::Tool(cell));
+                self.commit_subagents_of(&call_id);
             }
             Event::ApprovalRequest {
                 request_id,
@@ -226,11 +231,38 @@ impl App {
             // `/clear` started a new session: it is no longer the resumed one.
             Event::HistoryCleared => self.status.session = None,
             Event::ShutdownComplete => self.engine_closed(),
-            // Not produced by any engine yet: MCP progress and subagents are being wired.
-            Event::ToolProgress { .. }
-            | Event::SubagentStarted { .. }
-            | Event::Subagent { .. }
-            | Event::SubagentFinished { .. } => {}
+            Event::SubagentStarted {
+                agent_id,
+                parent_call_id,
+                subagent_type,
+                description,
+            } => self.subagent_started(&agent_id, &parent_call_id, &subagent_type, &description),
+            Event::Subagent {
+                agent_id,
+                parent_call_id,
+                event,
+            } => {
+                if matches!(*event, Event::ApprovalRequest { .. }) {
+                    self.end_reasoning();
+                    self.end_stream();
+                }
+                self.handle_subagent_event(&agent_id, &parent_call_id, *event);
+            }
+            Event::SubagentFinished {
+                agent_id,
+                parent_call_id,
+                status,
+                usage,
+                duration_ms,
+            } => self.subagent_finished(
+                &agent_id,
+                &parent_call_id,
+                &status,
+                usage.total_tokens,
+                duration_ms,
+            ),
+            // Not produced by any engine yet: MCP progress is being wired.
+            Event::ToolProgress { .. } => {}
         }
     }
 }

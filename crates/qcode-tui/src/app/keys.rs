@@ -47,9 +47,19 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if let Some(pager) = self.dialogs.pager_mut() {
             let total = pager.rows(self.width).len();
-            if pager.handle_key(key, total) == PagerKey::Close {
-                self.dialogs.close_pager();
-                self.effects.push(Effect::ClosePager);
+            match pager.handle_key(key, total) {
+                PagerKey::Close => {
+                    self.dialogs.close_pager();
+                    self.subagents.stop_viewing();
+                    self.effects.push(Effect::ClosePager);
+                }
+                PagerKey::Previous if self.subagents.viewing().is_some() => {
+                    self.switch_subagent_pager(-1);
+                }
+                PagerKey::Next if self.subagents.viewing().is_some() => {
+                    self.switch_subagent_pager(1);
+                }
+                PagerKey::Handled | PagerKey::Previous | PagerKey::Next => {}
             }
             return;
         }
@@ -71,6 +81,7 @@ impl App {
                 self.effects.push(Effect::OpenPager);
                 return;
             }
+            KeyCode::Char('o') if ctrl => return self.open_subagent_pager(),
             _ => {}
         }
         if let Some(modal) = self.running.approval_mut() {
@@ -81,8 +92,11 @@ impl App {
                     request_id: modal.request_id.clone(),
                     decision: decision.clone(),
                 });
+                if let Some(asker) = &modal.asker {
+                    self.subagent_answered(asker, &modal.tool, &decision);
+                }
                 self.emit_cell(Cell::Decision {
-                    tool: modal.tool,
+                    tool: modal.subject(),
                     decision,
                 });
             }
@@ -126,8 +140,11 @@ impl App {
                 request_id: modal.request_id.clone(),
                 decision: decision.clone(),
             });
+            if let Some(asker) = &modal.asker {
+                self.subagent_answered(asker, &modal.tool, &decision);
+            }
             self.emit_cell(Cell::Decision {
-                tool: modal.tool.clone(),
+                tool: modal.subject(),
                 decision,
             });
         }

@@ -5,12 +5,15 @@
 //! [`App`] holds a few sub-states, each a struct with its own methods and tests:
 //! `transcript::Transcript` (committed cells and the scrollback queue),
 //! `turn::RunningTurn` (the turn in flight, approvals, queued prompts, local commands),
-//! `dialog_stack::Dialogs` (the open dialog, the pager, answers awaited from the engine) and
-//! `prompt::Prompt` (the composer, its popup, the hint line). The `impl App` files route
+//! `dialog_stack::Dialogs` (the open dialog, the pager, answers awaited from the engine),
+//! `prompt::Prompt` (the composer, its popup, the hint line) and `subagents::Subagents` (the
+//! live blocks of running subagents, their logs for the Ctrl+O pager). The `impl App` files route
 //! input between them: `keys` (terminal input), `engine` (engine events), `commands` (slash
-//! commands), `dialogs` (dialog actions and service calls), `render` (the bottom pane). A new
+//! commands), `dialogs` (dialog actions and service calls), `subagents` (subagent events),
+//! `render` (the bottom pane). A new
 //! feature adds a sub-state rather than fields on `App`.
 
+mod agents;
 mod commands;
 mod dialog_stack;
 mod dialogs;
@@ -20,6 +23,7 @@ mod prompt;
 mod render;
 mod sessions;
 mod stats;
+mod subagents;
 mod transcript;
 mod turn;
 
@@ -43,6 +47,7 @@ use crate::transcript::{Cell, NoticeKind};
 use crate::{ExitReason, TuiOptions};
 use dialog_stack::Dialogs;
 use prompt::Prompt;
+use subagents::Subagents;
 use transcript::{Separation, Transcript};
 use turn::RunningTurn;
 
@@ -95,6 +100,7 @@ pub struct App {
     running: RunningTurn,
     dialogs: Dialogs,
     prompt: Prompt,
+    subagents: Subagents,
 }
 
 /// How long "press Ctrl+C again" stays armed.
@@ -133,6 +139,7 @@ impl App {
             running: RunningTurn::default(),
             dialogs: Dialogs::default(),
             prompt: Prompt::new(options.history_file.clone()),
+            subagents: Subagents::default(),
             options,
         };
         app.welcome();
@@ -241,7 +248,10 @@ impl App {
 
     /// True while something animates (spinner, elapsed time): the loop ticks frames.
     pub fn animating(&self) -> bool {
-        self.running.animating() || self.prompt.hint().is_some() || self.dialogs.animating()
+        self.running.animating()
+            || self.prompt.hint().is_some()
+            || self.dialogs.animating()
+            || self.subagents.any_running()
     }
 
     pub fn set_width(&mut self, width: u16) {
@@ -263,6 +273,13 @@ impl App {
     pub(crate) fn emit_cell(&mut self, cell: Cell) {
         self.transcript
             .push_cell(cell, self.width as usize, Some(&self.highlighter));
+        self.dirty = true;
+    }
+
+    /// Writes a finished cell directly below the previous lines (no blank line between).
+    pub(crate) fn emit_attached(&mut self, cell: Cell) {
+        self.transcript
+            .push_cell_attached(cell, self.width as usize, Some(&self.highlighter));
         self.dirty = true;
     }
 

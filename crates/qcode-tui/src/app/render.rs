@@ -1,5 +1,6 @@
-//! The bottom pane: live turn output (reasoning tail, streaming answer tail, running tools),
-//! the working line, a popup or the approval modal, the composer and the status line.
+//! The bottom pane: live turn output (reasoning tail, streaming answer tail, running tools
+//! with the live blocks of their subagents), the working line, a popup or the approval modal,
+//! the composer and the status line.
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -73,7 +74,22 @@ impl App {
                     live.push(Line::default());
                 }
                 live.extend(wrap_lines(&t.live_lines(spinner), w));
+                let blocks = self.subagent_live_lines(Some(&t.call_id), &[], spinner);
+                live.extend(wrap_lines(&blocks, w));
             }
+        }
+        // Subagents whose `task` call is not shown live (events out of order).
+        let running_ids: Vec<&str> = self
+            .running
+            .current()
+            .map(|t| t.tools.iter().map(|c| c.call_id.as_str()).collect())
+            .unwrap_or_default();
+        let orphans = self.subagent_live_lines(None, &running_ids, spinner);
+        if !orphans.is_empty() {
+            if !live.is_empty() {
+                live.push(Line::default());
+            }
+            live.extend(wrap_lines(&orphans, w));
         }
         for cmd in self.running.shells() {
             if !live.is_empty() {
@@ -100,6 +116,12 @@ impl App {
                     turn.started.elapsed().as_secs(),
                     label,
                 );
+                if self.subagents.live().next().is_some() {
+                    line.spans.push(Span::styled(
+                        " · Ctrl+O subagents",
+                        Style::default().add_modifier(Modifier::DIM),
+                    ));
+                }
                 let queued = self.running.queued_len();
                 if queued > 0 {
                     line.spans.push(Span::styled(

@@ -36,6 +36,14 @@ impl Transcript {
         self.cells.push(cell);
     }
 
+    /// Commits a finished cell directly below the previous lines (a subagent's summary under
+    /// its `task` call).
+    pub fn push_cell_attached(&mut self, cell: Cell, width: usize, hl: Option<&Highlighter>) {
+        let lines = cell.lines(width, hl, Detail::Compact);
+        self.push_lines(lines, Separation::Attached);
+        self.cells.push(cell);
+    }
+
     /// Queues lines for the scrollback.
     pub fn push_lines(&mut self, lines: Vec<Line<'static>>, separation: Separation) {
         if lines.is_empty() {

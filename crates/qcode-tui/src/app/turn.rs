@@ -152,6 +152,13 @@ impl RunningTurn {
         self.start().tools.push(cell);
     }
 
+    /// Whether the tool call `call_id` is still shown live.
+    pub fn has_tool(&self, call_id: &str) -> bool {
+        self.turn
+            .as_ref()
+            .is_some_and(|t| t.tools.iter().any(|c| c.call_id == call_id))
+    }
+
     pub fn tool_output(&mut self, call_id: &str, chunk: &str) {
         if let Some(t) = self.start().tools.iter_mut().find(|t| t.call_id == call_id) {
             t.output.push_str(chunk);

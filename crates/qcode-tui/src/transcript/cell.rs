@@ -4,7 +4,7 @@ use qcode_protocol::{ReviewDecision, TodoItem, TodoStatus};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::ToolCell;
+use super::{SubagentSummary, ToolCell};
 use crate::markdown::{self, Highlighter, Highlighting};
 
 /// How much of a cell to show: the scrollback shows previews, the pager everything.
@@ -38,6 +38,8 @@ pub enum Cell {
         secs: u64,
     },
     Tool(ToolCell),
+    /// A finished subagent, collapsed to one line under its `task` call.
+    Subagent(SubagentSummary),
     /// A local `!command` and its output.
     Shell {
         command: String,
@@ -95,6 +97,7 @@ impl Cell {
                 }
             },
             Cell::Tool(t) => t.lines(detail),
+            Cell::Subagent(s) => s.lines(detail),
             Cell::Shell {
                 command,
                 output,

@@ -1,4 +1,5 @@
 mod app;
 mod harness;
 mod services;
+mod subagents;
 mod widgets;

@@ -11,8 +11,8 @@ use qcode_protocol::{
     ApprovalMode, AuthKind, ErrorKind, Event, LoginEvent, Op, Problem, ProviderPreset,
 };
 use qcode_tui::{
-    ApiKeyInput, ExitReason, Overwrite, PrivacyStatus, RefreshedPrompt, RewindConflict,
-    RewindEntry, RewindScope, Services, SessionEntry, ToolInfo, UsageStatistics,
+    AgentInfo, AgentListing, ApiKeyInput, ExitReason, Overwrite, PrivacyStatus, RefreshedPrompt,
+    RewindConflict, RewindEntry, RewindScope, Services, SessionEntry, ToolInfo, UsageStatistics,
 };
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -138,6 +138,22 @@ impl Services for Fake {
         self.call(&format!("set_usage_statistics {on}"));
         *self.usage_on.lock().unwrap() = on;
         Box::pin(async { Ok("Usage statistics are off: nothing more is recorded or sent.".into()) })
+    }
+
+    fn list_agents(&self) -> BoxFuture<'_, Result<AgentListing, Problem>> {
+        self.call("list_agents");
+        Box::pin(async {
+            Ok(AgentListing {
+                agents: vec![AgentInfo {
+                    name: "reviewer".into(),
+                    description: "Reviews diffs.".into(),
+                    source: "project .qcode/agents/reviewer.md".into(),
+                    tools: "read_file, grep".into(),
+                    model: "inherit".into(),
+                }],
+                problems: Vec::new(),
+            })
+        })
     }
 
     fn mcp_status(&self) -> BoxFuture<'_, String> {
@@ -584,6 +600,32 @@ fn built_in_commands_are_reported_by_canonical_name_only() {
     h.submit("/exit");
     h.submit("/nonsense-secret-word");
     assert_eq!(*fake.used.lock().unwrap(), vec!["tools", "quit"]);
+}
+
+#[tokio::test]
+async fn agents_lists_the_definitions_from_the_services() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/agents");
+    h.pump_until(|h| h.scrollback_text().contains("Subagents (1)"))
+        .await;
+    let text = h.scrollback_text();
+    assert!(
+        text.contains("reviewer  project .qcode/agents/reviewer.md"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tools: read_file, grep · model: inherit"),
+        "{text}"
+    );
+    assert_eq!(fake.calls(), vec!["list_agents"]);
+    assert_eq!(*fake.used.lock().unwrap(), vec!["agents"]);
+    let mut bare = Harness::new();
+    bare.submit("/agents");
+    assert!(
+        bare.scrollback_text()
+            .contains("/agents is not available in this session")
+    );
 }
 
 #[tokio::test]
