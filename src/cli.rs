@@ -141,6 +141,23 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
     Mcp(McpArgs),
+    /// Subagents the `task` tool can start: list them with where each comes from (see
+    /// docs/subagents.md).
+    Agents(AgentsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    #[command(subcommand)]
+    pub action: AgentsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsAction {
+    /// Name, source (built-in, user, project, .qwen), description, tools and model of each
+    /// agent, and the definitions not used (bad files, untrusted project agents with write
+    /// tools).
+    List,
 }
 
 #[derive(Debug, Args)]

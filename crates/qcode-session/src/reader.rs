@@ -323,7 +323,10 @@ impl LoadedSession {
                 | RecordBody::Assistant { .. }
                 | RecordBody::ToolResult { .. }
                 | RecordBody::Usage { .. }
-                | RecordBody::Compression { .. } => {}
+                | RecordBody::Compression { .. }
+                | RecordBody::SubagentStart { .. }
+                | RecordBody::SubagentMessage { .. }
+                | RecordBody::SubagentEnd { .. } => {}
             }
         }
         state

@@ -61,6 +61,25 @@ pub enum RecordBody {
     Mode { mode: ApprovalMode },
     /// The session was given a title (`/rename`).
     Title { title: String },
+    /// A subagent started for the assistant's `task` call `tool_call_id` (its conversation
+    /// follows as [`RecordBody::SubagentMessage`]s; none of it is the parent's history).
+    SubagentStart {
+        agent_id: String,
+        tool_call_id: String,
+        subagent_type: String,
+        description: String,
+    },
+    /// One message of a subagent's conversation (its prompt, answers, tool results).
+    SubagentMessage {
+        agent_id: String,
+        message: ChatMessage,
+    },
+    /// A subagent ended: `completed`, `failed`, `cancelled` or `limit`, with its usage.
+    SubagentEnd {
+        agent_id: String,
+        status: String,
+        usage: Usage,
+    },
 }
 
 impl RecordBody {
@@ -77,6 +96,9 @@ impl RecordBody {
             Self::Auth { .. } => "auth",
             Self::Mode { .. } => "mode",
             Self::Title { .. } => "title",
+            Self::SubagentStart { .. } => "subagent_start",
+            Self::SubagentMessage { .. } => "subagent_message",
+            Self::SubagentEnd { .. } => "subagent_end",
         }
     }
 
@@ -92,7 +114,10 @@ impl RecordBody {
             | Self::Model { .. }
             | Self::Auth { .. }
             | Self::Mode { .. }
-            | Self::Title { .. } => None,
+            | Self::Title { .. }
+            | Self::SubagentStart { .. }
+            | Self::SubagentMessage { .. }
+            | Self::SubagentEnd { .. } => None,
         }
     }
 
@@ -119,7 +144,10 @@ impl RecordBody {
             | Self::Model { .. }
             | Self::Auth { .. }
             | Self::Mode { .. }
-            | Self::Title { .. } => None,
+            | Self::Title { .. }
+            | Self::SubagentStart { .. }
+            | Self::SubagentMessage { .. }
+            | Self::SubagentEnd { .. } => None,
         }
     }
 }
@@ -180,6 +208,12 @@ struct Wire {
     messages: Vec<ChatMessage>,
     mode: Option<ApprovalMode>,
     title: Option<String>,
+    // subagents
+    agent_id: Option<String>,
+    subagent_type: Option<String>,
+    description: Option<String>,
+    message: Option<ChatMessage>,
+    status: Option<String>,
 }
 
 /// Why a line is not a record (no content of the line in it).
@@ -245,6 +279,21 @@ impl TryFrom<Wire> for Record {
             },
             "title" => RecordBody::Title {
                 title: need(w.title, missing)?,
+            },
+            "subagent_start" => RecordBody::SubagentStart {
+                agent_id: need(w.agent_id, missing)?,
+                tool_call_id: need(w.tool_call_id, missing)?,
+                subagent_type: need(w.subagent_type, missing)?,
+                description: need(w.description, missing)?,
+            },
+            "subagent_message" => RecordBody::SubagentMessage {
+                agent_id: need(w.agent_id, missing)?,
+                message: need(w.message, missing)?,
+            },
+            "subagent_end" => RecordBody::SubagentEnd {
+                agent_id: need(w.agent_id, missing)?,
+                status: need(w.status, missing)?,
+                usage: need(w.usage, missing)?,
             },
             _ => return Err(WireError("an unknown record type")),
         };

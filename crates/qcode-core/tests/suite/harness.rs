@@ -78,6 +78,7 @@ fn start_full(
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: None,
         hooks,
+        subagents: None,
     };
     let handle = qcode_core::spawn(config, deps);
     Engine { handle, dir, mock }
