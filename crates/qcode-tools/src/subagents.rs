@@ -85,7 +85,7 @@ pub(crate) fn prepare(
 ) -> Result<(Facts, TaskRequest), ToolError> {
     let args: Args = typed(DEF.name, args)?;
     let subagent_type = args.subagent_type.trim().to_string();
-    if !agents.iter().any(|a| *a == subagent_type) {
+    if !agents.contains(&subagent_type) {
         return Err(ToolError::invalid(
             DEF.name,
             format!(
