@@ -625,3 +625,105 @@ fn an_untrusted_projects_agent_with_write_tools_is_not_offered() {
     assert!(listed.stdout.contains("not used: "), "{}", listed.stdout);
     assert!(!listed.stdout.contains("evil  ("), "{}", listed.stdout);
 }
+
+#[test]
+fn pre_tool_use_hooks_apply_inside_subagents_and_session_hooks_do_not_rerun() {
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "home/.qcode/agents/writer.md",
+        "---\ndescription: Writes files.\ntools: [write_file]\n---\nYou are WRITER-MARKER.\n",
+    );
+    let log = w.dir.path().join("starts.log");
+    w.write(
+        "home/.qcode/settings.json",
+        &json!({"hooks": {
+            "PreToolUse": [{"matcher": "write_file", "hooks": [{"type": "command", "command": "echo 'no writes from helpers' >&2; exit 2"}]}],
+            "SessionStart": [{"hooks": [{"type": "command", "command": format!("echo start >> '{}'", log.display())}]}]
+        }})
+        .to_string(),
+    );
+    let target = w.project.join("y.txt");
+    mock.enqueue(Reply::tool_calls(
+        [task_call("t1", "writer", "Write", "write y.txt")],
+        9,
+    ));
+    mock.enqueue_matching(
+        "WRITER-MARKER",
+        Reply::tool_calls(
+            [(
+                "w1".to_string(),
+                "write_file".to_string(),
+                json!({"file_path": target.display().to_string(), "content": "x"}).to_string(),
+            )],
+            9,
+        ),
+    );
+    mock.enqueue_matching("WRITER-MARKER", Reply::text("blocked by a hook", 3));
+    mock.enqueue(Reply::text("ok", 3));
+    run(w.cmd_for(&mock).args(["-p", "write", "--yolo"])).assert_code(0);
+    assert!(
+        !target.exists(),
+        "the hook blocked the subagent's write, even in yolo"
+    );
+    let reqs = mock.requests();
+    assert_eq!(
+        tool_result(&reqs[2].body_json().unwrap(), "w1"),
+        "no writes from helpers"
+    );
+    let starts = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        starts, "start\n",
+        "SessionStart ran once, for the session only"
+    );
+}
+
+#[test]
+fn the_session_request_limit_counts_the_subagents_requests() {
+    let w = World::new();
+    let mock = MockServer::start();
+    finder(&w);
+    w.write("project/a.txt", "alpha\n");
+    mock.enqueue(Reply::tool_calls(
+        [task_call("t1", "finder", "Dig", "dig")],
+        9,
+    ));
+    mock.enqueue_matching(
+        "FINDER-MARKER",
+        Reply::tool_calls(
+            [(
+                "r1".to_string(),
+                "read_file".to_string(),
+                json!({"file_path": w.project.join("a.txt").display().to_string()}).to_string(),
+            )],
+            9,
+        ),
+    );
+    let r =
+        run(w
+            .cmd_for(&mock)
+            .args(["-p", "dig", "--max-session-turns", "2", "-o", "stream-json"]));
+    r.assert_code(53);
+    assert_eq!(
+        mock.requests().len(),
+        2,
+        "one request of the parent, one of the subagent"
+    );
+    let events = lines(&r.stdout);
+    let finished = events
+        .iter()
+        .find(|e| e["type"] == "subagent_finished")
+        .unwrap();
+    assert_eq!(finished["status"], "limit");
+    let end = events
+        .iter()
+        .find(|e| e["type"] == "tool_call_end" && e["call_id"] == "t1")
+        .unwrap();
+    assert!(
+        end["output"]
+            .as_str()
+            .unwrap()
+            .contains("reached the session limit of 2 model requests"),
+        "{end}"
+    );
+}
