@@ -727,3 +727,22 @@ fn the_session_request_limit_counts_the_subagents_requests() {
         "{end}"
     );
 }
+
+#[test]
+fn bad_agents_settings_are_configuration_errors() {
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{"agents": {"maxConcurrent": 0}}"#,
+    );
+    let r = run(w.cmd_for(&mock).args(["-p", "hi"]));
+    r.assert_code(52);
+    assert!(r.stderr.contains("agents.maxConcurrent"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("expected a number from 1 to 16"),
+        "{}",
+        r.stderr
+    );
+    assert!(mock.requests().is_empty());
+}

@@ -648,6 +648,65 @@ mod tests {
         assert_eq!(first_sentence("One\n  line"), "One line");
     }
 
+    #[test]
+    fn the_task_tool_lists_its_agents_and_a_subagents_registry_is_restricted() {
+        let agents = vec![("general-purpose".to_string(), "Anything.".to_string())];
+        let r = ToolRegistry::builtin()
+            .with_external(Arc::new(Fake))
+            .with_task_tool(&agents);
+        assert_eq!(r.kind_of("task"), Some(ToolKind::Subagent));
+        let task = r.specs().into_iter().find(|s| s.name == "task").unwrap();
+        assert!(
+            task.description.ends_with("- general-purpose: Anything."),
+            "{}",
+            task.description
+        );
+        assert_eq!(
+            ToolRegistry::builtin().with_task_tool(&[]).kind_of("task"),
+            None
+        );
+
+        let all = r.restricted(None, false);
+        assert!(!all.names().contains(&"task"));
+        assert!(all.specs().iter().any(|s| s.name == "mcp__srv__echo"));
+        let nested = r.restricted(None, true);
+        assert!(nested.names().contains(&"task"));
+        let only = r.restricted(
+            Some(&["read_file".into(), "task".into(), "nope".into()]),
+            false,
+        );
+        assert_eq!(only.names(), ["read_file"]);
+        assert!(only.specs().iter().all(|s| s.name != "mcp__srv__echo"));
+        let with_mcp = r.restricted(Some(&["mcp__srv__echo".into()]), false);
+        let names: Vec<String> = with_mcp.specs().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["mcp__srv__echo"]);
+
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("QWEN.md"),
+            crate::LazyHttpClient::default_client(),
+            dir.path().join("bg"),
+        )
+        .unwrap();
+        let args =
+            r#"{"subagent_type": "general-purpose", "description": "Look", "prompt": "look"}"#;
+        let p = rt.block_on(r.prepare(&call("task", args), &ctx)).unwrap();
+        assert_eq!(p.task_request().map(|t| t.prompt.as_str()), Some("look"));
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let out = rt.block_on(p.execute(&ctx, CancellationToken::new(), &tx));
+        assert_eq!(
+            out.status,
+            ToolResultStatus::Error,
+            "only the engine runs subagents"
+        );
+        let missing = rt.block_on(only.prepare(&call("task", args), &ctx));
+        assert!(missing.is_err(), "a subagent without task cannot call it");
+    }
+
     /// Two tools of server `srv` (one named like a built-in); calls echo their arguments.
     struct Fake;
 
