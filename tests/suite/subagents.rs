@@ -246,13 +246,17 @@ fn two_task_calls_run_side_by_side_and_stream_json_shows_each() {
     r.assert_code(0);
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 4);
-    for (index, arrived) in mock.completions() {
-        if index == 1 || index == 2 {
-            assert!(
-                arrived >= 3,
-                "request {index} completed before the other subagent's arrived"
-            );
-        }
+    let subagent_replies: Vec<(usize, usize)> = mock
+        .completions()
+        .into_iter()
+        .filter(|(index, _)| *index == 1 || *index == 2)
+        .collect();
+    assert_eq!(subagent_replies.len(), 2, "{subagent_replies:?}");
+    for (index, arrived) in subagent_replies {
+        assert!(
+            arrived >= 3,
+            "request {index} completed before the other subagent's arrived"
+        );
     }
     let last = reqs[3].body_json().unwrap();
     assert_eq!(tool_result(&last, "ta"), "alpha result");
