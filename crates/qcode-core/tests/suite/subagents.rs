@@ -182,3 +182,75 @@ async fn an_interrupt_stops_every_subagent_and_every_call_gets_a_result() {
             .all(|(_, r)| r.starts_with("Cancelled:") && r.contains("working"))
     );
 }
+
+#[tokio::test]
+async fn a_mode_change_while_a_subagent_runs_reaches_it_clamped_by_its_definition() {
+    let mut careful = agent(
+        "careful",
+        "CAREFUL-MARKER",
+        AgentTools::Only(vec!["write_file".into()]),
+    );
+    careful.approval_mode = Some(ApprovalMode::AutoEdit);
+    let mut e = start_with_agents(ApprovalMode::Default, vec![careful]);
+    e.mock
+        .enqueue(Reply::tool_calls([task("t1", "careful")], 20));
+    e.mock.enqueue_matching(
+        "CAREFUL-MARKER",
+        Reply::tool_calls(
+            [(
+                "w1",
+                "write_file",
+                json!({"file_path": "m.txt", "content": "x"}).to_string(),
+            )],
+            20,
+        ),
+    );
+    e.mock
+        .enqueue_matching("CAREFUL-MARKER", Reply::text("done", 4));
+    e.mock.enqueue(Reply::text("ok", 4));
+    e.send(Op::UserTurn { text: "go".into() });
+    let evs = e
+        .until(|ev| {
+            matches!(ev, Event::Subagent { event, .. } if matches!(**event, Event::ApprovalRequest { .. }))
+        })
+        .await;
+    let Some(Event::Subagent { event, .. }) = evs.last().cloned() else {
+        unreachable!()
+    };
+    let Event::ApprovalRequest { request_id, .. } = *event else {
+        unreachable!()
+    };
+    e.send(Op::SetApprovalMode {
+        mode: ApprovalMode::Yolo,
+    });
+    let evs = e
+        .until(|ev| {
+            matches!(ev, Event::Subagent { event, .. } if matches!(**event, Event::SessionConfigured { .. }))
+        })
+        .await;
+    let Some(Event::Subagent { event, .. }) = evs.last().cloned() else {
+        unreachable!()
+    };
+    assert!(
+        matches!(
+            *event,
+            Event::SessionConfigured {
+                approval_mode: ApprovalMode::AutoEdit,
+                ..
+            }
+        ),
+        "yolo for the session, the definition's auto-edit for the subagent: {event:?}"
+    );
+    e.send(Op::ApprovalDecision {
+        request_id,
+        decision: ReviewDecision::Deny { message: None },
+    });
+    let evs = e.until(|ev| matches!(ev, Event::TurnComplete { .. })).await;
+    assert!(evs.iter().any(|ev| matches!(
+        ev,
+        Event::SessionConfigured {
+            approval_mode: ApprovalMode::Yolo,
+            ..
+        }
+    )));
+}
