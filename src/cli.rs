@@ -151,6 +151,9 @@ pub enum Command {
     /// the user-scope mcpServers of ~/.claude.json, commands/, skills/, agents/, CLAUDE.md) and
     /// writes the qcode equivalents into ~/.qcode ($QCODE_HOME), printing what it took, what it
     /// skipped and why. The other tool's files are only read.
+    /// Subagents the `task` tool can start: list them with where each comes from (see
+    /// docs/subagents.md).
+    Agents(AgentsArgs),
     Import(ImportArgs),
 }
 
@@ -182,6 +185,20 @@ pub enum ImportFrom {
     Qwen,
     /// Claude Code (~/.claude and ~/.claude.json).
     Claude,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    #[command(subcommand)]
+    pub action: AgentsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsAction {
+    /// Name, source (built-in, user, project, .qwen), description, tools and model of each
+    /// agent, and the definitions not used (bad files, untrusted project agents with write
+    /// tools).
+    List,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! front end (the TUI, or the headless runner), and turns the outcome into an exit code.
 //! Glue only: behaviour lives in the crates.
 
+mod agents_glue;
 mod auth_cmd;
 mod auth_glue;
 mod checkpoint_glue;
@@ -58,6 +59,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Sessions(args)) => return sessions_cmd::run(&cli, args).await,
         Some(cli::Command::Mcp(args)) => return mcp_cmd::run(&cli, args).await,
         Some(cli::Command::Import(args)) => return import_cmd::run(args),
+        Some(cli::Command::Agents(args)) => return agents_glue::run(&cli, args),
         None => {}
     }
     let stdin = headless::Stdin::detect();

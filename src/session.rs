@@ -120,7 +120,7 @@ pub fn load_config(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
 
 /// [`load_config`] without printing the warnings (the interactive session may ask about trust
 /// first and load again).
-fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
+pub(crate) fn load_config_quiet(cli: &Cli) -> Result<(ConfigSnapshot, EnvLayer), Problem> {
     let env = EnvLayer::from_process();
     let paths = Paths::from_env(&|k| env.process_get(k))?;
     let cwd = std::env::current_dir().map_err(|e| {
@@ -291,12 +291,18 @@ pub async fn start_with(
     for w in &hook_warnings {
         crate::exit::warn(format_args!("{w}"));
     }
+    let (subagents, agent_notices) = setup::subagents_for(&snapshot, &tools);
+    for notice in &agent_notices {
+        crate::exit::warn(format_args!("{notice}"));
+    }
+    let tools = tools.with_task_tool(&subagents.tool_agents());
     let deps = EngineDeps {
         client,
         tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: Some(resolver),
         hooks,
+        subagents: Some(Arc::new(subagents)),
     };
     let engine = qcode_core::spawn(config, deps);
     let run_mode = match interaction {

@@ -15,7 +15,9 @@ fn set<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
 
 #[test]
 fn tool_catalogue_is_the_tool_registry() {
-    let registry = qcode_tools::ToolRegistry::builtin();
+    // `task` is registered when the session has agents (it always has the built-in one).
+    let registry = qcode_tools::ToolRegistry::builtin()
+        .with_task_tool(&[("general-purpose".to_string(), "any job".to_string())]);
     let specs = registry.specs();
     let real = set(specs.iter().map(|s| s.name.as_str()));
     let catalogue = set(BUILTIN_TOOLS.iter().copied());

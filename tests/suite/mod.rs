@@ -23,4 +23,5 @@ mod rewind;
 mod secrets;
 mod sessions;
 mod skills;
+mod subagents;
 mod telemetry;

@@ -47,7 +47,10 @@ pub use mcp::{McpOrigin, McpServerConfig, McpServers, McpTransport, Startable, s
 pub use models::{ModelInfo, context_window};
 pub use origin::{DotEnvPlace, Scope, Source, Sourced};
 pub use paths::Paths;
-pub use resolve::{CliOverrides, ConfigSnapshot, HookLayer};
+pub use resolve::{
+    AgentLimits, CliOverrides, ConfigSnapshot, DEFAULT_AGENTS_MAX_CONCURRENT,
+    DEFAULT_AGENTS_MAX_DEPTH, DEFAULT_AGENTS_MAX_REQUESTS, HookLayer,
+};
 pub use settings::{Settings, SettingsWarning, load_settings};
 pub use trust::{FolderTrust, TrustOverride, TrustRule, TrustedFolders};
 pub use untrusted::Ignored;

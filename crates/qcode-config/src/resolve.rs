@@ -75,6 +75,8 @@ pub struct ConfigSnapshot {
     /// still starting.
     pub mcp_discovery_timeout_ms: Sourced<u64>,
     pub otlp_endpoint: Option<Sourced<String>>,
+    /// `agents.maxConcurrent`, `agents.maxRequests`, `agents.maxDepth` (validated).
+    pub agents: AgentLimits,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
     pub warnings: Vec<SettingsWarning>,
@@ -472,6 +474,8 @@ impl ConfigSnapshot {
             None => None,
         };
 
+        let agents = agent_limits(loaded, &s.agents)?;
+
         let cwd = cwd.to_path_buf();
         let project_root = crate::paths::git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -497,6 +501,7 @@ impl ConfigSnapshot {
             mcp_discovery_timeout_ms,
             otlp_endpoint,
             shell_env,
+            agents,
             warnings: loaded.warnings.clone(),
             trust: FolderTrust::Untrusted { refused: false },
             ignored: Vec::new(),
@@ -505,6 +510,68 @@ impl ConfigSnapshot {
             hook_layers: Vec::new(),
         })
     }
+}
+
+/// The subagents' limits (docs/subagents.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentLimits {
+    /// `task` calls of one reply running at the same time (default 4, 1..=16).
+    pub max_concurrent: Sourced<u32>,
+    /// Model requests of one subagent (default 50, at least 1).
+    pub max_requests: Sourced<u32>,
+    /// Nesting depth (default 1: subagents cannot start subagents; 1..=3).
+    pub max_depth: Sourced<u32>,
+}
+
+/// The defaults of [`AgentLimits`].
+pub const DEFAULT_AGENTS_MAX_CONCURRENT: u32 = 4;
+pub const DEFAULT_AGENTS_MAX_REQUESTS: u32 = 50;
+pub const DEFAULT_AGENTS_MAX_DEPTH: u32 = 1;
+
+fn agent_limits(
+    loaded: &LoadedSettings,
+    s: &crate::settings::AgentsSettings,
+) -> Result<AgentLimits, ConfigError> {
+    let one = |key: &'static str,
+               what: &'static str,
+               value: Option<u32>,
+               fallback: u32,
+               max: u32|
+     -> Result<Sourced<u32>, ConfigError> {
+        match value {
+            None => Ok(default(fallback)),
+            Some(n) if (1..=max).contains(&n) => Ok(from_settings(loaded, &["agents", key], n)),
+            Some(n) => Err(ConfigError::InvalidValue {
+                what,
+                value: n.to_string(),
+                source_desc: loaded.source_of(&["agents", key]).to_string(),
+                message: format!("expected a number from 1 to {max}"),
+            }),
+        }
+    };
+    Ok(AgentLimits {
+        max_concurrent: one(
+            "maxConcurrent",
+            "agents.maxConcurrent",
+            s.max_concurrent,
+            DEFAULT_AGENTS_MAX_CONCURRENT,
+            16,
+        )?,
+        max_requests: one(
+            "maxRequests",
+            "agents.maxRequests",
+            s.max_requests,
+            DEFAULT_AGENTS_MAX_REQUESTS,
+            u32::MAX,
+        )?,
+        max_depth: one(
+            "maxDepth",
+            "agents.maxDepth",
+            s.max_depth,
+            DEFAULT_AGENTS_MAX_DEPTH,
+            3,
+        )?,
+    })
 }
 
 /// A settings value with the file that set it.

@@ -31,6 +31,20 @@ pub struct Settings {
     pub general: GeneralSettings,
     #[serde(default)]
     pub mcp: McpSettings,
+    #[serde(default)]
+    pub agents: AgentsSettings,
+}
+
+/// `agents`: limits of the subagents the `task` tool starts (docs/subagents.md).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentsSettings {
+    /// How many `task` calls of one reply run at the same time (default 4).
+    pub max_concurrent: Option<u32>,
+    /// The most model requests one subagent may make (default 50).
+    pub max_requests: Option<u32>,
+    /// How deep subagents may nest (default 1: a subagent cannot start another).
+    pub max_depth: Option<u32>,
 }
 
 /// `mcp`: how a session uses its MCP servers (the servers themselves are `mcpServers`).
@@ -195,6 +209,10 @@ const KNOWN_KEYS: &[&str] = &[
     "mcpServers",
     "mcp",
     "mcp.discoveryTimeout",
+    "agents",
+    "agents.maxConcurrent",
+    "agents.maxRequests",
+    "agents.maxDepth",
     // Checked by the hook loader (each problem names the scope, the event and the entry).
     "hooks",
     "disableAllHooks",

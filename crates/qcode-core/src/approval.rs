@@ -77,7 +77,8 @@ impl AllowList {
             | ToolClass::Fetch
             | ToolClass::Memory
             | ToolClass::Plan
-            | ToolClass::Mcp => facts.tool.to_string(),
+            | ToolClass::Mcp
+            | ToolClass::Subagent => facts.tool.to_string(),
         }
     }
 
@@ -108,7 +109,8 @@ impl AllowList {
             | ToolClass::Fetch
             | ToolClass::Memory
             | ToolClass::Plan
-            | ToolClass::Mcp => patterns
+            | ToolClass::Mcp
+            | ToolClass::Subagent => patterns
                 .iter()
                 .any(|p| key_has_prefix(facts.permission_key, p)),
         }
@@ -184,6 +186,9 @@ pub fn decide(
     interaction: Interaction,
 ) -> Policy {
     let wanted = match mode {
+        // Starting a subagent changes nothing: each of its calls is decided on its own, in a
+        // mode never more permissive than this one.
+        _ if facts.class == ToolClass::Subagent => Policy::Allow,
         // A fetch of a private-network address (loopback, LAN, cloud metadata) asks in every
         // mode: yolo trusts the model with the workspace, not with the local network.
         ApprovalMode::Yolo if facts.class == ToolClass::Fetch && facts.leaves_workspace => {
@@ -195,6 +200,7 @@ pub fn decide(
             ToolClass::ReadOnly | ToolClass::Plan | ToolClass::Fetch => {
                 ask_unless_allowed(facts, allow)
             }
+            ToolClass::Subagent => Policy::Allow,
             ToolClass::Edit | ToolClass::Execute | ToolClass::Memory | ToolClass::Mcp => {
                 Policy::Deny(format!(
                     "`{}` is not available in plan mode (read-only). Describe the change you would make instead; the user can switch modes to let you apply it.",
@@ -203,7 +209,11 @@ pub fn decide(
             }
         },
         ApprovalMode::Default | ApprovalMode::AutoEdit => match facts.class {
-            ToolClass::ReadOnly | ToolClass::Plan if !facts.leaves_workspace => Policy::Allow,
+            ToolClass::ReadOnly | ToolClass::Plan | ToolClass::Subagent
+                if !facts.leaves_workspace =>
+            {
+                Policy::Allow
+            }
             ToolClass::Edit if mode == ApprovalMode::AutoEdit && !facts.leaves_workspace => {
                 Policy::Allow
             }
@@ -215,7 +225,8 @@ pub fn decide(
             | ToolClass::Execute
             | ToolClass::Fetch
             | ToolClass::Memory
-            | ToolClass::Mcp => ask_unless_allowed(facts, allow),
+            | ToolClass::Mcp
+            | ToolClass::Subagent => ask_unless_allowed(facts, allow),
         },
     };
     match (wanted, interaction) {

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 
 use futures::future::BoxFuture;
 use qcode_client::{ChatClient, CredentialSource};
@@ -65,6 +66,21 @@ pub struct EngineDeps {
     pub auth_resolver: Option<Arc<dyn AuthResolver>>,
     /// The session's hooks (`None`: no hooks configured, or `disableAllHooks`).
     pub hooks: Option<Arc<qcode_extensions::hooks::HookRunner>>,
+    /// The agents the `task` tool starts (`None`: no `task` tool). See [`crate::subagents`].
+    pub subagents: Option<Arc<crate::subagents::Subagents>>,
+}
+
+/// Which engine a session is: the user's own, or a subagent a `task` call started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Role {
+    Main,
+    Subagent {
+        /// What this engine's approval request ids start with (`<agent id>:`, after its
+        /// parent's prefix), so that they are unique across the session's engines.
+        prefix: String,
+        /// 1 for a subagent of the main engine.
+        depth: u32,
+    },
 }
 
 /// Session state owned by the engine task.
@@ -75,8 +91,14 @@ pub(crate) struct Session {
     pub credentials: Arc<dyn CredentialSource>,
     pub approval_mode: ApprovalMode,
     pub allow: AllowList,
+    /// The session's limit (`--max-session-turns`), counted over every engine of the session.
     pub max_requests: Option<u32>,
-    pub requests_made: u32,
+    /// Model requests of the whole session (shared with its subagents).
+    pub requests_made: Arc<AtomicU32>,
+    /// A subagent's own limit, and its requests so far.
+    pub own_max_requests: Option<u32>,
+    pub own_requests: u32,
+    pub role: Role,
     pub interaction: Interaction,
     pub sampling: Sampling,
     pub context_window: Option<u64>,
@@ -126,7 +148,10 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         approval_mode: config.approval_mode,
         allow: AllowList::new(config.allowed_tools),
         max_requests: config.max_session_turns,
-        requests_made: 0,
+        requests_made: Arc::new(AtomicU32::new(0)),
+        own_max_requests: None,
+        own_requests: 0,
+        role: Role::Main,
         interaction: config.interaction,
         sampling: config.sampling,
         context_window: config.context_window,
@@ -138,6 +163,13 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         deps,
         hook_context: None,
     };
+    tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
+    handle
+}
+
+/// Starts `session` (a subagent's) on the current tokio runtime with a queue pair of its own.
+pub(crate) fn spawn_session(session: Session) -> EngineHandle {
+    let (handle, ends) = queue_pair();
     tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
     handle
 }
@@ -156,6 +188,15 @@ impl Session {
 }
 
 impl Session {
+    /// The id of an approval request (or of a policy decision) about `call_id`: `kind-call_id`,
+    /// prefixed for a subagent so that ids are unique across the session's engines.
+    pub(crate) fn request_id(&self, kind: &str, call_id: &str) -> String {
+        match &self.role {
+            Role::Main => format!("{kind}-{call_id}"),
+            Role::Subagent { prefix, .. } => format!("{prefix}{kind}-{call_id}"),
+        }
+    }
+
     /// Appends `message` to the history and reports it ([`Event::HistoryAppended`]).
     pub(crate) async fn append(&mut self, message: ChatMessage, tx: &EventTx) {
         self.history.push(message.clone());
@@ -166,6 +207,10 @@ impl Session {
 /// Tells the tools' change tracker (if any) about a turn boundary, off the async threads (it
 /// may do file work).
 pub(crate) async fn track(session: &Session, f: fn(&dyn qcode_tools::ChangeTracker)) {
+    // A subagent's turn is part of its parent's.
+    if session.role != Role::Main {
+        return;
+    }
     if let Some(tracker) = session.deps.tool_ctx.change_tracker.clone() {
         let _ = tokio::task::spawn_blocking(move || f(tracker.as_ref())).await;
     }

@@ -3,7 +3,7 @@
 //! environment) and reports every run as an [`Event::Hook`], and every warning as an
 //! [`Event::Warning`]. The callers in the turn loop decide what a verdict changes.
 
-use qcode_extensions::hooks::{EventPayload, HookOutcome, HookRun, HookStatus, Verdict};
+use qcode_extensions::hooks::{EventPayload, HookEvent, HookOutcome, HookRun, HookStatus, Verdict};
 use qcode_protocol::Event;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +19,19 @@ pub(crate) async fn run(
 ) -> Option<HookOutcome> {
     let runner = session.deps.hooks.as_ref()?;
     if !runner.has_hooks(payload.event()) {
+        return None;
+    }
+    // A subagent is not a session of its own: its tool calls (and approval questions) run the
+    // hooks, its start, prompt and stop do not.
+    if session.role != crate::engine::Role::Main
+        && matches!(
+            payload.event(),
+            HookEvent::SessionStart
+                | HookEvent::SessionEnd
+                | HookEvent::UserPromptSubmit
+                | HookEvent::Stop
+        )
+    {
         return None;
     }
     let outcome = runner.run(&payload, cancel).await;

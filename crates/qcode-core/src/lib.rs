@@ -19,6 +19,10 @@
 //! and idle notifications, stop, compression) and reports each run as an `Event::Hook`; the
 //! runner owns the processes. This crate must not print, read the terminal, or know which
 //! front end is attached.
+//!
+//! [`subagents`]: the `task` tool's runs, each a child engine (a session of its own on its own
+//! queue pair) whose events the parent wraps in `Event::Subagent`, whose approvals it routes
+//! and whose usage it adds to the session's.
 
 pub mod approval;
 pub mod compact;
@@ -29,6 +33,7 @@ mod hooks;
 pub mod prompt;
 pub mod setup;
 pub mod skills;
+pub mod subagents;
 mod tools_run;
 mod turn;
 

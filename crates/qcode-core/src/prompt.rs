@@ -70,9 +70,20 @@ pub fn environment_facts(cwd: &Path, repository: Repository, date: String) -> En
 
 /// The complete system prompt.
 pub fn system_prompt(facts: &EnvironmentFacts, context: &ProjectContext) -> String {
+    format!("{CORE}\n\n{}", environment_and_context(facts, context))
+}
+
+/// A subagent's system prompt: its definition's body, then the same environment facts and
+/// context files the main prompt has.
+pub fn subagent_prompt(body: &str, environment_and_context: &str) -> String {
+    format!("{}\n\n{environment_and_context}", body.trim_end())
+}
+
+/// The `# Environment` section and the project's context files, as both the main and the
+/// subagents' prompts carry them.
+pub fn environment_and_context(facts: &EnvironmentFacts, context: &ProjectContext) -> String {
     let mut out = String::with_capacity(4096);
-    out.push_str(CORE);
-    out.push_str("\n\n# Environment\n");
+    out.push_str("# Environment\n");
     out.push_str(&format!("- Working directory: {}\n", facts.cwd));
     out.push_str(&format!("- Operating system: {}\n", facts.os));
     out.push_str(&format!("- Today's date: {}\n", facts.date));
@@ -149,5 +160,12 @@ mod tests {
         assert!(p.contains("- Git repository: yes\n"));
         assert!(p.contains("  - src/\n"));
         assert!(p.contains("use tabs"));
+        let sub = subagent_prompt("You review code.\n", &environment_and_context(&facts, &ctx));
+        assert!(
+            sub.starts_with("You review code.\n\n# Environment\n"),
+            "{sub}"
+        );
+        assert!(sub.contains("use tabs") && !sub.contains("You are qcode"));
+        assert!(p.ends_with(&environment_and_context(&facts, &ctx)));
     }
 }

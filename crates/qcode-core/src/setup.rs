@@ -32,6 +32,11 @@ pub fn system_prompt_with(
 }
 
 fn base_system_prompt(snapshot: &ConfigSnapshot) -> (String, ProjectContext) {
+    let (facts, context) = environment(snapshot);
+    (prompt::system_prompt(&facts, &context), context)
+}
+
+fn environment(snapshot: &ConfigSnapshot) -> (prompt::EnvironmentFacts, ProjectContext) {
     let context = context::load(
         &snapshot.paths.qcode_home,
         &snapshot.project_root,
@@ -43,7 +48,55 @@ fn base_system_prompt(snapshot: &ConfigSnapshot) -> (String, ProjectContext) {
         None => Repository::NotARepository,
     };
     let facts = prompt::environment_facts(&snapshot.cwd, repository, prompt::today_utc());
-    (prompt::system_prompt(&facts, &context), context)
+    (facts, context)
+}
+
+/// The session's subagents: the built-in `general-purpose`, `<qcode home>/agents`, the
+/// project's `.qwen/agents` and `.qcode/agents` (later ones win), an untrusted project's only
+/// when they use read-only tools of `tools`; their prompts end with the same environment facts
+/// and context files as the main prompt. Also the notices for the user (bad files, refused
+/// definitions).
+pub fn subagents_for(
+    snapshot: &ConfigSnapshot,
+    tools: &qcode_tools::ToolRegistry,
+) -> (crate::subagents::Subagents, Vec<String>) {
+    use qcode_extensions::agents;
+    use qcode_extensions::loader::Trust;
+    let trust = if snapshot.trust.is_trusted() {
+        Trust::Trusted
+    } else {
+        Trust::Untrusted
+    };
+    let mut catalog = agents::agent_catalog(agents::agent_roots_in(
+        &snapshot.paths.qcode_home,
+        Some(&snapshot.project_root),
+        trust,
+    ));
+    let mut notices: Vec<String> = catalog
+        .refresh()
+        .new_diagnostics
+        .iter()
+        .map(|d| format!("agent {d}"))
+        .collect();
+    let read_only: std::collections::BTreeSet<String> = tools
+        .summaries()
+        .into_iter()
+        .filter(|t| t.permission == qcode_tools::ToolKind::ReadOnly.as_str())
+        .map(|t| t.name.to_string())
+        .collect();
+    let set = agents::agent_set(&catalog, &read_only);
+    notices.extend(set.refused.iter().map(|d| d.message.clone()));
+    let (facts, context) = environment(snapshot);
+    let limits = crate::subagents::Limits {
+        max_concurrent: snapshot.agents.max_concurrent.value as usize,
+        max_requests: snapshot.agents.max_requests.value,
+        max_depth: snapshot.agents.max_depth.value,
+    };
+    let environment = prompt::environment_and_context(&facts, &context);
+    (
+        crate::subagents::Subagents::new(set, environment, limits),
+        notices,
+    )
 }
 
 /// The tools' context: the working directory as the workspace, the global memory file, the

@@ -18,7 +18,8 @@ use qcode_extensions::hooks::{EventPayload, Verdict};
 /// How many read-only calls run at once.
 const PARALLEL_READS: usize = 4;
 
-const CANCELLED_BEFORE_RUN: &str = "Cancelled: the user interrupted the turn before this tool ran.";
+pub(crate) const CANCELLED_BEFORE_RUN: &str =
+    "Cancelled: the user interrupted the turn before this tool ran.";
 
 enum Step {
     /// Could not be prepared; the message goes to the model.
@@ -37,6 +38,8 @@ pub(crate) async fn run_calls(
 ) -> Vec<String> {
     let mut results: Vec<Option<String>> = vec![None; calls.len()];
     let mut batch: Vec<(usize, Box<PreparedCall>)> = Vec::new();
+    // Consecutive `task` calls the policy allows: run side by side (crate::subagents).
+    let mut tasks: Vec<(usize, Box<PreparedCall>)> = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         if cancel.is_cancelled() {
             break;
@@ -50,7 +53,7 @@ pub(crate) async fn run_calls(
             }
             Step::Blocked(_, reason) => {
                 tx.send(Event::ApprovalDecided {
-                    request_id: format!("hook-{}", call.id),
+                    request_id: session.request_id("hook", &call.id),
                     call_id: call.id.clone(),
                     tool: call.name.clone(),
                     decision: ReviewDecision::Deny {
@@ -62,18 +65,26 @@ pub(crate) async fn run_calls(
                 end_event(tx, call, ToolStatus::Denied, &reason, None, 0).await;
                 results[i] = Some(reason);
             }
+            Step::Ready(prepared, Policy::Allow) if prepared.task_request().is_some() => {
+                flush(session, &mut batch, &mut results, calls, cancel, tx).await;
+                policy_decided(session, tx, call, ReviewDecision::AllowOnce).await;
+                tasks.push((i, prepared));
+            }
             Step::Ready(prepared, Policy::Allow) if prepared.kind() == ToolKind::ReadOnly => {
-                policy_decided(tx, call, ReviewDecision::AllowOnce).await;
+                flush_tasks(session, &mut tasks, &mut results, calls, cancel, inputs, tx).await;
+                policy_decided(session, tx, call, ReviewDecision::AllowOnce).await;
                 batch.push((i, prepared));
             }
             Step::Ready(prepared, policy) => {
                 flush(session, &mut batch, &mut results, calls, cancel, tx).await;
+                flush_tasks(session, &mut tasks, &mut results, calls, cancel, inputs, tx).await;
                 results[i] =
                     Some(run_one(session, call, *prepared, policy, cancel, inputs, tx).await);
             }
         }
     }
     flush(session, &mut batch, &mut results, calls, cancel, tx).await;
+    flush_tasks(session, &mut tasks, &mut results, calls, cancel, inputs, tx).await;
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| CANCELLED_BEFORE_RUN.to_string()))
@@ -173,9 +184,14 @@ async fn announce(call: &ToolCall, step: &Step, tx: &EventTx) {
     .await;
 }
 
-async fn policy_decided(tx: &EventTx, call: &ToolCall, decision: ReviewDecision) {
+pub(crate) async fn policy_decided(
+    session: &Session,
+    tx: &EventTx,
+    call: &ToolCall,
+    decision: ReviewDecision,
+) {
     tx.send(Event::ApprovalDecided {
-        request_id: format!("policy-{}", call.id),
+        request_id: session.request_id("policy", &call.id),
         call_id: call.id.clone(),
         tool: call.name.clone(),
         decision,
@@ -208,6 +224,28 @@ async fn flush(
     }
 }
 
+/// Runs the collected `task` calls side by side (each a subagent) and stores their results.
+async fn flush_tasks(
+    session: &mut Session,
+    tasks: &mut Vec<(usize, Box<PreparedCall>)>,
+    results: &mut [Option<String>],
+    calls: &[ToolCall],
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) {
+    if tasks.is_empty() {
+        return;
+    }
+    let jobs: Vec<(usize, &ToolCall, PreparedCall)> = std::mem::take(tasks)
+        .into_iter()
+        .map(|(i, p)| (i, &calls[i], *p))
+        .collect();
+    for (i, output) in crate::subagents::run_tasks(session, jobs, cancel, inputs, tx).await {
+        results[i] = Some(output);
+    }
+}
+
 async fn run_one(
     session: &mut Session,
     call: &ToolCall,
@@ -219,12 +257,12 @@ async fn run_one(
 ) -> String {
     match policy {
         Policy::Allow => {
-            policy_decided(tx, call, ReviewDecision::AllowOnce).await;
-            execute(session, call, prepared, cancel, tx).await
+            policy_decided(session, tx, call, ReviewDecision::AllowOnce).await;
+            execute_any(session, call, prepared, cancel, inputs, tx).await
         }
         Policy::Deny(reason) => {
             tx.send(Event::ApprovalDecided {
-                request_id: format!("policy-{}", call.id),
+                request_id: session.request_id("policy", &call.id),
                 call_id: call.id.clone(),
                 tool: call.name.clone(),
                 decision: ReviewDecision::Deny {
@@ -241,7 +279,7 @@ async fn run_one(
             output
         }
         Policy::Ask => {
-            let request_id = format!("approval-{}", call.id);
+            let request_id = session.request_id("approval", &call.id);
             tx.send(Event::ApprovalRequest {
                 request_id: request_id.clone(),
                 call_id: call.id.clone(),
@@ -276,7 +314,9 @@ async fn run_one(
             })
             .await;
             match decision {
-                ReviewDecision::AllowOnce => execute(session, call, prepared, cancel, tx).await,
+                ReviewDecision::AllowOnce => {
+                    execute_any(session, call, prepared, cancel, inputs, tx).await
+                }
                 ReviewDecision::AllowForSession => {
                     let key = prepared.permission_key();
                     let facts = CallFacts {
@@ -286,7 +326,7 @@ async fn run_one(
                         permission_key: &key,
                     };
                     session.allow.add(AllowList::session_entry(&facts));
-                    execute(session, call, prepared, cancel, tx).await
+                    execute_any(session, call, prepared, cancel, inputs, tx).await
                 }
                 ReviewDecision::Deny { message } => {
                     let output = match message.filter(|m| !m.trim().is_empty()) {
@@ -302,6 +342,27 @@ async fn run_one(
             }
         }
     }
+}
+
+/// [`execute`], or for a `task` call its subagent.
+async fn execute_any(
+    session: &mut Session,
+    call: &ToolCall,
+    prepared: PreparedCall,
+    cancel: &CancellationToken,
+    inputs: &mut UnboundedReceiver<TurnInput>,
+    tx: &EventTx,
+) -> String {
+    if prepared.task_request().is_none() {
+        return execute(session, call, prepared, cancel, tx).await;
+    }
+    let jobs = vec![(0, call, prepared)];
+    crate::subagents::run_tasks(session, jobs, cancel, inputs, tx)
+        .await
+        .into_iter()
+        .next()
+        .map(|(_, output)| output)
+        .unwrap_or_else(|| CANCELLED_BEFORE_RUN.to_string())
 }
 
 async fn wait_for_decision(
@@ -403,7 +464,7 @@ async fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
     }
 }
 
-async fn end_event(
+pub(crate) async fn end_event(
     tx: &EventTx,
     call: &ToolCall,
     status: ToolStatus,

@@ -94,6 +94,10 @@ pub(crate) async fn run_turn(
     let outcome = turn_loop(session, turn_id, &cancel, inputs, tx).await;
     crate::engine::track(session, |t| t.turn_ended()).await;
     tx.send(Event::TurnComplete { turn_id, outcome }).await;
+    if session.role != crate::engine::Role::Main {
+        // A subagent's end is its parent's business, not a prompt waiting for the user.
+        return;
+    }
     let payload = EventPayload::Notification {
         message: "qcode finished the turn and waits for your input".into(),
         notification_type: "idle_prompt".into(),
@@ -111,9 +115,28 @@ async fn turn_loop(
     let mut request_no: u32 = 0;
     let mut stop_hook_active = false;
     loop {
-        if let Some(max) = session.max_requests
-            && session.requests_made >= max
+        if let Some(max) = session.own_max_requests
+            && session.own_requests >= max
         {
+            tx.error(
+                ErrorKind::TurnLimit,
+                format!("the subagent reached its limit of {max} model requests"),
+                Some("raise agents.maxRequests (or the agent's runConfig.max_turns)".into()),
+            )
+            .await;
+            return TurnOutcome::TurnLimit;
+        }
+        // One atomic step: subagents running side by side share the session's count.
+        let max = session.max_requests;
+        let counted = session.requests_made.fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| match max {
+                Some(max) if n >= max => None,
+                _ => Some(n.saturating_add(1)),
+            },
+        );
+        if let (Err(_), Some(max)) = (counted, max) {
             tx.error(
                 ErrorKind::TurnLimit,
                 format!("reached the session limit of {max} model requests"),
@@ -121,7 +144,7 @@ async fn turn_loop(
             ).await;
             return TurnOutcome::TurnLimit;
         }
-        session.requests_made += 1;
+        session.own_requests += 1;
         request_no += 1;
         tx.send(Event::RequestStarted {
             turn_id,

@@ -2,7 +2,9 @@
 //! ([`qcode_protocol::EngineHandle`]) and writes the result as `text` (the answer on stdout as
 //! it streams, diagnostics on stderr), `json` (one object at the end) or `stream-json` (one
 //! event per line). `json` and the first `stream-json` line carry [`SCHEMA_VERSION`] (rules in
-//! `docs/headless.md`). Decides the process exit code.
+//! `docs/headless.md`). Decides the process exit code. Subagents: `stream-json` carries their
+//! wrapped events as they are; `text` prints one stderr line when each starts and ends; their
+//! usage counts in the result's (`docs/subagents.md`).
 //!
 //! It also builds the run's prompt from the command line and piped stdin ([`prepare_prompt`],
 //! capped at [`MAX_STDIN_BYTES`]): reading stdin is this front end's job.

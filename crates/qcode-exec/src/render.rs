@@ -486,14 +486,48 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
             st.fail(*kind, message.clone(), hint.clone());
         }
         Event::Usage { total, .. } => st.summary.usage = *total,
+        Event::SubagentStarted {
+            agent_id,
+            subagent_type,
+            description,
+            ..
+        } => {
+            if text_mode {
+                let _ = writeln!(
+                    err,
+                    "  ↳ subagent {} ({}) started: {}",
+                    st.clean(agent_id),
+                    st.clean(subagent_type),
+                    st.clean(description)
+                );
+            }
+        }
+        Event::SubagentFinished {
+            agent_id,
+            status,
+            usage,
+            duration_ms,
+            ..
+        } => {
+            // Already in the session's total; the next `Usage` event's total carries it too
+            // (an assignment, so nothing is counted twice).
+            st.summary.usage.add(usage);
+            if text_mode {
+                let _ = writeln!(
+                    err,
+                    "  ↳ subagent {} {status} ({} tokens, {:.1} s)",
+                    st.clean(agent_id),
+                    usage.total_tokens,
+                    *duration_ms as f64 / 1000.0
+                );
+            }
+        }
         Event::TurnStarted { .. }
         | Event::ReasoningDelta { .. }
         | Event::ResponseComplete { .. }
         | Event::ToolOutputDelta { .. }
         | Event::ToolProgress { .. }
-        | Event::SubagentStarted { .. }
         | Event::Subagent { .. }
-        | Event::SubagentFinished { .. }
         | Event::ApprovalRequest { .. }
         | Event::ApprovalDecided { .. }
         | Event::TodoUpdate { .. }

@@ -1,6 +1,9 @@
 //! Subagent definitions (issue 14's format, Qwen Code's): Markdown with frontmatter `name`,
 //! `description`, `tools` (a list; absent = every tool of the session except `task`), `model`
-//! (`inherit` or an id), optional `approvalMode`; the body is the subagent's system prompt.
+//! (`inherit` or an id), optional `approvalMode`, optional `runConfig.max_turns` (Qwen Code's
+//! field; here the most model requests the subagent may make, which can only lower the
+//! session's `agents.maxRequests`); the body is the subagent's system prompt. [`listing`] is the
+//! text of `qcode agents list` and the TUI's `/agents`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -48,6 +51,9 @@ pub struct AgentDefinition {
     pub model: AgentModel,
     /// Never more permissive than the session's (the caller clamps it).
     pub approval_mode: Option<ApprovalMode>,
+    /// `runConfig.max_turns`: at most this many model requests (the caller takes the lower of
+    /// this and its own limit).
+    pub max_requests: Option<u32>,
     pub system_prompt: String,
     pub source: AgentSource,
 }
@@ -67,6 +73,14 @@ struct AgentMeta {
     model: Option<String>,
     #[serde(alias = "approval-mode")]
     approval_mode: Option<String>,
+    #[serde(alias = "run_config")]
+    run_config: Option<RunConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RunConfig {
+    #[serde(alias = "maxTurns")]
+    max_turns: Option<u32>,
 }
 
 fn parse(file: &SourceFile) -> Result<AgentDefinition, String> {
@@ -99,6 +113,10 @@ fn parse(file: &SourceFile) -> Result<AgentDefinition, String> {
             format!("frontmatter: approvalMode `{s}` is not one of plan, default, auto-edit, yolo")
         })?),
     };
+    let max_requests = meta.run_config.and_then(|r| r.max_turns);
+    if max_requests == Some(0) {
+        return Err("frontmatter: runConfig.max_turns must be at least 1".into());
+    }
     let tools = match meta.tools {
         None => AgentTools::All,
         Some(list) => AgentTools::Only(list.into_vec()),
@@ -109,6 +127,7 @@ fn parse(file: &SourceFile) -> Result<AgentDefinition, String> {
         tools,
         model,
         approval_mode,
+        max_requests,
         system_prompt: body,
         source: AgentSource::File(file.origin.clone()),
     })
@@ -126,6 +145,7 @@ pub fn general_purpose() -> AgentDefinition {
         tools: AgentTools::All,
         model: AgentModel::Inherit,
         approval_mode: None,
+        max_requests: None,
         system_prompt: "You are a subagent of qcode, a terminal coding assistant. You were given \
                         one self-contained task. Use the tools you have to complete it \
                         thoroughly, then answer with a concise report of what you found or did: \
@@ -138,7 +158,20 @@ pub fn general_purpose() -> AgentDefinition {
 /// The agent roots in precedence order: `~/.qcode/agents`, `<project>/.qwen/agents`,
 /// `<project>/.qcode/agents`.
 pub fn agent_roots(home: &Path, project: Option<&Path>, project_trust: Trust) -> Vec<Root> {
-    let mut roots = vec![Root::user(home, "agents")];
+    agent_roots_in(&home.join(".qcode"), project, project_trust)
+}
+
+/// [`agent_roots`] with the user's qcode directory given (`$QCODE_HOME`, default `~/.qcode`).
+pub fn agent_roots_in(
+    qcode_home: &Path,
+    project: Option<&Path>,
+    project_trust: Trust,
+) -> Vec<Root> {
+    let mut roots = vec![Root::new(
+        qcode_home.join("agents"),
+        Scope::User,
+        Trust::Trusted,
+    )];
     if let Some(p) = project {
         roots.push(Root::project(p, ".qwen/agents", project_trust));
         roots.push(Root::project(p, ".qcode/agents", project_trust));
@@ -234,4 +267,112 @@ fn user_definition(catalog: &Catalog<AgentDefinition>, name: &str) -> Option<Age
     crate::loader::load(&user_roots, Layout::Files(&["md"]), &builtins, parse)
         .items
         .remove(name)
+}
+
+/// Where a definition comes from, as `qcode agents list` shows it: `built-in`, `user`,
+/// `project` (`.qcode/agents`) or `.qwen` (`.qwen/agents`, Qwen Code's folder).
+pub fn source_label(def: &AgentDefinition) -> &'static str {
+    match &def.source {
+        AgentSource::BuiltIn => "built-in",
+        AgentSource::File(o) if o.scope == Scope::User => "user",
+        AgentSource::File(o) => {
+            let qwen = o
+                .path
+                .components()
+                .any(|c| c.as_os_str() == std::ffi::OsStr::new(".qwen"));
+            if qwen { ".qwen" } else { "project" }
+        }
+    }
+}
+
+/// The listing of `qcode agents list` and `/agents`: per agent its name and source, its
+/// description, tools and model (and mode and request limit when set), then the definitions
+/// refused by the trust rule. Names and texts come from files: control characters are dropped.
+pub fn listing(set: &AgentSet) -> String {
+    let clean = |s: &str| -> String { s.chars().filter(|c| !c.is_control()).collect() };
+    let mut out = String::new();
+    for a in &set.agents {
+        out.push_str(&format!("{}  ({})", clean(&a.name), source_label(a)));
+        if let AgentSource::File(o) = &a.source {
+            out.push_str(&format!("  {}", clean(&o.path.display().to_string())));
+        }
+        out.push('\n');
+        out.push_str(&format!("  {}\n", clean(&a.description)));
+        let tools = match &a.tools {
+            AgentTools::All => "every tool of the session except task".to_string(),
+            AgentTools::Only(list) if list.is_empty() => "none".to_string(),
+            AgentTools::Only(list) => clean(&list.join(", ")),
+        };
+        let model = match &a.model {
+            AgentModel::Inherit => "inherit".to_string(),
+            AgentModel::Id(id) => clean(id),
+        };
+        out.push_str(&format!("  tools: {tools}; model: {model}"));
+        if let Some(mode) = a.approval_mode {
+            out.push_str(&format!("; approval mode: {}", mode.as_str()));
+        }
+        if let Some(n) = a.max_requests {
+            out.push_str(&format!("; at most {n} requests"));
+        }
+        out.push('\n');
+    }
+    for d in &set.refused {
+        out.push_str(&format!("not used: {}\n", clean(&d.to_string())));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_def(path: &str, scope: Scope) -> AgentDefinition {
+        AgentDefinition {
+            name: "rev\u{1b}iew".into(),
+            description: "Reviews".into(),
+            tools: AgentTools::Only(vec!["read_file".into()]),
+            model: AgentModel::Id("m1".into()),
+            approval_mode: Some(ApprovalMode::Plan),
+            max_requests: Some(3),
+            system_prompt: "x".into(),
+            source: AgentSource::File(Origin {
+                path: PathBuf::from(path),
+                scope,
+                trust: Trust::Trusted,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_listing_names_source_tools_model_and_refusals() {
+        let set = AgentSet {
+            agents: vec![
+                general_purpose(),
+                file_def("/p/.qwen/agents/r.md", Scope::Project),
+            ],
+            refused: vec![Diagnostic {
+                path: PathBuf::from("/p/.qcode/agents/w.md"),
+                message: "agent `w` gives write_file beyond the read-only tools".into(),
+            }],
+        };
+        let text = listing(&set);
+        assert!(text.starts_with("general-purpose  (built-in)\n"), "{text}");
+        assert!(text.contains("tools: every tool of the session except task; model: inherit\n"));
+        assert!(
+            text.contains("review  (.qwen)  /p/.qwen/agents/r.md\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("tools: read_file; model: m1; approval mode: plan; at most 3 requests\n")
+        );
+        assert!(text.ends_with("not used: /p/.qcode/agents/w.md: agent `w` gives write_file beyond the read-only tools\n"));
+        assert_eq!(
+            source_label(&file_def("/h/agents/a.md", Scope::User)),
+            "user"
+        );
+        assert_eq!(
+            source_label(&file_def("/p/.qcode/agents/a.md", Scope::Project)),
+            "project"
+        );
+    }
 }

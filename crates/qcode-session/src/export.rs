@@ -80,6 +80,77 @@ struct JsonExport<'a> {
     messages: Vec<qcode_protocol::ChatMessage>,
     title: Option<String>,
     model: String,
+    /// Each subagent's conversation, linked to its `task` call.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    subagents: Vec<SubagentExport>,
+}
+
+/// One subagent in the JSON export.
+#[derive(Serialize)]
+struct SubagentExport {
+    agent_id: String,
+    tool_call_id: String,
+    subagent_type: String,
+    description: String,
+    /// `completed`, `failed`, `cancelled`, `limit`; `null` when the transcript has no end.
+    status: Option<String>,
+    messages: Vec<qcode_protocol::ChatMessage>,
+}
+
+fn subagents(session: &LoadedSession) -> Vec<SubagentExport> {
+    let mut out: Vec<SubagentExport> = Vec::new();
+    for r in &session.records {
+        match &r.body {
+            RecordBody::SubagentStart {
+                agent_id,
+                tool_call_id,
+                subagent_type,
+                description,
+            } => out.push(SubagentExport {
+                agent_id: agent_id.clone(),
+                tool_call_id: tool_call_id.clone(),
+                subagent_type: subagent_type.clone(),
+                description: description.clone(),
+                status: None,
+                messages: Vec::new(),
+            }),
+            RecordBody::SubagentMessage { agent_id, message } => {
+                if let Some(a) = out.iter_mut().rev().find(|a| a.agent_id == *agent_id) {
+                    a.messages.push(message.clone());
+                }
+            }
+            RecordBody::SubagentEnd {
+                agent_id, status, ..
+            } => {
+                if let Some(a) = out.iter_mut().rev().find(|a| a.agent_id == *agent_id) {
+                    a.status = Some(status.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A subagent message as `qcode sessions show` and the markdown export print it: one line.
+fn subagent_line(message: &qcode_protocol::ChatMessage) -> String {
+    use qcode_protocol::Role;
+    let mut line = match message.role {
+        Role::User => format!("> {}", shorten(&one_line(&message.content), 200)),
+        Role::Tool => format!("  {}", shorten(&one_line(&message.content), 200)),
+        Role::Assistant | Role::System => shorten(&one_line(&message.content), 400),
+    };
+    for c in &message.tool_calls {
+        if !line.is_empty() {
+            line.push('\n');
+        }
+        line.push_str(&format!(
+            "▸ {} {}",
+            c.name,
+            shorten(&one_line(&c.arguments), ARGS_CHARS)
+        ));
+    }
+    line
 }
 
 /// The session in `format`.
@@ -93,6 +164,7 @@ pub fn export(session: &LoadedSession, format: ExportFormat) -> Result<String, S
                 messages: session.history(),
                 title: state.title,
                 model: state.model,
+                subagents: subagents(session),
             })?;
             s.push('\n');
             Ok(s)
@@ -218,6 +290,33 @@ fn markdown(session: &LoadedSession) -> String {
                     }
                 }
             }
+            RecordBody::SubagentStart {
+                agent_id,
+                subagent_type,
+                description,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "> **Subagent** `{agent_id}` ({}): {}\n>",
+                    html_escape(subagent_type),
+                    html_escape(description)
+                );
+            }
+            RecordBody::SubagentMessage { message, .. } => {
+                let line = subagent_line(message);
+                if !line.trim().is_empty() {
+                    for l in line.lines() {
+                        let _ = writeln!(out, "> {}", html_escape(l));
+                    }
+                    let _ = writeln!(out, ">");
+                }
+            }
+            RecordBody::SubagentEnd {
+                agent_id, status, ..
+            } => {
+                let _ = writeln!(out, "> _Subagent `{agent_id}` {status}._\n");
+            }
             RecordBody::Header(_)
             | RecordBody::ToolResult { .. }
             | RecordBody::Usage { .. }
@@ -299,6 +398,34 @@ pub fn show(session: &LoadedSession) -> String {
                         let _ = writeln!(out, "]");
                     }
                 }
+            }
+            RecordBody::SubagentStart {
+                agent_id,
+                subagent_type,
+                description,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    ┌ subagent {agent_id} ({subagent_type}): {description}"
+                );
+            }
+            RecordBody::SubagentMessage { message, .. } => {
+                let line = subagent_line(message);
+                for l in line.lines().filter(|l| !l.trim().is_empty()) {
+                    let _ = writeln!(out, "    │ {l}");
+                }
+            }
+            RecordBody::SubagentEnd {
+                agent_id,
+                status,
+                usage,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    └ subagent {agent_id} {status} ({} tokens)",
+                    usage.total_tokens
+                );
             }
             RecordBody::Header(_) | RecordBody::Usage { .. } | RecordBody::Title { .. } => {}
         }

@@ -8,7 +8,9 @@
 //!   binary feeds it every event on a thread of its own), hook runs included (display-only
 //!   `hook` records, their command and reason redacted and capped).
 //! - [`load`] reads a transcript back (a torn last line or an invalid line becomes a warning)
-//!   and [`LoadedSession::history`] rebuilds the exact conversation to resend.
+//!   and [`LoadedSession::history`] rebuilds the exact conversation to resend. A subagent's
+//!   conversation is kept in the same transcript (`subagent_start` / `subagent_message` /
+//!   `subagent_end` records, linked to the `task` call) and is never part of that history.
 //! - [`list`], [`list_all`], [`find`], [`most_recent`], [`delete`] and [`cleanup`] browse and
 //!   prune sessions; [`export`] renders markdown, JSON or the raw lines; [`truncate_before_turn`]
 //!   cuts a conversation back for a rewind.

@@ -324,7 +324,10 @@ impl LoadedSession {
                 | RecordBody::ToolResult { .. }
                 | RecordBody::Usage { .. }
                 | RecordBody::Compression { .. }
-                | RecordBody::Hook { .. } => {}
+                | RecordBody::Hook { .. }
+                | RecordBody::SubagentStart { .. }
+                | RecordBody::SubagentMessage { .. }
+                | RecordBody::SubagentEnd { .. } => {}
             }
         }
         state

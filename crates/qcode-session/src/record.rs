@@ -75,6 +75,25 @@ pub enum RecordBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
     },
+    /// A subagent started for the assistant's `task` call `tool_call_id` (its conversation
+    /// follows as [`RecordBody::SubagentMessage`]s; none of it is the parent's history).
+    SubagentStart {
+        agent_id: String,
+        tool_call_id: String,
+        subagent_type: String,
+        description: String,
+    },
+    /// One message of a subagent's conversation (its prompt, answers, tool results).
+    SubagentMessage {
+        agent_id: String,
+        message: ChatMessage,
+    },
+    /// A subagent ended: `completed`, `failed`, `cancelled` or `limit`, with its usage.
+    SubagentEnd {
+        agent_id: String,
+        status: String,
+        usage: Usage,
+    },
 }
 
 impl RecordBody {
@@ -92,6 +111,9 @@ impl RecordBody {
             Self::Mode { .. } => "mode",
             Self::Title { .. } => "title",
             Self::Hook { .. } => "hook",
+            Self::SubagentStart { .. } => "subagent_start",
+            Self::SubagentMessage { .. } => "subagent_message",
+            Self::SubagentEnd { .. } => "subagent_end",
         }
     }
 
@@ -108,7 +130,10 @@ impl RecordBody {
             | Self::Auth { .. }
             | Self::Mode { .. }
             | Self::Title { .. }
-            | Self::Hook { .. } => None,
+            | Self::Hook { .. }
+            | Self::SubagentStart { .. }
+            | Self::SubagentMessage { .. }
+            | Self::SubagentEnd { .. } => None,
         }
     }
 
@@ -136,7 +161,10 @@ impl RecordBody {
             | Self::Auth { .. }
             | Self::Mode { .. }
             | Self::Title { .. }
-            | Self::Hook { .. } => None,
+            | Self::Hook { .. }
+            | Self::SubagentStart { .. }
+            | Self::SubagentMessage { .. }
+            | Self::SubagentEnd { .. } => None,
         }
     }
 }
@@ -202,7 +230,12 @@ struct Wire {
     command: Option<String>,
     scope: Option<String>,
     status: Option<String>,
-    message: Option<String>,
+    /// A hook's short reason (a string), or a subagent's message (an object).
+    message: Option<serde_json::Value>,
+    // subagents
+    agent_id: Option<String>,
+    subagent_type: Option<String>,
+    description: Option<String>,
 }
 
 /// Why a line is not a record (no content of the line in it).
@@ -274,7 +307,26 @@ impl TryFrom<Wire> for Record {
                 command: need(w.command, missing)?,
                 scope: need(w.scope, missing)?,
                 status: need(w.status, missing)?,
-                message: w.message,
+                message: match w.message {
+                    Some(serde_json::Value::String(m)) => Some(m),
+                    _ => None,
+                },
+            },
+            "subagent_start" => RecordBody::SubagentStart {
+                agent_id: need(w.agent_id, missing)?,
+                tool_call_id: need(w.tool_call_id, missing)?,
+                subagent_type: need(w.subagent_type, missing)?,
+                description: need(w.description, missing)?,
+            },
+            "subagent_message" => RecordBody::SubagentMessage {
+                agent_id: need(w.agent_id, missing)?,
+                message: serde_json::from_value(need(w.message, missing)?)
+                    .map_err(|_| WireError("a subagent message that is not a message"))?,
+            },
+            "subagent_end" => RecordBody::SubagentEnd {
+                agent_id: need(w.agent_id, missing)?,
+                status: need(w.status, missing)?,
+                usage: need(w.usage, missing)?,
             },
             _ => return Err(WireError("an unknown record type")),
         };

@@ -86,6 +86,8 @@ impl SessionIds {
 /// | `SessionConfigured` | model / auth / mode records for what changed since the last one |
 /// | `HistoryCleared` | a new session (new id, new transcript); the old one stays resumable |
 /// | `Hook` | a `hook` record (event, command, scope, status, short reason; redacted, capped) |
+/// | `SubagentStarted` / `SubagentFinished` | a subagent's start (linked to its `task` call) and end |
+/// | `Subagent` wrapping `HistoryAppended` | a message of that subagent's conversation |
 ///
 /// Everything else (deltas, tool progress, approvals, errors) is display only: the messages
 /// carry what the model saw. `hook` records are display only too: resuming ignores them.
@@ -184,7 +186,10 @@ impl Recorder {
             | Event::Compacted { .. }
             | Event::SessionConfigured { .. }
             | Event::HistoryCleared
-            | Event::Hook { .. } => true,
+            | Event::Hook { .. }
+            | Event::SubagentStarted { .. }
+            | Event::SubagentFinished { .. } => true,
+            Event::Subagent { event, .. } => Self::wants_inner(event),
             Event::TurnStarted { .. }
             | Event::RequestStarted { .. }
             | Event::TextDelta { .. }
@@ -199,14 +204,68 @@ impl Recorder {
             | Event::Retry { .. }
             | Event::Warning { .. }
             | Event::ToolProgress { .. }
-            | Event::SubagentStarted { .. }
-            | Event::Subagent { .. }
-            | Event::SubagentFinished { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated
             | Event::ShutdownComplete => false,
         }
+    }
+
+    /// Of a subagent's own events: its messages, and its own subagents' starts and ends.
+    fn wants_inner(event: &Event) -> bool {
+        match event {
+            Event::HistoryAppended { .. }
+            | Event::SubagentStarted { .. }
+            | Event::SubagentFinished { .. } => true,
+            Event::Subagent { event, .. } => Self::wants_inner(event),
+            _ => false,
+        }
+    }
+
+    /// Records a subagent's event: starts, ends and the messages of its conversation (its
+    /// usage is in its end record; nothing of it enters the parent's history).
+    fn observe_subagent(&mut self, event: &Event) -> Result<(), SessionError> {
+        use crate::record::RecordBody;
+        match event {
+            Event::SubagentStarted {
+                agent_id,
+                parent_call_id,
+                subagent_type,
+                description,
+            } => {
+                self.writer.subagent(RecordBody::SubagentStart {
+                    agent_id: agent_id.clone(),
+                    tool_call_id: parent_call_id.clone(),
+                    subagent_type: subagent_type.clone(),
+                    description: description.clone(),
+                })?;
+            }
+            Event::SubagentFinished {
+                agent_id,
+                status,
+                usage,
+                ..
+            } => {
+                self.writer.subagent(RecordBody::SubagentEnd {
+                    agent_id: agent_id.clone(),
+                    status: status.clone(),
+                    usage: *usage,
+                })?;
+            }
+            Event::Subagent {
+                agent_id, event, ..
+            } => match event.as_ref() {
+                Event::HistoryAppended { message } => {
+                    self.writer.subagent(RecordBody::SubagentMessage {
+                        agent_id: agent_id.clone(),
+                        message: message.clone(),
+                    })?;
+                }
+                inner => self.observe_subagent(inner)?,
+            },
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Records what `event` changes in the conversation or the session's state.
@@ -261,6 +320,9 @@ impl Recorder {
                     message: message.as_deref(),
                 })?;
             }
+            Event::SubagentStarted { .. }
+            | Event::Subagent { .. }
+            | Event::SubagentFinished { .. } => self.observe_subagent(event)?,
             Event::HistoryCleared => {
                 self.clears += 1;
                 let id = self.ids.after_clears(self.clears);
@@ -285,9 +347,6 @@ impl Recorder {
             | Event::Retry { .. }
             | Event::Warning { .. }
             | Event::ToolProgress { .. }
-            | Event::SubagentStarted { .. }
-            | Event::Subagent { .. }
-            | Event::SubagentFinished { .. }
             | Event::Error { .. }
             | Event::TurnComplete { .. }
             | Event::SystemPromptUpdated

@@ -225,6 +225,11 @@ impl SessionWriter {
         self.append(RecordBody::Mode { mode })
     }
 
+    /// A subagent's record ([`RecordBody::SubagentStart`], `SubagentMessage`, `SubagentEnd`).
+    pub fn subagent(&mut self, body: RecordBody) -> Result<u64, SessionError> {
+        self.append(body)
+    }
+
     pub fn title(&mut self, title: &str) -> Result<u64, SessionError> {
         self.append(RecordBody::Title {
             title: title.to_string(),

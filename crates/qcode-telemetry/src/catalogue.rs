@@ -63,12 +63,12 @@ pub const BUILTIN_TOOLS: &[&str] = &[
     "todo_write",
     "web_fetch",
     "save_memory",
+    "task",
 ];
 
 /// Tool names kept on purpose for features that are planned but not built yet, each with the
 /// feature that will add it; moved to [`BUILTIN_TOOLS`] when the tool exists.
 pub const RESERVED_TOOLS: &[(&str, &str)] = &[
-    ("task", "subagents"),
     ("web_search", "web search (an MCP integration in Qwen Code)"),
     ("read_many_files", "reading many files in one call"),
     ("exit_plan_mode", "leaving plan mode from the model"),

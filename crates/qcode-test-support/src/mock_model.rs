@@ -14,7 +14,12 @@
 //!   ([`MockServer::set_models`], default `["mock-model"]`).
 //! - anything else: `404`.
 //!
-//! Every request is recorded ([`MockServer::requests`]) before it is answered.
+//! Every request is recorded ([`MockServer::requests`]) before it is answered. Replies can
+//! depend on the request: [`MockServer::enqueue_matching`] answers the next chat request whose
+//! body contains a marker (e.g. a subagent's system prompt) before the FIFO is asked, and
+//! [`Reply::after_requests`] holds a reply back until that many requests arrived, so a test can
+//! show that two requests were in flight at once; [`MockServer::completions`] says, for each
+//! reply written to the end, how many requests had arrived by then.
 //!
 //! ```no_run
 //! use qcode_test_support::mock_model::{MockServer, MockUsage, Reply};
@@ -74,6 +79,10 @@ impl RecordedRequest {
 
 struct State {
     chat: VecDeque<Reply>,
+    /// (marker, reply): for the next chat request whose body contains the marker.
+    matching: Vec<(String, Reply)>,
+    /// (request index, requests arrived when its reply was complete).
+    completions: Vec<(usize, usize)>,
     models_queue: VecDeque<Reply>,
     models: Vec<String>,
     default_reply: Reply,
@@ -91,8 +100,8 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records the request and picks its reply.
-    fn route(&self, request: RecordedRequest) -> Reply {
+    /// Records the request and picks its reply; also returns the request's index.
+    fn route(&self, request: RecordedRequest) -> (usize, Reply) {
         let path = request
             .path
             .split('?')
@@ -101,12 +110,19 @@ impl Shared {
             .to_string();
         let mut state = self.lock();
         state.requests.push(request.clone());
+        let index = state.requests.len() - 1;
         self.changed.notify_all();
-        match (request.method.as_str(), path.as_str()) {
-            ("POST", p) if p.ends_with("/chat/completions") => state
-                .chat
-                .pop_front()
-                .unwrap_or_else(|| state.default_reply.clone()),
+        let reply = match (request.method.as_str(), path.as_str()) {
+            ("POST", p) if p.ends_with("/chat/completions") => {
+                let body = request.body_text();
+                match state.matching.iter().position(|(m, _)| body.contains(m.as_str())) {
+                    Some(i) => state.matching.remove(i).1,
+                    None => state
+                        .chat
+                        .pop_front()
+                        .unwrap_or_else(|| state.default_reply.clone()),
+                }
+            }
             ("GET", p) if p.ends_with("/models") => match state.models_queue.pop_front() {
                 Some(reply) => reply,
                 None => Reply::status(200).json_body(json!({
@@ -119,6 +135,24 @@ impl Shared {
             (method, _) => Reply::status(404).json_body(json!({
                 "error": { "message": format!("mock: no route for {method} {path}"), "type": "not_found" }
             })),
+        };
+        (index, reply)
+    }
+
+    /// Waits until `n` requests arrived (at most 10 s: a test whose requests never overlap
+    /// then fails on what it asserts, instead of hanging).
+    fn wait_for(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut state = self.lock();
+        while state.requests.len() < n && !self.shutdown.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = match self.changed.wait_timeout(state, deadline - now) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 }
@@ -143,6 +177,8 @@ impl MockServer {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 chat: VecDeque::new(),
+                matching: Vec::new(),
+                completions: Vec::new(),
                 models_queue: VecDeque::new(),
                 models: vec!["mock-model".to_string()],
                 default_reply: Reply::status(501).json_body(json!({
@@ -177,6 +213,21 @@ impl MockServer {
     /// Queues the answer to the next `POST …/chat/completions`.
     pub fn enqueue(&self, reply: Reply) {
         self.shared.lock().chat.push_back(reply);
+    }
+
+    /// Queues the answer to the next chat request whose body contains `marker` (checked, in
+    /// the order queued, before the FIFO of [`MockServer::enqueue`]).
+    pub fn enqueue_matching(&self, marker: &str, reply: Reply) {
+        self.shared
+            .lock()
+            .matching
+            .push((marker.to_string(), reply));
+    }
+
+    /// For each reply written to its end, in that order: the request's index (as in
+    /// [`MockServer::requests`]) and how many requests had arrived by then.
+    pub fn completions(&self) -> Vec<(usize, usize)> {
+        self.shared.lock().completions.clone()
     }
 
     /// Queues several answers, in order.
@@ -261,8 +312,15 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
     if shared.shutdown.load(Ordering::SeqCst) {
         return;
     }
-    let reply = shared.route(request);
-    let _ = http::write_reply(stream, &reply, &shared.shutdown);
+    let (index, reply) = shared.route(request);
+    if let Some(n) = reply.after_requests {
+        shared.wait_for(n);
+    }
+    if http::write_reply(stream, &reply, &shared.shutdown).is_ok() {
+        let mut state = shared.lock();
+        let arrived = state.requests.len();
+        state.completions.push((index, arrived));
+    }
 }
 
 #[cfg(test)]

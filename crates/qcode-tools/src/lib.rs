@@ -27,6 +27,11 @@
 //! the approval dialog needs, and caps their output at [`MAX_EXTERNAL_OUTPUT_CHARS`]. The
 //! binary implements the seam over `qcode-mcp`; this crate knows nothing of MCP.
 //!
+//! `task` ([`ToolRegistry::with_task_tool`], [`TASK_TOOL`]) starts a subagent: this crate
+//! validates the call into a [`TaskRequest`] ([`PreparedCall::task_request`]) and the engine
+//! runs it, since a subagent is a child engine. [`ToolRegistry::restricted`] is a subagent's
+//! tool list.
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
@@ -35,6 +40,7 @@ mod external;
 mod paths;
 mod registry;
 mod schema;
+mod subagents;
 mod textfile;
 mod tools;
 mod tracker;
@@ -48,6 +54,7 @@ pub use external::{
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus, ToolSummary,
 };
+pub use subagents::{MAX_TASK_DESCRIPTION_CHARS, TASK_TOOL, TaskRequest};
 pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;

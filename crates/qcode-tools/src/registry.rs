@@ -12,6 +12,7 @@ use crate::context::ToolContext;
 use crate::error::ToolError;
 use crate::external::{self, ExternalHandle, ExternalTool, ExternalTools};
 use crate::schema::{Param, object_schema, parse_arguments};
+use crate::subagents::{self, TaskRequest};
 use crate::tools::{
     edit, glob, grep, list_directory, memory, read_file, shell, skill, todo, web_fetch, write_file,
 };
@@ -35,6 +36,9 @@ pub enum ToolKind {
     /// A tool of an MCP server ([`crate::ExternalTools`]): it can do anything, so it is never
     /// read-only.
     Mcp,
+    /// Starts a subagent (`task`): the call itself changes nothing; every tool call of the
+    /// subagent is decided on its own.
+    Subagent,
 }
 
 impl ToolKind {
@@ -48,6 +52,7 @@ impl ToolKind {
             Self::Memory => "memory",
             Self::Plan => "plan",
             Self::Mcp => "mcp",
+            Self::Subagent => "subagent",
         }
     }
 }
@@ -145,6 +150,7 @@ pub(crate) enum ToolId {
     WebFetch,
     SaveMemory,
     Skill,
+    Task,
 }
 
 /// The static description of one tool: name, permission class, text for the model, parameters.
@@ -197,6 +203,7 @@ enum Action {
     SaveMemory(memory::Plan),
     External(external::Plan),
     Skill(skill::Plan),
+    Task(TaskRequest),
 }
 
 /// A validated tool call, ready for the approval decision and then execution.
@@ -264,6 +271,15 @@ impl PreparedCall {
         self.facts.permission_key.clone()
     }
 
+    /// For a `task` call: what to start. The engine runs these itself (a subagent is a child
+    /// engine); [`PreparedCall::execute`] does not.
+    pub fn task_request(&self) -> Option<&TaskRequest> {
+        match &self.action {
+            Action::Task(request) => Some(request),
+            _ => None,
+        }
+    }
+
     /// Runs the call. Never panics on bad input; failures become `ToolResultStatus::Error`.
     pub async fn execute(
         self,
@@ -289,6 +305,7 @@ impl PreparedCall {
             Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
             Action::External(p) => external::execute(p, cancel).await,
             Action::Skill(p) => skill::execute(p, &cancel).await,
+            Action::Task(_) => subagents::execute_outside_engine(),
         }
     }
 }
@@ -298,6 +315,17 @@ impl PreparedCall {
 pub struct ToolRegistry {
     defs: Vec<&'static ToolDef>,
     external: Option<ExternalHandle>,
+    /// Only these external tools are offered (a subagent's list); `None`: all.
+    external_only: Option<Vec<String>>,
+    /// The agents `task` may start, when it is registered.
+    task: Option<TaskAgents>,
+}
+
+/// The agents the `task` tool offers: names and the listing in its description.
+#[derive(Debug, Clone)]
+struct TaskAgents {
+    names: Vec<String>,
+    listing: String,
 }
 
 impl ToolRegistry {
@@ -317,7 +345,46 @@ impl ToolRegistry {
                 &memory::DEF,
             ],
             external: None,
+            external_only: None,
+            task: None,
         }
+    }
+
+    /// The registry with the `task` tool, offering `agents` (name, when to use it; names must
+    /// be what the engine knows them by). Without agents nothing is added.
+    pub fn with_task_tool(mut self, agents: &[(String, String)]) -> Self {
+        if agents.is_empty() {
+            return self;
+        }
+        if !self.defs.iter().any(|d| d.id == ToolId::Task) {
+            self.defs.push(&subagents::DEF);
+        }
+        let mut listing = String::new();
+        for (name, description) in agents {
+            listing.push_str(&format!("- {name}: {description}\n"));
+        }
+        self.task = Some(TaskAgents {
+            names: agents.iter().map(|(n, _)| n.clone()).collect(),
+            listing,
+        });
+        self
+    }
+
+    /// A subagent's registry: the tools named in `only` (all when `None`), never `task` unless
+    /// `keep_task` (a deeper nesting level is configured). External tools follow the same list.
+    pub fn restricted(&self, only: Option<&[String]>, keep_task: bool) -> Self {
+        let mut r = self.clone();
+        r.defs.retain(|d| {
+            (d.id != ToolId::Task || keep_task)
+                && only.is_none_or(|o| o.iter().any(|n| n == d.name))
+        });
+        if !r.defs.iter().any(|d| d.id == ToolId::Task) {
+            r.task = None;
+        }
+        if let Some(o) = only {
+            r.external_only = Some(o.to_vec());
+        }
+        r
     }
 
     /// This registry with the tools of `external` (MCP servers) offered after the built-in
@@ -340,6 +407,9 @@ impl ToolRegistry {
         };
         let mut tools = h.0.tools();
         tools.retain(|t| !self.defs.iter().any(|d| d.name == t.name));
+        if let Some(only) = &self.external_only {
+            tools.retain(|t| only.contains(&t.name));
+        }
         tools
     }
 
@@ -389,7 +459,10 @@ impl ToolRegistry {
             .iter()
             .map(|d| ToolSpec {
                 name: d.name.to_string(),
-                description: d.description.to_string(),
+                description: match (&self.task, d.id) {
+                    (Some(agents), ToolId::Task) => subagents::description_with(&agents.listing),
+                    _ => d.description.to_string(),
+                },
                 parameters: object_schema(d.params),
             })
             .collect();
@@ -440,6 +513,14 @@ impl ToolRegistry {
                 memory::prepare(args, ctx).map(|(f, p)| (f, Action::SaveMemory(p)))?
             }
             ToolId::Skill => skill::prepare(args, ctx).map(|(f, p)| (f, Action::Skill(p)))?,
+            ToolId::Task => {
+                let names = self
+                    .task
+                    .as_ref()
+                    .map(|t| t.names.as_slice())
+                    .unwrap_or(&[]);
+                subagents::prepare(args, names).map(|(f, r)| (f, Action::Task(r)))?
+            }
         };
         Ok(PreparedCall {
             name: def.name.to_string(),
@@ -565,6 +646,65 @@ mod tests {
         assert!(tools.iter().all(|t| !t.description.contains('\n')));
         assert_eq!(first_sentence("Saves a fact. More text."), "Saves a fact.");
         assert_eq!(first_sentence("One\n  line"), "One line");
+    }
+
+    #[test]
+    fn the_task_tool_lists_its_agents_and_a_subagents_registry_is_restricted() {
+        let agents = vec![("general-purpose".to_string(), "Anything.".to_string())];
+        let r = ToolRegistry::builtin()
+            .with_external(Arc::new(Fake))
+            .with_task_tool(&agents);
+        assert_eq!(r.kind_of("task"), Some(ToolKind::Subagent));
+        let task = r.specs().into_iter().find(|s| s.name == "task").unwrap();
+        assert!(
+            task.description.ends_with("- general-purpose: Anything."),
+            "{}",
+            task.description
+        );
+        assert_eq!(
+            ToolRegistry::builtin().with_task_tool(&[]).kind_of("task"),
+            None
+        );
+
+        let all = r.restricted(None, false);
+        assert!(!all.names().contains(&"task"));
+        assert!(all.specs().iter().any(|s| s.name == "mcp__srv__echo"));
+        let nested = r.restricted(None, true);
+        assert!(nested.names().contains(&"task"));
+        let only = r.restricted(
+            Some(&["read_file".into(), "task".into(), "nope".into()]),
+            false,
+        );
+        assert_eq!(only.names(), ["read_file"]);
+        assert!(only.specs().iter().all(|s| s.name != "mcp__srv__echo"));
+        let with_mcp = r.restricted(Some(&["mcp__srv__echo".into()]), false);
+        let names: Vec<String> = with_mcp.specs().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["mcp__srv__echo"]);
+
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(
+            vec![dir.path().to_path_buf()],
+            dir.path().join("QWEN.md"),
+            crate::LazyHttpClient::default_client(),
+            dir.path().join("bg"),
+        )
+        .unwrap();
+        let args =
+            r#"{"subagent_type": "general-purpose", "description": "Look", "prompt": "look"}"#;
+        let p = rt.block_on(r.prepare(&call("task", args), &ctx)).unwrap();
+        assert_eq!(p.task_request().map(|t| t.prompt.as_str()), Some("look"));
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let out = rt.block_on(p.execute(&ctx, CancellationToken::new(), &tx));
+        assert_eq!(
+            out.status,
+            ToolResultStatus::Error,
+            "only the engine runs subagents"
+        );
+        let missing = rt.block_on(only.prepare(&call("task", args), &ctx));
+        assert!(missing.is_err(), "a subagent without task cannot call it");
     }
 
     /// Two tools of server `srv` (one named like a built-in); calls echo their arguments.

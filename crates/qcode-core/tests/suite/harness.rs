@@ -35,11 +35,40 @@ pub fn start_hooked(
     start_full(mode, None, None, hooks)
 }
 
+/// [`start`] with the `task` tool offering `agents` (and the built-in `general-purpose`).
+pub fn start_with_agents(
+    mode: ApprovalMode,
+    agents: Vec<qcode_extensions::AgentDefinition>,
+) -> Engine {
+    let mut all = vec![qcode_extensions::agents::general_purpose()];
+    all.extend(agents);
+    let set = qcode_extensions::AgentSet {
+        agents: all,
+        refused: Vec::new(),
+    };
+    let subagents = qcode_core::subagents::Subagents::new(
+        set,
+        "# Environment\n- test\n".into(),
+        qcode_core::subagents::Limits::default(),
+    );
+    start_inner(mode, None, None, |_| None, Some(Arc::new(subagents)))
+}
+
 fn start_full(
     mode: ApprovalMode,
     context_window: Option<u64>,
     tracker: Option<Arc<dyn qcode_tools::ChangeTracker>>,
     hooks: impl FnOnce(&std::path::Path) -> Option<Arc<qcode_core::HookRunner>>,
+) -> Engine {
+    start_inner(mode, context_window, tracker, hooks, None)
+}
+
+fn start_inner(
+    mode: ApprovalMode,
+    context_window: Option<u64>,
+    tracker: Option<Arc<dyn qcode_tools::ChangeTracker>>,
+    hooks: impl FnOnce(&std::path::Path) -> Option<Arc<qcode_core::HookRunner>>,
+    subagents: Option<Arc<qcode_core::subagents::Subagents>>,
 ) -> Engine {
     let mock = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
@@ -72,12 +101,17 @@ fn start_full(
         session_id: None,
         cwd: dir.path().display().to_string(),
     };
+    let mut tools = qcode_tools::ToolRegistry::builtin();
+    if let Some(s) = &subagents {
+        tools = tools.with_task_tool(&s.tool_agents());
+    }
     let deps = EngineDeps {
         client: Arc::new(client),
-        tools: Arc::new(qcode_tools::ToolRegistry::builtin()),
+        tools: Arc::new(tools),
         tool_ctx: Arc::new(tool_ctx),
         auth_resolver: None,
         hooks,
+        subagents,
     };
     let handle = qcode_core::spawn(config, deps);
     Engine { handle, dir, mock }

@@ -3,4 +3,5 @@ mod harness;
 
 mod hooks;
 mod interactive;
+mod subagents;
 mod tracker;

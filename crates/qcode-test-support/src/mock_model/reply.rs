@@ -148,9 +148,17 @@ pub struct Reply {
     pub(crate) framing: Framing,
     /// Position of the usage chunk in a convenience stream, so `with_usage` can replace it.
     usage_slot: Option<usize>,
+    /// Hold the reply back until this many requests arrived (see [`Reply::after_requests`]).
+    pub(crate) after_requests: Option<usize>,
 }
 
 impl Reply {
+    /// This reply, sent only once the server has received `n` requests in all (or after 10 s).
+    pub fn after_requests(mut self, n: usize) -> Self {
+        self.after_requests = Some(n);
+        self
+    }
+
     /// A `200 text/event-stream` response made of exactly these items.
     pub fn sse(items: Vec<SseItem>) -> Self {
         Self {
@@ -162,6 +170,7 @@ impl Reply {
             body: Body::Stream(items),
             framing: Framing::Chunked,
             usage_slot: None,
+            after_requests: None,
         }
     }
 
@@ -173,6 +182,7 @@ impl Reply {
             body: Body::Full(Bytes::new()),
             framing: Framing::Chunked,
             usage_slot: None,
+            after_requests: None,
         }
     }
 

@@ -220,3 +220,44 @@ fn usage_json_includes_details_only_when_set() {
                "completion_tokens_details": {"reasoning_tokens": 1}})
     );
 }
+
+#[test]
+fn matching_replies_go_first_and_a_held_reply_waits_for_the_next_request() {
+    let server = MockServer::start();
+    server.enqueue(Reply::text("fifo", 10));
+    server.enqueue_matching("MARK-B", Reply::text("for b", 10));
+    server.enqueue_matching("MARK-A", Reply::text("for a", 10).after_requests(2));
+    let url = "/v1/chat/completions";
+    let held = {
+        let port = server.port();
+        std::thread::spawn(move || {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(15)))
+                .unwrap();
+            stream.write_all(&post(url, r#"{"m":"MARK-A"}"#)).unwrap();
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).unwrap();
+            response
+        })
+    };
+    server.wait_for_requests(1, Duration::from_secs(5));
+    assert!(server.completions().is_empty(), "the held reply waits");
+    let b = exchange(&server, &post(url, r#"{"m":"MARK-B"}"#)).unwrap();
+    assert!(String::from_utf8_lossy(&b).contains("for b"));
+    let a = held.join().unwrap();
+    assert!(String::from_utf8_lossy(&a).contains("for a"));
+    // Completions are noted right after the connection closes: wait for both.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.completions().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let done = server.completions();
+    let plain = exchange(&server, &post(url, r#"{"m":"other"}"#)).unwrap();
+    assert!(String::from_utf8_lossy(&plain).contains("fifo"));
+    assert!(
+        done.contains(&(0, 2)),
+        "a completed only after b arrived: {done:?}"
+    );
+    assert!(done.contains(&(1, 2)), "{done:?}");
+}
