@@ -13,7 +13,9 @@ use url::Url;
 use crate::proxy::ProxyConfig;
 use crate::redact::redact_url;
 use crate::stream::{Driver, ResponseStream};
-use crate::transport::{error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause};
+use crate::transport::{
+    error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause, with_details,
+};
 use crate::{ChatRequest, ClientError, CredentialSource, Endpoint, RetryPolicy, TimeoutPhase};
 
 /// Longest error body read from a failed response.
@@ -227,10 +229,12 @@ impl ChatClient {
             timeout(TimeoutPhase::Response, self.options.idle_timeout)
         } else {
             ClientError::Stream {
-                message: format!(
-                    "the connection to {} failed before the response arrived: {}",
-                    target.host_port,
-                    error_chain(e)
+                message: with_details(
+                    &format!(
+                        "the connection to {} broke before the server answered",
+                        target.host_port
+                    ),
+                    e,
                 ),
             }
         }

@@ -45,6 +45,7 @@ pub use redact::redact_url;
 pub use request::ChatRequest;
 pub use retry::RetryPolicy;
 pub use stream::ResponseStream;
+pub use transport::set_error_details;
 pub use tokio_util::sync::CancellationToken;
 
 use qcode_protocol::{FinishReason, ToolCall, Usage};
