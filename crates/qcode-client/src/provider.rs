@@ -249,7 +249,12 @@ mod tests {
         }
         // Not every 400 is an overflow.
         assert!(matches!(
-            from_status(400, br#"{"error":{"message":"tools are not supported"}}"#, "u", None),
+            from_status(
+                400,
+                br#"{"error":{"message":"tools are not supported"}}"#,
+                "u",
+                None
+            ),
             ClientError::BadRequest { .. }
         ));
     }

@@ -78,6 +78,7 @@ struct State {
     models: Vec<String>,
     default_reply: Reply,
     requests: Vec<RecordedRequest>,
+    listing_requests: Vec<RecordedRequest>,
 }
 
 struct Shared {
@@ -100,7 +101,13 @@ impl Shared {
             .unwrap_or_default()
             .to_string();
         let mut state = self.lock();
-        state.requests.push(request.clone());
+        // Model listings are kept apart: an engine asks for one in the background (its
+        // context window), which must not shift what tests count as the chat requests.
+        if request.method == "GET" && path.ends_with("/models") {
+            state.listing_requests.push(request.clone());
+        } else {
+            state.requests.push(request.clone());
+        }
         self.changed.notify_all();
         match (request.method.as_str(), path.as_str()) {
             ("POST", p) if p.ends_with("/chat/completions") => state
@@ -149,6 +156,7 @@ impl MockServer {
                     "error": { "message": "mock: no scripted reply left", "type": "mock_error" }
                 })),
                 requests: Vec::new(),
+                listing_requests: Vec::new(),
             }),
             changed: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -204,9 +212,15 @@ impl MockServer {
         self.shared.lock().chat.len()
     }
 
-    /// Every request received so far, in arrival order.
+    /// Every request received so far, in arrival order, except model listings (see
+    /// [`MockServer::listing_requests`]).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// The `GET …/models` requests received so far.
+    pub fn listing_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().listing_requests.clone()
     }
 
     /// Waits until at least `n` requests arrived or `timeout` passed; returns all received.
