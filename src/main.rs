@@ -27,6 +27,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = cli::Cli::parse();
+    // QCODE_DEBUG=1: error messages also carry the HTTP library's own details.
+    qcode_client::set_error_details(
+        std::env::var_os("QCODE_DEBUG").is_some_and(|v| !v.is_empty() && v != "0"),
+    );
     // TLS with the ring provider (no aws-lc build); an error means one is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     // One thread runs everything async: the per-token path (client → engine → front end)

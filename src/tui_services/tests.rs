@@ -72,7 +72,8 @@ async fn save_api_key_checks_the_key_then_writes_a_private_file() {
         .unwrap();
     let file = f.home.join(".qcode/credentials.json");
     assert_eq!(saved, file.display().to_string());
-    let requests = server.requests();
+    assert!(server.requests().is_empty());
+    let requests = server.listing_requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].method, "GET");
     assert_eq!(
@@ -116,9 +117,10 @@ async fn a_key_saved_in_the_session_wins_over_the_environment_key() {
         f.services.list_models(AuthKind::Openai).await.unwrap(),
         vec!["m1".to_string()]
     );
-    let last = saved_server.requests().pop().unwrap();
+    let last = saved_server.listing_requests().pop().unwrap();
     assert_eq!(last.header("authorization"), Some("Bearer sk-saved"));
     assert!(env_server.requests().is_empty());
+    assert!(env_server.listing_requests().is_empty());
     let active = f.services.resolver.activate(AuthKind::Openai).unwrap();
     assert_eq!(active.model, "m1");
 }
@@ -151,9 +153,10 @@ async fn without_a_model_list_a_one_token_request_checks_the_key() {
         .save_api_key(input(&server.url(), "sk-test-2"))
         .await
         .unwrap();
+    assert_eq!(server.listing_requests().len(), 1);
     let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    let body = requests[1].body_json().unwrap();
+    assert_eq!(requests.len(), 1);
+    let body = requests[0].body_json().unwrap();
     assert_eq!(body["model"], "m1");
     assert_eq!(body["max_tokens"], 1);
     assert!(f.home.join(".qcode/credentials.json").exists());

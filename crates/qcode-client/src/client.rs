@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::models::ModelInfo;
 use crate::proxy::ProxyConfig;
 use crate::redact::redact_url;
 use crate::stream::{Driver, ResponseStream};
-use crate::transport::{error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause};
+use crate::transport::{
+    error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause, with_details,
+};
 use crate::{ChatRequest, ClientError, CredentialSource, Endpoint, RetryPolicy, TimeoutPhase};
 
 /// Longest error body read from a failed response.
@@ -114,6 +116,21 @@ impl ChatClient {
         credentials: &dyn CredentialSource,
         cancel: CancellationToken,
     ) -> Result<Vec<String>, ClientError> {
+        Ok(self
+            .model_infos(credentials, cancel)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect())
+    }
+
+    /// The provider's models with what the listing says about each (`GET {base}/models`):
+    /// context windows and output limits where the server reports them (see [`ModelInfo`]).
+    pub async fn model_infos(
+        &self,
+        credentials: &dyn CredentialSource,
+        cancel: CancellationToken,
+    ) -> Result<Vec<ModelInfo>, ClientError> {
         let mut endpoint = cancellable(&cancel, credentials.endpoint()).await??;
         let mut refreshed = false;
         loop {
@@ -150,7 +167,7 @@ impl ChatClient {
                     endpoint.bearer.as_ref(),
                 ));
             }
-            return parse_models(&body);
+            return crate::models::parse(&body);
         }
     }
 
@@ -227,10 +244,12 @@ impl ChatClient {
             timeout(TimeoutPhase::Response, self.options.idle_timeout)
         } else {
             ClientError::Stream {
-                message: format!(
-                    "the connection to {} failed before the response arrived: {}",
-                    target.host_port,
-                    error_chain(e)
+                message: with_details(
+                    &format!(
+                        "the connection to {} broke before the server answered",
+                        target.host_port
+                    ),
+                    e,
                 ),
             }
         }
@@ -329,31 +348,6 @@ pub(crate) async fn read_body(
             Err(_) => return Err(timeout(TimeoutPhase::Idle, idle)),
         }
     }
-}
-
-fn parse_models(body: &[u8]) -> Result<Vec<String>, ClientError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ClientError::Malformed {
-        message: format!("the model list is not JSON: {e}"),
-    })?;
-    let list = value
-        .get("data")
-        .or_else(|| value.get("models"))
-        .or(Some(&value))
-        .and_then(Value::as_array)
-        .ok_or_else(|| ClientError::Malformed {
-            message: "the model list has no `data` array".into(),
-        })?;
-    Ok(list
-        .iter()
-        .filter_map(|m| match m {
-            Value::String(id) => Some(id.clone()),
-            other => other
-                .get("id")
-                .or_else(|| other.get("name"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -93,8 +93,14 @@ pub enum ClientError {
     Server { status: u16, message: String },
 
     /// The connection broke or ended early (reset, truncated body, nothing sent).
-    #[error("the response stream broke: {message}")]
+    #[error("{message}")]
     Stream { message: String },
+
+    /// A success status with an empty body: no event at all. llama-cpp-python answers this way
+    /// when the prompt exceeds its context and for `tool_choice: auto` with streaming. Retried
+    /// once at most.
+    #[error("the server returned an empty response (HTTP {status} with no data)")]
+    EmptyResponse { status: u16 },
 
     /// The provider sent something that is not a valid chat-completions stream.
     #[error("the provider sent data that is not a valid chat-completions stream: {message}")]
@@ -149,9 +155,10 @@ impl ClientError {
             Self::ContextTooLong { .. } => ErrorKind::ContextTooLong,
             Self::BadRequest { .. } => ErrorKind::BadRequest,
             Self::Server { .. } => ErrorKind::Server,
-            Self::Stream { .. } | Self::Malformed { .. } | Self::Provider { .. } => {
-                ErrorKind::Stream
-            }
+            Self::Stream { .. }
+            | Self::EmptyResponse { .. }
+            | Self::Malformed { .. }
+            | Self::Provider { .. } => ErrorKind::Stream,
             Self::Cancelled => ErrorKind::Interrupted,
             Self::Setup { .. } => ErrorKind::Internal,
         }
@@ -167,7 +174,8 @@ impl ClientError {
             | Self::UnknownHost { .. }
             | Self::Timeout { .. }
             | Self::RateLimited { .. }
-            | Self::Stream { .. } => true,
+            | Self::Stream { .. }
+            | Self::EmptyResponse { .. } => true,
             Self::BadRequest { status, .. } => *status == 408,
             Self::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504 | 529),
             Self::Provider { transient, .. } => *transient,
@@ -211,12 +219,13 @@ impl ClientError {
                  http://proxy.example:3128."
             }
             Self::Connect { .. } => {
-                "Check the base URL and your network or proxy; for a local server (Ollama, \
-                 LM Studio, vLLM) make sure it is running."
+                "Check the base URL and your network or proxy; for a local server (llama.cpp's \
+                 llama-server, Ollama, LM Studio, vLLM) make sure it is running."
             }
             Self::LocalServerDown { .. } => {
-                "Start the local model server (Ollama: `ollama serve`; LM Studio: start the \
-                 server; vLLM: `vllm serve <model>`), or check the port in the base URL."
+                "Start the local model server (llama.cpp: `llama-server -m <model.gguf>`; \
+                 Ollama: `ollama serve`; LM Studio: start the server; vLLM: `vllm serve \
+                 <model>`), or check the port in the base URL."
             }
             Self::Timeout {
                 phase: TimeoutPhase::Connect,
@@ -242,7 +251,8 @@ impl ClientError {
                  provider, or switch provider with /auth."
             }
             Self::ContextTooLong { .. } => {
-                "Run /compact to summarise older history, or /clear to start over."
+                "Run /compress to summarise older history, or /clear to start over; for a \
+                 local server, a larger context size (llama.cpp: --ctx-size) also helps."
             }
             Self::BadRequest { .. } => {
                 "Check that the model supports tool calls and the parameters in your settings."
@@ -250,7 +260,13 @@ impl ClientError {
             Self::Server { .. } | Self::Provider { .. } => {
                 "The provider is having problems; try again in a moment."
             }
-            Self::Stream { .. } => "The connection broke; try again.",
+            Self::Stream { .. } => "Try again; if it keeps happening, check the server's log.",
+            Self::EmptyResponse { .. } => {
+                "This usually means the server could not handle the request: the conversation \
+                 may exceed its context size (try /compress, or start the server with a larger \
+                 context), or it cannot stream tool calls (llama-cpp-python: use a chat format \
+                 with function calling, or llama.cpp's llama-server with --jinja)."
+            }
             Self::Malformed { .. } => {
                 "Check that the base URL points at an OpenAI-compatible API (it usually ends \
                  in /v1)."

@@ -26,6 +26,7 @@ mod client;
 mod credentials;
 mod decode;
 mod error;
+mod models;
 mod provider;
 mod proxy;
 mod redact;
@@ -40,12 +41,14 @@ use std::time::Duration;
 pub use client::{ChatClient, ClientOptions};
 pub use credentials::{CredentialSource, Endpoint, Secret, StaticCredentials};
 pub use error::{ClientError, TimeoutPhase};
+pub use models::ModelInfo;
 pub use proxy::{ProxyConfig, ProxySettings};
 pub use redact::redact_url;
 pub use request::ChatRequest;
 pub use retry::RetryPolicy;
 pub use stream::ResponseStream;
 pub use tokio_util::sync::CancellationToken;
+pub use transport::set_error_details;
 
 use qcode_protocol::{FinishReason, ToolCall, Usage};
 

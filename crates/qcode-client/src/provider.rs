@@ -103,7 +103,13 @@ impl ProviderError {
         let all = self.haystack();
         [
             "context_length_exceeded",
+            "exceed_context_size",
+            "context size",
             "maximum context length",
+            "max_model_len",
+            "prompt is too long",
+            "input is too long",
+            "reduce the length",
             "context length",
             "context window",
             "too long",
@@ -214,6 +220,44 @@ pub(crate) fn from_stream_error(value: &Value, secret: Option<&Secret>) -> Clien
 mod tests {
 
     use super::*;
+
+    #[test]
+    fn every_known_overflow_shape_is_context_too_long() {
+        let bodies: [&[u8]; 6] = [
+            // llama.cpp's llama-server.
+            br#"{"error":{"code":400,"message":"request (26731 tokens) exceeds the available context size (8192 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":26731,"n_ctx":8192}}"#,
+            // OpenAI.
+            br#"{"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}"#,
+            // vLLM.
+            br#"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","code":400}"#,
+            // DashScope.
+            br#"{"error":{"message":"Range of input length should be [1, 30720]","type":"invalid_request_error","code":"invalid_parameter_error"}}"#,
+            // OpenRouter.
+            br#"{"error":{"message":"This endpoint's maximum context length is 32768 tokens. However, you requested about 40000 tokens. Please reduce the length of either one, or use the \"middle-out\" transform","code":400}}"#,
+            // Anthropic-style proxies.
+            br#"{"error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#,
+        ];
+        for body in bodies {
+            assert!(
+                matches!(
+                    from_status(400, body, "u", None),
+                    ClientError::ContextTooLong { .. }
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Not every 400 is an overflow.
+        assert!(matches!(
+            from_status(
+                400,
+                br#"{"error":{"message":"tools are not supported"}}"#,
+                "u",
+                None
+            ),
+            ClientError::BadRequest { .. }
+        ));
+    }
 
     #[test]
     fn extracts_openai_shape() {

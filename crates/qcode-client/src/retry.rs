@@ -85,10 +85,12 @@ pub(crate) fn decide(
 }
 
 /// Attempts allowed for this error: the policy's, or fewer for errors that rarely heal (a name
-/// that did not resolve is tried twice at most).
+/// that did not resolve, and an empty answer, are tried twice at most).
 pub(crate) fn attempt_limit(policy: &RetryPolicy, error: &ClientError) -> u32 {
     match error {
-        ClientError::UnknownHost { .. } => policy.max_attempts.min(2),
+        ClientError::UnknownHost { .. } | ClientError::EmptyResponse { .. } => {
+            policy.max_attempts.min(2)
+        }
         _ => policy.max_attempts,
     }
 }
@@ -131,6 +133,7 @@ pub(crate) fn reason(error: &ClientError) -> String {
         ClientError::UnknownHost { host, .. } => format!("cannot resolve {host}"),
         ClientError::Timeout { .. } => "the provider did not answer in time".into(),
         ClientError::Stream { .. } => "the connection broke before any output".into(),
+        ClientError::EmptyResponse { .. } => "the server returned an empty response".into(),
         ClientError::Provider { code, .. } => match code {
             Some(code) => format!("provider error ({code})"),
             None => "provider error".into(),

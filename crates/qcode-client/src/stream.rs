@@ -24,7 +24,7 @@ use crate::client::{Target, cancellable, read_body, timeout};
 use crate::decode::{Decoder, Out, Step};
 use crate::retry::{Decision, attempt_limit, decide, parse_retry_after, reason};
 use crate::sse::{SseEvent, SseParser};
-use crate::transport::error_chain;
+use crate::transport::with_details;
 use crate::{ChatClient, ClientError, CredentialSource, Endpoint, ResponseEvent, TimeoutPhase};
 
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -63,6 +63,10 @@ struct Active {
     response: reqwest::Response,
     parser: SseParser,
     decoder: Decoder,
+    /// The success status, for the empty-answer error.
+    status: u16,
+    /// Body bytes received so far (0 at the end: an empty answer).
+    received: usize,
 }
 
 pub(crate) struct Driver {
@@ -168,12 +172,17 @@ impl Driver {
             }
             if content_type.starts_with("application/json") {
                 let body = read_body(response, MAX_JSON_BODY, idle, &self.cancel).await?;
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return self.attempt_failed(ClientError::EmptyResponse { status }, None);
+                }
                 return self.whole_completion(&body, endpoint.bearer.clone());
             }
             self.phase = Phase::Streaming(Box::new(Active {
                 response,
                 parser: SseParser::new(),
                 decoder: Decoder::new(endpoint.bearer.clone()),
+                status,
+                received: 0,
             }));
             return Ok(());
         }
@@ -265,12 +274,20 @@ impl Driver {
         .await?;
         let failure = match next {
             Ok(Ok(Some(bytes))) => {
+                active.received += bytes.len();
                 active.parser.push(&bytes);
                 return self.decode_buffered(active, Ending::MoreToCome);
             }
             Ok(Ok(None)) => return self.decode_buffered(active, Ending::EndOfBody),
             Ok(Err(e)) => ClientError::Stream {
-                message: format!("the connection broke mid-stream: {}", error_chain(&e)),
+                message: with_details(
+                    if active.decoder.produced_output() {
+                        "the server closed the connection in the middle of the answer"
+                    } else {
+                        "the server closed the connection before it sent any of the answer"
+                    },
+                    &e,
+                ),
             },
             Err(_) => timeout(TimeoutPhase::Idle, idle),
         };
@@ -320,10 +337,14 @@ impl Driver {
                 self.phase = Phase::Done;
                 Ok(())
             }
+            Ending::EndOfBody if active.received == 0 => {
+                let status = active.status;
+                self.stream_failed(active, ClientError::EmptyResponse { status })
+            }
             Ending::EndOfBody => self.stream_failed(
                 active,
                 ClientError::Stream {
-                    message: "the provider ended the response without sending an answer".into(),
+                    message: "the server ended the response without sending an answer".into(),
                 },
             ),
         }

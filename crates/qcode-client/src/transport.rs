@@ -73,6 +73,24 @@ pub(crate) fn root_cause(e: &reqwest::Error) -> String {
     }
 }
 
+/// Whether error messages carry the HTTP library's own details (`QCODE_DEBUG=1`; set once by
+/// the binary with [`set_error_details`]). Off: one plain cause, said once.
+static ERROR_DETAILS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns the HTTP library's details in error messages on or off (process-wide).
+pub fn set_error_details(on: bool) {
+    ERROR_DETAILS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `plain`, followed by the library's error chain only when details are on.
+pub(crate) fn with_details(plain: &str, e: &reqwest::Error) -> String {
+    if ERROR_DETAILS.load(std::sync::atomic::Ordering::Relaxed) {
+        format!("{plain} (details: {})", error_chain(e))
+    } else {
+        plain.to_string()
+    }
+}
+
 /// A reqwest error and its causes, without the URL (which reqwest puts in the top level).
 pub(crate) fn error_chain(e: &reqwest::Error) -> String {
     let mut parts = Vec::new();

@@ -63,6 +63,8 @@ pub struct ConfigSnapshot {
     pub temperature: Option<Sourced<f32>>,
     pub max_tokens: Option<Sourced<u32>>,
     pub context_window: Option<Sourced<u64>>,
+    /// `model.loopDetection` (default on).
+    pub loop_detection: Option<Sourced<bool>>,
     pub context_file_names: Sourced<Vec<String>>,
     pub usage_statistics_setting: Option<Sourced<bool>>,
     /// Whether the session is recorded to a transcript (`general.chatRecording`,
@@ -426,6 +428,10 @@ impl ConfigSnapshot {
             .model
             .context_window
             .map(|n| from_settings(loaded, &["model", "contextWindow"], n));
+        let loop_detection = s
+            .model
+            .loop_detection
+            .map(|on| from_settings(loaded, &["model", "loopDetection"], on));
         let usage_statistics_setting = s
             .privacy
             .usage_statistics_enabled
@@ -494,6 +500,7 @@ impl ConfigSnapshot {
             temperature,
             max_tokens,
             context_window,
+            loop_detection,
             context_file_names,
             usage_statistics_setting,
             chat_recording,

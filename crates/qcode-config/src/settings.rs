@@ -76,6 +76,8 @@ pub struct ModelSettings {
     pub max_tokens: Option<u32>,
     /// Overrides the catalogue's context window (tokens) for compression and the status line.
     pub context_window: Option<u64>,
+    /// Stop an answer that keeps repeating the same passage (default on).
+    pub loop_detection: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -180,6 +182,7 @@ const KNOWN_KEYS: &[&str] = &[
     "model.temperature",
     "model.maxTokens",
     "model.contextWindow",
+    "model.loopDetection",
     "security",
     "security.auth",
     "security.auth.selectedType",

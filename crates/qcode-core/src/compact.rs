@@ -76,20 +76,29 @@ pub(crate) async fn compact(session: &mut Session, tx: &EventTx, cancel: Cancell
     compact_for(session, tx, cancel, "manual").await;
 }
 
+/// Compression because a request would not fit; `true` when the history was compressed.
+pub(crate) async fn compact_auto(
+    session: &mut Session,
+    tx: &EventTx,
+    cancel: CancellationToken,
+) -> bool {
+    compact_for(session, tx, cancel, "auto").await
+}
+
 /// Compression, `trigger` being `manual` (`/compress`) or `auto` (the context is nearly full);
-/// PreCompact hooks run first.
+/// PreCompact hooks run first. `true` when the history was compressed.
 async fn compact_for(
     session: &mut Session,
     tx: &EventTx,
     cancel: CancellationToken,
     trigger: &str,
-) {
+) -> bool {
     let Some(split) = split_point(&session.history) else {
         tx.send(Event::Warning {
             message: "nothing to compress yet".into(),
         })
         .await;
-        return;
+        return false;
     };
     let payload = qcode_extensions::hooks::EventPayload::PreCompact {
         trigger: trigger.to_string(),
@@ -143,7 +152,7 @@ async fn compact_for(
                     Some("the conversation was left unchanged".into()),
                 )
                 .await;
-                return;
+                return false;
             }
         }
     }
@@ -154,7 +163,7 @@ async fn compact_for(
             Some("the conversation was left unchanged".into()),
         )
         .await;
-        return;
+        return false;
     }
     let mut new_history = Vec::with_capacity(session.history.len() - split + 3);
     new_history.push(session.history[0].clone());
@@ -176,6 +185,7 @@ async fn compact_for(
         messages,
     })
     .await;
+    true
 }
 
 #[cfg(test)]

@@ -24,6 +24,27 @@ pub struct Sampling {
     pub max_tokens: Option<u32>,
 }
 
+/// How the engine learns and enforces the model's limits (see [`crate::limits`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `model.contextWindow` is set: the server's figure does not replace it.
+    pub context_window_pinned: bool,
+    /// Ask the server's model listing for the window and output limit (in the background).
+    pub discover: bool,
+    /// Stop a reply that repeats the same passage (`model.loopDetection`).
+    pub loop_detection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            context_window_pinned: false,
+            discover: true,
+            loop_detection: true,
+        }
+    }
+}
+
 /// The engine's starting configuration (an immutable snapshot; Ops produce new values).
 pub struct EngineConfig {
     pub model: String,
@@ -36,6 +57,7 @@ pub struct EngineConfig {
     pub interaction: Interaction,
     pub sampling: Sampling,
     pub context_window: Option<u64>,
+    pub limits: Limits,
     pub system_prompt: String,
     /// The conversation to continue (`--continue`, `--resume`), after the system prompt.
     pub initial_history: Vec<ChatMessage>,
@@ -102,6 +124,13 @@ pub(crate) struct Session {
     pub interaction: Interaction,
     pub sampling: Sampling,
     pub context_window: Option<u64>,
+    /// The window came from the settings (the server's figure does not replace it).
+    pub window_pinned: bool,
+    pub loop_detection: bool,
+    /// Whether to ask the server's model listing at all ([`Limits::discover`]).
+    pub discover: bool,
+    /// What the server's model listing says (fetched in the background).
+    pub server: crate::limits::ServerModels,
     pub cwd: String,
     pub session_id: Option<String>,
     pub total_usage: Usage,
@@ -140,7 +169,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
     let (handle, ends) = queue_pair();
     let mut history = vec![ChatMessage::system(config.system_prompt)];
     history.extend(config.initial_history);
-    let session = Session {
+    let mut session = Session {
         history,
         model: config.model,
         auth: config.auth,
@@ -155,6 +184,10 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         interaction: config.interaction,
         sampling: config.sampling,
         context_window: config.context_window,
+        window_pinned: config.limits.context_window_pinned,
+        loop_detection: config.limits.loop_detection,
+        discover: config.limits.discover,
+        server: Default::default(),
         cwd: config.cwd,
         session_id: config.session_id,
         total_usage: Usage::default(),
@@ -163,6 +196,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         deps,
         hook_context: None,
     };
+    start_discovery(&mut session);
     tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
     handle
 }
@@ -204,6 +238,20 @@ impl Session {
     }
 }
 
+/// Starts fetching the server's model listing in the background (it only asks when the
+/// listing can tell something the settings and the catalogue do not; see [`crate::limits`]).
+pub(crate) fn start_discovery(session: &mut Session) {
+    if !session.discover {
+        return;
+    }
+    session.server = crate::limits::ServerModels::pending(crate::limits::start_discovery(
+        session.deps.client.clone(),
+        session.credentials.clone(),
+        session.window_pinned,
+        session.model.clone(),
+    ));
+}
+
 /// Tells the tools' change tracker (if any) about a turn boundary, off the async threads (it
 /// may do file work).
 pub(crate) async fn track(session: &Session, f: fn(&dyn qcode_tools::ChangeTracker)) {
@@ -228,10 +276,25 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
     loop {
         let op = match deferred.pop_front() {
             Some(op) => op,
-            None => match ops.recv().await {
-                Some(op) => op,
-                None => break,
-            },
+            None => {
+                // While idle, a finished model listing is applied at once (the status line
+                // shows the window before the first prompt).
+                let next = if session.server.is_pending() {
+                    tokio::select! {
+                        op = ops.recv() => op,
+                        _ = session.server.settle(std::time::Duration::from_secs(30)) => {
+                            crate::limits::apply(&mut session, &tx).await;
+                            continue;
+                        }
+                    }
+                } else {
+                    ops.recv().await
+                };
+                match next {
+                    Some(op) => op,
+                    None => break,
+                }
+            }
         };
         match op {
             Op::UserTurn { text } => {
@@ -248,8 +311,15 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
                     tx.error(ErrorKind::Input, "model name is empty", None)
                         .await;
                 } else {
-                    session.context_window = qcode_config::context_window(&model);
+                    if !session.window_pinned {
+                        session.context_window = qcode_config::context_window(&model);
+                    }
                     session.model = model;
+                    if session.server.is_known() {
+                        crate::limits::apply(&mut session, &tx).await;
+                    } else if !session.server.is_pending() {
+                        start_discovery(&mut session);
+                    }
                     tx.send(session.configured_event()).await;
                 }
             }
@@ -383,9 +453,14 @@ async fn switch_auth(session: &mut Session, kind: AuthKind, tx: &EventTx) {
             session.auth = resolved.kind;
             session.credentials = resolved.credentials;
             if let Some(model) = resolved.model {
-                session.context_window = qcode_config::context_window(&model);
+                if !session.window_pinned {
+                    session.context_window = qcode_config::context_window(&model);
+                }
                 session.model = model;
             }
+            // Another provider: what the old one listed says nothing about it.
+            session.server.max_output = None;
+            start_discovery(session);
             tx.send(session.configured_event()).await;
         }
         Err(problem) => tx.error(problem.kind, problem.message, problem.hint).await,

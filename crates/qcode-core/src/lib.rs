@@ -30,6 +30,7 @@ pub mod context;
 mod engine;
 mod external;
 mod hooks;
+pub mod limits;
 pub mod prompt;
 pub mod setup;
 pub mod skills;
@@ -38,7 +39,7 @@ mod tools_run;
 mod turn;
 
 pub use approval::{AllowList, Interaction};
-pub use engine::{AuthResolver, EngineConfig, EngineDeps, ResolvedAuth, Sampling, spawn};
+pub use engine::{AuthResolver, EngineConfig, EngineDeps, Limits, ResolvedAuth, Sampling, spawn};
 /// The hook runner the engine takes in [`EngineDeps::hooks`].
 pub use qcode_extensions::hooks::HookRunner;
 /// The front end's ends of the queue pair, as [`spawn`] returns them.

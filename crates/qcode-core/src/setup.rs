@@ -150,6 +150,11 @@ pub fn engine_config(
 ) -> EngineConfig {
     EngineConfig {
         context_window: context_window(snapshot, &model),
+        limits: crate::Limits {
+            context_window_pinned: snapshot.context_window.is_some(),
+            loop_detection: snapshot.loop_detection.as_ref().is_none_or(|on| on.value),
+            ..crate::Limits::default()
+        },
         model,
         auth,
         credentials,

@@ -445,6 +445,8 @@ fn child_session(
         AgentModel::Inherit => (parent.model.clone(), parent.context_window),
         AgentModel::Id(id) => (id.clone(), qcode_config::context_window(id)),
     };
+    // What the server said about the models is the parent's (fetched once per base URL).
+    let (server, context_window) = crate::limits::for_child(parent, &model, context_window);
     let only = match &def.tools {
         AgentTools::All => None,
         AgentTools::Only(list) => Some(list.as_slice()),
@@ -470,6 +472,10 @@ fn child_session(
         interaction: parent.interaction,
         sampling: parent.sampling,
         context_window,
+        window_pinned: parent.window_pinned,
+        loop_detection: parent.loop_detection,
+        discover: false,
+        server,
         cwd: parent.cwd.clone(),
         session_id: parent.session_id.clone(),
         total_usage: Usage::default(),

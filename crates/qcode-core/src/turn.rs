@@ -37,6 +37,8 @@ enum ReplyEnd {
     /// The request failed; partial output (already shown) is kept.
     Failed(Reply),
     Cancelled(Reply),
+    /// The server said the conversation is too long (nothing was output): compress and retry.
+    Overflow(qcode_client::ClientError),
 }
 
 pub(crate) async fn run_turn(
@@ -114,6 +116,7 @@ async fn turn_loop(
 ) -> TurnOutcome {
     let mut request_no: u32 = 0;
     let mut stop_hook_active = false;
+    let mut compressed_for_overflow = false;
     loop {
         if let Some(max) = session.own_max_requests
             && session.own_requests >= max
@@ -156,6 +159,24 @@ async fn turn_loop(
             ReplyEnd::Done(r) => (r, None),
             ReplyEnd::Failed(r) => (r, Some(TurnOutcome::Failed)),
             ReplyEnd::Cancelled(r) => (r, Some(TurnOutcome::Interrupted)),
+            ReplyEnd::Overflow(error) => {
+                // Once per turn: compress, then send again.
+                if !compressed_for_overflow {
+                    compressed_for_overflow = true;
+                    tx.send(Event::Warning {
+                        message: "the conversation is too long for the model's context \
+                                  window; compressing it and trying again"
+                            .into(),
+                    })
+                    .await;
+                    if crate::compact::compact_auto(session, tx, cancel.child_token()).await {
+                        continue;
+                    }
+                }
+                tx.error(error.kind(), error.to_string(), error.hint())
+                    .await;
+                return TurnOutcome::Failed;
+            }
         };
         if let Some(outcome) = outcome {
             // Keep what the user already saw; drop tool calls that will never run.
@@ -211,14 +232,62 @@ async fn turn_loop(
 
 async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &EventTx) -> ReplyEnd {
     crate::external::discover(session, cancel, tx).await;
+    // The server's window, if its listing is still on the way and qcode knows none (a local
+    // model): worth a short wait, as the request may not fit.
+    if session.server.is_pending() {
+        let wait = if session.context_window.is_none() {
+            LISTING_WAIT
+        } else {
+            std::time::Duration::ZERO
+        };
+        if session.server.settle(wait).await {
+            crate::limits::apply(session, tx).await;
+        }
+    }
+    let tools = session.deps.tools.specs();
+    let tools_chars = serde_json::to_string(&tools).map_or(0, |s| s.len());
+    let mut estimate = crate::limits::estimate_request(&session.history, tools_chars);
+    if crate::limits::fit(estimate, session.context_window) != crate::limits::Fit::Fits
+        && crate::compact::compact_auto(session, tx, cancel.child_token()).await
+    {
+        estimate = crate::limits::estimate_request(&session.history, tools_chars);
+    }
+    if let crate::limits::Fit::TooLong { estimate, window } =
+        crate::limits::fit(estimate, session.context_window)
+    {
+        tx.error(
+            ErrorKind::ContextTooLong,
+            format!(
+                "the conversation (about {estimate} tokens) does not fit the model's context \
+                 window ({window} tokens); it was not sent"
+            ),
+            Some(
+                "Run /compress to summarise older history, or /clear to start over; a large \
+                 file or command output in the last message may need to be cut down. For a \
+                 local server, a larger context size (llama.cpp: --ctx-size) also helps; \
+                 model.contextWindow in the settings overrides what the server reports."
+                    .into(),
+            ),
+        )
+        .await;
+        return ReplyEnd::Failed(Reply {
+            text: String::new(),
+            reasoning: String::new(),
+            tool_calls: Vec::new(),
+            finish: FinishReason::Unknown,
+        });
+    }
     let request = ChatRequest {
         model: session.model.clone(),
         messages: std::borrow::Cow::Borrowed(&session.history),
-        tools: session.deps.tools.specs(),
+        tools,
         temperature: session.sampling.temperature,
-        max_tokens: session.sampling.max_tokens,
+        max_tokens: crate::limits::output_limit(session, estimate),
         extra: Default::default(),
     };
+    let mut loops = session
+        .loop_detection
+        .then(crate::limits::LoopDetector::new);
     let mut reply = Reply {
         text: String::new(),
         reasoning: String::new(),
@@ -240,7 +309,23 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         match item {
             Ok(ResponseEvent::TextDelta(t)) => {
                 reply.text.push_str(&t);
+                let looping = loops.as_mut().is_some_and(|d| d.push(&t));
                 tx.send(Event::TextDelta { text: t }).await;
+                if looping {
+                    // Stop the stream (dropping it closes the connection) and keep the text.
+                    drop(stream);
+                    tx.send(Event::Warning {
+                        message: "the model kept repeating the same passage, so qcode stopped \
+                                  the answer (the text so far is kept); send \"continue\" to let \
+                                  it go on, or rephrase. model.loopDetection: false turns this \
+                                  check off."
+                            .into(),
+                    })
+                    .await;
+                    reply.tool_calls.clear();
+                    reply.finish = FinishReason::Unknown;
+                    return ReplyEnd::Done(reply);
+                }
             }
             Ok(ResponseEvent::ReasoningDelta(t)) => {
                 reply.reasoning.push_str(&t);
@@ -262,6 +347,12 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
                 if cancel.is_cancelled() {
                     return ReplyEnd::Cancelled(reply);
                 }
+                if e.kind() == ErrorKind::ContextTooLong
+                    && reply.text.is_empty()
+                    && reply.reasoning.is_empty()
+                {
+                    return ReplyEnd::Overflow(e);
+                }
                 tx.error(e.kind(), e.to_string(), e.hint()).await;
                 return ReplyEnd::Failed(reply);
             }
@@ -269,6 +360,9 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
     }
     ReplyEnd::Done(reply)
 }
+
+/// How long a request waits for the server's model listing when the window is unknown.
+const LISTING_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The front-end event for a client retry notice.
 pub(crate) fn retry_event(

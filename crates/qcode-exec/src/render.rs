@@ -48,7 +48,8 @@ pub struct RunSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
     pub exit_code: i32,
-    pub usage: Usage,
+    /// Token usage of the run; `null` when the server reported none (never a made-up 0).
+    pub usage: Option<Usage>,
     pub duration_ms: u64,
     pub model: String,
     /// The recorded session (`qcode --resume ID` continues it); `null` when not recorded.
@@ -141,7 +142,7 @@ pub async fn run(
             is_error: false,
             error: None,
             exit_code: 0,
-            usage: Usage::default(),
+            usage: None,
             duration_ms: 0,
             model: String::new(),
             session_id: None,
@@ -473,19 +474,19 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
             message,
             hint,
         } => {
-            if text_mode || st.format == OutputFormat::Json {
-                if !st.at_line_start && st.wrote_text && text_mode {
-                    st.write_out(out, b"\n");
-                    st.at_line_start = true;
-                }
-                let _ = writeln!(err, "error: {}", st.clean(message));
-                if let Some(h) = hint {
-                    let _ = writeln!(err, "hint: {}", st.clean(h));
-                }
+            // Every format says it on stderr too (stream-json and json also carry it in
+            // their output), so a script's log shows why a run failed.
+            if !st.at_line_start && st.wrote_text && text_mode {
+                st.write_out(out, b"\n");
+                st.at_line_start = true;
+            }
+            let _ = writeln!(err, "error: {}", st.clean(message));
+            if let Some(h) = hint {
+                let _ = writeln!(err, "hint: {}", st.clean(h));
             }
             st.fail(*kind, message.clone(), hint.clone());
         }
-        Event::Usage { total, .. } => st.summary.usage = *total,
+        Event::Usage { total, .. } => st.summary.usage = Some(*total),
         Event::SubagentStarted {
             agent_id,
             subagent_type,
@@ -511,7 +512,10 @@ fn handle(st: &mut State, event: &Event, out: &mut dyn Write, err: &mut dyn Writ
         } => {
             // Already in the session's total; the next `Usage` event's total carries it too
             // (an assignment, so nothing is counted twice).
-            st.summary.usage.add(usage);
+            st.summary
+                .usage
+                .get_or_insert_with(Default::default)
+                .add(usage);
             if text_mode {
                 let _ = writeln!(
                     err,

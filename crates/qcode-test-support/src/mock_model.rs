@@ -87,6 +87,7 @@ struct State {
     models: Vec<String>,
     default_reply: Reply,
     requests: Vec<RecordedRequest>,
+    listing_requests: Vec<RecordedRequest>,
 }
 
 struct Shared {
@@ -100,8 +101,9 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records the request and picks its reply; also returns the request's index.
-    fn route(&self, request: RecordedRequest) -> (usize, Reply) {
+    /// Records the request and picks its reply; also returns the request's index (`None` for
+    /// a model listing, which is not one of [`MockServer::requests`]).
+    fn route(&self, request: RecordedRequest) -> (Option<usize>, Reply) {
         let path = request
             .path
             .split('?')
@@ -109,8 +111,15 @@ impl Shared {
             .unwrap_or_default()
             .to_string();
         let mut state = self.lock();
-        state.requests.push(request.clone());
-        let index = state.requests.len() - 1;
+        // Model listings are kept apart: an engine asks for one in the background (its
+        // context window), which must not shift what tests count as the chat requests.
+        let index = if request.method == "GET" && path.ends_with("/models") {
+            state.listing_requests.push(request.clone());
+            None
+        } else {
+            state.requests.push(request.clone());
+            Some(state.requests.len() - 1)
+        };
         self.changed.notify_all();
         let reply = match (request.method.as_str(), path.as_str()) {
             ("POST", p) if p.ends_with("/chat/completions") => {
@@ -185,6 +194,7 @@ impl MockServer {
                     "error": { "message": "mock: no scripted reply left", "type": "mock_error" }
                 })),
                 requests: Vec::new(),
+                listing_requests: Vec::new(),
             }),
             changed: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -255,9 +265,15 @@ impl MockServer {
         self.shared.lock().chat.len()
     }
 
-    /// Every request received so far, in arrival order.
+    /// Every request received so far, in arrival order, except model listings (see
+    /// [`MockServer::listing_requests`]).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// The `GET …/models` requests received so far.
+    pub fn listing_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().listing_requests.clone()
     }
 
     /// Waits until at least `n` requests arrived or `timeout` passed; returns all received.
@@ -316,7 +332,9 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
     if let Some(n) = reply.after_requests {
         shared.wait_for(n);
     }
-    if http::write_reply(stream, &reply, &shared.shutdown).is_ok() {
+    if http::write_reply(stream, &reply, &shared.shutdown).is_ok()
+        && let Some(index) = index
+    {
         let mut state = shared.lock();
         let arrived = state.requests.len();
         state.completions.push((index, arrived));

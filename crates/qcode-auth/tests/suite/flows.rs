@@ -209,7 +209,8 @@ async fn key_checked_against_the_provider_then_saved() {
             },
         ]
     );
-    let requests = mock.requests();
+    assert!(mock.requests().is_empty());
+    let requests = mock.listing_requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].method, "GET");
     assert_eq!(requests[0].header("authorization"), Some("Bearer sk-1"));
@@ -233,9 +234,10 @@ async fn a_404_model_list_falls_back_to_a_one_token_request() {
     )
     .await
     .unwrap();
+    assert_eq!(mock.listing_requests().len(), 1);
     let requests = mock.requests();
-    assert_eq!(requests.len(), 2);
-    let body = requests[1].body_json().unwrap();
+    assert_eq!(requests.len(), 1);
+    let body = requests[0].body_json().unwrap();
     assert_eq!(body["model"], "m1");
     assert_eq!(body["max_tokens"], 1);
     assert!(paths.api_key_store().path().exists());

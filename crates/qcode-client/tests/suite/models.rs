@@ -1,7 +1,5 @@
 //! `list_models`: the provider's model ids, and its errors.
 
-use std::time::Duration;
-
 use qcode_client::ClientError;
 use qcode_test_support::mock_model::{MockServer, Reply};
 use serde_json::json;
@@ -18,7 +16,7 @@ async fn lists_model_ids() {
         .await
         .unwrap();
     assert_eq!(models, vec!["qwen3-coder-plus", "qwen3-max"]);
-    let requests = server.wait_for_requests(1, Duration::from_secs(1));
+    let requests = server.listing_requests();
     assert_eq!(requests[0].method, "GET");
     assert_eq!(requests[0].path, "/v1/models");
     assert_eq!(

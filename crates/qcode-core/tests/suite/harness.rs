@@ -96,6 +96,7 @@ fn start_inner(
         interaction: Interaction::Interactive,
         sampling: Sampling::default(),
         context_window,
+        limits: Default::default(),
         system_prompt: "SYSTEM".into(),
         initial_history: Vec::new(),
         session_id: None,

@@ -255,16 +255,19 @@ async fn interrupt_while_waiting_for_approval_answers_every_call() {
 
 #[tokio::test]
 async fn compresses_past_the_threshold_and_keeps_recent_turns() {
-    let mut e = start(ApprovalMode::Default, Some(1000));
+    // (The window leaves room for the tool schemas, which the estimate before sending counts.)
+    let mut e = start(ApprovalMode::Default, Some(20_000));
     for i in 0..4 {
         e.mock.enqueue(
-            Reply::text(&format!("answer {i}"), 50).with_usage(MockUsage::new(100 + i * 50, 5)),
+            Reply::text(&format!("answer {i}"), 50)
+                .with_usage(MockUsage::new(2_000 + i * 1_000, 5)),
         );
         e.turn(&format!("question {i}")).await;
     }
-    // The last prompt used 250 of 1000 tokens: no compression yet. Now 800 → compress first.
+    // The last prompt used 5,000 of 20,000 tokens: no compression yet. Now 16,000 → compress
+    // first.
     e.mock
-        .enqueue(Reply::text("answer 4", 50).with_usage(MockUsage::new(800, 5)));
+        .enqueue(Reply::text("answer 4", 50).with_usage(MockUsage::new(16_000, 5)));
     e.turn("question 4").await;
     e.mock.enqueue(Reply::text("SUMMARY OF EARLIER WORK", 50));
     e.mock.enqueue(Reply::text("answer 5", 50));

@@ -124,6 +124,9 @@ fn models_list_and_scripted_models_reply() {
     server.enqueue_models(Reply::status(401).body("no"));
     let raw = exchange(&server, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert!(raw.starts_with(b"HTTP/1.1 401 "));
+    // Listings are recorded apart from the chat requests.
+    assert_eq!(server.listing_requests().len(), 2);
+    assert!(server.requests().is_empty());
 }
 
 #[test]

@@ -150,7 +150,7 @@ impl App {
             Event::Usage { usage, total } => {
                 self.status.context_tokens = usage.prompt_tokens;
                 self.status.session_tokens = total.total_tokens;
-                self.stats.usage = total;
+                self.stats.usage = Some(total);
             }
             Event::Retry {
                 attempt,

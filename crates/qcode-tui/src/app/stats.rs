@@ -19,7 +19,8 @@ pub struct SessionStats {
     pub model_time: Duration,
     pub errors: u64,
     pub retries: u64,
-    pub usage: Usage,
+    /// `None` until the server reports usage (some local servers never do).
+    pub usage: Option<Usage>,
 }
 
 impl SessionStats {
@@ -60,14 +61,18 @@ impl SessionStats {
             ),
             row(
                 "tokens",
-                format!(
-                    "{} total · {} prompt ({} cached) · {} output ({} reasoning)",
-                    format_tokens(self.usage.total_tokens),
-                    format_tokens(self.usage.prompt_tokens),
-                    format_tokens(self.usage.cached_tokens),
-                    format_tokens(self.usage.completion_tokens),
-                    format_tokens(self.usage.reasoning_tokens),
-                ),
+                match &self.usage {
+                    Some(u) => format!(
+                        "{} total · {} prompt ({} cached) · {} output ({} reasoning)",
+                        format_tokens(u.total_tokens),
+                        format_tokens(u.prompt_tokens),
+                        format_tokens(u.cached_tokens),
+                        format_tokens(u.completion_tokens),
+                        format_tokens(u.reasoning_tokens),
+                    ),
+                    None if self.requests == 0 => "none yet".to_string(),
+                    None => "not reported by the server".to_string(),
+                },
             ),
         ]
     }
@@ -90,19 +95,25 @@ mod tests {
             model_time: Duration::from_secs(95),
             errors: 1,
             retries: 2,
-            usage: Usage {
+            usage: Some(Usage {
                 prompt_tokens: 48_200,
                 completion_tokens: 3_100,
                 total_tokens: 51_300,
                 cached_tokens: 30_000,
                 reasoning_tokens: 900,
-            },
+            }),
         }
         .lines(Duration::from_secs(600));
+        let unreported = SessionStats {
+            requests: 2,
+            ..SessionStats::default()
+        }
+        .lines(Duration::from_secs(5));
         insta::assert_snapshot!(format!(
-            "{}\n---\n{}",
+            "{}\n---\n{}\n---\n{}",
             lines_text(&empty, 80),
-            lines_text(&busy, 80)
+            lines_text(&busy, 80),
+            lines_text(&unreported, 80)
         ));
     }
 }
