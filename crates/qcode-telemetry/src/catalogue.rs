@@ -96,11 +96,11 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "copy",
     "quit",
     "mcp",
+    "skills",
 ];
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
 pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
-    ("skills", "skills"),
     ("hooks", "hooks"),
     ("agents", "subagents"),
     ("trust", "folder trust"),

@@ -53,8 +53,9 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
-    UsageStatistics,
+    ApiKeyInput, CommandExpansion, CommandRequest, CommandSource, CustomCommandInfo,
+    CustomCommands, ExpandedPrompt, PrivacyStatus, RefreshedPrompt, RewindEntry, Services,
+    SessionEntry, SkillInfo, SkillList, ToolInfo, UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.
