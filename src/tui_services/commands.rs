@@ -198,6 +198,11 @@ async fn mcp_prompt(
     request: &CommandRequest,
 ) -> Result<CommandExpansion, Problem> {
     use qcode_mcp::{PromptError, PromptRole};
+    // A prompt typed while its server is still starting waits for it (as the first model
+    // request waits for tools).
+    mcp.manager()
+        .wait_ready(qcode_mcp::DEFAULT_DISCOVERY_TIMEOUT)
+        .await;
     let messages = match mcp.manager().get_prompt(&request.name, &request.args).await {
         Ok(m) => m,
         Err(PromptError::Unknown(_)) => return Ok(CommandExpansion::NotFound),

@@ -4,6 +4,7 @@ mod agent;
 mod architecture;
 mod catalogues;
 mod commands;
+mod commands_tui;
 mod config_discovery;
 mod errors;
 mod headless;
