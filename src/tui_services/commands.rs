@@ -26,6 +26,8 @@ pub struct CommandBackend {
     catalog: Arc<Mutex<Catalog<CustomCommand>>>,
     /// `!{…}` commands allowed "for the session".
     granted: Mutex<Vec<String>>,
+    /// Problems a lookup found that no listing has reported yet.
+    unreported: Arc<Mutex<Vec<String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -40,24 +42,28 @@ impl CommandBackend {
             snapshot,
             catalog: Arc::new(Mutex::new(catalog)),
             granted: Mutex::new(Vec::new()),
+            unreported: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
-    /// Refreshes the catalog off the async thread (stat only when nothing changed); `f` reads it.
+    /// Refreshes the catalog off the async thread (stat only when nothing changed); `f` reads
+    /// it. Problems found for the first time wait for the next listing.
     async fn with_catalog<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Catalog<CustomCommand>, Vec<String>) -> T + Send + 'static,
+        f: impl FnOnce(&Catalog<CustomCommand>) -> T + Send + 'static,
     ) -> Result<T, Problem> {
         let catalog = self.catalog.clone();
+        let unreported = self.unreported.clone();
         tokio::task::spawn_blocking(move || {
             let mut c = lock(&catalog);
             let refresh = c.refresh();
-            let problems = refresh
-                .new_diagnostics
-                .iter()
-                .map(|d| format!("command {d}"))
-                .collect();
-            f(&c, problems)
+            lock(&unreported).extend(
+                refresh
+                    .new_diagnostics
+                    .iter()
+                    .map(|d| format!("command {d}")),
+            );
+            f(&c)
         })
         .await
         .map_err(|_| Problem::internal("reading the custom commands failed unexpectedly"))
@@ -80,9 +86,13 @@ impl CommandBackend {
     /// The custom commands, then the MCP prompts (a custom command of the same name wins).
     pub async fn list(&self, mcp: Option<&crate::mcp_glue::McpTools>) -> CustomCommands {
         let listed = self
-            .with_catalog(|c, problems| (c.items().values().cloned().collect::<Vec<_>>(), problems))
+            .with_catalog(|c| c.items().values().cloned().collect::<Vec<_>>())
             .await;
-        let (commands, problems) = listed.unwrap_or_else(|p| (Vec::new(), vec![p.one_line()]));
+        let mut problems = std::mem::take(&mut *lock(&self.unreported));
+        let commands = listed.unwrap_or_else(|p| {
+            problems.push(p.one_line());
+            Vec::new()
+        });
         let mut out: Vec<CustomCommandInfo> = commands
             .iter()
             .map(|c| CustomCommandInfo {
@@ -120,7 +130,7 @@ impl CommandBackend {
         mcp: Option<&crate::mcp_glue::McpTools>,
     ) -> Result<CommandExpansion, Problem> {
         let name = request.name.clone();
-        let command = self.with_catalog(move |c, _| c.get(&name).cloned()).await?;
+        let command = self.with_catalog(move |c| c.get(&name).cloned()).await?;
         let Some(command) = command else {
             return match mcp {
                 Some(mcp) if request.name.starts_with(qcode_mcp::names::PREFIX) => {

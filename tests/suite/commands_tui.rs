@@ -94,8 +94,11 @@ fn a_typed_custom_command_expands_like_headless_with_its_model_for_one_turn() {
         "home/.qcode/commands/review.md",
         "---\ndescription: Review a file\nargument-hint: <path>\nmodel: review-model\n---\nReview @{$1} ($2). All: {{args}}\n",
     );
+    // A built-in name always wins; the clash is reported once.
+    w.write("home/.qcode/commands/help.md", "Not the help.\n");
     let mock = MockServer::start();
     let mut t = start(&w, &mock, &[]);
+    t.wait_for_transcript("is a built-in name");
     // The popup lists it with its hint, description and source.
     t.send("/rev");
     let screen = t.wait_for_text("/review <path>");
@@ -128,8 +131,13 @@ fn a_typed_custom_command_expands_like_headless_with_its_model_for_one_turn() {
     // A missing file is an error shown before anything is sent.
     submit(&t, "/review nosuch.rs");
     t.wait_for_transcript("nothing was sent");
+    t.wait_for_text(PROMPT);
+    submit(&t, "/help");
+    let text = t.wait_for_transcript("Custom commands and MCP prompts");
+    assert!(text.contains("/review <path>"), "{text}");
+    assert_eq!(text.matches("is a built-in name").count(), 1, "{text}");
     quit(&mut t);
-    assert_eq!(chat_bodies(&mock).len(), 2);
+    assert_eq!(chat_bodies(&mock).len(), 2, "/help is the built-in");
 }
 
 #[test]
@@ -246,6 +254,58 @@ fn an_untrusted_projects_shell_command_never_runs_and_is_shown_as_not_loaded() {
     quit(&mut t);
 }
 
+/// The events of the local usage-statistics audit log.
+fn audit(w: &World) -> String {
+    std::fs::read_to_string(w.home.join(".qcode").join(qcode_telemetry::AUDIT_LOG_FILE))
+        .unwrap_or_default()
+}
+
+/// A pty session with usage statistics on (exported nowhere reachable; the audit log keeps
+/// what would be sent).
+fn start_recording_statistics(w: &World, mock: &MockServer) -> Pty {
+    mock.set_default_reply(Reply::text("ok", 2));
+    let mut env: Vec<(String, String)> = env_for(w, mock)
+        .into_iter()
+        .filter(|(k, _)| k != "DO_NOT_TRACK")
+        .collect();
+    env.push((
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        "http://127.0.0.1:9".into(),
+    ));
+    let t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &[],
+        &env,
+        &w.project,
+    );
+    t.wait_for_text("test-model · openai");
+    t
+}
+
+#[test]
+fn usage_statistics_see_custom_commands_as_custom_and_skills_by_name() {
+    let w = World::new();
+    w.write("home/.qcode/commands/secretname.md", "Do the thing.\n");
+    let mock = MockServer::start();
+    let mut t = start_recording_statistics(&w, &mock);
+    t.wait_for_text(PROMPT);
+    submit(&t, "/secretname now");
+    wait_requests(&t, &mock, 1);
+    t.wait_for_text(PROMPT);
+    submit(&t, "/skills");
+    t.wait_for_transcript("No skills are loaded");
+    quit(&mut t);
+    let log = audit(&w);
+    let commands: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("qcode.slash_command"))
+        .collect();
+    assert_eq!(commands.len(), 2, "{log}");
+    assert!(commands[0].contains("\"custom\""), "{log}");
+    assert!(commands[1].contains("\"skills\""), "{log}");
+    assert!(!log.contains("secretname"), "{log}");
+}
+
 #[test]
 fn an_mcp_prompt_is_sent_as_the_user_message() {
     let Some(package) = super::mcp::everything("an_mcp_prompt_is_sent_as_the_user_message") else {
@@ -259,7 +319,8 @@ fn an_mcp_prompt_is_sent_as_the_user_message() {
         json!({}),
     );
     let mock = MockServer::start();
-    let mut t = start(&w, &mock, &[]);
+    let mut t = start_recording_statistics(&w, &mock);
+    t.wait_for_text(PROMPT);
     // A missing required argument is an error, and nothing is sent.
     t.send("/mcp__everything__args-prompt ");
     t.wait_for_text("› /mcp__everything__args-prompt");
@@ -278,6 +339,17 @@ fn an_mcp_prompt_is_sent_as_the_user_message() {
         "What's weather in San Antonio, TX?"
     );
     quit(&mut t);
+    // Statistics see `custom` only: never the server's or the prompt's name.
+    let log = audit(&w);
+    assert!(
+        log.lines()
+            .any(|l| l.contains("qcode.slash_command") && l.contains("\"custom\"")),
+        "{log}"
+    );
+    assert!(
+        !log.contains("args-prompt") && !log.contains("everything"),
+        "{log}"
+    );
 }
 
 #[test]
