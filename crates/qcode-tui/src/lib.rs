@@ -7,7 +7,9 @@
 //! about the session (model, auth method, approval mode, context window) it learns from the
 //! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
 //! `/model`'s list, `/privacy`, `/memory`, `/resume`'s list, `/export`, `/rename`, `/rewind`'s
-//! points) call the [`Services`] the binary passes in [`TuiOptions::services`], on spawned
+//! points, `/skills`, custom commands and MCP prompts — listed and expanded there; the TUI only
+//! renders them and asks before a command's `!{…}` runs) call the [`Services`] the binary
+//! passes in [`TuiOptions::services`], on spawned
 //! tasks; results (failures as [`qcode_protocol::Problem`]) come back as [`AppEvent::Service`].
 //! Switching to another session and rewinding are not done inside the TUI: it ends with
 //! [`ExitReason::Switch`] or [`ExitReason::Rewind`] and the binary runs it again on the session
