@@ -17,6 +17,9 @@ use qcode_tui::{
 
 use crate::extensions_glue::{ToolFiles, ToolShell};
 
+/// How long a listing waits for the MCP servers' prompts.
+const LIST_PROMPTS_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// What an untrusted project's `!{…}` command says in listings.
 const UNTRUSTED: &str = "it runs shell commands and this folder is not trusted (`qcode trust`)";
 
@@ -104,7 +107,12 @@ impl CommandBackend {
             })
             .collect();
         if let Some(mcp) = mcp {
-            for p in mcp.manager().prompts().await {
+            // A slow server must not hold back the custom commands: its prompts are left out
+            // of this listing (the next one asks again).
+            let prompts = tokio::time::timeout(LIST_PROMPTS_WITHIN, mcp.manager().prompts())
+                .await
+                .unwrap_or_default();
+            for p in prompts {
                 if out.iter().any(|c| c.name == p.name) {
                     continue;
                 }

@@ -10,6 +10,8 @@
 //!
 //! If the template uses no argument placeholder and arguments were given, they are appended
 //! after a blank line (as Qwen Code does). Any failure is returned before anything is sent.
+//! [`CustomCommand::shell_commands`] lists the `!{…}` commands an expansion would run, without
+//! reading or running anything, so an interactive caller can ask first.
 
 use std::future::Future;
 
