@@ -81,29 +81,16 @@ pub async fn shut_down(engine: qcode_core::EngineHandle) {
 pub struct ExpandedCommand {
     /// The prompt to send.
     pub prompt: String,
+    /// The command's `model` frontmatter: the model of this one turn.
+    pub model: Option<String>,
 }
 
-/// `qcode -p "/name args"`: when the prompt's first word names a custom command (user
-/// `<qcode home>/commands`, project `.qwen/commands`, `.qcode/commands`), its expansion;
-/// `Ok(None)` for any other prompt (an unknown `/word` is sent as it is, as Qwen Code does).
-/// `@{path}` is read by `read_file` (its limits; the workspace only); `!{command}` runs only
-/// when the approval mode and `--allowed-tools` would let a shell call with that command run
-/// without asking (a non-interactive run cannot ask). Any failure is an input error, before
-/// anything is sent.
-pub async fn expand_headless(
+/// The custom-command catalog of a session: `<qcode home>/commands` (user), the project's
+/// `.qwen/commands` and `.qcode/commands` with the folder's trust; `builtins` always win.
+pub fn command_catalog(
     snapshot: &ConfigSnapshot,
-    prompt: &str,
-) -> Result<Option<ExpandedCommand>, qcode_protocol::Problem> {
-    use qcode_protocol::{ErrorKind, Problem};
-    let Some(rest) = prompt.trim_start().strip_prefix('/') else {
-        return Ok(None);
-    };
-    let (name, args) = rest
-        .split_once(char::is_whitespace)
-        .map_or((rest, ""), |(n, a)| (n, a));
-    if name.is_empty() {
-        return Ok(None);
-    }
+    builtins: impl IntoIterator<Item = String>,
+) -> qcode_extensions::Catalog<qcode_extensions::CustomCommand> {
     let trust = if snapshot.trust.is_trusted() {
         Trust::Trusted
     } else {
@@ -119,10 +106,50 @@ pub async fn expand_headless(
         Root::project(project, ".qwen/commands", trust),
         Root::project(project, ".qcode/commands", trust),
     ];
+    qcode_extensions::commands::command_catalog(roots, builtins)
+}
+
+/// An expansion error as the user sees it (an input error; a refused `!{…}` names the ways
+/// to allow it).
+pub fn expand_problem(e: qcode_extensions::ExpandError) -> qcode_protocol::Problem {
+    use qcode_protocol::{ErrorKind, Problem};
+    let hint = match e {
+        qcode_extensions::ExpandError::ShellDenied { .. } => Some(
+            "pass --yolo, or pre-approve the command with --allowed-tools \"run_shell_command(<command>)\"".to_string(),
+        ),
+        _ => None,
+    };
+    let p = Problem::new(ErrorKind::Input, e.to_string());
+    match hint {
+        Some(h) => p.with_hint(h),
+        None => p,
+    }
+}
+
+/// `qcode -p "/name args"`: when the prompt's first word names a custom command (user
+/// `<qcode home>/commands`, project `.qwen/commands`, `.qcode/commands`), its expansion;
+/// `Ok(None)` for any other prompt (an unknown `/word` is sent as it is, as Qwen Code does).
+/// `@{path}` is read by `read_file` (its limits; the workspace only); `!{command}` runs only
+/// when the approval mode and `--allowed-tools` would let a shell call with that command run
+/// without asking (a non-interactive run cannot ask). Any failure is an input error, before
+/// anything is sent.
+pub async fn expand_headless(
+    snapshot: &ConfigSnapshot,
+    prompt: &str,
+) -> Result<Option<ExpandedCommand>, qcode_protocol::Problem> {
+    let Some(rest) = prompt.trim_start().strip_prefix('/') else {
+        return Ok(None);
+    };
+    let (name, args) = rest
+        .split_once(char::is_whitespace)
+        .map_or((rest, ""), |(n, a)| (n, a));
+    if name.is_empty() {
+        return Ok(None);
+    }
     let builtins = qcode_telemetry::catalogue::BUILTIN_COMMANDS
         .iter()
         .map(|s| (*s).to_string());
-    let mut catalog = qcode_extensions::commands::command_catalog(roots, builtins);
+    let mut catalog = command_catalog(snapshot, builtins);
     let refresh = catalog.refresh();
     let Some(command) = catalog.get(name) else {
         return Ok(None);
@@ -135,29 +162,18 @@ pub async fn expand_headless(
     let shell = ToolShell {
         ctx,
         mode: snapshot.approval_mode.value,
-        allowed: snapshot
-            .allowed_tools
-            .iter()
-            .map(|t| t.value.clone())
-            .collect(),
+        allowed: allowed_tools(snapshot),
+        interaction: qcode_core::Interaction::Headless,
+        approved: Vec::new(),
     };
     let prompt = command
         .expand(args, &files, &shell)
         .await
-        .map_err(|e| {
-            let hint = match e {
-                qcode_extensions::ExpandError::ShellDenied { .. } => Some(
-                    "pass --yolo, or pre-approve the command with --allowed-tools \"run_shell_command(<command>)\"".to_string(),
-                ),
-                _ => None,
-            };
-            let p = Problem::new(ErrorKind::Input, e.to_string());
-            match hint {
-                Some(h) => p.with_hint(h),
-                None => p,
-            }
-        })?;
-    Ok(Some(ExpandedCommand { prompt }))
+        .map_err(expand_problem)?;
+    Ok(Some(ExpandedCommand {
+        prompt,
+        model: command.model.clone(),
+    }))
 }
 
 fn tool_call(name: &str, arguments: serde_json::Value) -> qcode_protocol::ToolCall {
@@ -178,9 +194,18 @@ async fn run_prepared(
         .await
 }
 
+/// `tools.allowed` / `--allowed-tools`, for deciding `!{…}` like a shell call.
+pub fn allowed_tools(snapshot: &ConfigSnapshot) -> Vec<String> {
+    snapshot
+        .allowed_tools
+        .iter()
+        .map(|t| t.value.clone())
+        .collect()
+}
+
 /// `@{path}` through `read_file`: the same limits, and only inside the workspace.
-struct ToolFiles {
-    ctx: Arc<qcode_tools::ToolContext>,
+pub struct ToolFiles {
+    pub ctx: Arc<qcode_tools::ToolContext>,
 }
 
 impl qcode_extensions::FileReader for ToolFiles {
@@ -202,17 +227,67 @@ impl qcode_extensions::FileReader for ToolFiles {
     }
 }
 
-/// `!{command}` through `run_shell_command`, decided as a non-interactive shell call.
-struct ToolShell {
-    ctx: Arc<qcode_tools::ToolContext>,
-    mode: qcode_protocol::ApprovalMode,
-    allowed: Vec<String>,
+/// `!{command}` through `run_shell_command`, decided as a shell call of `interaction` would
+/// be; `approved` are commands the user allowed when asked (interactive only).
+pub struct ToolShell {
+    pub ctx: Arc<qcode_tools::ToolContext>,
+    pub mode: qcode_protocol::ApprovalMode,
+    pub allowed: Vec<String>,
+    pub interaction: qcode_core::Interaction,
+    pub approved: Vec<String>,
+}
+
+impl ToolShell {
+    /// How the approval policy decides `command` (before anything runs).
+    pub async fn decide(&self, command: &str) -> Result<qcode_core::approval::Policy, String> {
+        use qcode_core::approval::{AllowList, CallFacts, decide};
+        let tools = qcode_tools::ToolRegistry::only(&["run_shell_command"]);
+        let call = tool_call(
+            "run_shell_command",
+            serde_json::json!({ "command": command }),
+        );
+        let prepared = tools
+            .prepare(&call, &self.ctx)
+            .await
+            .map_err(|e| e.message_for_model())?;
+        let key = prepared.permission_key();
+        let facts = CallFacts {
+            tool: prepared.name(),
+            class: prepared.kind(),
+            leaves_workspace: prepared.outside_workspace(),
+            permission_key: &key,
+        };
+        let allow = AllowList::new(self.allowed.clone());
+        Ok(decide(self.mode, &facts, &allow, self.interaction))
+    }
 }
 
 impl qcode_extensions::ShellRunner for ToolShell {
     async fn run(&self, command: &str) -> Result<String, qcode_extensions::ShellRefusal> {
-        use qcode_core::approval::{AllowList, CallFacts, Policy, decide};
+        use qcode_core::approval::Policy;
         use qcode_extensions::ShellRefusal;
+        let policy = self.decide(command).await.map_err(ShellRefusal::Failed)?;
+        let asked_and_allowed = self.approved.iter().any(|c| c == command);
+        // The policy's own denial text speaks to the model; the user gets a plain reason.
+        match (policy, self.interaction) {
+            (Policy::Allow, _) => {}
+            (Policy::Ask, qcode_core::Interaction::Interactive) if asked_and_allowed => {}
+            (Policy::Ask, qcode_core::Interaction::Interactive) => {
+                return Err(ShellRefusal::Denied("it was not approved".into()));
+            }
+            (Policy::Deny(_), qcode_core::Interaction::Interactive) => {
+                return Err(ShellRefusal::Denied(format!(
+                    "shell commands do not run in {} mode",
+                    self.mode.as_str()
+                )));
+            }
+            (Policy::Deny(_) | Policy::Ask, qcode_core::Interaction::Headless) => {
+                return Err(ShellRefusal::Denied(format!(
+                    "a shell command needs approval in {} mode, and a non-interactive run cannot ask",
+                    self.mode.as_str()
+                )));
+            }
+        }
         let tools = qcode_tools::ToolRegistry::only(&["run_shell_command"]);
         let call = tool_call(
             "run_shell_command",
@@ -222,24 +297,6 @@ impl qcode_extensions::ShellRunner for ToolShell {
             .prepare(&call, &self.ctx)
             .await
             .map_err(|e| ShellRefusal::Failed(e.message_for_model()))?;
-        let key = prepared.permission_key();
-        let facts = CallFacts {
-            tool: prepared.name(),
-            class: prepared.kind(),
-            leaves_workspace: prepared.outside_workspace(),
-            permission_key: &key,
-        };
-        let allow = AllowList::new(self.allowed.clone());
-        // The policy's own denial text speaks to the model; the user gets a plain reason.
-        match decide(self.mode, &facts, &allow, qcode_core::Interaction::Headless) {
-            Policy::Allow => {}
-            Policy::Deny(_) | Policy::Ask => {
-                return Err(ShellRefusal::Denied(format!(
-                    "a shell command needs approval in {} mode, and a non-interactive run cannot ask",
-                    self.mode.as_str()
-                )));
-            }
-        }
         let result = run_prepared(prepared, &self.ctx).await;
         match result.status {
             qcode_tools::ToolResultStatus::Success => Ok(command_output(&result.output)),

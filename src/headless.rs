@@ -55,6 +55,13 @@ async fn run_prompt(cli: &Cli, prompt: String, started: std::time::Instant) -> i
                 qcode_telemetry::SlashCommand::CUSTOM,
             ));
     }
+    if let Some(model) = custom.as_ref().and_then(|c| c.model.clone()) {
+        // The command's `model` is used for this run's turn only (the session keeps its own).
+        let _ = session
+            .engine
+            .ops
+            .send(qcode_protocol::Op::ModelForNextTurn { model });
+    }
     let format = match cli.output_format {
         OutputFormatArg::Text => OutputFormat::Text,
         OutputFormatArg::Json => OutputFormat::Json,

@@ -44,6 +44,11 @@ pub fn start(snapshot: &ConfigSnapshot) -> Option<Arc<McpTools>> {
 }
 
 impl McpTools {
+    /// The servers (for their prompts, `src/tui_services/commands.rs`).
+    pub fn manager(&self) -> &McpManager {
+        &self.manager
+    }
+
     /// Closes every server and waits until their processes are gone.
     pub async fn shutdown(&self) {
         self.manager.shutdown().await;

@@ -3,9 +3,10 @@
 //! forwarded), usage-statistics consent (qcode-telemetry's texts; the setting is written here),
 //! the memory files (`qcode_core::setup`), the tool list, and the session commands (`/resume`'s
 //! list, `/export`, `/rename` through the recorder's handle, `/rewind`'s points; over
-//! qcode-session), and `/agents` (qcode-extensions' agent definitions). Glue over qcode-auth,
-//! qcode-config, qcode-telemetry, qcode-tools, qcode-session, qcode-extensions and qcode-core;
-//! the TUI reaches none of them itself.
+//! qcode-session), `/agents` (qcode-extensions' agent definitions), custom commands, MCP prompts
+//! and `/skills` (`tui_services/commands.rs`). Glue over qcode-auth, qcode-config,
+//! qcode-telemetry, qcode-tools, qcode-session, qcode-extensions and qcode-core; the TUI reaches
+//! none of them itself.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -16,8 +17,8 @@ use qcode_auth::{
 use qcode_config::{ConfigSnapshot, EnvLayer};
 use qcode_protocol::{AuthKind, ErrorKind, LoginEvent, Problem, ProviderPreset};
 use qcode_tui::{
-    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
-    UsageStatistics,
+    ApiKeyInput, CommandExpansion, CommandRequest, CustomCommands, PrivacyStatus, RefreshedPrompt,
+    RewindEntry, Services, SessionEntry, SkillList, ToolInfo, UsageStatistics,
 };
 
 use crate::recorder_glue::RecorderHandle;
@@ -53,6 +54,8 @@ pub struct TuiServices {
     recording: Option<RecorderHandle>,
     /// The session's MCP servers, for `/mcp`.
     mcp: Option<std::sync::Arc<crate::mcp_glue::McpTools>>,
+    /// Custom commands (and the `!{…}` commands allowed for the session).
+    commands: commands::CommandBackend,
 }
 
 impl TuiServices {
@@ -62,7 +65,9 @@ impl TuiServices {
         telemetry: qcode_telemetry::Telemetry,
         resolver: Resolver,
     ) -> Self {
+        let commands = commands::CommandBackend::new(snapshot.clone());
         Self {
+            commands,
             resolver,
             usage_setting: Mutex::new(snapshot.usage_statistics_setting.as_ref().map(|s| s.value)),
             snapshot,
@@ -305,6 +310,29 @@ impl Services for TuiServices {
             ));
     }
 
+    fn custom_commands(&self) -> BoxFuture<'_, CustomCommands> {
+        Box::pin(self.commands.list(self.mcp.as_deref()))
+    }
+
+    fn expand_command(
+        &self,
+        request: CommandRequest,
+    ) -> BoxFuture<'_, Result<CommandExpansion, Problem>> {
+        Box::pin(self.commands.expand(request, self.mcp.as_deref()))
+    }
+
+    fn custom_command_used(&self) {
+        // The command's name is the user's text: statistics see only `custom`.
+        self.telemetry
+            .record(qcode_telemetry::UsageEvent::SlashCommand(
+                qcode_telemetry::SlashCommand::CUSTOM,
+            ));
+    }
+
+    fn skills(&self) -> BoxFuture<'_, SkillList> {
+        Box::pin(commands::skills(&self.snapshot))
+    }
+
     fn list_models(&self, auth: AuthKind) -> BoxFuture<'_, Result<Vec<String>, Problem>> {
         Box::pin(async move {
             let active = self.resolver.activate(auth)?;
@@ -456,6 +484,8 @@ impl Services for TuiServices {
         ))
     }
 }
+
+mod commands;
 
 #[cfg(test)]
 mod tests;

@@ -369,3 +369,85 @@ fn export_refuses_an_existing_file_and_writes_0600() {
     let jsonl = std::fs::read_to_string(dir.path().join("out.jsonl")).unwrap();
     assert!(jsonl.starts_with("{\"seq\":0"), "{jsonl}");
 }
+
+fn request(name: &str, mode: qcode_protocol::ApprovalMode) -> CommandRequest {
+    CommandRequest {
+        name: name.into(),
+        args: String::new(),
+        mode,
+        approved: Vec::new(),
+        for_session: false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_commands_ask_for_shell_then_remember_a_session_grant() {
+    use qcode_protocol::ApprovalMode;
+    let f = fixture();
+    let commands = f.home.join(".qcode/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::write(commands.join("st.md"), "Out: !{echo granted-out}\n").unwrap();
+    std::fs::write(commands.join("help.md"), "not the help\n").unwrap();
+    let s = &f.services;
+
+    let listed = s.custom_commands().await;
+    let names: Vec<&str> = listed.commands.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["st"]);
+    assert_eq!(listed.commands[0].source, qcode_tui::CommandSource::User);
+    assert_eq!(listed.problems.len(), 1, "{:?}", listed.problems);
+    assert!(
+        listed.problems[0].contains("built-in"),
+        "{:?}",
+        listed.problems
+    );
+    assert!(
+        s.custom_commands().await.problems.is_empty(),
+        "reported once"
+    );
+
+    let asked = s
+        .expand_command(request("st", ApprovalMode::Default))
+        .await
+        .unwrap();
+    assert_eq!(
+        asked,
+        CommandExpansion::NeedsApproval {
+            commands: vec!["echo granted-out".into()],
+            directory: f
+                .home
+                .parent()
+                .unwrap()
+                .join("project")
+                .display()
+                .to_string(),
+        }
+    );
+    let refused = s
+        .expand_command(request("st", ApprovalMode::Plan))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.message.contains("was not run"),
+        "{}",
+        refused.message
+    );
+
+    let mut allowed = request("st", ApprovalMode::Default);
+    allowed.approved = vec!["echo granted-out".into()];
+    allowed.for_session = true;
+    let Ok(CommandExpansion::Ready(p)) = s.expand_command(allowed).await else {
+        panic!("not expanded");
+    };
+    assert_eq!(p.text.trim_end(), "Out: granted-out");
+    // Allowed for the session: not asked again.
+    assert!(matches!(
+        s.expand_command(request("st", ApprovalMode::Default)).await,
+        Ok(CommandExpansion::Ready(_))
+    ));
+    assert_eq!(
+        s.expand_command(request("nosuch", ApprovalMode::Default))
+            .await
+            .unwrap(),
+        CommandExpansion::NotFound
+    );
+}

@@ -183,3 +183,29 @@ fn usage_statistics_record_custom_commands_as_custom_only() {
     assert!(line.contains("custom"), "{line}");
     assert!(!audit.contains("secretname"), "{audit}");
 }
+
+#[test]
+fn a_commands_model_is_used_for_its_request_headless() {
+    let w = World::new();
+    w.write(
+        "home/.qcode/commands/fast.md",
+        "---\nmodel: fast-model\n---\nBe quick about $1.\n",
+    );
+    let mock = MockServer::start();
+    mock.set_default_reply(Reply::text("ok", 2));
+    run(w.cmd_for(&mock).args(["-p", "/fast tests"])).assert_code(0);
+    run(w.cmd_for(&mock).args(["-p", "no command"])).assert_code(0);
+    let bodies: Vec<serde_json::Value> = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .map(|r| r.body_json().unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["model"], "fast-model");
+    assert_eq!(
+        last_user_message(&bodies[0]).trim_end(),
+        "Be quick about tests."
+    );
+    assert_eq!(bodies[1]["model"], "test-model");
+}

@@ -5,6 +5,7 @@ mod agents_tui;
 mod architecture;
 mod catalogues;
 mod commands;
+mod commands_tui;
 mod config_discovery;
 mod errors;
 mod headless;

@@ -139,6 +139,8 @@ pub(crate) struct Session {
     pub deps: EngineDeps,
     /// What SessionStart hooks added to the system prompt (kept when the prompt is replaced).
     pub hook_context: Option<String>,
+    /// `Op::ModelForNextTurn`: the model of the next user turn only.
+    pub next_turn_model: Option<String>,
 }
 
 /// Sends events into the bounded event queue. When the front end falls behind, `send` waits
@@ -195,6 +197,7 @@ pub fn spawn(config: EngineConfig, deps: EngineDeps) -> EngineHandle {
         next_turn_id: 1,
         deps,
         hook_context: None,
+        next_turn_model: None,
     };
     start_discovery(&mut session);
     tokio::spawn(run(session, ends.ops, EventTx(ends.events)));
@@ -298,10 +301,23 @@ async fn run(mut session: Session, mut ops: UnboundedReceiver<Op>, tx: EventTx) 
         };
         match op {
             Op::UserTurn { text } => {
+                // A one-turn model (a custom command's `model`) replaces the session's for this
+                // turn only; the session's comes back however the turn ends.
+                let saved = session
+                    .next_turn_model
+                    .take()
+                    .map(|m| std::mem::replace(&mut session.model, m));
                 let shutdown = drive_turn(&mut session, text, &mut ops, &mut deferred, &tx).await;
+                if let Some(model) = saved {
+                    session.model = model;
+                }
                 if shutdown {
                     break;
                 }
+            }
+            Op::ModelForNextTurn { model } => {
+                let model = model.trim().to_string();
+                session.next_turn_model = (!model.is_empty()).then_some(model);
             }
             Op::Interrupt => {}
             Op::ApprovalDecision { .. } => {}
@@ -427,6 +443,7 @@ async fn drive_turn(
                     let _ = input_tx.send(TurnInput::SetApprovalMode(mode));
                 }
                 Some(other @ (Op::UserTurn { .. }
+                | Op::ModelForNextTurn { .. }
                 | Op::SetModel { .. }
                 | Op::SwitchAuth { .. }
                 | Op::Compact

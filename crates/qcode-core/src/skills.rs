@@ -102,6 +102,19 @@ impl Skills {
     }
 }
 
+impl Skills {
+    /// The skills as of now (edited files are read again), by name, for `/skills`.
+    pub fn list(&self) -> Vec<Skill> {
+        match self.catalog.lock() {
+            Ok(mut catalog) => {
+                catalog.refresh();
+                catalog.items().values().cloned().collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 impl qcode_tools::SkillSource for Skills {
     fn answer(&self, name: &str) -> Result<String, String> {
         let mut catalog = self

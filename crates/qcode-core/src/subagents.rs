@@ -476,6 +476,7 @@ fn child_session(
         loop_detection: parent.loop_detection,
         discover: false,
         server,
+        next_turn_model: None,
         cwd: parent.cwd.clone(),
         session_id: parent.session_id.clone(),
         total_usage: Usage::default(),

@@ -10,6 +10,8 @@
 //!
 //! If the template uses no argument placeholder and arguments were given, they are appended
 //! after a blank line (as Qwen Code does). Any failure is returned before anything is sent.
+//! [`CustomCommand::shell_commands`] lists the `!{…}` commands an expansion would run, without
+//! reading or running anything, so an interactive caller can ask first.
 
 use std::future::Future;
 
@@ -305,5 +307,41 @@ impl CustomCommand {
             out.push_str(args.raw);
         }
         Ok(out)
+    }
+}
+
+/// A [`FileReader`] that reads nothing and a [`ShellRunner`] that runs nothing but records
+/// each command: [`CustomCommand::shell_commands`]'s dry run.
+struct DryRun {
+    commands: std::sync::Mutex<Vec<String>>,
+}
+
+impl FileReader for DryRun {
+    async fn read(&self, _path: &str) -> Result<String, String> {
+        Ok(String::new())
+    }
+}
+
+impl ShellRunner for DryRun {
+    async fn run(&self, command: &str) -> Result<String, ShellRefusal> {
+        if let Ok(mut c) = self.commands.lock() {
+            c.push(command.to_string());
+        }
+        Ok(String::new())
+    }
+}
+
+impl CustomCommand {
+    /// The `!{…}` commands `/name <args>` would run, in template order, exactly as
+    /// [`CustomCommand::expand`] would pass them to its [`ShellRunner`] (arguments inserted
+    /// shell-quoted), without reading a file or running anything: what an interactive front
+    /// end shows before asking. The errors are those of `expand` that need no file or shell
+    /// (untrusted, unclosed, empty, bad arguments).
+    pub async fn shell_commands(&self, args: &str) -> Result<Vec<String>, ExpandError> {
+        let dry = DryRun {
+            commands: std::sync::Mutex::new(Vec::new()),
+        };
+        self.expand(args, &dry, &dry).await?;
+        Ok(dry.commands.into_inner().unwrap_or_default())
     }
 }

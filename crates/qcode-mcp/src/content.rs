@@ -29,7 +29,7 @@ fn size(bytes: usize) -> String {
     }
 }
 
-fn block_text(block: &ContentBlock) -> String {
+pub(crate) fn block_text(block: &ContentBlock) -> String {
     match block {
         ContentBlock::Text(t) => t.text.clone(),
         ContentBlock::Image(i) => {

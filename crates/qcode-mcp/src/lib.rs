@@ -3,7 +3,8 @@
 //! the caller, lists their tools under model-safe names (`mcp__<server>__<tool>`, see
 //! [`names`]), calls them with a timeout, cancellation (`notifications/cancelled`) and progress,
 //! refreshes on `notifications/tools/list_changed`, converts results to text ([`content`]), and
-//! shuts every server down without leaving processes behind.
+//! shuts every server down without leaving processes behind. Its prompts are offered as slash
+//! commands ([`prompts`]: `prompts/list`, `prompts/get`, arguments mapped from what was typed).
 //!
 //! A stdio server runs in its own process group with a clean environment: its entry's `env`
 //! plus [`SAFE_VARS`] — never qcode's keys or tokens. Its stderr is kept in a bounded buffer
@@ -23,6 +24,7 @@ pub mod manager;
 pub mod names;
 pub mod oauth;
 pub mod process;
+pub mod prompts;
 mod server;
 
 pub use content::ToolOutput;
@@ -32,4 +34,5 @@ pub use manager::{
     McpOptions, McpTool, ServerInfo, ServerStatus,
 };
 pub use process::SAFE_VARS;
+pub use prompts::{McpPrompt, PromptArg, PromptError, PromptMessage, PromptRole};
 pub use server::{Progress, ServerState};

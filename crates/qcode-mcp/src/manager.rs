@@ -104,7 +104,7 @@ pub struct CallControl {
 
 /// The MCP client of a session.
 pub struct McpManager {
-    servers: Vec<Arc<Shared>>,
+    pub(crate) servers: Vec<Arc<Shared>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     stop: CancellationToken,
     changes: Arc<watch::Sender<u64>>,

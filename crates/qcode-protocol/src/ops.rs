@@ -225,6 +225,11 @@ pub enum Op {
     UserTurn {
         text: String,
     },
+    /// The next `UserTurn` (only that one) uses `model` for its requests; the session's model
+    /// stays as it is (a custom command's `model` frontmatter).
+    ModelForNextTurn {
+        model: String,
+    },
     /// Cancel the running turn (Esc / Ctrl-C).
     Interrupt,
     /// Answer an `Event::ApprovalRequest`.

@@ -97,11 +97,11 @@ pub const BUILTIN_COMMANDS: &[&str] = &[
     "quit",
     "mcp",
     "agents",
+    "skills",
 ];
 
 /// Command names kept on purpose for planned features, each with the feature that adds it.
 pub const RESERVED_COMMANDS: &[(&str, &str)] = &[
-    ("skills", "skills"),
     ("hooks", "hooks"),
     ("trust", "folder trust"),
     ("permissions", "folder trust"),

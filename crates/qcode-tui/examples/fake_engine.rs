@@ -79,7 +79,10 @@ impl Fake {
                 })
                 .await
             }
-            Op::UserTurn { .. } | Op::ApprovalDecision { .. } | Op::SwitchAuth { .. } => {}
+            Op::UserTurn { .. }
+            | Op::ModelForNextTurn { .. }
+            | Op::ApprovalDecision { .. }
+            | Op::SwitchAuth { .. } => {}
         }
         Flow::Continue
     }

@@ -7,9 +7,10 @@
 //! about the session (model, auth method, approval mode, context window) it learns from the
 //! engine's `Event::SessionConfigured`. Commands whose back ends live elsewhere (`/auth`,
 //! `/model`'s list, `/privacy`, `/memory`, `/resume`'s list, `/export`, `/rename`, `/rewind`'s
-//! points, `/agents`) call the [`Services`] the binary passes in [`TuiOptions::services`], on
-//! spawned tasks; results (failures as [`qcode_protocol::Problem`]) come back as
-//! [`AppEvent::Service`].
+//! points, `/agents`, `/skills`, custom commands and MCP prompts — listed and expanded there; the
+//! TUI only renders them and asks before a command's `!{…}` runs) call the [`Services`] the
+//! binary passes in [`TuiOptions::services`], on spawned tasks; results (failures as
+//! [`qcode_protocol::Problem`]) come back as [`AppEvent::Service`].
 //! Switching to another session and rewinding are not done inside the TUI: it ends with
 //! [`ExitReason::Switch`] or [`ExitReason::Rewind`] and the binary runs it again on the session
 //! it then opens (the TUI never reads or writes session files).
@@ -56,8 +57,9 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    AgentInfo, AgentListing, ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services,
-    SessionEntry, ToolInfo, UsageStatistics,
+    AgentInfo, AgentListing, ApiKeyInput, CommandExpansion, CommandRequest, CommandSource,
+    CustomCommandInfo, CustomCommands, ExpandedPrompt, PrivacyStatus, RefreshedPrompt, RewindEntry,
+    Services, SessionEntry, SkillInfo, SkillList, ToolInfo, UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.

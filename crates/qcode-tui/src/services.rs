@@ -1,7 +1,8 @@
 //! The back ends of slash commands that live outside the TUI: listing models, signing in,
 //! saving API keys, usage-statistics consent, the memory files, and the recorded sessions
 //! (`/resume`'s list, `/export`, `/rename`, `/rewind`'s points), the subagent definitions
-//! (`/agents`). The binary implements
+//! (`/agents`), custom commands and MCP prompts (their list and expansion), and the skills
+//! (`/skills`). The binary implements
 //! [`Services`]; the TUI calls it from spawned tasks and gets the results back on its internal
 //! app-event channel, so the render loop never waits for I/O. The TUI itself never does network
 //! I/O or reads configuration files.
@@ -112,6 +113,105 @@ pub struct AgentListing {
     pub problems: Vec<String>,
 }
 
+/// Where a custom command comes from, as `/help` and the completion popup mark it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSource {
+    /// `~/.qcode/commands`.
+    User,
+    /// `<project>/.qcode/commands`.
+    Project,
+    /// `<project>/.qwen/commands` (Qwen Code's folder).
+    ProjectQwen,
+    /// A prompt of this MCP server.
+    Mcp { server: String },
+}
+
+impl CommandSource {
+    /// The short mark shown next to the command.
+    pub fn label(&self) -> String {
+        match self {
+            Self::User => "user".into(),
+            Self::Project => "project".into(),
+            Self::ProjectQwen => "project .qwen".into(),
+            Self::Mcp { server } => format!("MCP {server}"),
+        }
+    }
+}
+
+/// A custom command or MCP prompt the user can type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomCommandInfo {
+    /// Typed as `/name` (`git:commit`, `mcp__server__prompt`).
+    pub name: String,
+    pub description: String,
+    /// `<path>`, `[state]`; empty when there is none.
+    pub argument_hint: String,
+    pub source: CommandSource,
+    /// Why it will not run here (e.g. it runs shell commands and the folder is not trusted).
+    pub blocked: Option<String>,
+}
+
+/// The custom commands and MCP prompts of the session, as of now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomCommands {
+    pub commands: Vec<CustomCommandInfo>,
+    /// Problems found in command files, each reported once per session (a clash with a
+    /// built-in name, a file that cannot be used).
+    pub problems: Vec<String>,
+}
+
+/// What the user typed for a custom command, and what they allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRequest {
+    pub name: String,
+    pub args: String,
+    /// The approval mode the TUI shows now (it decides `!{…}` like a shell call).
+    pub mode: qcode_protocol::ApprovalMode,
+    /// `!{…}` commands the user allowed when asked.
+    pub approved: Vec<String>,
+    /// The user allowed them for the rest of the session.
+    pub for_session: bool,
+}
+
+/// An expanded custom command or MCP prompt: the user message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandedPrompt {
+    pub text: String,
+    /// The command's `model`: used for this one turn.
+    pub model: Option<String>,
+}
+
+/// The outcome of [`Services::expand_command`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandExpansion {
+    /// No custom command or MCP prompt has that name.
+    NotFound,
+    Ready(ExpandedPrompt),
+    /// Its `!{…}` commands need the user's approval first (nothing ran yet).
+    NeedsApproval {
+        commands: Vec<String>,
+        /// Where they would run.
+        directory: String,
+    },
+}
+
+/// A skill of the session, as `/skills` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkillInfo {
+    pub name: String,
+    pub description: String,
+    /// `user`, `project`, `project .agents`, `project .qwen`.
+    pub source: String,
+}
+
+/// `/skills`: the skills, and notes such as "the project's skills are not loaded: this
+/// folder is not trusted".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkillList {
+    pub skills: Vec<SkillInfo>,
+    pub notes: Vec<String>,
+}
+
 /// Everything the TUI asks of the outside world. Object-safe; every call returns a boxed
 /// future that the TUI runs on a spawned task. Failures are [`Problem`]s; the TUI shows them
 /// with [`Problem::one_line`].
@@ -180,4 +280,28 @@ pub trait Services: Send + Sync {
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.
     fn command_used(&self, _name: &'static str) {}
+
+    /// The custom commands and MCP prompts, re-read if a command file changed (a stat-only
+    /// check when nothing did).
+    fn custom_commands(&self) -> BoxFuture<'_, CustomCommands> {
+        Box::pin(async { CustomCommands::default() })
+    }
+
+    /// Expands `/name args` as headless does; a failure (a missing file, a failing command,
+    /// a missing MCP prompt argument) is a [`Problem`] and nothing is to be sent.
+    fn expand_command(
+        &self,
+        _request: CommandRequest,
+    ) -> BoxFuture<'_, Result<CommandExpansion, Problem>> {
+        Box::pin(async { Ok(CommandExpansion::NotFound) })
+    }
+
+    /// A custom command or MCP prompt was sent, for the usage statistics (recorded as
+    /// `custom`, never its name). Must not block.
+    fn custom_command_used(&self) {}
+
+    /// The session's skills (`/skills`).
+    fn skills(&self) -> BoxFuture<'_, SkillList> {
+        Box::pin(async { SkillList::default() })
+    }
 }

@@ -1,6 +1,8 @@
 //! The slash-command catalogue as data: name, aliases, description and argument hint. Only
 //! commands that work are listed; adding one means adding a row here and a match arm in
-//! `app::commands` (the match is exhaustive over [`SlashCommand`]).
+//! `app::commands` (the match is exhaustive over [`SlashCommand`]). Custom commands and MCP
+//! prompts come from [`crate::Services::custom_commands`]; a built-in name or alias always
+//! wins over them ([`is_builtin`]).
 
 /// Every built-in command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,6 +15,7 @@ pub enum SlashCommand {
     Init,
     Tools,
     Agents,
+    Skills,
     Mcp,
     Privacy,
     Clear,
@@ -92,6 +95,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "agents",
         aliases: &[],
         description: "List the subagent definitions (source, tools, model)",
+        args: "",
+    },
+    CommandSpec {
+        command: SlashCommand::Skills,
+        name: "skills",
+        aliases: &[],
+        description: "List the skills the model can use and where they come from",
         args: "",
     },
     CommandSpec {
@@ -199,6 +209,21 @@ pub fn find(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS
         .iter()
         .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+}
+
+/// Whether `name` is a built-in command or alias (case-insensitive).
+pub fn is_builtin(name: &str) -> bool {
+    find(name).is_some()
+}
+
+/// Every built-in name and alias, for the back end that loads custom commands (they always
+/// win over a custom command of the same name).
+pub fn builtin_names() -> Vec<String> {
+    COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Parses a line starting with `/`. Returns `None` when it is not a command (e.g. a path like

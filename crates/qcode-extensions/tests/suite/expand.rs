@@ -247,3 +247,32 @@ async fn unclosed_and_empty_blocks_are_errors() {
     assert!(matches!(err, ExpandError::Empty { .. }));
     assert!(files.log.borrow().is_empty());
 }
+
+#[tokio::test]
+async fn shell_commands_lists_what_expand_would_run_without_running_or_reading() {
+    let c = cmd("Status: !{git status $1}\n@{notes.md}\nLog: !{git log -n 3}\n");
+    let listed = c.shell_commands(r#""it's""#).await.unwrap();
+    assert_eq!(listed, [r"git status 'it'\''s'", "git log -n 3"]);
+    // What expand passes to its runner is the same list.
+    let shell = RealShell::default();
+    let files = Files {
+        map: HashMap::from([("notes.md".to_string(), "n".to_string())]),
+        ..Files::default()
+    };
+    let real = cmd("!{echo $1} @{notes.md} !{echo two}");
+    let dry = real.shell_commands("one").await.unwrap();
+    real.expand("one", &files, &shell).await.unwrap();
+    assert_eq!(dry, shell.ran());
+    assert!(
+        cmd("no shell here")
+            .shell_commands("x")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Template errors come out of the dry run too.
+    assert!(matches!(
+        cmd("!{echo").shell_commands("").await,
+        Err(ExpandError::Unclosed { .. })
+    ));
+}

@@ -1,5 +1,6 @@
 mod failures;
 mod filesystem;
 mod peer;
+mod prompts;
 mod stdio;
 mod streamable_http;

@@ -56,9 +56,13 @@ impl App {
             services.command_used(spec.name);
         }
         match command {
-            SlashCommand::Help => self.emit_cell(Cell::Info {
-                lines: help_lines(),
-            }),
+            SlashCommand::Help => {
+                let lines = help_lines(self.prompt.custom());
+                self.emit_cell(Cell::Info { lines });
+                // The next /help and the popup see files changed since.
+                self.refresh_custom_commands();
+            }
+            SlashCommand::Skills => self.skills_command(),
             SlashCommand::Auth => self.open_auth(None),
             SlashCommand::Model => {
                 if !args.is_empty() {
@@ -258,7 +262,7 @@ impl App {
 /// description below, so the table stays aligned on narrow terminals.
 const HELP_NAME_COLUMN: usize = 24;
 
-fn help_lines() -> Vec<Line<'static>> {
+pub(crate) fn help_lines(custom: &[crate::services::CustomCommandInfo]) -> Vec<Line<'static>> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
     let dim = Style::default().add_modifier(Modifier::DIM);
     let names: Vec<String> = COMMANDS
@@ -304,10 +308,74 @@ fn help_lines() -> Vec<Line<'static>> {
         };
         row(name, format!("{}{aliases}", c.description), &mut lines);
     }
+    if !custom.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            "Custom commands and MCP prompts",
+            bold,
+        )));
+        for c in custom {
+            row(
+                &super::prompt::custom_label(c),
+                super::prompt::custom_description(c),
+                &mut lines,
+            );
+        }
+    }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Keys", bold)));
     for (k, d) in KEYS {
         row(k, d.to_string(), &mut lines);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::{CommandSource, CustomCommandInfo};
+
+    #[test]
+    fn help_lists_custom_commands_and_mcp_prompts_with_their_source() {
+        let custom = vec![
+            CustomCommandInfo {
+                name: "review".into(),
+                description: "Review a file".into(),
+                argument_hint: "<path>".into(),
+                source: CommandSource::User,
+                blocked: None,
+            },
+            CustomCommandInfo {
+                name: "status".into(),
+                description: String::new(),
+                argument_hint: String::new(),
+                source: CommandSource::Project,
+                blocked: Some(
+                    "it runs shell commands and this folder is not trusted (`qcode trust`)".into(),
+                ),
+            },
+            CustomCommandInfo {
+                name: "mcp__everything__args-prompt".into(),
+                description: "A prompt with two arguments".into(),
+                argument_hint: "<city> [state]".into(),
+                source: CommandSource::Mcp {
+                    server: "everything".into(),
+                },
+                blocked: None,
+            },
+        ];
+        let text: Vec<String> = help_lines(&custom).iter().map(|l| l.to_string()).collect();
+        let start = text
+            .iter()
+            .position(|l| l == "Custom commands and MCP prompts")
+            .unwrap();
+        let end = text.iter().position(|l| l == "Keys").unwrap();
+        insta::assert_snapshot!(text[start..end].join("\n"));
+        assert!(
+            !help_lines(&[])
+                .iter()
+                .any(|l| l.to_string().starts_with("Custom")),
+            "no section without custom commands"
+        );
+    }
 }

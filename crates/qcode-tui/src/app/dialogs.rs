@@ -51,6 +51,17 @@ pub enum ServiceReply {
     RewindPoints(Result<Vec<crate::RewindEntry>, Problem>),
     /// `/agents`: the subagent definitions.
     Agents(Result<crate::AgentListing, Problem>),
+    /// The custom commands and MCP prompts.
+    CustomCommands(crate::CustomCommands),
+    /// A custom command or MCP prompt expanded (or why not); `suggestion` is the built-in
+    /// named if it turns out to be no command at all.
+    CommandExpanded {
+        request: crate::CommandRequest,
+        suggestion: Option<&'static str>,
+        result: Result<crate::CommandExpansion, Problem>,
+    },
+    /// `/skills`.
+    Skills(crate::SkillList),
 }
 
 impl App {
@@ -339,12 +350,20 @@ impl App {
                 self.close_dialog();
                 self.send_init();
             }
+            DialogAction::CommandShell(decision) => self.command_shell_decided(decision),
         }
     }
 
     pub(crate) fn handle_service_reply(&mut self, id: u64, reply: ServiceReply) {
         let current = self.dialogs.is_current(id);
         match reply {
+            ServiceReply::CustomCommands(list) => self.custom_commands_listed(list),
+            ServiceReply::CommandExpanded {
+                request,
+                suggestion,
+                result,
+            } => self.custom_expanded(request, suggestion, result),
+            ServiceReply::Skills(skills) => self.skills_listed(skills),
             ServiceReply::Sessions(result) => self.sessions_listed(result),
             ServiceReply::Exported(result) => self.session_result("Export", result),
             ServiceReply::Renamed(result) => self.session_result("Rename", result),

@@ -210,7 +210,7 @@ impl App {
                     ),
                 }
                 if let Some(next) = self.running.next_queued() {
-                    self.start_turn(next);
+                    self.start_queued(next);
                 }
             }
             Event::Compacted {

@@ -6,6 +6,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyM
 use qcode_protocol::Op;
 
 use super::prompt::{CtrlC, PopupKind, Refresh};
+use super::turn::QueuedTurn;
 use super::{App, AppEvent, CTRL_C_WINDOW, Effect};
 use crate::ExitReason;
 use crate::composer::ComposerResult;
@@ -192,15 +193,12 @@ impl App {
                     self.run_command(spec.command, &args);
                 }
                 slash::Parsed::Unknown { name, suggestion } => {
-                    let hint = suggestion.map_or_else(
-                        || "type /help to see all commands".to_string(),
-                        |s| format!("did you mean /{s}?"),
-                    );
-                    self.notice(
-                        NoticeKind::Error,
-                        format!("Unknown command /{name}"),
-                        Some(hint),
-                    );
+                    let args = trimmed
+                        .trim_start()
+                        .strip_prefix('/')
+                        .and_then(|r| r.split_once(char::is_whitespace))
+                        .map_or("", |(_, a)| a.trim());
+                    self.run_custom(name, args, suggestion);
                 }
             }
             return;
@@ -217,16 +215,29 @@ impl App {
             Some(rest) => format!("/{rest}"),
             None => text,
         };
+        self.send_or_queue(QueuedTurn::plain(text));
+    }
+
+    /// Sends a user message now, or after the running turn.
+    pub(crate) fn send_or_queue(&mut self, turn: QueuedTurn) {
         if self.running.is_running() {
-            self.running.queue(text);
+            self.running.queue(turn);
             self.set_hint("Queued; it will be sent when the current turn ends");
             return;
         }
-        self.start_turn(text);
+        self.start_queued(turn);
     }
 
     pub(crate) fn start_turn(&mut self, text: String) {
-        self.emit_cell(Cell::User { text: text.clone() });
+        self.start_queued(QueuedTurn::plain(text));
+    }
+
+    pub(crate) fn start_queued(&mut self, turn: QueuedTurn) {
+        let QueuedTurn { text, shown, model } = turn;
+        self.emit_cell(Cell::User { text: shown });
+        if let Some(model) = model {
+            self.send(Op::ModelForNextTurn { model });
+        }
         self.send(Op::UserTurn { text });
         self.running.start();
     }
@@ -314,7 +325,12 @@ impl App {
                     .map(|(_, a)| a.trim().to_string())
                     .unwrap_or_default();
                 self.prompt.close_popup();
-                let needs_args = slash::find(value).is_some_and(|s| !s.args.is_empty());
+                let needs_args = slash::find(value).is_some_and(|s| !s.args.is_empty())
+                    || self
+                        .prompt
+                        .custom()
+                        .iter()
+                        .any(|c| c.name == value && !c.argument_hint.is_empty());
                 if accept == Accept::Submit
                     && (!needs_args
                         || !typed_args.is_empty()
@@ -357,9 +373,13 @@ impl App {
 
     /// Opens, updates or closes the slash / `@` popup after the composer changed.
     pub(crate) fn update_popup(&mut self) {
-        if self.prompt.refresh_popup() == Refresh::NeedsFileIndex {
-            self.start_file_index();
-            let _ = self.prompt.refresh_popup();
+        match self.prompt.refresh_popup() {
+            Refresh::NeedsFileIndex => {
+                self.start_file_index();
+                let _ = self.prompt.refresh_popup();
+            }
+            Refresh::CommandsOpened => self.refresh_custom_commands(),
+            Refresh::Done => {}
         }
     }
 

@@ -9,12 +9,13 @@
 //! `prompt::Prompt` (the composer, its popup, the hint line) and `subagents::Subagents` (the
 //! live blocks of running subagents, their logs for the Ctrl+O pager). The `impl App` files route
 //! input between them: `keys` (terminal input), `engine` (engine events), `commands` (slash
-//! commands), `dialogs` (dialog actions and service calls), `subagents` (subagent events),
-//! `render` (the bottom pane). A new
+//! commands), `custom` (custom commands, MCP prompts, `/skills`), `dialogs` (dialog actions and
+//! service calls), `subagents` (subagent events), `render` (the bottom pane). A new
 //! feature adds a sub-state rather than fields on `App`.
 
 mod agents;
 mod commands;
+mod custom;
 mod dialog_stack;
 mod dialogs;
 mod engine;
@@ -351,6 +352,8 @@ impl App {
         self.highlighter.start_loading(move || {
             let _ = tx.send(AppEvent::HighlighterReady);
         });
+        // Custom commands for /help and the popup (the popup asks again when it opens).
+        self.refresh_custom_commands();
         let tx = self.app_tx.clone();
         let cwd = self.options.cwd.clone();
         if let Ok(h) = tokio::runtime::Handle::try_current() {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::composer::Composer;
 use crate::files;
 use crate::popup::{Popup, PopupItem};
+use crate::services::CustomCommandInfo;
 use crate::slash;
 
 /// Which popup is open above the composer.
@@ -53,6 +54,9 @@ pub(crate) enum Refresh {
     Done,
     /// The `@` picker needs the file index, which was not asked for yet.
     NeedsFileIndex,
+    /// The command popup just opened: time to ask for the custom commands again (their files
+    /// may have changed).
+    CommandsOpened,
 }
 
 /// What a second Ctrl+C on an idle, empty prompt does.
@@ -72,6 +76,8 @@ pub(crate) struct Prompt {
     /// A dim line above the prompt ("Approval mode: yolo") and when it was set.
     hint: Option<(String, Instant)>,
     ctrl_c_at: Option<Instant>,
+    /// Custom commands and MCP prompts as last listed by the services.
+    custom: Vec<CustomCommandInfo>,
 }
 
 impl Prompt {
@@ -82,6 +88,7 @@ impl Prompt {
             files: FilesState::NotStarted,
             hint: None,
             ctrl_c_at: None,
+            custom: Vec::new(),
         }
     }
 
@@ -110,6 +117,19 @@ impl Prompt {
     /// Closes the popup; false if none was open.
     pub fn close_popup(&mut self) -> bool {
         self.popup.take().is_some()
+    }
+
+    /// Custom commands and MCP prompts as last listed (a built-in name always wins, so those
+    /// are left out).
+    pub fn custom(&self) -> &[CustomCommandInfo] {
+        &self.custom
+    }
+
+    pub fn set_custom(&mut self, commands: Vec<CustomCommandInfo>) {
+        self.custom = commands
+            .into_iter()
+            .filter(|c| !slash::is_builtin(&c.name))
+            .collect();
     }
 
     pub fn files_indexing(&mut self) {
@@ -146,7 +166,7 @@ impl Prompt {
             && !rest.contains(char::is_whitespace)
             && !rest.starts_with('/')
         {
-            let items: Vec<PopupItem> = slash::filter(rest)
+            let mut items: Vec<PopupItem> = slash::filter(rest)
                 .into_iter()
                 .map(|c| PopupItem {
                     value: c.name.to_string(),
@@ -158,15 +178,28 @@ impl Prompt {
                     description: c.description.to_string(),
                 })
                 .collect();
-            match &mut self.popup {
-                Some((PopupKind::Slash, p)) => p.set_items(items),
+            items.extend(
+                filter_custom(rest, &self.custom)
+                    .into_iter()
+                    .map(custom_item),
+            );
+            let opened = match &mut self.popup {
+                Some((PopupKind::Slash, p)) => {
+                    p.set_items(items);
+                    false
+                }
                 _ => {
                     let mut p = Popup::new(items);
                     p.empty_text = "no matching command".into();
                     self.popup = Some((PopupKind::Slash, p));
+                    true
                 }
-            }
-            return Refresh::Done;
+            };
+            return if opened {
+                Refresh::CommandsOpened
+            } else {
+                Refresh::Done
+            };
         }
         if let Some((start, query)) = files::at_token(text, self.composer.cursor()) {
             if self.files == FilesState::NotStarted {
@@ -224,6 +257,50 @@ impl Prompt {
             self.ctrl_c_at = Some(now);
             CtrlC::Armed
         }
+    }
+}
+
+/// Custom commands whose name starts with (then contains) `prefix`.
+fn filter_custom<'a>(prefix: &str, all: &'a [CustomCommandInfo]) -> Vec<&'a CustomCommandInfo> {
+    let p = prefix.to_ascii_lowercase();
+    let lower = |c: &CustomCommandInfo| c.name.to_ascii_lowercase();
+    let mut out: Vec<&CustomCommandInfo> =
+        all.iter().filter(|c| lower(c).starts_with(&p)).collect();
+    for c in all {
+        if lower(c).contains(&p) && !out.iter().any(|o| std::ptr::eq(*o, c)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The label of a custom command: `/name <hint>`.
+pub(crate) fn custom_label(c: &CustomCommandInfo) -> String {
+    if c.argument_hint.is_empty() {
+        format!("/{}", c.name)
+    } else {
+        format!("/{} {}", c.name, c.argument_hint)
+    }
+}
+
+/// What a custom command's row says after its name: its description and where it comes from
+/// (or why it will not run).
+pub(crate) fn custom_description(c: &CustomCommandInfo) -> String {
+    let mut text = match &c.blocked {
+        Some(why) => format!("[{}, not loaded: {why}]", c.source.label()),
+        None => format!("[{}]", c.source.label()),
+    };
+    if !c.description.is_empty() {
+        text = format!("{} {text}", c.description);
+    }
+    text
+}
+
+fn custom_item(c: &CustomCommandInfo) -> PopupItem {
+    PopupItem {
+        value: c.name.clone(),
+        label: custom_label(c),
+        description: custom_description(c),
     }
 }
 
@@ -306,5 +383,60 @@ mod tests {
         std::thread::sleep(Duration::from_millis(2));
         p.expire_hint(Duration::ZERO);
         assert_eq!(p.hint(), None);
+    }
+}
+
+#[cfg(test)]
+mod custom_tests {
+    use super::*;
+    use crate::services::CommandSource;
+    use crate::testutil::buffer_text;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    fn info(name: &str, hint: &str, source: CommandSource) -> CustomCommandInfo {
+        CustomCommandInfo {
+            name: name.into(),
+            description: format!("{name} things"),
+            argument_hint: hint.into(),
+            source,
+            blocked: None,
+        }
+    }
+
+    #[test]
+    fn the_popup_lists_custom_commands_after_the_built_ins_with_hint_and_source() {
+        let mut p = Prompt::new(None);
+        let mut untrusted = info("deploy", "", CommandSource::Project);
+        untrusted.blocked = Some("it runs shell commands and this folder is not trusted".into());
+        p.set_custom(vec![
+            info("review", "<path>", CommandSource::User),
+            info("git:commit", "[message]", CommandSource::ProjectQwen),
+            info(
+                "mcp__ev__args-prompt",
+                "<city> [state]",
+                CommandSource::Mcp {
+                    server: "ev".into(),
+                },
+            ),
+            untrusted,
+            // A built-in name always wins: never listed as a custom command.
+            info("help", "", CommandSource::Project),
+        ]);
+        p.composer_mut().set_text("/re");
+        assert_eq!(p.refresh_popup(), Refresh::CommandsOpened);
+        p.composer_mut().set_text("/");
+        assert_eq!(p.refresh_popup(), Refresh::Done, "asked once per opening");
+        let (_, popup) = p.popup().unwrap();
+        let labels: Vec<&str> = popup.items.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels.iter().filter(|l| **l == "/help").count(), 1);
+        p.composer_mut().set_text("/e");
+        let _ = p.refresh_popup();
+        let (_, popup) = p.popup().unwrap();
+        let mut popup = popup.clone();
+        popup.items.retain(|i| !crate::slash::is_builtin(&i.value));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 110, popup.height()));
+        ratatui::widgets::Widget::render(&popup, buf.area, &mut buf);
+        insta::assert_snapshot!(buffer_text(&buf));
     }
 }

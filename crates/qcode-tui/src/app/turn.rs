@@ -36,6 +36,27 @@ impl Turn {
     }
 }
 
+/// A user message waiting for the running turn to end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QueuedTurn {
+    /// What is sent to the model.
+    pub text: String,
+    /// What the transcript shows for it (a custom command shows what was typed).
+    pub shown: String,
+    /// A custom command's model for that turn only.
+    pub model: Option<String>,
+}
+
+impl QueuedTurn {
+    pub fn plain(text: String) -> Self {
+        Self {
+            shown: text.clone(),
+            text,
+            model: None,
+        }
+    }
+}
+
 /// The end of a streamed answer: its remaining lines and its markdown (if it had any text).
 #[derive(Debug)]
 pub(crate) struct FinishedAnswer {
@@ -48,7 +69,7 @@ pub(crate) struct FinishedAnswer {
 pub(crate) struct RunningTurn {
     turn: Option<Turn>,
     /// Prompts typed while a turn runs, sent when it ends.
-    queued: VecDeque<String>,
+    queued: VecDeque<QueuedTurn>,
     /// Approval questions, the first one shown.
     approvals: VecDeque<ApprovalModal>,
     /// Local `!command`s running.
@@ -191,11 +212,11 @@ impl RunningTurn {
 
     // ---- queued prompts ------------------------------------------------------------------
 
-    pub fn queue(&mut self, prompt: String) {
-        self.queued.push_back(prompt);
+    pub fn queue(&mut self, turn: QueuedTurn) {
+        self.queued.push_back(turn);
     }
 
-    pub fn next_queued(&mut self) -> Option<String> {
+    pub fn next_queued(&mut self) -> Option<QueuedTurn> {
         self.queued.pop_front()
     }
 
@@ -333,10 +354,10 @@ mod tests {
     #[test]
     fn queued_prompts_and_shells() {
         let mut t = RunningTurn::default();
-        t.queue("a".into());
-        t.queue("b".into());
+        t.queue(QueuedTurn::plain("a".into()));
+        t.queue(QueuedTurn::plain("b".into()));
         assert_eq!(t.queued_len(), 2);
-        assert_eq!(t.next_queued().as_deref(), Some("a"));
+        assert_eq!(t.next_queued().map(|q| q.text).as_deref(), Some("a"));
         t.shell_started("ls");
         assert!(t.animating());
         t.shell_done("ls");

@@ -1,9 +1,10 @@
 //! Dialogs shown in the bottom pane in place of the prompt: the `/auth` chooser, the Qwen
 //! sign-in view, the API-key form, the `/model` picker, the `/privacy` view and the `/init`
-//! confirmation. Each one draws itself into a `Buffer` and turns keys into a [`DialogAction`];
+//! confirmation, and a custom command's `!{…}` question. Each one draws itself into a `Buffer` and turns keys into a [`DialogAction`];
 //! the app carries the actions out (service calls, Ops), so dialogs hold no I/O.
 
 pub mod auth;
+pub mod command_shell;
 pub mod field;
 pub mod key_form;
 pub mod model;
@@ -21,6 +22,7 @@ use ratatui::widgets::Widget;
 use crate::services::ApiKeyInput;
 
 pub use auth::{AuthChooser, LoginState, LoginView};
+pub use command_shell::CommandShellApproval;
 pub use key_form::KeyForm;
 pub use model::ModelPicker;
 pub use privacy::PrivacyView;
@@ -41,6 +43,8 @@ pub enum DialogAction {
     PickModel(String),
     SetUsageStatistics(crate::services::UsageStatistics),
     ConfirmInit,
+    /// The answer to a custom command's `!{…}` question.
+    CommandShell(qcode_protocol::ReviewDecision),
 }
 
 /// The open dialog.
@@ -52,6 +56,8 @@ pub enum Dialog {
     Model(ModelPicker),
     Privacy(PrivacyView),
     InitConfirm,
+    /// A custom command's `!{…}` commands, asked before they run.
+    CommandShell(Box<CommandShellApproval>),
 }
 
 impl Dialog {
@@ -62,6 +68,10 @@ impl Dialog {
             Dialog::ApiKey(d) => d.handle_key(key),
             Dialog::Model(d) => d.handle_key(key),
             Dialog::Privacy(d) => d.handle_key(key),
+            Dialog::CommandShell(d) => match d.handle_key(key) {
+                Some(decision) => DialogAction::CommandShell(decision),
+                None => DialogAction::None,
+            },
             Dialog::InitConfirm => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => DialogAction::ConfirmInit,
                 KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => DialogAction::Close,
@@ -74,6 +84,7 @@ impl Dialog {
         match self {
             Dialog::ApiKey(d) => d.paste(text),
             Dialog::Model(d) => d.paste(text),
+            Dialog::CommandShell(d) => d.paste(text),
             Dialog::AuthChooser(_)
             | Dialog::QwenLogin(_)
             | Dialog::Privacy(_)
@@ -87,7 +98,10 @@ impl Dialog {
             Dialog::QwenLogin(d) => d.animating(),
             Dialog::Model(d) => d.is_loading(),
             Dialog::ApiKey(d) => d.is_checking(),
-            Dialog::AuthChooser(_) | Dialog::Privacy(_) | Dialog::InitConfirm => false,
+            Dialog::AuthChooser(_)
+            | Dialog::Privacy(_)
+            | Dialog::InitConfirm
+            | Dialog::CommandShell(_) => false,
         }
     }
 
@@ -100,6 +114,7 @@ impl Dialog {
             Dialog::Model(d) => d.desired_height(width),
             Dialog::Privacy(d) => d.desired_height(width),
             Dialog::InitConfirm => 3,
+            Dialog::CommandShell(d) => d.desired_height(width),
         }
     }
 
@@ -117,6 +132,7 @@ impl Dialog {
             }
             Dialog::ApiKey(d) => d.render(area, buf),
             Dialog::Model(d) => d.render(area, buf),
+            Dialog::CommandShell(d) => d.render(area, buf),
             Dialog::Privacy(d) => {
                 d.render(area, buf);
                 None

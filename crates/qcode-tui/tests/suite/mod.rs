@@ -1,4 +1,5 @@
 mod app;
+mod custom_commands;
 mod harness;
 mod services;
 mod subagents;
