@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use qcode_config::ConfigSnapshot;
 use qcode_mcp::{CallControl, McpError, McpManager, McpOptions, ServerState};
+use qcode_protocol::{ErrorKind, Problem};
 use qcode_tools::{
-    ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, ToolResultStatus, clean_schema,
+    ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, ProgressSink, ToolResultStatus,
+    clean_schema,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -56,7 +58,8 @@ impl McpTools {
     }
 }
 
-/// `/mcp`'s text: one line per server (name, transport, where configured, state, tools).
+/// `/mcp`'s text: one line per server (name, transport, where configured, state, tools;
+/// a failure with the last lines of its stderr), and how to reconnect one.
 pub fn status_text(mcp: Option<&McpTools>) -> String {
     let Some(mcp) = mcp else {
         return "No MCP servers are configured (see `qcode mcp add --help`).".into();
@@ -71,7 +74,43 @@ pub fn status_text(mcp: Option<&McpTools>) -> String {
             describe_state(&s.state, s.tools)
         ));
     }
+    out.push_str("\n`/mcp reconnect NAME` restarts a server and lists its tools again.");
     out
+}
+
+/// `/mcp reconnect NAME`: restarts the server and says how it went.
+pub async fn reconnect(mcp: Option<&McpTools>, name: &str) -> Result<String, Problem> {
+    let Some(mcp) = mcp else {
+        return Err(Problem::new(
+            ErrorKind::Input,
+            "No MCP servers are configured (see `qcode mcp add --help`).",
+        ));
+    };
+    let state = mcp.manager.reconnect(name).await.map_err(|e| match e {
+        McpError::UnknownServer(_) => Problem::new(ErrorKind::Input, e.to_string())
+            .with_hint("/mcp lists the configured servers"),
+        other => Problem::new(ErrorKind::Tool, other.to_string()),
+    })?;
+    // A new failure of this server is reported again before the next request.
+    if let Ok(mut r) = mcp.reported.lock() {
+        r.remove(name);
+    }
+    let tools = mcp
+        .manager
+        .tools()
+        .iter()
+        .filter(|t| t.server == name)
+        .count();
+    Ok(match state {
+        ServerState::Ready => format!(
+            "Reconnected MCP server `{name}`: {}",
+            describe_state(&state, tools)
+        ),
+        other => format!(
+            "MCP server `{name}` did not come back: {}",
+            describe_state(&other, tools)
+        ),
+    })
 }
 
 /// A server's state as `/mcp` and `qcode mcp list` show it.
@@ -146,13 +185,25 @@ impl ExternalTools for McpTools {
         name: String,
         arguments: serde_json::Value,
         cancel: CancellationToken,
+        progress: ProgressSink,
     ) -> ExternalFuture<'_, ExternalOutput> {
         Box::pin(async move {
+            let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
             let control = CallControl {
                 cancel,
-                progress: None,
+                progress: Some(progress_tx),
             };
-            match self.manager.call(&name, arguments, control).await {
+            let call = self.manager.call(&name, arguments, control);
+            tokio::pin!(call);
+            let result = loop {
+                tokio::select! {
+                    result = &mut call => break result,
+                    Some(p) = progress_rx.recv() => {
+                        progress.report(p.progress, p.total, p.message.as_deref());
+                    }
+                }
+            };
+            match result {
                 Ok(out) => ExternalOutput {
                     status: if out.is_error {
                         ToolResultStatus::Error

@@ -214,6 +214,10 @@ impl Services for TuiServices {
         Box::pin(async move { text })
     }
 
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move { crate::mcp_glue::reconnect(self.mcp.as_deref(), &name).await })
+    }
+
     fn command_used(&self, name: &'static str) {
         self.telemetry
             .record(qcode_telemetry::UsageEvent::SlashCommand(

@@ -24,4 +24,10 @@ pub enum McpError {
     },
     #[error("the MCP tool call was cancelled")]
     Cancelled,
+    #[error("no MCP server is called `{0}`")]
+    UnknownServer(String),
+    #[error("MCP server `{server}` cannot be reconnected: {reason}")]
+    NotStartable { server: String, reason: String },
+    #[error("the MCP servers are shutting down")]
+    ShuttingDown,
 }

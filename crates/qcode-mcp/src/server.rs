@@ -95,6 +95,27 @@ impl Shared {
         self.changes.send_modify(|n| *n += 1);
     }
 
+    /// Back to the start of a server's life, for a reconnect (its old connection task has
+    /// ended): starting, no tools, no connection, no process.
+    pub fn reset(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = ServerState::Starting;
+        }
+        if let Ok(mut t) = self.tools.lock() {
+            t.clear();
+        }
+        if let Ok(mut p) = self.peer.lock() {
+            *p = None;
+        }
+        if let Ok(mut p) = self.process.lock() {
+            *p = None;
+        }
+        if let Ok(mut p) = self.progress.lock() {
+            p.clear();
+        }
+        self.changes.send_modify(|n| *n += 1);
+    }
+
     fn set_tools(&self, tools: Vec<Tool>) {
         if let Ok(mut t) = self.tools.lock() {
             *t = tools;

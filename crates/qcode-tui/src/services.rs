@@ -149,6 +149,10 @@ pub trait Services: Send + Sync {
     /// `/mcp`: the session's MCP servers, one line each (status, tool count, error).
     fn mcp_status(&self) -> BoxFuture<'_, String>;
 
+    /// `/mcp reconnect NAME`: stops the server, starts it again and lists its tools anew;
+    /// returns what to show (its new state).
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>>;
+
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.
     fn command_used(&self, _name: &'static str) {}

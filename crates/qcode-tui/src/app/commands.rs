@@ -69,7 +69,7 @@ impl App {
                 }
             }
             SlashCommand::Memory => self.memory_command(args),
-            SlashCommand::Mcp => self.mcp_command(),
+            SlashCommand::Mcp => self.mcp_command(args),
             SlashCommand::Init => {
                 if self.running.is_running() {
                     self.notice(

@@ -39,6 +39,8 @@ pub enum ServiceReply {
     MemoryShown(String),
     /// `/mcp`'s text.
     McpShown(String),
+    /// `/mcp reconnect NAME`: the server's new state, or why it could not be reconnected.
+    McpReconnected(Result<String, Problem>),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
     /// `/resume`: this project's sessions.
@@ -243,12 +245,41 @@ impl App {
 
     // ---- /mcp ----------------------------------------------------------------------------
 
-    pub(crate) fn mcp_command(&mut self) {
-        if let Some(s) = self.services("mcp") {
-            self.spawn_reply(
-                0,
-                async move { ServiceReply::McpShown(s.mcp_status().await) },
-            );
+    /// `/mcp` lists the servers; `/mcp reconnect NAME` restarts one.
+    pub(crate) fn mcp_command(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (None, _, _) | (Some("list"), None, _) => {
+                if let Some(s) = self.services("mcp") {
+                    self.spawn_reply(
+                        0,
+                        async move { ServiceReply::McpShown(s.mcp_status().await) },
+                    );
+                }
+            }
+            (Some("reconnect"), Some(name), None) => {
+                if let Some(s) = self.services("mcp") {
+                    let name = name.to_string();
+                    self.notice(
+                        NoticeKind::Info,
+                        format!("Reconnecting MCP server `{name}`…"),
+                        None,
+                    );
+                    self.spawn_reply(0, async move {
+                        ServiceReply::McpReconnected(s.mcp_reconnect(name).await)
+                    });
+                }
+            }
+            (Some("reconnect"), _, _) => self.notice(
+                NoticeKind::Error,
+                "/mcp reconnect needs the name of one server",
+                Some("/mcp lists them; then /mcp reconnect NAME".into()),
+            ),
+            (Some(other), _, _) => self.notice(
+                NoticeKind::Error,
+                format!("Unknown /mcp subcommand \"{other}\""),
+                Some("use /mcp or /mcp reconnect NAME".into()),
+            ),
         }
     }
 
@@ -432,7 +463,12 @@ impl App {
                 self.notice(NoticeKind::Info, message, None);
                 self.memory_refresh();
             }
-            ServiceReply::MemoryAdded(Err(e)) | ServiceReply::MemoryRefreshed(Err(e)) => {
+            ServiceReply::McpReconnected(Ok(message)) => {
+                self.notice(NoticeKind::Info, message, None);
+            }
+            ServiceReply::MemoryAdded(Err(e))
+            | ServiceReply::MemoryRefreshed(Err(e))
+            | ServiceReply::McpReconnected(Err(e)) => {
                 self.notice(NoticeKind::Error, e.one_line(), None);
             }
             ServiceReply::MemoryRefreshed(Ok(refreshed)) => {

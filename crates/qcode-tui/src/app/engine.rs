@@ -7,7 +7,7 @@ use qcode_protocol::{DecisionSource, Event, TurnOutcome};
 use super::App;
 use crate::approval::ApprovalModal;
 use crate::status::format_tokens;
-use crate::transcript::{Cell, NoticeKind, ToolCell, ToolState};
+use crate::transcript::{Cell, NoticeKind, ToolCell, ToolProgressLine, ToolState};
 
 impl App {
     /// Collapses finished reasoning into its one-line summary.
@@ -93,6 +93,21 @@ impl App {
             }
             Event::ToolOutputDelta { call_id, chunk } => {
                 self.running.tool_output(&call_id, &chunk);
+            }
+            Event::ToolProgress {
+                call_id,
+                progress,
+                total,
+                message,
+            } => {
+                self.running.tool_progress(
+                    &call_id,
+                    ToolProgressLine {
+                        progress,
+                        total,
+                        message,
+                    },
+                );
             }
             Event::ToolCallEnd {
                 call_id,
@@ -226,9 +241,8 @@ impl App {
             // `/clear` started a new session: it is no longer the resumed one.
             Event::HistoryCleared => self.status.session = None,
             Event::ShutdownComplete => self.engine_closed(),
-            // Not produced by any engine yet: MCP progress and subagents are being wired.
-            Event::ToolProgress { .. }
-            | Event::SubagentStarted { .. }
+            // Not produced by any engine yet: subagents are being wired.
+            Event::SubagentStarted { .. }
             | Event::Subagent { .. }
             | Event::SubagentFinished { .. } => {}
         }

@@ -8,4 +8,4 @@ pub mod tool;
 
 pub use cell::{Cell, Detail, NoticeKind};
 pub use stream::MarkdownStream;
-pub use tool::{ToolCell, ToolState};
+pub use tool::{ToolCell, ToolProgressLine, ToolState};

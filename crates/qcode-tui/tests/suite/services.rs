@@ -147,6 +147,20 @@ impl Services for Fake {
         })
     }
 
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("mcp_reconnect {name}"));
+        Box::pin(async move {
+            if name == "srv" {
+                Ok("Reconnected MCP server `srv`: connected, 2 tools".to_string())
+            } else {
+                Err(Problem::new(
+                    qcode_protocol::ErrorKind::Input,
+                    format!("no MCP server is called `{name}`"),
+                ))
+            }
+        })
+    }
+
     fn memory_show(&self) -> BoxFuture<'_, String> {
         self.call("memory_show");
         Box::pin(async { "Context files:\n  /home/u/.qcode/QWEN.md".to_string() })
@@ -778,5 +792,42 @@ async fn start_notices_and_initial_input_are_shown() {
     assert!(
         !h.frame(100, 20).contains("resumed 1a2b3c4d"),
         "/clear starts a new session"
+    );
+}
+
+#[tokio::test]
+async fn slash_mcp_lists_and_reconnects_servers_through_the_services() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    // (A bare `/mcp` is completed by the command popup first; the PTY tests cover it.)
+    h.submit("/mcp list");
+    h.pump_until(|h| h.scrollback_text().contains("srv (stdio, user settings)"))
+        .await;
+    h.submit("/mcp reconnect srv");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("Reconnected MCP server `srv`: connected, 2 tools")
+    })
+    .await;
+    h.submit("/mcp reconnect nope");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("no MCP server is called `nope`")
+    })
+    .await;
+    // Bad arguments never reach the services.
+    h.submit("/mcp reconnect");
+    assert!(
+        h.scrollback_text()
+            .contains("/mcp reconnect needs the name of one server")
+    );
+    h.submit("/mcp restart srv");
+    assert!(
+        h.scrollback_text()
+            .contains("Unknown /mcp subcommand \"restart\"")
+    );
+    assert_eq!(
+        fake.calls(),
+        vec!["mcp_status", "mcp_reconnect srv", "mcp_reconnect nope"]
     );
 }
