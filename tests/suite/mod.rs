@@ -13,6 +13,7 @@ mod hostile_repo;
 mod interactive;
 mod mcp;
 mod mcp_cmd;
+mod mcp_live;
 mod pty;
 mod qwen_oauth;
 mod resume_tui;

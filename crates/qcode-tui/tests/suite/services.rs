@@ -799,8 +799,8 @@ async fn start_notices_and_initial_input_are_shown() {
 async fn slash_mcp_lists_and_reconnects_servers_through_the_services() {
     let fake = Fake::new(LoginEnd::WaitForCancel);
     let mut h = harness(&fake);
-    // (A bare `/mcp` is completed by the command popup first; the PTY tests cover it.)
-    h.submit("/mcp list");
+    // A bare `/mcp` runs from the completion popup (its argument is optional).
+    h.submit("/mcp");
     h.pump_until(|h| h.scrollback_text().contains("srv (stdio, user settings)"))
         .await;
     h.submit("/mcp reconnect srv");
