@@ -158,6 +158,15 @@ pub enum McpScopeArg {
     Project,
 }
 
+/// `qcode mcp probe --elicitation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ElicitationArg {
+    /// Decline every request for input.
+    Decline,
+    /// Accept with the schema's defaults (SEP-1034); a required field without one declines.
+    AcceptDefaults,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum McpTransportArg {
     /// A program speaking MCP on stdin/stdout: `-- COMMAND [ARGS…]`.
@@ -226,6 +235,10 @@ pub enum McpAction {
         /// How long `initialize` + `tools/list`, and then the call, may each take (ms).
         #[arg(long, value_name = "MS", default_value_t = 10_000)]
         timeout: u64,
+        /// What to answer when the server asks for input (`elicitation/create`): decline
+        /// (with a warning naming the server), or accept with the defaults its form gives.
+        #[arg(long, value_enum, value_name = "POLICY", default_value = "decline")]
+        elicitation: ElicitationArg,
     },
     /// Remove a server from a settings file (default: wherever it is configured).
     Remove {

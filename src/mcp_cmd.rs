@@ -403,6 +403,7 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
         args,
         headers,
         timeout,
+        elicitation,
     } = action
     else {
         return Err(Problem::internal("not a probe command"));
@@ -427,8 +428,15 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
     let mut options = McpOptions::new(snapshot.project_root.clone());
     options.init_timeout = timeout;
     options.call_timeout = timeout;
+    options.elicitation = match elicitation {
+        crate::cli::ElicitationArg::Decline => qcode_mcp::ElicitationPolicy::Decline,
+        crate::cli::ElicitationArg::AcceptDefaults => qcode_mcp::ElicitationPolicy::AcceptDefaults,
+    };
     let manager = McpManager::start(vec![config], options);
     let result = probe_session(&manager, &name, call.as_deref(), arguments, timeout).await;
+    for notice in manager.take_notices() {
+        eprintln!("warning: {}", sanitize(&notice));
+    }
     manager.shutdown().await;
     result
 }

@@ -144,6 +144,7 @@ impl ExternalTools for McpTools {
                     ));
                 }
             }
+            out.extend(self.manager.take_notices());
             for status in self.manager.statuses() {
                 let line = match &status.state {
                     ServerState::Failed(why) => {

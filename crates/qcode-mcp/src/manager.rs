@@ -34,6 +34,8 @@ pub struct McpOptions {
     /// Looks qcode's own environment up, for the few variables a stdio server inherits
     /// ([`crate::SAFE_VARS`]).
     pub inherit: crate::process::Lookup,
+    /// What to do when a server asks the user for input (default: decline, with a notice).
+    pub elicitation: crate::ElicitationPolicy,
 }
 
 impl McpOptions {
@@ -44,6 +46,7 @@ impl McpOptions {
             init_timeout: DEFAULT_INIT_TIMEOUT,
             call_timeout: DEFAULT_CALL_TIMEOUT,
             inherit: Arc::new(|name| std::env::var(name).ok()),
+            elicitation: crate::ElicitationPolicy::Decline,
         }
     }
 }
@@ -128,6 +131,8 @@ impl McpManager {
             project_root: options.project_root,
             init_timeout: options.init_timeout,
             inherit: options.inherit,
+            elicitation: options.elicitation,
+            notices: Default::default(),
         };
         let runtime = tokio::runtime::Handle::try_current();
         let mut servers = Vec::new();
@@ -372,6 +377,16 @@ impl McpManager {
                 })
             }
         }
+    }
+
+    /// Notices for the user since the last call (e.g. "MCP server `x` asked for input …;
+    /// declined"), oldest first.
+    pub fn take_notices(&self) -> Vec<String> {
+        self.env
+            .notices
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
     }
 
     /// Reconnects the server `name`: closes its connection (a stdio server's process is

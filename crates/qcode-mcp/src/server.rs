@@ -9,15 +9,22 @@ use std::time::Duration;
 
 use qcode_config::{McpServerConfig, McpTransport};
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
-    Tool,
+    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationCapability,
+    FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, Tool,
 };
-use rmcp::service::{NotificationContext, Peer, RunningService};
+use rmcp::service::{NotificationContext, Peer, RequestContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::elicitation::{ElicitationPolicy, Notices};
 use crate::process::{ServerProcess, Spawn, describe_exit};
+
+/// The protocol version offered in `initialize`: the newest revision that still has the
+/// handshake (rmcp 3.11 offers 2026-07-28, which servers and the conformance suite of today do
+/// not know; a server answering an older version is followed down by the SDK).
+pub const OFFERED_PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// One progress notification of a running call.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +55,8 @@ pub(crate) struct Env {
     pub project_root: PathBuf,
     pub init_timeout: Duration,
     pub inherit: crate::process::Lookup,
+    pub elicitation: ElicitationPolicy,
+    pub notices: Notices,
 }
 
 /// State shared between the manager, the connection task and the SDK's handler.
@@ -147,14 +156,34 @@ impl Shared {
 #[derive(Clone)]
 struct Handler {
     shared: Arc<Shared>,
+    elicitation: ElicitationPolicy,
+    notices: Notices,
 }
 
 impl ClientHandler for Handler {
     fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.elicitation =
+            Some(ElicitationCapability::new().with_form(FormElicitationCapability::new()));
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("qcode", env!("CARGO_PKG_VERSION")),
         )
+        .with_protocol_version(OFFERED_PROTOCOL)
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        Ok(crate::elicitation::respond(
+            &self.shared.config.name,
+            request,
+            &self.elicitation,
+            &self.notices,
+        )
+        .await)
     }
 
     async fn on_progress(
@@ -252,6 +281,8 @@ async fn stop_process(shared: &Shared) {
 async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
     let handler = Handler {
         shared: shared.clone(),
+        elicitation: env.elicitation.clone(),
+        notices: env.notices.clone(),
     };
     let secs = env.init_timeout.as_secs_f64();
     let service = match &shared.config.transport {

@@ -10,6 +10,7 @@
 //! It must not do I/O: its dependencies are `serde`, `serde_json` and tokio's channels
 //! (`tokio` with the `sync` feature only).
 
+pub mod elicitation;
 pub mod env_names;
 mod handle;
 mod login;
