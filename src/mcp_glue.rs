@@ -1,20 +1,27 @@
 //! The engine's external tools over `qcode-mcp`'s [`McpManager`] (an adapter, like
 //! `auth_glue.rs`): starts the configured servers in the background when a session starts,
-//! offers their tools, runs calls with the turn's cancellation, and reports each server's
-//! problem once, before a model request.
+//! offers their tools, runs calls with the turn's cancellation and progress, reports each
+//! server's problem once, before a model request, reconnects a server for `/mcp reconnect`,
+//! and routes a server's request for input (`elicitation/create`) to the TUI's dialog — or,
+//! headless, declines it with a warning naming the server.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qcode_config::ConfigSnapshot;
-use qcode_mcp::{CallControl, McpError, McpManager, McpOptions, ServerState};
+use qcode_mcp::{
+    CallControl, ElicitationPolicy, ElicitationRequest, Elicitor, McpError, McpManager, McpOptions,
+    ServerState,
+};
+use qcode_protocol::elicitation::ElicitationAnswer;
 use qcode_protocol::{ErrorKind, Problem};
 use qcode_tools::{
     ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, ProgressSink, ToolResultStatus,
     clean_schema,
 };
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 /// A session's MCP servers as the engine's external tools.
@@ -24,23 +31,75 @@ pub struct McpTools {
     waited: AtomicBool,
     /// Servers whose problem was already reported.
     reported: Mutex<HashSet<String>>,
+    /// Requests for input waiting for the TUI (interactive sessions only).
+    asks: Option<Asks>,
+}
+
+/// Who answers a server's request for input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asker {
+    /// The user, in the TUI's dialog.
+    User,
+    /// Nobody (headless): declined, with a warning naming the server.
+    Nobody,
+}
+
+/// The requests for input on their way to the TUI, and the answers it owes.
+struct Asks {
+    requests: tokio::sync::Mutex<mpsc::UnboundedReceiver<(u64, ElicitationRequest)>>,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<ElicitationAnswer>>>>,
+}
+
+/// The policy that hands each request to the TUI (through [`McpTools::next_elicitation`])
+/// and waits for [`McpTools::answer_elicitation`]; a request nobody answers is cancelled.
+fn ask_the_user() -> (Elicitor, Asks) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<ElicitationAnswer>>>> = Arc::default();
+    let next = Arc::new(AtomicU64::new(1));
+    let waiting = pending.clone();
+    let elicitor: Elicitor = Arc::new(move |request| {
+        let id = next.fetch_add(1, Ordering::Relaxed);
+        let (answer_tx, answer_rx) = oneshot::channel();
+        if let Ok(mut p) = waiting.lock() {
+            p.insert(id, answer_tx);
+        }
+        let sent = tx.send((id, request)).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return ElicitationAnswer::Cancel;
+            }
+            answer_rx.await.unwrap_or(ElicitationAnswer::Cancel)
+        })
+    });
+    let asks = Asks {
+        requests: tokio::sync::Mutex::new(rx),
+        pending,
+    };
+    (elicitor, asks)
 }
 
 /// Starts the snapshot's servers (none: `None`). Returns at once: the servers start in the
 /// background. Must run inside the tokio runtime.
-pub fn start(snapshot: &ConfigSnapshot) -> Option<Arc<McpTools>> {
+pub fn start(snapshot: &ConfigSnapshot, asker: Asker) -> Option<Arc<McpTools>> {
     if snapshot.mcp_servers.is_empty() {
         return None;
     }
-    let manager = McpManager::start(
-        snapshot.mcp_servers.clone(),
-        McpOptions::new(snapshot.project_root.clone()),
-    );
+    let mut options = McpOptions::new(snapshot.project_root.clone());
+    let asks = match asker {
+        Asker::User => {
+            let (elicitor, asks) = ask_the_user();
+            options.elicitation = ElicitationPolicy::Ask(elicitor);
+            Some(asks)
+        }
+        Asker::Nobody => None,
+    };
+    let manager = McpManager::start(snapshot.mcp_servers.clone(), options);
     Some(Arc::new(McpTools {
         manager: Arc::new(manager),
         discovery: Duration::from_millis(snapshot.mcp_discovery_timeout_ms.value),
         waited: AtomicBool::new(false),
         reported: Mutex::new(HashSet::new()),
+        asks,
     }))
 }
 
@@ -48,6 +107,29 @@ impl McpTools {
     /// Closes every server and waits until their processes are gone.
     pub async fn shutdown(&self) {
         self.manager.shutdown().await;
+    }
+
+    /// The next request for input for the TUI; `None` in a headless session.
+    pub async fn next_elicitation(&self) -> Option<qcode_tui::ElicitationPrompt> {
+        let asks = self.asks.as_ref()?;
+        let (id, request) = asks.requests.lock().await.recv().await?;
+        Some(qcode_tui::ElicitationPrompt {
+            id,
+            server: request.server,
+            message: request.message,
+            fields: request.fields,
+        })
+    }
+
+    /// The user's answer to request `id` (a request already given up on is ignored).
+    pub fn answer_elicitation(&self, id: u64, answer: ElicitationAnswer) {
+        let sender = self
+            .asks
+            .as_ref()
+            .and_then(|a| a.pending.lock().ok().and_then(|mut p| p.remove(&id)));
+        if let Some(sender) = sender {
+            let _ = sender.send(answer);
+        }
     }
 
     fn first_report(&self, server: &str) -> bool {

@@ -257,3 +257,132 @@ fn slash_mcp_reconnect_brings_back_a_killed_server() {
     assert_eq!(t.wait_exit(), 0);
     assert_no_process_matching(&marker, "after Ctrl+D");
 }
+
+fn elicitation_call(mock: &MockServer) {
+    mock.enqueue(Reply::tool_calls(
+        [(
+            "m1",
+            "mcp__everything__trigger-elicitation-request",
+            "{}".to_string(),
+        )],
+        9,
+    ));
+    mock.enqueue(Reply::text("asked", 4));
+}
+
+/// server-everything asks for input mid-call: the dialog names the server, shows the form
+/// with the schema's defaults, and what the user typed goes back (checked) as `accept`.
+#[test]
+fn an_elicitation_is_answered_in_the_tui_dialog() {
+    let Some(package) = everything("an_elicitation_is_answered_in_the_tui_dialog") else {
+        return;
+    };
+    let w = World::new();
+    let marker = configure(&w, &package, "elicit-tui");
+    let mock = MockServer::start();
+    elicitation_call(&mock);
+    let mut t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &["--yolo"],
+        &env_for(&w, &mock),
+        &w.project,
+    );
+    t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    t.send("ask me");
+    t.send(keys::ENTER);
+    let screen = t.wait_for_text("MCP server `everything` asks for input");
+    assert!(
+        screen.contains("comes from the server, not from qcode"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Please provide inputs for the following fields"),
+        "{screen}"
+    );
+    // SEP-1034: the defaults are filled in.
+    assert!(
+        screen.contains("It was a dark and stormy night."),
+        "{screen}"
+    );
+    // `name` is required: Enter on the empty form is refused, with the reason.
+    t.send(keys::ENTER);
+    t.wait_for_text("String is required");
+    // Fields are in name order: birthdate, check, email, firstLine, homepage, integer,
+    // legacyTitledEnum, name.
+    for _ in 0..7 {
+        t.send("\t");
+    }
+    t.send("Ada Lovelace");
+    t.wait_for_text("Ada Lovelace");
+    t.send(keys::ENTER);
+    t.wait_for_transcript("asked");
+    let result = tool_result(&chat_bodies(&mock)[1]);
+    assert!(
+        result.contains("User provided the requested information"),
+        "{result}"
+    );
+    assert!(result.contains("- Name: Ada Lovelace"), "{result}");
+    assert!(result.contains("- Favorite Integer: 42"), "{result}");
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_no_process_matching(&marker, "after Ctrl+D");
+}
+
+/// Esc in the dialog cancels: the server hears `cancel`.
+#[test]
+fn esc_cancels_an_elicitation() {
+    let Some(package) = everything("esc_cancels_an_elicitation") else {
+        return;
+    };
+    let w = World::new();
+    let marker = configure(&w, &package, "elicit-esc");
+    let mock = MockServer::start();
+    elicitation_call(&mock);
+    let mut t = Pty::spawn(
+        Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &["--yolo"],
+        &env_for(&w, &mock),
+        &w.project,
+    );
+    t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    t.send("ask me");
+    t.send(keys::ENTER);
+    t.wait_for_text("MCP server `everything` asks for input");
+    t.send(keys::ESC);
+    t.wait_for_transcript("asked");
+    let result = tool_result(&chat_bodies(&mock)[1]);
+    assert!(
+        result.contains("User cancelled the elicitation dialog"),
+        "{result}"
+    );
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+    assert_no_process_matching(&marker, "after Ctrl+D");
+}
+
+/// Headless, nobody can answer: declined, with a warning naming the server.
+#[test]
+fn a_headless_run_declines_an_elicitation_with_a_warning() {
+    let Some(package) = everything("a_headless_run_declines_an_elicitation_with_a_warning") else {
+        return;
+    };
+    let w = World::new();
+    let marker = configure(&w, &package, "elicit-headless");
+    let mock = MockServer::start();
+    elicitation_call(&mock);
+    let out = w
+        .cmd_for(&mock)
+        .args(["-p", "ask me", "--yolo"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("MCP server `everything` asked for input"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("declined"), "{stderr}");
+    let result = tool_result(&chat_bodies(&mock)[1]);
+    assert!(result.contains("User declined"), "{result}");
+    assert_no_process_matching(&marker, "after the run");
+}

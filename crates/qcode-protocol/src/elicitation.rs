@@ -62,7 +62,7 @@ pub enum FieldKind {
 }
 
 /// How the user (or a policy) answered.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ElicitationAnswer {
     /// Submitted, with the values (validated by [`validate`]).
     Accept(Map<String, Value>),

@@ -53,8 +53,8 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
-    ApiKeyInput, PrivacyStatus, RefreshedPrompt, RewindEntry, Services, SessionEntry, ToolInfo,
-    UsageStatistics,
+    ApiKeyInput, ElicitationPrompt, PrivacyStatus, RefreshedPrompt, RewindEntry, Services,
+    SessionEntry, ToolInfo, UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::dialog_stack::PendingSwitch;
 use super::{App, AppEvent};
 use crate::dialog::{
-    AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
+    AuthChooser, Dialog, DialogAction, ElicitationForm, KeyForm, LoginView, ModelPicker,
+    PrivacyView,
 };
 use crate::services::{PrivacyStatus, RefreshedPrompt, Services, UsageStatistics};
 use crate::transcript::{Cell, NoticeKind};
@@ -51,6 +52,8 @@ pub enum ServiceReply {
     Renamed(Result<String, Problem>),
     /// `/rewind`: the prompts of this session.
     RewindPoints(Result<Vec<crate::RewindEntry>, Problem>),
+    /// An MCP server asks for input.
+    Elicitation(crate::services::ElicitationPrompt),
 }
 
 impl App {
@@ -68,6 +71,7 @@ impl App {
 
     /// Opens `dialog` (closing the one open) and closes the popup; returns its id.
     pub(crate) fn open_dialog(&mut self, dialog: Dialog) -> u64 {
+        self.cancel_open_elicitation();
         let id = self.dialogs.open(dialog);
         self.prompt.close_popup();
         self.dirty = true;
@@ -76,7 +80,65 @@ impl App {
 
     /// Closes the dialog, cancelling a sign-in that is still running.
     pub(crate) fn close_dialog(&mut self) -> bool {
+        self.cancel_open_elicitation();
         self.dialogs.close()
+    }
+
+    // ---- MCP elicitation -------------------------------------------------------------------
+
+    /// Starts waiting for the servers' requests for input (each becomes a dialog).
+    pub(crate) fn listen_for_elicitations(&mut self) {
+        let (Some(s), Ok(h)) = (
+            self.options.services.clone(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let tx = self.app_tx.clone();
+        h.spawn(async move {
+            while let Some(prompt) = s.next_elicitation().await {
+                let reply = ServiceReply::Elicitation(prompt);
+                if tx.send(AppEvent::Service { id: 0, reply }).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Shows a request for input now, or after the one being answered.
+    fn elicitation_arrived(&mut self, prompt: crate::services::ElicitationPrompt) {
+        if matches!(self.dialogs.get(), Some(Dialog::Elicitation(_))) {
+            self.waiting_elicitations.push_back(prompt);
+        } else {
+            self.open_dialog(Dialog::Elicitation(ElicitationForm::new(prompt)));
+        }
+    }
+
+    fn answer_elicitation(
+        &mut self,
+        id: u64,
+        answer: qcode_protocol::elicitation::ElicitationAnswer,
+    ) {
+        if let Some(s) = &self.options.services {
+            s.answer_elicitation(id, answer);
+        }
+        self.dialogs.close();
+        if let Some(next) = self.waiting_elicitations.pop_front() {
+            self.open_dialog(Dialog::Elicitation(ElicitationForm::new(next)));
+        }
+    }
+
+    /// An elicitation dialog closed without an answer (another dialog replaced it) is
+    /// cancelled, so the server's call is never left waiting.
+    fn cancel_open_elicitation(&mut self) {
+        if let Some(Dialog::Elicitation(form)) = self.dialogs.get()
+            && let Some(s) = &self.options.services
+        {
+            s.answer_elicitation(
+                form.id,
+                qcode_protocol::elicitation::ElicitationAnswer::Cancel,
+            );
+        }
     }
 
     /// Runs `work` on the runtime and delivers its reply for dialog `id`.
@@ -368,6 +430,7 @@ impl App {
                 self.close_dialog();
                 self.send_init();
             }
+            DialogAction::AnswerElicitation { id, answer } => self.answer_elicitation(id, answer),
         }
     }
 
@@ -375,6 +438,7 @@ impl App {
         let current = self.dialogs.is_current(id);
         match reply {
             ServiceReply::Sessions(result) => self.sessions_listed(result),
+            ServiceReply::Elicitation(prompt) => self.elicitation_arrived(prompt),
             ServiceReply::Exported(result) => self.session_result("Export", result),
             ServiceReply::Renamed(result) => self.session_result("Rename", result),
             ServiceReply::RewindPoints(result) => self.rewind_points_listed(result),

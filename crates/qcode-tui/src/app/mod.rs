@@ -88,6 +88,8 @@ pub struct App {
     started: Instant,
     pub(crate) highlighter: Highlighter,
     effects: Vec<Effect>,
+    /// MCP requests for input waiting for the one on screen to be answered.
+    pub(crate) waiting_elicitations: std::collections::VecDeque<crate::services::ElicitationPrompt>,
     exit: Option<ExitReason>,
     width: u16,
     dirty: bool,
@@ -132,6 +134,7 @@ impl App {
             transcript: Transcript::default(),
             running: RunningTurn::default(),
             dialogs: Dialogs::default(),
+            waiting_elicitations: Default::default(),
             prompt: Prompt::new(options.history_file.clone()),
             options,
         };
@@ -341,5 +344,6 @@ impl App {
                 let _ = tx.send(AppEvent::GitBranch(crate::status::git_branch(&cwd)));
             });
         }
+        self.listen_for_elicitations();
     }
 }

@@ -4,6 +4,7 @@
 //! the app carries the actions out (service calls, Ops), so dialogs hold no I/O.
 
 pub mod auth;
+pub mod elicitation;
 pub mod field;
 pub mod key_form;
 pub mod model;
@@ -21,6 +22,7 @@ use ratatui::widgets::Widget;
 use crate::services::ApiKeyInput;
 
 pub use auth::{AuthChooser, LoginState, LoginView};
+pub use elicitation::ElicitationForm;
 pub use key_form::KeyForm;
 pub use model::ModelPicker;
 pub use privacy::PrivacyView;
@@ -41,6 +43,11 @@ pub enum DialogAction {
     PickModel(String),
     SetUsageStatistics(crate::services::UsageStatistics),
     ConfirmInit,
+    /// The elicitation dialog was answered (accepted, declined or cancelled).
+    AnswerElicitation {
+        id: u64,
+        answer: qcode_protocol::elicitation::ElicitationAnswer,
+    },
 }
 
 /// The open dialog.
@@ -52,6 +59,7 @@ pub enum Dialog {
     Model(ModelPicker),
     Privacy(PrivacyView),
     InitConfirm,
+    Elicitation(ElicitationForm),
 }
 
 impl Dialog {
@@ -62,6 +70,7 @@ impl Dialog {
             Dialog::ApiKey(d) => d.handle_key(key),
             Dialog::Model(d) => d.handle_key(key),
             Dialog::Privacy(d) => d.handle_key(key),
+            Dialog::Elicitation(d) => d.handle_key(key),
             Dialog::InitConfirm => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => DialogAction::ConfirmInit,
                 KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => DialogAction::Close,
@@ -74,6 +83,7 @@ impl Dialog {
         match self {
             Dialog::ApiKey(d) => d.paste(text),
             Dialog::Model(d) => d.paste(text),
+            Dialog::Elicitation(d) => d.paste(text),
             Dialog::AuthChooser(_)
             | Dialog::QwenLogin(_)
             | Dialog::Privacy(_)
@@ -87,7 +97,10 @@ impl Dialog {
             Dialog::QwenLogin(d) => d.animating(),
             Dialog::Model(d) => d.is_loading(),
             Dialog::ApiKey(d) => d.is_checking(),
-            Dialog::AuthChooser(_) | Dialog::Privacy(_) | Dialog::InitConfirm => false,
+            Dialog::AuthChooser(_)
+            | Dialog::Privacy(_)
+            | Dialog::InitConfirm
+            | Dialog::Elicitation(_) => false,
         }
     }
 
@@ -99,6 +112,7 @@ impl Dialog {
             Dialog::ApiKey(d) => d.desired_height(width),
             Dialog::Model(d) => d.desired_height(width),
             Dialog::Privacy(d) => d.desired_height(width),
+            Dialog::Elicitation(d) => d.desired_height(width),
             Dialog::InitConfirm => 3,
         }
     }
@@ -117,6 +131,7 @@ impl Dialog {
             }
             Dialog::ApiKey(d) => d.render(area, buf),
             Dialog::Model(d) => d.render(area, buf),
+            Dialog::Elicitation(d) => d.render(area, buf),
             Dialog::Privacy(d) => {
                 d.render(area, buf);
                 None

@@ -147,6 +147,14 @@ impl Services for Fake {
         })
     }
 
+    fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
+        Box::pin(async { None })
+    }
+
+    fn answer_elicitation(&self, id: u64, answer: qcode_protocol::elicitation::ElicitationAnswer) {
+        self.call(&format!("answer_elicitation {id} {answer:?}"));
+    }
+
     fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
         self.call(&format!("mcp_reconnect {name}"));
         Box::pin(async move {
