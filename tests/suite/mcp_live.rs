@@ -386,3 +386,52 @@ fn a_headless_run_declines_an_elicitation_with_a_warning() {
     assert!(result.contains("User declined"), "{result}");
     assert_no_process_matching(&marker, "after the run");
 }
+
+/// `qcode mcp probe` declines a request for input with a warning; `--elicitation
+/// accept-defaults` accepts the form's defaults, but not when a required field has none.
+#[test]
+fn probe_declines_elicitations_unless_told_to_accept_the_defaults() {
+    let Some(package) =
+        everything("probe_declines_elicitations_unless_told_to_accept_the_defaults")
+    else {
+        return;
+    };
+    let w = World::new();
+    let marker = configure(&w, &package, "elicit-probe");
+    let mock = MockServer::start();
+    let probe = |extra: &[&str]| {
+        let out = w
+            .cmd_for(&mock)
+            .args([
+                "mcp",
+                "probe",
+                "everything",
+                "--call",
+                "trigger-elicitation-request",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, stdout, stderr) = probe(&[]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("User declined"), "{stdout}");
+    assert!(
+        stderr.contains("warning: MCP server `everything` asked for input"),
+        "{stderr}"
+    );
+    // server-everything's form requires `name` (titled "String"), which has no default.
+    let (code, stdout, stderr) = probe(&["--elicitation", "accept-defaults"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("User declined"), "{stdout}");
+    assert!(stderr.contains("declined: String is required"), "{stderr}");
+    let (code, _, stderr) = probe(&["--elicitation", "sometimes"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("accept-defaults"), "{stderr}");
+    assert_no_process_matching(&marker, "after the probes");
+}

@@ -1,6 +1,6 @@
 //! Dialogs shown in the bottom pane in place of the prompt: the `/auth` chooser, the Qwen
-//! sign-in view, the API-key form, the `/model` picker, the `/privacy` view and the `/init`
-//! confirmation. Each one draws itself into a `Buffer` and turns keys into a [`DialogAction`];
+//! sign-in view, the API-key form, the `/model` picker, the `/privacy` view, the `/init`
+//! confirmation and an MCP server's request for input ([`elicitation`]). Each one draws itself into a `Buffer` and turns keys into a [`DialogAction`];
 //! the app carries the actions out (service calls, Ops), so dialogs hold no I/O.
 
 pub mod auth;
