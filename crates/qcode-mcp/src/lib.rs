@@ -14,8 +14,9 @@
 //! reqwest (rustls + ring). The legacy SSE transport is reported as unsupported (the SDK has
 //! no SSE client).
 //!
-//! This crate does not decide approvals, register tools with the engine or draw anything:
-//! it depends on the configuration types, the SDK and tokio only. Folder trust is decided by
+//! This crate does not decide approvals, register tools with the engine or draw anything (a
+//! request for input is handed to the caller's [`Elicitor`]): it depends on the configuration
+//! and protocol types (the elicitation form model), the SDK and tokio only. Folder trust is decided by
 //! `qcode-config` (a server it marks not startable is listed with the reason, never run).
 
 pub mod content;
