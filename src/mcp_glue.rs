@@ -307,3 +307,67 @@ impl ExternalTools for McpTools {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request() -> ElicitationRequest {
+        ElicitationRequest {
+            server: "srv".into(),
+            message: "name?".into(),
+            fields: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_reaches_the_tui_and_its_answer_the_server() {
+        let (elicitor, asks) = ask_the_user();
+        let tools = McpTools {
+            manager: Arc::new(McpManager::start(
+                Vec::new(),
+                McpOptions::new(std::env::temp_dir()),
+            )),
+            discovery: Duration::ZERO,
+            waited: AtomicBool::new(false),
+            reported: Mutex::new(HashSet::new()),
+            asks: Some(asks),
+        };
+        let waiting = tokio::spawn(elicitor(request()));
+        let prompt = tools.next_elicitation().await.unwrap();
+        assert_eq!(
+            (prompt.server.as_str(), prompt.message.as_str()),
+            ("srv", "name?")
+        );
+        let values = json!({"a": 1}).as_object().unwrap().clone();
+        tools.answer_elicitation(prompt.id, ElicitationAnswer::Accept(values.clone()));
+        assert_eq!(waiting.await.unwrap(), ElicitationAnswer::Accept(values));
+        // A second answer for the same id, or one for an unknown id, is ignored.
+        tools.answer_elicitation(prompt.id, ElicitationAnswer::Decline);
+        tools.answer_elicitation(99, ElicitationAnswer::Decline);
+
+        // A request whose dialog goes away unanswered is cancelled.
+        let waiting = tokio::spawn(elicitor(request()));
+        let prompt = tools.next_elicitation().await.unwrap();
+        if let Some(asks) = &tools.asks {
+            asks.pending.lock().unwrap().remove(&prompt.id);
+        }
+        assert_eq!(waiting.await.unwrap(), ElicitationAnswer::Cancel);
+    }
+
+    #[tokio::test]
+    async fn a_headless_session_has_no_requests_for_the_tui() {
+        let tools = McpTools {
+            manager: Arc::new(McpManager::start(
+                Vec::new(),
+                McpOptions::new(std::env::temp_dir()),
+            )),
+            discovery: Duration::ZERO,
+            waited: AtomicBool::new(false),
+            reported: Mutex::new(HashSet::new()),
+            asks: None,
+        };
+        assert!(tools.next_elicitation().await.is_none());
+    }
+}
