@@ -216,6 +216,15 @@ pub enum McpScopeArg {
     Project,
 }
 
+/// `qcode mcp probe --elicitation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ElicitationArg {
+    /// Decline every request for input.
+    Decline,
+    /// Accept with the schema's defaults (SEP-1034); a required field without one declines.
+    AcceptDefaults,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum McpTransportArg {
     /// A program speaking MCP on stdin/stdout: `-- COMMAND [ARGS…]`.
@@ -287,6 +296,10 @@ pub enum McpAction {
         /// For a URL target that requires OAuth (the sign-in is kept for this run only).
         #[command(flatten)]
         client: OAuthClientArgs,
+        /// What to answer when the server asks for input (`elicitation/create`): decline
+        /// (with a warning naming the server), or accept with the defaults its form gives.
+        #[arg(long, value_enum, value_name = "POLICY", default_value = "decline")]
+        elicitation: ElicitationArg,
     },
     /// Sign in to a remote (HTTP) server that requires OAuth: discovers its authorization
     /// server, registers qcode with it, opens the authorization URL in your browser (the

@@ -425,6 +425,7 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
         headers,
         timeout,
         client,
+        elicitation,
     } = action
     else {
         return Err(Problem::internal("not a probe command"));
@@ -458,6 +459,10 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
     let mut options = McpOptions::new(snapshot.project_root.clone());
     options.init_timeout = timeout;
     options.call_timeout = timeout;
+    options.elicitation = match elicitation {
+        crate::cli::ElicitationArg::Decline => qcode_mcp::ElicitationPolicy::Decline,
+        crate::cli::ElicitationArg::AcceptDefaults => qcode_mcp::ElicitationPolicy::AcceptDefaults,
+    };
     options.oauth = Some(store.clone());
     let manager = McpManager::start(vec![config.clone()], options.clone());
     manager.wait_ready(timeout + Duration::from_secs(1)).await;
@@ -499,6 +504,9 @@ async fn probe(snapshot: &ConfigSnapshot, action: &McpAction) -> Result<(), Prob
             by_url && !stepped_up,
         )
         .await;
+        for notice in manager.take_notices() {
+            eprintln!("warning: {}", sanitize(&notice));
+        }
         manager.shutdown().await;
         match end? {
             ProbeEnd::Done => return Ok(()),

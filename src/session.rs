@@ -279,7 +279,11 @@ pub async fn start_with(
         }
     }
     // In the background: the prompt and the first request never wait for this call.
-    let mcp = crate::mcp_glue::start(&snapshot);
+    let asker = match interaction {
+        Interaction::Interactive => crate::mcp_glue::Asker::User,
+        Interaction::Headless => crate::mcp_glue::Asker::Nobody,
+    };
+    let mcp = crate::mcp_glue::start(&snapshot, asker);
     if let Some(mcp) = &mcp {
         tools = tools.with_external(mcp.clone());
     }

@@ -303,6 +303,25 @@ impl Services for TuiServices {
         Box::pin(async move { text })
     }
 
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move { crate::mcp_glue::reconnect(self.mcp.as_deref(), &name).await })
+    }
+
+    fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
+        Box::pin(async move {
+            match &self.mcp {
+                Some(mcp) => mcp.next_elicitation().await,
+                None => None,
+            }
+        })
+    }
+
+    fn answer_elicitation(&self, id: u64, answer: qcode_protocol::elicitation::ElicitationAnswer) {
+        if let Some(mcp) = &self.mcp {
+            mcp.answer_elicitation(id, answer);
+        }
+    }
+
     fn command_used(&self, name: &'static str) {
         self.telemetry
             .record(qcode_telemetry::UsageEvent::SlashCommand(

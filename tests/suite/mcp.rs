@@ -35,7 +35,7 @@ pub(super) fn user_settings(w: &World, servers: Value, extra: Value) {
     w.write("home/.qcode/settings.json", &s.to_string());
 }
 
-fn chat_bodies(mock: &MockServer) -> Vec<Value> {
+pub(super) fn chat_bodies(mock: &MockServer) -> Vec<Value> {
     mock.requests()
         .iter()
         .filter(|r| r.path.ends_with("/chat/completions"))
@@ -51,7 +51,7 @@ fn tool_named<'a>(body: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// The tool result the second request carried back.
-fn tool_result(body: &Value) -> String {
+pub(super) fn tool_result(body: &Value) -> String {
     messages(body)
         .iter()
         .rev()

@@ -16,6 +16,7 @@ mod import;
 mod interactive;
 mod mcp;
 mod mcp_cmd;
+mod mcp_live;
 mod mcp_oauth;
 mod pty;
 mod qwen_oauth;

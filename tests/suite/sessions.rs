@@ -7,7 +7,7 @@ use qcode_test_support::mock_model::{MockServer, Reply};
 use super::harness::*;
 
 /// Every transcript under `$QCODE_HOME/projects/*/chats/`.
-fn transcripts(home: &Path) -> Vec<PathBuf> {
+pub(super) fn transcripts(home: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(projects) = std::fs::read_dir(home.join(".qcode").join("projects")) else {
         return out;

@@ -461,6 +461,19 @@ async fn forward(tx: &EventTx, call: &ToolCall, progress: ToolProgress) {
             })
             .await
         }
+        ToolProgress::Progress {
+            progress,
+            total,
+            message,
+        } => {
+            tx.send(Event::ToolProgress {
+                call_id: call.id.clone(),
+                progress,
+                total,
+                message,
+            })
+            .await
+        }
     }
 }
 

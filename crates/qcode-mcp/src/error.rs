@@ -36,4 +36,10 @@ pub enum McpError {
         /// Its `WWW-Authenticate` challenge (carries the `scope` wanted), for a new sign-in.
         challenge: String,
     },
+    #[error("no MCP server is called `{0}`")]
+    UnknownServer(String),
+    #[error("MCP server `{server}` cannot be reconnected: {reason}")]
+    NotStartable { server: String, reason: String },
+    #[error("the MCP servers are shutting down")]
+    ShuttingDown,
 }

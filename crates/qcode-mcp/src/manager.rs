@@ -36,6 +36,8 @@ pub struct McpOptions {
     pub inherit: crate::process::Lookup,
     /// Stored OAuth sign-ins of HTTP servers (see [`crate::oauth`]); `None`: none are used.
     pub oauth: Option<crate::oauth::TokenStore>,
+    /// What to do when a server asks the user for input (default: decline, with a notice).
+    pub elicitation: crate::ElicitationPolicy,
 }
 
 impl McpOptions {
@@ -47,6 +49,7 @@ impl McpOptions {
             call_timeout: DEFAULT_CALL_TIMEOUT,
             inherit: Arc::new(|name| std::env::var(name).ok()),
             oauth: None,
+            elicitation: crate::ElicitationPolicy::Decline,
         }
     }
 }
@@ -102,10 +105,19 @@ pub struct CallControl {
     pub progress: Option<mpsc::UnboundedSender<Progress>>,
 }
 
+/// One server's connection task and the token that stops it.
+struct Task {
+    server: String,
+    stop: CancellationToken,
+    handle: JoinHandle<()>,
+}
+
 /// The MCP client of a session.
 pub struct McpManager {
     pub(crate) servers: Vec<Arc<Shared>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    tasks: Mutex<Vec<Task>>,
+    /// What a (re)started connection task needs.
+    env: Env,
     stop: CancellationToken,
     changes: Arc<watch::Sender<u64>>,
     call_timeout: Duration,
@@ -123,6 +135,8 @@ impl McpManager {
             init_timeout: options.init_timeout,
             inherit: options.inherit,
             oauth: options.oauth,
+            elicitation: options.elicitation,
+            notices: Default::default(),
         };
         let runtime = tokio::runtime::Handle::try_current();
         let mut servers = Vec::new();
@@ -131,11 +145,18 @@ impl McpManager {
             let shared = Arc::new(Shared::new(config, changes.clone()));
             if shared.state() == ServerState::Starting {
                 match &runtime {
-                    Ok(rt) => tasks.push(rt.spawn(crate::server::run(
-                        shared.clone(),
-                        env.clone(),
-                        stop.child_token(),
-                    ))),
+                    Ok(rt) => {
+                        let token = stop.child_token();
+                        tasks.push(Task {
+                            server: shared.config.name.clone(),
+                            stop: token.clone(),
+                            handle: rt.spawn(crate::server::run(
+                                shared.clone(),
+                                env.clone(),
+                                token,
+                            )),
+                        });
+                    }
                     Err(_) => shared.set_state(ServerState::Failed(
                         "qcode started it outside its async runtime".into(),
                     )),
@@ -146,6 +167,7 @@ impl McpManager {
         Self {
             servers,
             tasks: Mutex::new(tasks),
+            env,
             stop,
             changes,
             call_timeout: options.call_timeout,
@@ -376,6 +398,80 @@ impl McpManager {
         }
     }
 
+    /// Notices for the user since the last call (e.g. "MCP server `x` asked for input …;
+    /// declined"), oldest first.
+    pub fn take_notices(&self) -> Vec<String> {
+        self.env
+            .notices
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
+    }
+
+    /// Reconnects the server `name`: closes its connection (a stdio server's process is
+    /// stopped as at shutdown, so none is left behind), starts it again, and waits until it is
+    /// ready or failed (at most the `initialize` timeout, twice: `initialize` and the first
+    /// `tools/list`). Its tool list is fetched anew, and [`Self::generation`] changes. Returns
+    /// the state it ended in.
+    pub async fn reconnect(&self, name: &str) -> Result<ServerState, McpError> {
+        let server = self
+            .servers
+            .iter()
+            .find(|s| s.config.name == name)
+            .ok_or_else(|| McpError::UnknownServer(name.to_string()))?;
+        if let ServerState::NotStarted(reason) = server.state() {
+            return Err(McpError::NotStartable {
+                server: name.to_string(),
+                reason,
+            });
+        }
+        if self.stop.is_cancelled() {
+            return Err(McpError::ShuttingDown);
+        }
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| McpError::NotStartable {
+                server: name.to_string(),
+                reason: "qcode called it outside its async runtime".into(),
+            })?;
+        let old = self.tasks.lock().ok().and_then(|mut tasks| {
+            let i = tasks.iter().position(|t| t.server == name)?;
+            Some(tasks.remove(i))
+        });
+        if let Some(old) = old {
+            old.stop.cancel();
+            let _ = old.handle.await;
+        }
+        {
+            // Checked and spawned under the lock: a shutdown cancels `stop` before it takes
+            // the tasks, so it either sees this one or this one is never started.
+            let mut tasks = self.tasks.lock().map_err(|_| McpError::ShuttingDown)?;
+            if self.stop.is_cancelled() {
+                return Err(McpError::ShuttingDown);
+            }
+            server.reset();
+            let token = self.stop.child_token();
+            let handle = runtime.spawn(crate::server::run(
+                server.clone(),
+                self.env.clone(),
+                token.clone(),
+            ));
+            tasks.push(Task {
+                server: name.to_string(),
+                stop: token,
+                handle,
+            });
+        }
+        let mut rx = self.changes.subscribe();
+        let deadline = tokio::time::Instant::now() + self.env.init_timeout * 2;
+        while server.state() == ServerState::Starting {
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        Ok(server.state())
+    }
+
     /// The message for a call whose connection failed; marks a dead server failed.
     async fn lost(&self, server: &Shared, e: &ServiceError) -> String {
         let note = server.death_note().await;
@@ -399,13 +495,13 @@ impl McpManager {
             }
         }
         self.stop.cancel();
-        let tasks: Vec<JoinHandle<()>> = self
+        let tasks: Vec<Task> = self
             .tasks
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
         for task in tasks {
-            let _ = task.await;
+            let _ = task.handle.await;
         }
     }
 }

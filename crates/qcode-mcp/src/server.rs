@@ -9,15 +9,22 @@ use std::time::Duration;
 
 use qcode_config::{McpServerConfig, McpTransport};
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, Implementation, ProgressNotificationParam, ProgressToken,
-    Tool,
+    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationCapability,
+    FormElicitationCapability, Implementation, ProgressNotificationParam, ProgressToken,
+    ProtocolVersion, Tool,
 };
-use rmcp::service::{NotificationContext, Peer, RunningService};
+use rmcp::service::{NotificationContext, Peer, RequestContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::elicitation::{ElicitationPolicy, Notices};
 use crate::process::{ServerProcess, Spawn, describe_exit};
+
+/// The protocol version offered in `initialize`: the newest revision that still has the
+/// handshake (rmcp 3.11 offers 2026-07-28, which servers and the conformance suite of today do
+/// not know; a server answering an older version is followed down by the SDK).
+pub const OFFERED_PROTOCOL: ProtocolVersion = ProtocolVersion::V_2025_11_25;
 
 /// One progress notification of a running call.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +57,8 @@ pub(crate) struct Env {
     pub inherit: crate::process::Lookup,
     /// Where stored OAuth sign-ins are looked up (`None`: never).
     pub oauth: Option<crate::oauth::TokenStore>,
+    pub elicitation: ElicitationPolicy,
+    pub notices: Notices,
 }
 
 /// State shared between the manager, the connection task and the SDK's handler.
@@ -97,6 +106,27 @@ impl Shared {
         self.changes.send_modify(|n| *n += 1);
     }
 
+    /// Back to the start of a server's life, for a reconnect (its old connection task has
+    /// ended): starting, no tools, no connection, no process.
+    pub fn reset(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            *s = ServerState::Starting;
+        }
+        if let Ok(mut t) = self.tools.lock() {
+            t.clear();
+        }
+        if let Ok(mut p) = self.peer.lock() {
+            *p = None;
+        }
+        if let Ok(mut p) = self.process.lock() {
+            *p = None;
+        }
+        if let Ok(mut p) = self.progress.lock() {
+            p.clear();
+        }
+        self.changes.send_modify(|n| *n += 1);
+    }
+
     fn set_tools(&self, tools: Vec<Tool>) {
         if let Ok(mut t) = self.tools.lock() {
             *t = tools;
@@ -128,14 +158,34 @@ impl Shared {
 #[derive(Clone)]
 struct Handler {
     shared: Arc<Shared>,
+    elicitation: ElicitationPolicy,
+    notices: Notices,
 }
 
 impl ClientHandler for Handler {
     fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        capabilities.elicitation =
+            Some(ElicitationCapability::new().with_form(FormElicitationCapability::new()));
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("qcode", env!("CARGO_PKG_VERSION")),
         )
+        .with_protocol_version(OFFERED_PROTOCOL)
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, rmcp::ErrorData> {
+        Ok(crate::elicitation::respond(
+            &self.shared.config.name,
+            request,
+            &self.elicitation,
+            &self.notices,
+        )
+        .await)
     }
 
     async fn on_progress(
@@ -233,6 +283,8 @@ async fn stop_process(shared: &Shared) {
 async fn connect(shared: &Arc<Shared>, env: &Env) -> Result<Service, String> {
     let handler = Handler {
         shared: shared.clone(),
+        elicitation: env.elicitation.clone(),
+        notices: env.notices.clone(),
     };
     let secs = env.init_timeout.as_secs_f64();
     let service = match &shared.config.transport {

@@ -5,11 +5,13 @@
 //! shown, sign-in progress and provider presets, and the engine's queue pair — [`Op`] (what a
 //! front end submits) and [`Event`] (what the engine reports), held as an [`EngineHandle`] —
 //! and the [`env_names`] every crate that starts a program agrees on (secret-looking names,
-//! the core set of a clean environment).
+//! the core set of a clean environment), and the form model of an MCP elicitation
+//! ([`elicitation`]: fields, defaults, answer validation — pure functions over JSON values).
 //!
 //! It must not do I/O: its dependencies are `serde`, `serde_json` and tokio's channels
 //! (`tokio` with the `sync` feature only).
 
+pub mod elicitation;
 pub mod env_names;
 mod handle;
 mod login;

@@ -8,13 +8,15 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use qcode_protocol::ApprovalDetails;
 use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::registry::{ToolResult, ToolResultStatus};
+use crate::registry::{ToolProgress, ToolResult, ToolResultStatus};
 use crate::textfile::truncate_at_char;
 
 /// A boxed future, as the seam's async methods return it.
@@ -56,13 +58,83 @@ pub trait ExternalTools: Send + Sync {
     fn discover(&self) -> ExternalFuture<'_, Vec<String>>;
     /// The tools offered now (a server's list may change between requests).
     fn tools(&self) -> Vec<ExternalTool>;
-    /// Runs a call; cancelling `cancel` ends it at once (the server is told).
+    /// Runs a call; cancelling `cancel` ends it at once (the server is told). Progress the
+    /// tool reports goes to `progress` (which throttles it).
     fn call(
         &self,
         name: String,
         arguments: Value,
         cancel: CancellationToken,
+        progress: ProgressSink,
     ) -> ExternalFuture<'_, ExternalOutput>;
+}
+
+/// The shortest time between two progress updates of one call that reach the front end: a
+/// server may send thousands a second, a person reads a few.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The most characters of a progress message shown.
+const MAX_PROGRESS_MESSAGE_CHARS: usize = 200;
+
+/// Where an external call reports its progress: forwards an update as
+/// [`ToolProgress::Progress`] unless one was forwarded less than [`PROGRESS_INTERVAL`] ago
+/// (the last update, `progress == total`, always goes through). Messages lose control
+/// characters and are cut to one short line.
+#[derive(Debug, Clone)]
+pub struct ProgressSink {
+    tx: UnboundedSender<ToolProgress>,
+    last: Arc<Mutex<Option<Instant>>>,
+}
+
+impl ProgressSink {
+    pub fn new(tx: UnboundedSender<ToolProgress>) -> Self {
+        Self {
+            tx,
+            last: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Reports `progress` (of `total`, when known) with an optional message; returns whether
+    /// it was forwarded.
+    pub fn report(&self, progress: f64, total: Option<f64>, message: Option<&str>) -> bool {
+        self.report_at(Instant::now(), progress, total, message)
+    }
+
+    fn report_at(
+        &self,
+        now: Instant,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<&str>,
+    ) -> bool {
+        if !progress.is_finite() || total.is_some_and(|t| !t.is_finite()) {
+            return false;
+        }
+        let finished = total.is_some_and(|t| progress >= t);
+        let Ok(mut last) = self.last.lock() else {
+            return false;
+        };
+        if !finished && last.is_some_and(|t| now.duration_since(t) < PROGRESS_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
+        let message = message
+            .map(|m| {
+                let line = printable(m.lines().next().unwrap_or("").trim());
+                match line.char_indices().nth(MAX_PROGRESS_MESSAGE_CHARS) {
+                    Some((i, _)) => format!("{}…", &line[..i]),
+                    None => line,
+                }
+            })
+            .filter(|m| !m.is_empty());
+        self.tx
+            .send(ToolProgress::Progress {
+                progress,
+                total,
+                message,
+            })
+            .is_ok()
+    }
 }
 
 /// A shared [`ExternalTools`], printable in `Debug` output.
@@ -108,8 +180,17 @@ pub(crate) fn printable(name: &str) -> String {
         .collect()
 }
 
-pub(crate) async fn execute(plan: Plan, cancel: CancellationToken) -> ToolResult {
-    let out = plan.handle.0.call(plan.name, plan.arguments, cancel).await;
+pub(crate) async fn execute(
+    plan: Plan,
+    cancel: CancellationToken,
+    progress: &UnboundedSender<ToolProgress>,
+) -> ToolResult {
+    let sink = ProgressSink::new(progress.clone());
+    let out = plan
+        .handle
+        .0
+        .call(plan.name, plan.arguments, cancel, sink)
+        .await;
     let text = cap(out.text);
     match out.status {
         ToolResultStatus::Success => ToolResult::success(text),
@@ -215,6 +296,56 @@ mod tests {
         };
         assert!(summary.contains("`echo`") && summary.contains("`srv`"));
         assert!(summary.contains("\"message\": \"hi\""));
+    }
+
+    #[test]
+    fn progress_is_throttled_but_the_last_update_always_passes() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = ProgressSink::new(tx);
+        let t0 = Instant::now();
+        assert!(sink.report_at(t0, 1.0, Some(10.0), Some("first\nsecond \u{1b}[2J")));
+        // Within the interval: dropped, however many.
+        for i in 2..50 {
+            assert!(!sink.report_at(t0 + Duration::from_millis(i), 2.0, Some(10.0), None));
+        }
+        // The interval passed: forwarded.
+        assert!(sink.report_at(t0 + PROGRESS_INTERVAL, 3.0, Some(10.0), None));
+        // The final update, even right after.
+        assert!(sink.report_at(t0 + PROGRESS_INTERVAL, 10.0, Some(10.0), Some("done")));
+        // Garbage numbers never reach the front end.
+        assert!(!sink.report_at(t0 + PROGRESS_INTERVAL * 9, f64::NAN, None, None));
+        assert!(!sink.report_at(t0 + PROGRESS_INTERVAL * 9, 1.0, Some(f64::INFINITY), None));
+        let got: Vec<ToolProgress> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+        assert_eq!(
+            got,
+            vec![
+                ToolProgress::Progress {
+                    progress: 1.0,
+                    total: Some(10.0),
+                    message: Some("first".into())
+                },
+                ToolProgress::Progress {
+                    progress: 3.0,
+                    total: Some(10.0),
+                    message: None
+                },
+                ToolProgress::Progress {
+                    progress: 10.0,
+                    total: Some(10.0),
+                    message: Some("done".into())
+                },
+            ]
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        ProgressSink::new(tx).report(1.0, None, Some("x\u{7}y"));
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(ToolProgress::Progress {
+                progress: 1.0,
+                total: None,
+                message: Some("x?y".into())
+            })
+        );
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub use context::{LazyHttpClient, ToolContext, default_http_client};
 pub use error::ToolError;
 pub use external::{
     ExternalFuture, ExternalOutput, ExternalTool, ExternalTools, MAX_EXTERNAL_OUTPUT_CHARS,
-    clean_schema,
+    PROGRESS_INTERVAL, ProgressSink, clean_schema,
 };
 pub use registry::{
     PreparedCall, ToolKind, ToolProgress, ToolRegistry, ToolResult, ToolResultStatus, ToolSummary,

@@ -130,10 +130,17 @@ impl ToolResult {
 }
 
 /// Progress reported while a tool runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ToolProgress {
     /// A chunk of a shell command's combined stdout/stderr, as it arrives.
     Output(String),
+    /// How far an external tool got (an MCP server's `notifications/progress`), already
+    /// throttled ([`crate::ProgressSink`]); the message is free of control characters.
+    Progress {
+        progress: f64,
+        total: Option<f64>,
+        message: Option<String>,
+    },
 }
 
 /// Which built-in tool a definition belongs to (matched exhaustively in `prepare`).
@@ -303,7 +310,7 @@ impl PreparedCall {
             Action::Todo(p) => todo::execute(p),
             Action::WebFetch(p) => web_fetch::execute(p, ctx, &cancel).await,
             Action::SaveMemory(p) => memory::execute(p, ctx, &cancel).await,
-            Action::External(p) => external::execute(p, cancel).await,
+            Action::External(p) => external::execute(p, cancel, progress).await,
             Action::Skill(p) => skill::execute(p, &cancel).await,
             Action::Task(_) => subagents::execute_outside_engine(),
         }
@@ -735,6 +742,7 @@ mod tests {
             _name: String,
             arguments: Value,
             _cancel: CancellationToken,
+            _progress: crate::ProgressSink,
         ) -> crate::ExternalFuture<'_, crate::ExternalOutput> {
             Box::pin(async move {
                 crate::ExternalOutput {

@@ -58,8 +58,9 @@ use qcode_protocol::{ApprovalMode, AuthKind, EngineHandle};
 pub use app::{App, AppEvent, Effect, ServiceReply, SessionStats};
 pub use services::{
     AgentInfo, AgentListing, ApiKeyInput, CommandExpansion, CommandRequest, CommandSource,
-    CustomCommandInfo, CustomCommands, ExpandedPrompt, PrivacyStatus, RefreshedPrompt, RewindEntry,
-    Services, SessionEntry, SkillInfo, SkillList, ToolInfo, UsageStatistics,
+    CustomCommandInfo, CustomCommands, ElicitationPrompt, ExpandedPrompt, PrivacyStatus,
+    RefreshedPrompt, RewindEntry, Services, SessionEntry, SkillInfo, SkillList, ToolInfo,
+    UsageStatistics,
 };
 
 /// Everything the TUI needs to know at start; no secrets.

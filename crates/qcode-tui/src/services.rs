@@ -212,6 +212,18 @@ pub struct SkillList {
     pub notes: Vec<String>,
 }
 
+/// An MCP server's request for input (`elicitation/create`), as the dialog shows it: texts
+/// free of control characters, the fields of its schema with their defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElicitationPrompt {
+    /// The answer goes back with this id.
+    pub id: u64,
+    /// The server's configured name (who asks).
+    pub server: String,
+    pub message: String,
+    pub fields: Vec<qcode_protocol::elicitation::Field>,
+}
+
 /// Everything the TUI asks of the outside world. Object-safe; every call returns a boxed
 /// future that the TUI runs on a spawned task. Failures are [`Problem`]s; the TUI shows them
 /// with [`Problem::one_line`].
@@ -276,6 +288,17 @@ pub trait Services: Send + Sync {
     /// `/agents`: the subagent definitions (user, project, built-in) with the trust rules of
     /// the session applied, read from disk now.
     fn list_agents(&self) -> BoxFuture<'_, Result<AgentListing, Problem>>;
+    /// `/mcp reconnect NAME`: stops the server, starts it again and lists its tools anew;
+    /// returns what to show (its new state).
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>>;
+
+    /// The next request for input from an MCP server (the TUI shows it as a dialog); `None`
+    /// when no more can come (the TUI stops asking).
+    fn next_elicitation(&self) -> BoxFuture<'_, Option<ElicitationPrompt>>;
+
+    /// The user's answer to the request `id` (already checked against its fields). Must not
+    /// block.
+    fn answer_elicitation(&self, id: u64, answer: qcode_protocol::elicitation::ElicitationAnswer);
 
     /// A built-in slash command ran (its canonical name from the command table), for the
     /// anonymous usage statistics. Must not block.

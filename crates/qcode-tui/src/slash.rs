@@ -108,8 +108,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         command: SlashCommand::Mcp,
         name: "mcp",
         aliases: &[],
-        description: "List the MCP servers: status, tool count, errors",
-        args: "",
+        description: "MCP servers: status, tools and errors; reconnect one",
+        args: "[reconnect <name>]",
     },
     CommandSpec {
         command: SlashCommand::Privacy,

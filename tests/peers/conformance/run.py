@@ -2,8 +2,8 @@
 """Runs every client scenario of the official MCP conformance suite with qcode as the client.
 
 The suite (npm @modelcontextprotocol/conformance, pinned in package.json / package-lock.json)
-starts a test server per scenario and runs `qcode mcp probe [--call TOOL --args JSON] <url>`
-against it. A scenario passes when at least one of its checks is SUCCESS and none is FAILURE (a
+starts a test server per scenario and runs `qcode mcp probe [--call TOOL --args JSON]
+[--elicitation accept-defaults] <url>` against it. A scenario passes when at least one of its checks is SUCCESS and none is FAILURE (a
 WARNING is printed, not failed: the suite's warnings are about timing). This script exits non-zero on any failure
 not listed in baseline.yml, on a baseline entry that now passes (stale), and on a baseline entry
 that names no scenario the suite lists.
@@ -31,11 +31,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 SUITE = os.path.join(HERE, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 BASELINE = os.path.join(HERE, "baseline.yml")
 # Per scenario, the probe's call: the tool the scenario's server offers and checks was called.
-# The probe itself is generic (the same command a user runs); only the tool to call is chosen here.
+# The probe itself is generic (the same command a user runs); only the tool to call (and, for the
+# SEP-1034 scenario, "accept the form's defaults" instead of declining) is chosen here.
 CALLS = {
     "tools_call": ["--call", "add_numbers", "--args", '{"a": 2, "b": 3}'],
     "sse-retry": ["--call", "test_reconnection"],
-    "elicitation-sep1034-client-defaults": ["--call", "test_client_elicitation_defaults"],
+    "elicitation-sep1034-client-defaults": [
+        "--call", "test_client_elicitation_defaults", "--elicitation", "accept-defaults",
+    ],
     # Its server accepts the first sign-in for listing and wants a wider scope for the call.
     "auth/scope-step-up": ["--call", "test-tool"],
 }

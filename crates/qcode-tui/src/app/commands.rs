@@ -74,7 +74,7 @@ impl App {
                 }
             }
             SlashCommand::Memory => self.memory_command(args),
-            SlashCommand::Mcp => self.mcp_command(),
+            SlashCommand::Mcp => self.mcp_command(args),
             SlashCommand::Agents => self.agents_command(),
             SlashCommand::Init => {
                 if self.running.is_running() {

@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use super::dialog_stack::PendingSwitch;
 use super::{App, AppEvent};
 use crate::dialog::{
-    AuthChooser, Dialog, DialogAction, KeyForm, LoginView, ModelPicker, PrivacyView,
+    AuthChooser, Dialog, DialogAction, ElicitationForm, KeyForm, LoginView, ModelPicker,
+    PrivacyView,
 };
 use crate::services::{PrivacyStatus, RefreshedPrompt, Services, UsageStatistics};
 use crate::transcript::{Cell, NoticeKind};
@@ -39,6 +40,8 @@ pub enum ServiceReply {
     MemoryShown(String),
     /// `/mcp`'s text.
     McpShown(String),
+    /// `/mcp reconnect NAME`: the server's new state, or why it could not be reconnected.
+    McpReconnected(Result<String, Problem>),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
     /// `/resume`: this project's sessions.
@@ -62,6 +65,8 @@ pub enum ServiceReply {
     },
     /// `/skills`.
     Skills(crate::SkillList),
+    /// An MCP server asks for input.
+    Elicitation(crate::services::ElicitationPrompt),
 }
 
 impl App {
@@ -79,6 +84,7 @@ impl App {
 
     /// Opens `dialog` (closing the one open) and closes the popup; returns its id.
     pub(crate) fn open_dialog(&mut self, dialog: Dialog) -> u64 {
+        self.cancel_open_elicitation();
         let id = self.dialogs.open(dialog);
         self.prompt.close_popup();
         self.dirty = true;
@@ -87,7 +93,65 @@ impl App {
 
     /// Closes the dialog, cancelling a sign-in that is still running.
     pub(crate) fn close_dialog(&mut self) -> bool {
+        self.cancel_open_elicitation();
         self.dialogs.close()
+    }
+
+    // ---- MCP elicitation -------------------------------------------------------------------
+
+    /// Starts waiting for the servers' requests for input (each becomes a dialog).
+    pub(crate) fn listen_for_elicitations(&mut self) {
+        let (Some(s), Ok(h)) = (
+            self.options.services.clone(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            return;
+        };
+        let tx = self.app_tx.clone();
+        h.spawn(async move {
+            while let Some(prompt) = s.next_elicitation().await {
+                let reply = ServiceReply::Elicitation(prompt);
+                if tx.send(AppEvent::Service { id: 0, reply }).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Shows a request for input now, or after the one being answered.
+    fn elicitation_arrived(&mut self, prompt: crate::services::ElicitationPrompt) {
+        if matches!(self.dialogs.get(), Some(Dialog::Elicitation(_))) {
+            self.waiting_elicitations.push_back(prompt);
+        } else {
+            self.open_dialog(Dialog::Elicitation(ElicitationForm::new(prompt)));
+        }
+    }
+
+    fn answer_elicitation(
+        &mut self,
+        id: u64,
+        answer: qcode_protocol::elicitation::ElicitationAnswer,
+    ) {
+        if let Some(s) = &self.options.services {
+            s.answer_elicitation(id, answer);
+        }
+        self.dialogs.close();
+        if let Some(next) = self.waiting_elicitations.pop_front() {
+            self.open_dialog(Dialog::Elicitation(ElicitationForm::new(next)));
+        }
+    }
+
+    /// An elicitation dialog closed without an answer (another dialog replaced it) is
+    /// cancelled, so the server's call is never left waiting.
+    fn cancel_open_elicitation(&mut self) {
+        if let Some(Dialog::Elicitation(form)) = self.dialogs.get()
+            && let Some(s) = &self.options.services
+        {
+            s.answer_elicitation(
+                form.id,
+                qcode_protocol::elicitation::ElicitationAnswer::Cancel,
+            );
+        }
     }
 
     /// Runs `work` on the runtime and delivers its reply for dialog `id`.
@@ -256,12 +320,41 @@ impl App {
 
     // ---- /mcp ----------------------------------------------------------------------------
 
-    pub(crate) fn mcp_command(&mut self) {
-        if let Some(s) = self.services("mcp") {
-            self.spawn_reply(
-                0,
-                async move { ServiceReply::McpShown(s.mcp_status().await) },
-            );
+    /// `/mcp` lists the servers; `/mcp reconnect NAME` restarts one.
+    pub(crate) fn mcp_command(&mut self, args: &str) {
+        let mut words = args.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (None, _, _) | (Some("list"), None, _) => {
+                if let Some(s) = self.services("mcp") {
+                    self.spawn_reply(
+                        0,
+                        async move { ServiceReply::McpShown(s.mcp_status().await) },
+                    );
+                }
+            }
+            (Some("reconnect"), Some(name), None) => {
+                if let Some(s) = self.services("mcp") {
+                    let name = name.to_string();
+                    self.notice(
+                        NoticeKind::Info,
+                        format!("Reconnecting MCP server `{name}`…"),
+                        None,
+                    );
+                    self.spawn_reply(0, async move {
+                        ServiceReply::McpReconnected(s.mcp_reconnect(name).await)
+                    });
+                }
+            }
+            (Some("reconnect"), _, _) => self.notice(
+                NoticeKind::Error,
+                "/mcp reconnect needs the name of one server",
+                Some("/mcp lists them; then /mcp reconnect NAME".into()),
+            ),
+            (Some(other), _, _) => self.notice(
+                NoticeKind::Error,
+                format!("Unknown /mcp subcommand \"{other}\""),
+                Some("use /mcp or /mcp reconnect NAME".into()),
+            ),
         }
     }
 
@@ -351,6 +444,7 @@ impl App {
                 self.send_init();
             }
             DialogAction::CommandShell(decision) => self.command_shell_decided(decision),
+            DialogAction::AnswerElicitation { id, answer } => self.answer_elicitation(id, answer),
         }
     }
 
@@ -365,6 +459,7 @@ impl App {
             } => self.custom_expanded(request, suggestion, result),
             ServiceReply::Skills(skills) => self.skills_listed(skills),
             ServiceReply::Sessions(result) => self.sessions_listed(result),
+            ServiceReply::Elicitation(prompt) => self.elicitation_arrived(prompt),
             ServiceReply::Exported(result) => self.session_result("Export", result),
             ServiceReply::Renamed(result) => self.session_result("Rename", result),
             ServiceReply::RewindPoints(result) => self.rewind_points_listed(result),
@@ -454,7 +549,12 @@ impl App {
                 self.notice(NoticeKind::Info, message, None);
                 self.memory_refresh();
             }
-            ServiceReply::MemoryAdded(Err(e)) | ServiceReply::MemoryRefreshed(Err(e)) => {
+            ServiceReply::McpReconnected(Ok(message)) => {
+                self.notice(NoticeKind::Info, message, None);
+            }
+            ServiceReply::MemoryAdded(Err(e))
+            | ServiceReply::MemoryRefreshed(Err(e))
+            | ServiceReply::McpReconnected(Err(e)) => {
                 self.notice(NoticeKind::Error, e.one_line(), None);
             }
             ServiceReply::MemoryRefreshed(Ok(refreshed)) => {

@@ -7,7 +7,7 @@ use qcode_protocol::{DecisionSource, Event, TurnOutcome};
 use super::App;
 use crate::approval::ApprovalModal;
 use crate::status::format_tokens;
-use crate::transcript::{Cell, NoticeKind, ToolCell, ToolState};
+use crate::transcript::{Cell, NoticeKind, ToolCell, ToolProgressLine, ToolState};
 
 impl App {
     /// Collapses finished reasoning into its one-line summary.
@@ -97,6 +97,21 @@ impl App {
             }
             Event::ToolOutputDelta { call_id, chunk } => {
                 self.running.tool_output(&call_id, &chunk);
+            }
+            Event::ToolProgress {
+                call_id,
+                progress,
+                total,
+                message,
+            } => {
+                self.running.tool_progress(
+                    &call_id,
+                    ToolProgressLine {
+                        progress,
+                        total,
+                        message,
+                    },
+                );
             }
             Event::ToolCallEnd {
                 call_id,
@@ -261,8 +276,6 @@ impl App {
                 usage.total_tokens,
                 duration_ms,
             ),
-            // Not produced by any engine yet: MCP progress is being wired.
-            Event::ToolProgress { .. } => {}
         }
     }
 }

@@ -336,7 +336,7 @@ impl App {
                         || !typed_args.is_empty()
                         || matches!(
                             value,
-                            "model" | "approval-mode" | "memory" | "privacy" | "export"
+                            "model" | "approval-mode" | "memory" | "privacy" | "export" | "mcp"
                         ))
                 {
                     self.prompt.composer_mut().clear();

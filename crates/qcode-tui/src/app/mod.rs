@@ -94,6 +94,8 @@ pub struct App {
     started: Instant,
     pub(crate) highlighter: Highlighter,
     effects: Vec<Effect>,
+    /// MCP requests for input waiting for the one on screen to be answered.
+    pub(crate) waiting_elicitations: std::collections::VecDeque<crate::services::ElicitationPrompt>,
     exit: Option<ExitReason>,
     width: u16,
     dirty: bool,
@@ -139,6 +141,7 @@ impl App {
             transcript: Transcript::default(),
             running: RunningTurn::default(),
             dialogs: Dialogs::default(),
+            waiting_elicitations: Default::default(),
             prompt: Prompt::new(options.history_file.clone()),
             subagents: Subagents::default(),
             options,
@@ -361,5 +364,6 @@ impl App {
                 let _ = tx.send(AppEvent::GitBranch(crate::status::git_branch(&cwd)));
             });
         }
+        self.listen_for_elicitations();
     }
 }

@@ -11,7 +11,7 @@ use ratatui::text::Line;
 use super::transcript::Separation;
 use crate::approval::ApprovalModal;
 use crate::markdown::Highlighter;
-use crate::transcript::{Cell, MarkdownStream, ToolCell, ToolState};
+use crate::transcript::{Cell, MarkdownStream, ToolCell, ToolProgressLine, ToolState};
 
 /// The engine's turn while it runs.
 #[derive(Debug)]
@@ -183,6 +183,13 @@ impl RunningTurn {
     pub fn tool_output(&mut self, call_id: &str, chunk: &str) {
         if let Some(t) = self.start().tools.iter_mut().find(|t| t.call_id == call_id) {
             t.output.push_str(chunk);
+        }
+    }
+
+    /// A running tool reported progress (the latest replaces the one shown).
+    pub fn tool_progress(&mut self, call_id: &str, progress: ToolProgressLine) {
+        if let Some(t) = self.start().tools.iter_mut().find(|t| t.call_id == call_id) {
+            t.progress = Some(progress);
         }
     }
 

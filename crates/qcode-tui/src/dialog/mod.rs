@@ -1,10 +1,13 @@
 //! Dialogs shown in the bottom pane in place of the prompt: the `/auth` chooser, the Qwen
-//! sign-in view, the API-key form, the `/model` picker, the `/privacy` view and the `/init`
-//! confirmation, and a custom command's `!{…}` question. Each one draws itself into a `Buffer` and turns keys into a [`DialogAction`];
-//! the app carries the actions out (service calls, Ops), so dialogs hold no I/O.
+//! sign-in view, the API-key form, the `/model` picker, the `/privacy` view, the `/init`
+//! confirmation, a custom command's `!{…}` question and an MCP server's request for input
+//! ([`elicitation`]). Each one draws itself into a `Buffer` and turns keys into a
+//! [`DialogAction`]; the app carries the actions out (service calls, Ops), so dialogs hold no
+//! I/O.
 
 pub mod auth;
 pub mod command_shell;
+pub mod elicitation;
 pub mod field;
 pub mod key_form;
 pub mod model;
@@ -23,6 +26,7 @@ use crate::services::ApiKeyInput;
 
 pub use auth::{AuthChooser, LoginState, LoginView};
 pub use command_shell::CommandShellApproval;
+pub use elicitation::ElicitationForm;
 pub use key_form::KeyForm;
 pub use model::ModelPicker;
 pub use privacy::PrivacyView;
@@ -45,6 +49,11 @@ pub enum DialogAction {
     ConfirmInit,
     /// The answer to a custom command's `!{…}` question.
     CommandShell(qcode_protocol::ReviewDecision),
+    /// The elicitation dialog was answered (accepted, declined or cancelled).
+    AnswerElicitation {
+        id: u64,
+        answer: qcode_protocol::elicitation::ElicitationAnswer,
+    },
 }
 
 /// The open dialog.
@@ -58,6 +67,7 @@ pub enum Dialog {
     InitConfirm,
     /// A custom command's `!{…}` commands, asked before they run.
     CommandShell(Box<CommandShellApproval>),
+    Elicitation(ElicitationForm),
 }
 
 impl Dialog {
@@ -72,6 +82,7 @@ impl Dialog {
                 Some(decision) => DialogAction::CommandShell(decision),
                 None => DialogAction::None,
             },
+            Dialog::Elicitation(d) => d.handle_key(key),
             Dialog::InitConfirm => match key.code {
                 KeyCode::Char('y' | 'Y') | KeyCode::Enter => DialogAction::ConfirmInit,
                 KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => DialogAction::Close,
@@ -85,6 +96,7 @@ impl Dialog {
             Dialog::ApiKey(d) => d.paste(text),
             Dialog::Model(d) => d.paste(text),
             Dialog::CommandShell(d) => d.paste(text),
+            Dialog::Elicitation(d) => d.paste(text),
             Dialog::AuthChooser(_)
             | Dialog::QwenLogin(_)
             | Dialog::Privacy(_)
@@ -102,6 +114,7 @@ impl Dialog {
             | Dialog::Privacy(_)
             | Dialog::InitConfirm
             | Dialog::CommandShell(_) => false,
+            Dialog::Elicitation(_) => false,
         }
     }
 
@@ -113,6 +126,7 @@ impl Dialog {
             Dialog::ApiKey(d) => d.desired_height(width),
             Dialog::Model(d) => d.desired_height(width),
             Dialog::Privacy(d) => d.desired_height(width),
+            Dialog::Elicitation(d) => d.desired_height(width),
             Dialog::InitConfirm => 3,
             Dialog::CommandShell(d) => d.desired_height(width),
         }
@@ -133,6 +147,7 @@ impl Dialog {
             Dialog::ApiKey(d) => d.render(area, buf),
             Dialog::Model(d) => d.render(area, buf),
             Dialog::CommandShell(d) => d.render(area, buf),
+            Dialog::Elicitation(d) => d.render(area, buf),
             Dialog::Privacy(d) => {
                 d.render(area, buf);
                 None

@@ -10,4 +10,4 @@ pub mod tool;
 pub use cell::{Cell, Detail, NoticeKind};
 pub use stream::MarkdownStream;
 pub use subagent::{SubagentBlock, SubagentEnd, SubagentSummary};
-pub use tool::{ToolCell, ToolState};
+pub use tool::{ToolCell, ToolProgressLine, ToolState};

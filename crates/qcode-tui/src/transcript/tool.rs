@@ -1,5 +1,6 @@
 //! Tool-call cells: a status icon, the one-line summary, the duration, and the output or diff
-//! truncated to a few lines (Ctrl+T shows everything).
+//! truncated to a few lines (Ctrl+T shows everything). A running tool that reports progress
+//! (an MCP server's `notifications/progress`) shows it on a line of its own.
 
 use qcode_protocol::ToolStatus;
 use ratatui::style::{Color, Modifier, Style};
@@ -29,6 +30,44 @@ pub struct ToolCell {
     pub output: String,
     pub diff: Option<String>,
     pub duration_ms: u64,
+    /// The latest progress the running tool reported (shown live only).
+    pub progress: Option<ToolProgressLine>,
+}
+
+/// A running tool's latest progress: `progress` of `total` (when known) and a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolProgressLine {
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+impl ToolProgressLine {
+    /// "▸ 40% · message" with a total of 100 or a fraction of 1, "▸ 3/10 · message" with
+    /// another total, "▸ 7 · message" without one.
+    pub fn text(&self) -> String {
+        let amount = match self.total {
+            Some(t) if t > 0.0 && (t == 100.0 || t == 1.0) => {
+                format!("{:.0}%", (self.progress / t * 100.0).clamp(0.0, 100.0))
+            }
+            Some(t) => format!("{}/{}", number(self.progress), number(t)),
+            None => number(self.progress),
+        };
+        match self.message.as_deref().filter(|m| !m.is_empty()) {
+            Some(m) => format!("▸ {amount} · {m}"),
+            None => format!("▸ {amount}"),
+        }
+    }
+}
+
+/// A progress figure: whole numbers without decimals, others with at most two.
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 impl ToolCell {
@@ -45,6 +84,7 @@ impl ToolCell {
             output: String::new(),
             diff: None,
             duration_ms: 0,
+            progress: None,
         }
     }
 
@@ -122,6 +162,12 @@ impl ToolCell {
     /// Lines for the live viewport while the tool runs: header with spinner and output tail.
     pub fn live_lines(&self, spinner: &str) -> Vec<Line<'static>> {
         let mut out = vec![self.header(spinner)];
+        if let Some(p) = &self.progress {
+            out.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(p.text(), Style::default().fg(Color::Cyan)),
+            ]));
+        }
         let lines: Vec<&str> = self.output.trim_end_matches('\n').lines().collect();
         let skip = lines.len().saturating_sub(LIVE_OUTPUT_LINES);
         for l in &lines[skip..] {
@@ -192,5 +238,48 @@ pub fn format_duration_ms(ms: u64) -> String {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else {
         format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(progress: f64, total: Option<f64>, message: Option<&str>) -> String {
+        ToolProgressLine {
+            progress,
+            total,
+            message: message.map(str::to_string),
+        }
+        .text()
+    }
+
+    #[test]
+    fn progress_reads_as_percent_fraction_or_count() {
+        assert_eq!(line(40.0, Some(100.0), Some("copying")), "▸ 40% · copying");
+        assert_eq!(line(0.25, Some(1.0), None), "▸ 25%");
+        assert_eq!(line(3.0, Some(10.0), None), "▸ 3/10");
+        assert_eq!(line(2.5, Some(7.0), Some("")), "▸ 2.5/7");
+        assert_eq!(line(7.0, None, Some("rows")), "▸ 7 · rows");
+        assert_eq!(line(150.0, Some(100.0), None), "▸ 100%");
+    }
+
+    #[test]
+    fn a_running_tool_shows_its_progress_line_and_a_finished_one_does_not() {
+        let mut t = ToolCell::new("c1", "mcp__srv__op", "mcp__srv__op");
+        t.progress = Some(ToolProgressLine {
+            progress: 3.0,
+            total: Some(10.0),
+            message: Some("step".into()),
+        });
+        let live: Vec<String> = t.live_lines("⠋").iter().map(|l| l.to_string()).collect();
+        assert_eq!(live, vec!["⠋ mcp__srv__op", "  ▸ 3/10 · step"]);
+        t.state = ToolState::Done(ToolStatus::Success);
+        let done: Vec<String> = t
+            .lines(Detail::Compact)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert!(done.iter().all(|l| !l.contains('▸')), "{done:?}");
     }
 }

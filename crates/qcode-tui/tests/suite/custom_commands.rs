@@ -91,6 +91,21 @@ impl Services for Fake {
         unused(Ok(qcode_tui::AgentListing::default()))
     }
 
+    fn mcp_reconnect(&self, _name: String) -> BoxFuture<'_, Result<String, Problem>> {
+        unused(Err(no()))
+    }
+
+    fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
+        unused(None)
+    }
+
+    fn answer_elicitation(
+        &self,
+        _id: u64,
+        _answer: qcode_protocol::elicitation::ElicitationAnswer,
+    ) {
+    }
+
     fn custom_commands(&self) -> BoxFuture<'_, CustomCommands> {
         unused(CustomCommands {
             commands: vec![CustomCommandInfo {

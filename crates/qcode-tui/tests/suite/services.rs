@@ -35,6 +35,8 @@ struct Fake {
     login_cancel: Mutex<Option<CancellationToken>>,
     usage_on: Mutex<bool>,
     used: Mutex<Vec<&'static str>>,
+    /// Requests for input the fake MCP servers make, in order.
+    elicitations: Mutex<std::collections::VecDeque<qcode_tui::ElicitationPrompt>>,
 }
 
 impl Fake {
@@ -51,6 +53,7 @@ impl Fake {
             login_cancel: Mutex::new(None),
             usage_on: Mutex::new(true),
             used: Mutex::new(Vec::new()),
+            elicitations: Mutex::new(Default::default()),
         })
     }
 
@@ -160,6 +163,29 @@ impl Services for Fake {
         self.call("mcp_status");
         Box::pin(async {
             "MCP servers\n  srv (stdio, user settings): connected, 2 tools".to_string()
+        })
+    }
+
+    fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
+        let next = self.elicitations.lock().unwrap().pop_front();
+        Box::pin(async move { next })
+    }
+
+    fn answer_elicitation(&self, id: u64, answer: qcode_protocol::elicitation::ElicitationAnswer) {
+        self.call(&format!("answer_elicitation {id} {answer:?}"));
+    }
+
+    fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("mcp_reconnect {name}"));
+        Box::pin(async move {
+            if name == "srv" {
+                Ok("Reconnected MCP server `srv`: connected, 2 tools".to_string())
+            } else {
+                Err(Problem::new(
+                    qcode_protocol::ErrorKind::Input,
+                    format!("no MCP server is called `{name}`"),
+                ))
+            }
         })
     }
 
@@ -820,5 +846,111 @@ async fn start_notices_and_initial_input_are_shown() {
     assert!(
         !h.frame(100, 20).contains("resumed 1a2b3c4d"),
         "/clear starts a new session"
+    );
+}
+
+#[tokio::test]
+async fn slash_mcp_lists_and_reconnects_servers_through_the_services() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    // A bare `/mcp` runs from the completion popup (its argument is optional).
+    h.submit("/mcp");
+    h.pump_until(|h| h.scrollback_text().contains("srv (stdio, user settings)"))
+        .await;
+    h.submit("/mcp reconnect srv");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("Reconnected MCP server `srv`: connected, 2 tools")
+    })
+    .await;
+    h.submit("/mcp reconnect nope");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("no MCP server is called `nope`")
+    })
+    .await;
+    // Bad arguments never reach the services.
+    h.submit("/mcp reconnect");
+    assert!(
+        h.scrollback_text()
+            .contains("/mcp reconnect needs the name of one server")
+    );
+    h.submit("/mcp restart srv");
+    assert!(
+        h.scrollback_text()
+            .contains("Unknown /mcp subcommand \"restart\"")
+    );
+    assert_eq!(
+        fake.calls(),
+        vec!["mcp_status", "mcp_reconnect srv", "mcp_reconnect nope"]
+    );
+}
+
+#[tokio::test]
+async fn requests_for_input_open_one_dialog_at_a_time_and_every_one_is_answered() {
+    use qcode_protocol::elicitation::parse_schema;
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let prompt = |id, message: &str, schema| qcode_tui::ElicitationPrompt {
+        id,
+        server: "srv".into(),
+        message: message.into(),
+        fields: parse_schema(&schema).unwrap(),
+    };
+    {
+        let mut queue = fake.elicitations.lock().unwrap();
+        queue.push_back(prompt(
+            1,
+            "Who are you?",
+            serde_json::json!({"type": "object", "properties": {"name": {"type": "string"}},
+                               "required": ["name"]}),
+        ));
+        queue.push_back(prompt(
+            2,
+            "Agree?",
+            serde_json::json!({"type": "object", "properties": {"ok": {"type": "boolean"}}}),
+        ));
+        queue.push_back(prompt(3, "Third", serde_json::json!({"type": "object"})));
+    }
+    let mut h = harness(&fake);
+    h.app.after_first_frame();
+    h.pump_until(|h| h.frame(100, 30).contains("Who are you?"))
+        .await;
+    let frame = h.frame(100, 30);
+    assert!(frame.contains("MCP server `srv` asks for input"), "{frame}");
+    assert!(frame.contains("not from qcode"), "{frame}");
+    // The others arrive while it is open, and wait until it is answered.
+    while !fake.elicitations.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    while let Ok(ev) = h.app_rx.try_recv() {
+        h.app.handle_app_event(ev);
+    }
+    assert!(h.frame(100, 30).contains("Who are you?"));
+    h.press(KeyCode::Enter);
+    assert!(h.frame(100, 30).contains("name is required"));
+    h.type_str("Ada");
+    h.press(KeyCode::Enter);
+    h.pump_until(|h| h.frame(100, 30).contains("Agree?")).await;
+    h.press(KeyCode::Esc);
+    h.pump_until(|h| h.frame(100, 30).contains("Third")).await;
+    // Closed another way (Ctrl+C closes a dialog): cancelled, the server is never left
+    // waiting.
+    h.ctrl('c');
+    assert!(!h.frame(100, 30).contains("asks for input"));
+    let answers: Vec<String> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("answer_elicitation"))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![
+            r#"answer_elicitation 1 Accept({"name": String("Ada")})"#,
+            "answer_elicitation 2 Cancel",
+            "answer_elicitation 3 Cancel",
+        ]
     );
 }
