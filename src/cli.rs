@@ -99,6 +99,24 @@ pub struct Cli {
     /// original as it was.
     #[arg(long)]
     pub fork_session: bool,
+
+    /// Sandbox for the commands the model runs (overrides settings tools.sandbox.mode):
+    /// workspace-write (default: writes only in the workspace and the temp directory, no
+    /// network, credential stores unreadable), read-only, or off. See docs/sandbox.md.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sandbox: Option<SandboxModeArg>,
+
+    /// Let the model run a command outside the sandbox (`sandbox: "off"`) without asking the
+    /// user; the only way a non-interactive run allows it.
+    #[arg(long)]
+    pub allow_unsandboxed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxModeArg {
+    WorkspaceWrite,
+    ReadOnly,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,6 +159,21 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// MCP servers: add, list (connecting to each), show, remove or probe one (see docs/mcp.md).
     Mcp(McpArgs),
+    /// The sandbox for the commands the model runs: what this kernel supports and the
+    /// effective policy (see docs/sandbox.md).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub action: SandboxAction,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum SandboxAction {
+    /// Kernel support (Landlock ABI and features) and the policy this folder's sessions get.
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,8 @@ pub struct CliOverrides {
     pub no_chat_recording: bool,
     /// `--trust`: trust the current project for this run.
     pub trust: TrustOverride,
+    /// `--sandbox MODE` (`workspace-write`, `read-only`, `off`).
+    pub sandbox_mode: Option<String>,
 }
 
 /// Everything configuration decides, resolved once.
@@ -77,6 +79,8 @@ pub struct ConfigSnapshot {
     pub otlp_endpoint: Option<Sourced<String>>,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
+    /// `tools.sandbox.*` and `--sandbox` (validated).
+    pub sandbox: SandboxConfig,
     pub warnings: Vec<SettingsWarning>,
     /// Whether the project's own files may take effect ([`crate::trust`]).
     pub trust: FolderTrust,
@@ -90,6 +94,70 @@ pub struct ConfigSnapshot {
     /// `hooks` and `disableAllHooks` of the user settings, then of the project settings (an
     /// untrusted project's are not here: they are in `ignored`). Parsed by the hook loader.
     pub hook_layers: Vec<HookLayer>,
+}
+
+/// The sandbox settings, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxConfig {
+    /// `workspace-write` (default), `read-only` or `off`; its source says whether the user
+    /// asked for it explicitly (anything but [`Source::Default`]).
+    pub mode: Sourced<String>,
+    /// Whether sandboxed commands may use TCP.
+    pub network: Sourced<bool>,
+    /// More writable directories, absolute (`~/` expanded).
+    pub writable_roots: Vec<Sourced<PathBuf>>,
+}
+
+/// The sandbox modes `tools.sandbox.mode` and `--sandbox` accept.
+pub const SANDBOX_MODES: [&str; 3] = ["workspace-write", "read-only", "off"];
+
+fn sandbox_config(
+    loaded: &LoadedSettings,
+    s: &crate::settings::SandboxSettings,
+    cli: &CliOverrides,
+    home: &Path,
+) -> Result<SandboxConfig, ConfigError> {
+    let mode_keys = ["tools", "sandbox", "mode"];
+    let mode = match (&cli.sandbox_mode, &s.mode) {
+        (Some(m), _) => from_cli("--sandbox", m.clone()),
+        (None, Some(m)) => from_settings(loaded, &mode_keys, m.clone()),
+        (None, None) => default("workspace-write".to_string()),
+    };
+    if !SANDBOX_MODES.contains(&mode.value.as_str()) {
+        return Err(ConfigError::InvalidValue {
+            what: "tools.sandbox.mode",
+            value: mode.value.clone(),
+            source_desc: mode.source.to_string(),
+            message: "expected workspace-write, read-only or off".into(),
+        });
+    }
+    let network = s.network.map_or_else(
+        || default(false),
+        |on| from_settings(loaded, &["tools", "sandbox", "network"], on),
+    );
+    let roots_keys = ["tools", "sandbox", "writableRoots"];
+    let mut writable_roots = Vec::new();
+    for r in &s.writable_roots {
+        let path = match r.strip_prefix("~/") {
+            Some(rest) => home.join(rest),
+            None if r == "~" => home.to_path_buf(),
+            None => PathBuf::from(r),
+        };
+        if !path.is_absolute() {
+            return Err(ConfigError::InvalidValue {
+                what: "tools.sandbox.writableRoots",
+                value: r.clone(),
+                source_desc: loaded.source_of(&roots_keys).to_string(),
+                message: "expected an absolute path (or ~/…)".into(),
+            });
+        }
+        writable_roots.push(from_settings(loaded, &roots_keys, path));
+    }
+    Ok(SandboxConfig {
+        mode,
+        network,
+        writable_roots,
+    })
 }
 
 /// One settings file's `hooks` (absent: `Value::Null`) and `disableAllHooks`.
@@ -472,6 +540,8 @@ impl ConfigSnapshot {
             None => None,
         };
 
+        let sandbox = sandbox_config(loaded, &s.tools.sandbox, cli, &paths.home)?;
+
         let cwd = cwd.to_path_buf();
         let project_root = crate::paths::git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -497,6 +567,7 @@ impl ConfigSnapshot {
             mcp_discovery_timeout_ms,
             otlp_endpoint,
             shell_env,
+            sandbox,
             warnings: loaded.warnings.clone(),
             trust: FolderTrust::Untrusted { refused: false },
             ignored: Vec::new(),
