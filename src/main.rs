@@ -12,6 +12,7 @@ mod headless;
 mod mcp_cmd;
 mod mcp_glue;
 mod recorder_glue;
+mod sandbox_cmd;
 mod session;
 mod sessions_cmd;
 mod telemetry_glue;
@@ -23,6 +24,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The sandbox launcher: before anything else (no parsing, no runtime, no configuration).
+    if let Some(code) = sandbox_cmd::launcher() {
+        return code;
+    }
     let started = std::time::Instant::now();
     let cli = cli::Cli::parse();
     // TLS with the ring provider (no aws-lc build); an error means one is already installed.
@@ -56,6 +61,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Trust(args)) => return session::trust_command(&cli, args),
         Some(cli::Command::Sessions(args)) => return sessions_cmd::run(&cli, args).await,
         Some(cli::Command::Mcp(args)) => return mcp_cmd::run(&cli, args).await,
+        Some(cli::Command::Sandbox(args)) => return sandbox_cmd::run(&cli, args),
         None => {}
     }
     let stdin = headless::Stdin::detect();

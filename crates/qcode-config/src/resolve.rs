@@ -41,6 +41,8 @@ pub struct CliOverrides {
     pub trust: TrustOverride,
     /// `--sandbox MODE` (`workspace-write`, `read-only`, `off`).
     pub sandbox_mode: Option<String>,
+    /// `--allow-unsandboxed`: the model may run commands outside the sandbox without asking.
+    pub allow_unsandboxed: bool,
 }
 
 /// Everything configuration decides, resolved once.
@@ -106,6 +108,8 @@ pub struct SandboxConfig {
     pub network: Sourced<bool>,
     /// More writable directories, absolute (`~/` expanded).
     pub writable_roots: Vec<Sourced<PathBuf>>,
+    /// `--allow-unsandboxed` (command line only).
+    pub allow_unsandboxed: bool,
 }
 
 /// The sandbox modes `tools.sandbox.mode` and `--sandbox` accept.
@@ -157,6 +161,7 @@ fn sandbox_config(
         mode,
         network,
         writable_roots,
+        allow_unsandboxed: cli.allow_unsandboxed,
     })
 }
 

@@ -1,6 +1,6 @@
 //! What the running kernel supports.
 
-use landlock::{AccessFs, LandlockStatus, Ruleset, RulesetAttr, RulesetCreatedAttr};
+use landlock::{AccessFs, LandlockStatus, Ruleset, RulesetAttr};
 
 /// Landlock on this system.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,6 +27,10 @@
 //! the approval dialog needs, and caps their output at [`MAX_EXTERNAL_OUTPUT_CHARS`]. The
 //! binary implements the seam over `qcode-mcp`; this crate knows nothing of MCP.
 //!
+//! Shell commands run in the sandbox of [`ToolContext::sandbox`] ([`CommandSandbox`], a seam
+//! the binary implements over `qcode-sandbox`): the launcher it names goes before `bash -c`,
+//! and a failed command's result gets its explanation when the sandbox stopped it.
+//!
 //! It must not talk to the model, render anything, or read configuration files.
 
 mod context;
@@ -51,6 +55,7 @@ pub use registry::{
 pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
+pub use tools::shell::sandbox::{CommandSandbox, ShellSandbox, Unsandboxed};
 pub use tools::skill::SkillSource;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
 pub use tracker::{ChangeTracker, CommandToken};
