@@ -59,10 +59,27 @@ pub fn apply(policy: &Policy) -> Result<Applied, SandboxError> {
         });
     }
     let mut missing = Vec::new();
-    // Mounts first: a Landlock domain may not change them.
-    let read_only = policy.read_only_subpaths();
-    if !read_only.is_empty()
-        && let Err(e) = crate::mounts::read_only(&read_only)
+    let write_roots = policy.write_roots();
+    // Mounts first: a Landlock domain may not change them. The read-only directories of the
+    // workspace, and the directories of credential stores that lie inside a writable tree
+    // (a home directory in the temp directory, a workspace that is the home directory).
+    let store_dirs = store_dirs_inside(&policy.protected_files, &write_roots);
+    let mut read_only = policy.read_only_subpaths();
+    read_only.extend(store_dirs.iter().cloned());
+    let mounted = if read_only.is_empty() {
+        Ok(Vec::new())
+    } else {
+        crate::mounts::read_only(&read_only)
+    };
+    let stores_mounted = match &mounted {
+        Ok(done) => store_dirs
+            .iter()
+            .filter(|d| d.is_dir())
+            .all(|d| done.contains(d)),
+        Err(_) => false,
+    };
+    if let Err(e) = &mounted
+        && !policy.read_only_subpaths().is_empty()
     {
         missing.push(format!(".git/hooks and .qcode stay writable: {e}"));
     }
@@ -97,9 +114,15 @@ pub fn apply(policy: &Policy) -> Result<Applied, SandboxError> {
     for path in read_plan(&policy.protected_files).beneath {
         created = add(created, &path, read)?;
     }
-    let mut write_roots = write_plan(&policy.write_roots(), &policy.protected_files);
-    write_roots.extend(DEVICES.iter().map(PathBuf::from));
-    for path in write_roots {
+    // With the stores' directories mounted read-only the writable trees stay whole; without,
+    // the trees are split around the stores (see `plan`).
+    let mut write_rules = if stores_mounted {
+        write_roots
+    } else {
+        write_plan(&write_roots, &policy.protected_files)
+    };
+    write_rules.extend(DEVICES.iter().map(PathBuf::from));
+    for path in write_rules {
         created = add(created, &path, write)?;
     }
     let status = created.restrict_self().map_err(|e| err("restrict", &e))?;
@@ -121,6 +144,23 @@ pub fn apply(policy: &Policy) -> Result<Applied, SandboxError> {
         complete: status.ruleset == RulesetStatus::FullyEnforced && missing.is_empty(),
         missing,
     })
+}
+
+/// The directories of `protected` files that lie inside one of `roots` (resolved).
+fn store_dirs_inside(protected: &[PathBuf], roots: &[PathBuf]) -> Vec<PathBuf> {
+    let roots: Vec<PathBuf> = roots
+        .iter()
+        .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()))
+        .collect();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for file in protected {
+        let Some(dir) = file.parent() else { continue };
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if roots.iter().any(|r| dir.starts_with(r)) && !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    out
 }
 
 /// One rule; a path that cannot be opened (gone, not permitted) is skipped: it gets no right,

@@ -88,7 +88,7 @@ pub fn explain_failure(policy: &Policy, output: &str, cwd: &Path) -> Option<Stri
         );
     }
     Some(format!(
-        "[sandbox] This command ran in the {} sandbox and was probably stopped by it: {}. If the \
+        "[sandbox] This command ran in the {} sandbox, which probably stopped (part of) it: {}. If the \
          command really needs this, call run_shell_command again with sandbox: \"off\"; the \
          user will be asked to approve running it outside the sandbox.",
         policy.mode,

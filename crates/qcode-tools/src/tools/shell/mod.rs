@@ -369,15 +369,17 @@ async fn run(
                 Ending::Exited(status) => {
                     let head = describe_exit(status);
                     let mut text = format!("{}\n{body}{leftovers}", capitalize(&head));
+                    // Also after a success: a chain's last command may succeed after an
+                    // earlier one was stopped.
+                    if let Confinement::Sandboxed(s) = &plan.confinement
+                        && let Some(why) = s.explain_failure(&outcome.output, &plan.dir.path)
+                    {
+                        text.push_str("\n\n");
+                        text.push_str(&why);
+                    }
                     if status.success() {
                         ToolResult::success(text)
                     } else {
-                        if let Confinement::Sandboxed(s) = &plan.confinement
-                            && let Some(why) = s.explain_failure(&outcome.output, &plan.dir.path)
-                        {
-                            text.push_str("\n\n");
-                            text.push_str(&why);
-                        }
                         ToolResult::error(text)
                     }
                 }

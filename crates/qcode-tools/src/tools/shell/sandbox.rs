@@ -13,8 +13,8 @@ pub trait CommandSandbox: Send + Sync {
     /// The program and arguments placed before `bash -c COMMAND`: they apply the policy and
     /// `exec` the rest of the command line.
     fn launcher(&self) -> (OsString, Vec<OsString>);
-    /// For a failed command: the text saying that the sandbox stopped it, when its output
-    /// points at that; `dir` is where it ran.
+    /// The text saying that the sandbox stopped (part of) a command, when its output points at
+    /// that; `dir` is where it ran. Asked after every foreground command.
     fn explain_failure(&self, output: &str, dir: &Path) -> Option<String>;
 }
 
