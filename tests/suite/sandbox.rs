@@ -373,3 +373,32 @@ fn sandbox_status_reports_the_kernel_and_the_policy_and_the_launcher_stays_hidde
     assert!(r.stderr.contains("invalid sandbox policy"), "{}", r.stderr);
     assert!(!w.project.join("ran").exists());
 }
+
+#[test]
+fn background_commands_run_sandboxed_too() {
+    let w = world();
+    let outside = w.dir.path().join("bg-outside.txt");
+    let command = format!(
+        "echo in > bg-inside.txt; echo out > '{}'; echo BG-DONE",
+        outside.display()
+    );
+    let (_, result) = headless(&w, &command, json!({"is_background": true}), &[]);
+    let log = result
+        .split_whitespace()
+        .find(|w| w.ends_with(".log") && w.starts_with('/'))
+        .map(|w| PathBuf::from(w.trim_end_matches([';', ','])))
+        .unwrap_or_else(|| panic!("no log file in: {result}"));
+    // Wait for the command to finish (its last line), bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("BG-DONE") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(text.contains("BG-DONE"), "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    assert!(w.project.join("bg-inside.txt").exists());
+    assert!(!outside.exists());
+}

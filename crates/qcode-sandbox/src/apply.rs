@@ -121,9 +121,16 @@ pub fn apply(policy: &Policy) -> Result<Applied, SandboxError> {
     } else {
         write_plan(&write_roots, &policy.protected_files)
     };
-    write_rules.extend(DEVICES.iter().map(PathBuf::from));
     for path in write_rules {
         created = add(created, &path, write)?;
+    }
+    // Devices without ioctls: nothing may push input into qcode's terminal (TIOCSTI).
+    for device in DEVICES {
+        created = add(
+            created,
+            Path::new(device),
+            write & !BitFlags::from(AccessFs::IoctlDev),
+        )?;
     }
     let status = created.restrict_self().map_err(|e| err("restrict", &e))?;
     let abi_in_force = match status.landlock {
