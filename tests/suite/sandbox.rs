@@ -378,27 +378,53 @@ fn sandbox_status_reports_the_kernel_and_the_policy_and_the_launcher_stays_hidde
 fn background_commands_run_sandboxed_too() {
     let w = world();
     let outside = w.dir.path().join("bg-outside.txt");
-    let command = format!(
-        "echo in > bg-inside.txt; echo out > '{}'; echo BG-DONE",
-        outside.display()
-    );
-    let (_, result) = headless(&w, &command, json!({"is_background": true}), &[]);
-    let log = result
-        .split_whitespace()
-        .find(|w| w.ends_with(".log") && w.starts_with('/'))
-        .map(|w| PathBuf::from(w.trim_end_matches([';', ','])))
-        .unwrap_or_else(|| panic!("no log file in: {result}"));
-    // Wait for the command to finish (its last line), bounded.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let text = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("BG-DONE") || std::time::Instant::now() > deadline {
-            break text;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    let mock = MockServer::start();
+    let call = |id: &str, args: Value| {
+        Reply::tool_calls(
+            [(
+                id.to_string(),
+                "run_shell_command".to_string(),
+                args.to_string(),
+            )],
+            5,
+        )
     };
-    assert!(text.contains("BG-DONE"), "{text}");
+    mock.enqueue(call(
+        "bg",
+        json!({
+            "command": format!("echo out > '{}'; echo in > bg-done", outside.display()),
+            "is_background": true
+        }),
+    ));
+    // The session stops its background commands when it ends: wait for this one first.
+    mock.enqueue(call(
+        "wait",
+        json!({"command": "while [ ! -e bg-done ]; do sleep 0.05; done; echo WAITED"}),
+    ));
+    mock.enqueue(Reply::text("done", 1));
+    run(w.cmd_for(&mock).args(["-p", "go", "--yolo"])).assert_code(0);
+    assert!(w.project.join("bg-done").exists());
+    assert!(
+        !outside.exists(),
+        "a background command wrote outside the workspace"
+    );
+    let reqs = mock.requests();
+    let last = reqs.last().unwrap().body_json().unwrap();
+    let results: Vec<String> = messages(&last)
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        results[0].starts_with("Started in the background"),
+        "{results:?}"
+    );
+    assert!(results[1].contains("WAITED"), "{results:?}");
+    let log = results[0]
+        .split_whitespace()
+        .map(|w| w.trim_end_matches([';', ',', '.', '`']))
+        .find(|w| w.starts_with('/') && w.ends_with(".log"))
+        .unwrap_or_else(|| panic!("no log file in {results:?}"));
+    let text = std::fs::read_to_string(log).unwrap();
     assert!(text.contains("Permission denied"), "{text}");
-    assert!(w.project.join("bg-inside.txt").exists());
-    assert!(!outside.exists());
 }
