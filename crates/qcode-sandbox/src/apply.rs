@@ -116,7 +116,7 @@ pub fn apply(policy: &Policy) -> Result<Applied, SandboxError> {
     }
     // With the stores' directories mounted read-only the writable trees stay whole; without,
     // the trees are split around the stores (see `plan`).
-    let mut write_rules = if stores_mounted {
+    let write_rules = if stores_mounted {
         write_roots
     } else {
         write_plan(&write_roots, &policy.protected_files)
