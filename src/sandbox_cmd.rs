@@ -109,6 +109,8 @@ pub fn policy(snapshot: &ConfigSnapshot) -> Policy {
 pub struct SessionSandbox {
     pub sandbox: ShellSandbox,
     pub warning: Option<String>,
+    /// For the status line: the mode, `off`, or `unavailable` (no Landlock).
+    pub label: String,
 }
 
 /// Whether the user asked for the sandbox (flag or settings) rather than getting the default.
@@ -125,6 +127,7 @@ pub fn shell_sandbox(snapshot: &ConfigSnapshot) -> SessionSandbox {
         return SessionSandbox {
             sandbox: ShellSandbox::Unconfined,
             warning: None,
+            label: "off".into(),
         };
     }
     let support = qcode_sandbox::status();
@@ -149,6 +152,7 @@ pub fn shell_sandbox(snapshot: &ConfigSnapshot) -> SessionSandbox {
             SessionSandbox {
                 sandbox: ShellSandbox::Refused(format!("run_shell_command: {text}")),
                 warning: Some(format!("sandbox: {text}")),
+                label: "unavailable".into(),
             }
         } else {
             SessionSandbox {
@@ -157,6 +161,7 @@ pub fn shell_sandbox(snapshot: &ConfigSnapshot) -> SessionSandbox {
                     "sandbox: {why}. Shell commands run unsandboxed; ask for the sandbox \
                      explicitly (--sandbox workspace-write) to refuse to run them instead"
                 )),
+                label: "unavailable".into(),
             }
         };
     }
@@ -172,6 +177,7 @@ pub fn shell_sandbox(snapshot: &ConfigSnapshot) -> SessionSandbox {
         Unsandboxed::AskUser
     };
     SessionSandbox {
+        label: policy.mode.as_str().to_string(),
         sandbox: ShellSandbox::Sandboxed {
             sandbox: Arc::new(Launcher::new(exe, policy)),
             unsandboxed,
@@ -235,7 +241,7 @@ pub fn run(cli: &crate::cli::Cli, args: &crate::cli::SandboxArgs) -> i32 {
         "  mode: {} ({})\n",
         policy.mode, snapshot.sandbox.mode.source
     ));
-    out.push_str(&format!("  in effect: {}\n", session.sandbox.label()));
+    out.push_str(&format!("  in effect: {}\n", session.label));
     if policy.mode != Mode::Off {
         let list = |paths: &[PathBuf]| {
             paths

@@ -626,7 +626,7 @@ async fn run_tui(
     options.start_notices = next.notices;
     options.initial_input = next.initial_input;
     options.rewind_conflict = next.conflict;
-    options.sandbox = Some(crate::sandbox_cmd::shell_sandbox(&snapshot).sandbox.label());
+    options.sandbox = Some(crate::sandbox_cmd::shell_sandbox(&snapshot).label);
     if let Some(resumed) = session.resumed.take() {
         let id8: String = resumed.id.chars().take(8).collect();
         options.session_label = Some(format!("resumed {id8}"));

@@ -364,6 +364,21 @@ fn sandbox_status_reports_the_kernel_and_the_policy_and_the_launcher_stays_hidde
         "{}",
         r.stdout
     );
+    assert!(
+        r.stdout.contains("in effect: workspace-write"),
+        "{}",
+        r.stdout
+    );
+    let r = run(w
+        .cmd()
+        .env("QCODE_TEST_SANDBOX_UNAVAILABLE", "1")
+        .args(["sandbox", "status"]));
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("Landlock: not available") && r.stdout.contains("in effect: unavailable"),
+        "{}",
+        r.stdout
+    );
     let help = run(w.cmd().arg("--help"));
     assert!(help.stdout.contains("--sandbox <MODE>"), "{}", help.stdout);
     assert!(!help.stdout.contains("__sandbox"), "{}", help.stdout);
