@@ -99,6 +99,24 @@ pub struct Cli {
     /// original as it was.
     #[arg(long)]
     pub fork_session: bool,
+
+    /// Sandbox for the commands the model runs (overrides settings tools.sandbox.mode):
+    /// workspace-write (default: writes only in the workspace and the temp directory, no
+    /// network, credential stores unreadable), read-only, or off. See docs/sandbox.md.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub sandbox: Option<SandboxModeArg>,
+
+    /// Let the model run a command outside the sandbox (`sandbox: "off"`) without asking the
+    /// user; the only way a non-interactive run allows it.
+    #[arg(long)]
+    pub allow_unsandboxed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SandboxModeArg {
+    WorkspaceWrite,
+    ReadOnly,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -142,6 +160,12 @@ pub enum Command {
     /// MCP servers: add, list (connecting to each), show, remove or probe one, sign in to one
     /// with OAuth (see docs/mcp.md).
     Mcp(McpArgs),
+    /// Subagents the `task` tool can start: list them with where each comes from (see
+    /// docs/subagents.md).
+    Agents(AgentsArgs),
+    /// The sandbox for the commands the model runs: what this kernel supports and the
+    /// effective policy (see docs/sandbox.md).
+    Sandbox(SandboxArgs),
     /// Bring your Qwen Code or Claude Code setup over: the settings that map (model, approval
     /// mode, context file names, MCP servers, hooks, allowed tools), and copies of your
     /// commands, skills and agents (see docs/import.md).
@@ -151,9 +175,6 @@ pub enum Command {
     /// the user-scope mcpServers of ~/.claude.json, commands/, skills/, agents/, CLAUDE.md) and
     /// writes the qcode equivalents into ~/.qcode ($QCODE_HOME), printing what it took, what it
     /// skipped and why. The other tool's files are only read.
-    /// Subagents the `task` tool can start: list them with where each comes from (see
-    /// docs/subagents.md).
-    Agents(AgentsArgs),
     Import(ImportArgs),
 }
 
@@ -199,6 +220,18 @@ pub enum AgentsAction {
     /// agent, and the definitions not used (bad files, untrusted project agents with write
     /// tools).
     List,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub action: SandboxAction,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum SandboxAction {
+    /// Kernel support (Landlock ABI and features) and the policy this folder's sessions get.
+    Status,
 }
 
 #[derive(Debug, Args)]

@@ -157,7 +157,10 @@ pub async fn expand_headless(
     for d in &refresh.new_diagnostics {
         crate::exit::warn(format_args!("command {d}"));
     }
-    let ctx = Arc::new(qcode_core::setup::build_tool_context(snapshot)?);
+    let mut ctx = qcode_core::setup::build_tool_context(snapshot)?;
+    // `!{…}` runs in the session's sandbox (its warnings are the session's to print).
+    ctx.sandbox = crate::sandbox_cmd::shell_sandbox(snapshot).sandbox;
+    let ctx = Arc::new(ctx);
     let files = ToolFiles { ctx: ctx.clone() };
     let shell = ToolShell {
         ctx,
@@ -256,6 +259,7 @@ impl ToolShell {
             class: prepared.kind(),
             leaves_workspace: prepared.outside_workspace(),
             permission_key: &key,
+            escapes_sandbox: prepared.escapes_sandbox(),
         };
         let allow = AllowList::new(self.allowed.clone());
         Ok(decide(self.mode, &facts, &allow, self.interaction))

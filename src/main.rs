@@ -14,6 +14,7 @@ mod import_cmd;
 mod mcp_cmd;
 mod mcp_glue;
 mod recorder_glue;
+mod sandbox_cmd;
 mod session;
 mod sessions_cmd;
 mod telemetry_glue;
@@ -25,6 +26,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The sandbox launcher: before anything else (no parsing, no runtime, no configuration).
+    if let Some(code) = sandbox_cmd::launcher() {
+        return code;
+    }
     let started = std::time::Instant::now();
     let cli = cli::Cli::parse();
     // QCODE_DEBUG=1: error messages also carry the HTTP library's own details.
@@ -64,6 +69,7 @@ async fn run(cli: cli::Cli, started: std::time::Instant) -> i32 {
         Some(cli::Command::Mcp(args)) => return mcp_cmd::run(&cli, args).await,
         Some(cli::Command::Import(args)) => return import_cmd::run(args),
         Some(cli::Command::Agents(args)) => return agents_glue::run(&cli, args),
+        Some(cli::Command::Sandbox(args)) => return sandbox_cmd::run(&cli, args),
         None => {}
     }
     let stdin = headless::Stdin::detect();

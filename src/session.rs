@@ -103,6 +103,8 @@ pub fn cli_overrides(cli: &Cli) -> CliOverrides {
             .collect(),
         max_session_turns: cli.max_session_turns,
         no_chat_recording: cli.no_chat_recording,
+        sandbox_mode: cli.sandbox.map(crate::sandbox_cmd::mode_name),
+        allow_unsandboxed: cli.allow_unsandboxed,
         trust: if cli.trust {
             qcode_config::TrustOverride::TrustThisRun
         } else {
@@ -202,6 +204,11 @@ pub async fn start_with(
     let (auth, credentials) = resolver.0.start(missing)?;
 
     let mut tool_ctx = setup::build_tool_context(&snapshot)?;
+    let sandbox = crate::sandbox_cmd::shell_sandbox(&snapshot);
+    if let Some(w) = &sandbox.warning {
+        crate::exit::warn(format_args!("{w}"));
+    }
+    tool_ctx.sandbox = sandbox.sandbox;
     let background = tool_ctx.background_jobs.clone();
     let skills = qcode_core::skills::load(&snapshot);
     let (system_prompt, context) = setup::system_prompt_with(&snapshot, &skills);
@@ -629,6 +636,7 @@ async fn run_tui(
     options.start_notices = next.notices;
     options.initial_input = next.initial_input;
     options.rewind_conflict = next.conflict;
+    options.sandbox = Some(crate::sandbox_cmd::shell_sandbox(&snapshot).label);
     if let Some(resumed) = session.resumed.take() {
         let id8: String = resumed.id.chars().take(8).collect();
         options.session_label = Some(format!("resumed {id8}"));

@@ -92,6 +92,12 @@ const RULES: &[Rule] = &[
         only: Some(&["qcode-protocol", "qcode-fs"]),
     },
     Rule {
+        krate: "qcode-sandbox",
+        why: "the sandbox is a policy and system calls; the binary builds the policy from configuration",
+        forbidden: &[],
+        only: Some(&["qcode-protocol"]),
+    },
+    Rule {
         krate: "qcode-fs",
         why: "the file-writing leaf crate every crate may use",
         forbidden: &[],

@@ -22,6 +22,7 @@ mod pty;
 mod qwen_oauth;
 mod resume_tui;
 mod rewind;
+mod sandbox;
 mod secrets;
 mod sessions;
 mod skills;

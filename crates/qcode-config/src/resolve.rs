@@ -39,6 +39,10 @@ pub struct CliOverrides {
     pub no_chat_recording: bool,
     /// `--trust`: trust the current project for this run.
     pub trust: TrustOverride,
+    /// `--sandbox MODE` (`workspace-write`, `read-only`, `off`).
+    pub sandbox_mode: Option<String>,
+    /// `--allow-unsandboxed`: the model may run commands outside the sandbox without asking.
+    pub allow_unsandboxed: bool,
 }
 
 /// Everything configuration decides, resolved once.
@@ -81,6 +85,8 @@ pub struct ConfigSnapshot {
     pub agents: AgentLimits,
     /// `tools.shell.env` (validated: `inherit` is all, core or none).
     pub shell_env: Option<Sourced<crate::settings::ShellEnvSettings>>,
+    /// `tools.sandbox.*` and `--sandbox` (validated).
+    pub sandbox: SandboxConfig,
     pub warnings: Vec<SettingsWarning>,
     /// Whether the project's own files may take effect ([`crate::trust`]).
     pub trust: FolderTrust,
@@ -94,6 +100,73 @@ pub struct ConfigSnapshot {
     /// `hooks` and `disableAllHooks` of the user settings, then of the project settings (an
     /// untrusted project's are not here: they are in `ignored`). Parsed by the hook loader.
     pub hook_layers: Vec<HookLayer>,
+}
+
+/// The sandbox settings, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SandboxConfig {
+    /// `workspace-write` (default), `read-only` or `off`; its source says whether the user
+    /// asked for it explicitly (anything but [`Source::Default`]).
+    pub mode: Sourced<String>,
+    /// Whether sandboxed commands may use TCP.
+    pub network: Sourced<bool>,
+    /// More writable directories, absolute (`~/` expanded).
+    pub writable_roots: Vec<Sourced<PathBuf>>,
+    /// `--allow-unsandboxed` (command line only).
+    pub allow_unsandboxed: bool,
+}
+
+/// The sandbox modes `tools.sandbox.mode` and `--sandbox` accept.
+pub const SANDBOX_MODES: [&str; 3] = ["workspace-write", "read-only", "off"];
+
+fn sandbox_config(
+    loaded: &LoadedSettings,
+    s: &crate::settings::SandboxSettings,
+    cli: &CliOverrides,
+    home: &Path,
+) -> Result<SandboxConfig, ConfigError> {
+    let mode_keys = ["tools", "sandbox", "mode"];
+    let mode = match (&cli.sandbox_mode, &s.mode) {
+        (Some(m), _) => from_cli("--sandbox", m.clone()),
+        (None, Some(m)) => from_settings(loaded, &mode_keys, m.clone()),
+        (None, None) => default("workspace-write".to_string()),
+    };
+    if !SANDBOX_MODES.contains(&mode.value.as_str()) {
+        return Err(ConfigError::InvalidValue {
+            what: "tools.sandbox.mode",
+            value: mode.value.clone(),
+            source_desc: mode.source.to_string(),
+            message: "expected workspace-write, read-only or off".into(),
+        });
+    }
+    let network = s.network.map_or_else(
+        || default(false),
+        |on| from_settings(loaded, &["tools", "sandbox", "network"], on),
+    );
+    let roots_keys = ["tools", "sandbox", "writableRoots"];
+    let mut writable_roots = Vec::new();
+    for r in &s.writable_roots {
+        let path = match r.strip_prefix("~/") {
+            Some(rest) => home.join(rest),
+            None if r == "~" => home.to_path_buf(),
+            None => PathBuf::from(r),
+        };
+        if !path.is_absolute() {
+            return Err(ConfigError::InvalidValue {
+                what: "tools.sandbox.writableRoots",
+                value: r.clone(),
+                source_desc: loaded.source_of(&roots_keys).to_string(),
+                message: "expected an absolute path (or ~/…)".into(),
+            });
+        }
+        writable_roots.push(from_settings(loaded, &roots_keys, path));
+    }
+    Ok(SandboxConfig {
+        mode,
+        network,
+        writable_roots,
+        allow_unsandboxed: cli.allow_unsandboxed,
+    })
 }
 
 /// One settings file's `hooks` (absent: `Value::Null`) and `disableAllHooks`.
@@ -481,6 +554,7 @@ impl ConfigSnapshot {
         };
 
         let agents = agent_limits(loaded, &s.agents)?;
+        let sandbox = sandbox_config(loaded, &s.tools.sandbox, cli, &paths.home)?;
 
         let cwd = cwd.to_path_buf();
         let project_root = crate::paths::git_root(&cwd).unwrap_or_else(|| cwd.clone());
@@ -509,6 +583,7 @@ impl ConfigSnapshot {
             otlp_endpoint,
             shell_env,
             agents,
+            sandbox,
             warnings: loaded.warnings.clone(),
             trust: FolderTrust::Untrusted { refused: false },
             ignored: Vec::new(),

@@ -107,6 +107,22 @@ pub struct ToolsSettings {
     pub allowed: Vec<String>,
     #[serde(default)]
     pub shell: ShellSettings,
+    #[serde(default)]
+    pub sandbox: SandboxSettings,
+}
+
+/// `tools.sandbox`: the sandbox of the commands the model runs (see docs/sandbox.md). From a
+/// project file only `mode: "read-only"` and `network: false` apply ([`crate::untrusted`]).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxSettings {
+    /// `workspace-write` (default), `read-only` or `off`.
+    pub mode: Option<String>,
+    /// Whether sandboxed commands may use TCP (default false).
+    pub network: Option<bool>,
+    /// More directories sandboxed commands may write (absolute, or `~/…`).
+    #[serde(default)]
+    pub writable_roots: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -197,6 +213,10 @@ const KNOWN_KEYS: &[&str] = &[
     "tools.shell.env.exclude",
     "tools.shell.env.include",
     "tools.shell.env.set",
+    "tools.sandbox",
+    "tools.sandbox.mode",
+    "tools.sandbox.network",
+    "tools.sandbox.writableRoots",
     "context",
     "context.fileName",
     "privacy",

@@ -6,7 +6,8 @@
 //! `tools.allowed`, `tools.shell.env`, `hooks`, `disableAllHooks`, context file names that are absolute or leave the
 //! project. From any project file — trusted or not — these never do: `security.auth.qwenOAuthBaseUrl`
 //! (the Qwen refresh token goes only to Qwen's server or one the user chose by flag,
-//! environment or user settings), and `privacy.usageStatisticsEnabled: true` (a project can turn
+//! environment or user settings), `tools.sandbox.*` values that widen the sandbox (a project
+//! may set `mode: "read-only"` and `network: false`, nothing else), and `privacy.usageStatisticsEnabled: true` (a project can turn
 //! statistics off, never on). From an untrusted project `.env`: `OTEL_*` (where statistics
 //! go) and `OPENAI_BASE_URL` unless the key comes from the same file (decided in
 //! [`crate::resolve`]); `QCODE_QWEN_OAUTH_BASE_URL` from no project `.env` at all. The model name,
@@ -100,6 +101,7 @@ pub(crate) fn restrict_settings(
         out = out.with_project_entry(privacy, None)?;
         note(privacy, Some(&Value::Bool(true)), ignored);
     }
+    restrict_sandbox(&mut out, &mut |keys, v| note(keys, Some(v), ignored))?;
     let names: &[&str] = &["context", "fileName"];
     if !trusted && let Some(entry) = out.project_entry(names).cloned() {
         let (kept, dropped) = split_context_names(&entry);
@@ -109,6 +111,40 @@ pub(crate) fn restrict_settings(
         }
     }
     Ok(out)
+}
+
+/// `tools.sandbox.*` from any project file, trusted or not: a project may only narrow the
+/// sandbox — `mode: "read-only"` and `network: false` apply, every other value (`off`,
+/// `workspace-write`, `network: true`, any `writableRoots`) is ignored.
+fn restrict_sandbox(
+    out: &mut LoadedSettings,
+    note: &mut dyn FnMut(&[&str], &Value),
+) -> Result<(), ConfigError> {
+    let narrowing: [(&[&str], Option<Value>); 3] = [
+        (
+            &["tools", "sandbox", "mode"],
+            Some(Value::from("read-only")),
+        ),
+        (&["tools", "sandbox", "network"], Some(Value::Bool(false))),
+        (&["tools", "sandbox", "writableRoots"], None),
+    ];
+    for (keys, allowed) in narrowing {
+        if let Some(v) = out.project_entry(keys).cloned()
+            && allowed.as_ref() != Some(&v)
+        {
+            *out = out.with_project_entry(keys, None)?;
+            note(keys, &v);
+        }
+    }
+    // `tools.sandbox` set to something that is not an object would hide the keys above.
+    let whole: &[&str] = &["tools", "sandbox"];
+    if let Some(v) = out.project_entry(whole).cloned()
+        && !v.is_object()
+    {
+        *out = out.with_project_entry(whole, None)?;
+        note(whole, &v);
+    }
+    Ok(())
 }
 
 /// A settings value as one short line.

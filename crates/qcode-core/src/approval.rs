@@ -20,6 +20,9 @@ pub struct CallFacts<'a> {
     /// For "allow for session" and allow-lists: the tool name, or for shell the command (the
     /// shell tool passes its leading words for a plain command, the whole text otherwise).
     pub permission_key: &'a str,
+    /// A shell command to run outside the session's sandbox (`sandbox: "off"`): asks in every
+    /// mode, yolo included, whatever the allow-lists say.
+    pub escapes_sandbox: bool,
 }
 
 /// Whether the front end can ask the user.
@@ -229,7 +232,15 @@ pub fn decide(
             | ToolClass::Subagent => ask_unless_allowed(facts, allow),
         },
     };
+    let wanted = match wanted {
+        Policy::Allow | Policy::Ask if facts.escapes_sandbox => Policy::Ask,
+        other => other,
+    };
     match (wanted, interaction) {
+        (Policy::Ask, Interaction::Headless) if facts.escapes_sandbox => Policy::Deny(format!(
+            "`{}` outside the sandbox needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what the command needs. (The user can allow unsandboxed commands with --allow-unsandboxed.)",
+            facts.tool
+        )),
         (Policy::Ask, Interaction::Headless) => Policy::Deny(format!(
             "`{}` needs the user's approval, and this is a non-interactive run that cannot ask. Do not retry it; continue without it or explain what you would do. {}",
             facts.tool,

@@ -112,6 +112,7 @@ async fn prepare(
                 leaves_workspace: prepared.outside_workspace()
                     || prepared.targets_private_network(),
                 permission_key: &key,
+                escapes_sandbox: prepared.escapes_sandbox(),
             };
             // A tool of a server configured with `trust: true` runs without asking (not in
             // plan mode).
@@ -324,6 +325,7 @@ async fn run_one(
                         class: prepared.kind(),
                         leaves_workspace: false,
                         permission_key: &key,
+                        escapes_sandbox: false,
                     };
                     session.allow.add(AllowList::session_entry(&facts));
                     execute_any(session, call, prepared, cancel, inputs, tx).await

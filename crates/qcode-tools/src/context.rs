@@ -31,6 +31,8 @@ pub struct ToolContext {
     pub change_tracker: Option<Arc<dyn crate::ChangeTracker>>,
     /// Where the `skill` tool finds skills; `None`: the session has none.
     pub skills: Option<Arc<dyn crate::SkillSource>>,
+    /// The sandbox `run_shell_command` runs its commands in (default: none).
+    pub sandbox: crate::ShellSandbox,
 }
 
 impl ToolContext {
@@ -69,6 +71,7 @@ impl ToolContext {
             background_jobs: crate::BackgroundJobs::default(),
             change_tracker: None,
             skills: None,
+            sandbox: crate::ShellSandbox::default(),
         })
     }
 
@@ -93,6 +96,7 @@ impl fmt::Debug for ToolContext {
             .field("background_dir", &self.background_dir)
             .field("change_tracker", &self.change_tracker.is_some())
             .field("skills", &self.skills.is_some())
+            .field("sandbox", &self.sandbox)
             .finish_non_exhaustive()
     }
 }

@@ -31,6 +31,9 @@
 //! validates the call into a [`TaskRequest`] ([`PreparedCall::task_request`]) and the engine
 //! runs it, since a subagent is a child engine. [`ToolRegistry::restricted`] is a subagent's
 //! tool list.
+//! Shell commands run in the sandbox of [`ToolContext::sandbox`] ([`CommandSandbox`], a seam
+//! the binary implements over `qcode-sandbox`): the launcher it names goes before `bash -c`,
+//! and a failed command's result gets its explanation when the sandbox stopped it.
 //!
 //! It must not talk to the model, render anything, or read configuration files.
 
@@ -58,6 +61,7 @@ pub use subagents::{MAX_TASK_DESCRIPTION_CHARS, TASK_TOOL, TaskRequest};
 pub use tools::shell::BackgroundJobs;
 pub use tools::shell::env::{EnvInherit, ShellEnvPolicy};
 pub use tools::shell::permission_key as shell_permission_key;
+pub use tools::shell::sandbox::{CommandSandbox, ShellSandbox, Unsandboxed};
 pub use tools::skill::SkillSource;
 pub use tools::web_fetch::is_non_public as is_non_public_address;
 pub use tracker::{ChangeTracker, CommandToken};

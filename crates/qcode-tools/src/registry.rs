@@ -178,6 +178,8 @@ pub(crate) struct Facts {
     pub private_network: bool,
     pub details: ApprovalDetails,
     pub permission_key: String,
+    /// A shell command the model asked to run outside the sandbox (asks in every mode).
+    pub escapes_sandbox: bool,
 }
 
 impl Facts {
@@ -191,6 +193,7 @@ impl Facts {
             outside_workspace: false,
             private_network: false,
             permission_key: def.name.to_string(),
+            escapes_sandbox: false,
         }
     }
 }
@@ -263,6 +266,13 @@ impl PreparedCall {
     /// yolo mode.
     pub fn targets_private_network(&self) -> bool {
         self.facts.private_network
+    }
+
+    /// True for `run_shell_command` with `sandbox: "off"` in a sandboxed session, unless the
+    /// user pre-approved unsandboxed commands: the approval policy then asks in every mode
+    /// (and a non-interactive run denies it).
+    pub fn escapes_sandbox(&self) -> bool {
+        self.facts.escapes_sandbox
     }
 
     /// What the user sees when asked: a diff for edits/writes, command and directory for shell,
@@ -589,6 +599,7 @@ impl ToolRegistry {
             private_network: false,
             details: external::details(tool, &arguments),
             permission_key: tool.server_key.clone(),
+            escapes_sandbox: false,
         };
         Ok(PreparedCall {
             name: tool.name.clone(),

@@ -94,6 +94,9 @@ pub struct TuiOptions {
     pub resumed: Vec<qcode_protocol::ChatMessage>,
     /// Shown on the status line (e.g. `resumed 1a2b3c4d`) until `/clear`.
     pub session_label: Option<String>,
+    /// The shell sandbox's mode for the status line (`sandbox: workspace-write`); `None`:
+    /// not shown.
+    pub sandbox: Option<String>,
     /// Notices shown at start, after the resumed conversation (e.g. "no session to continue",
     /// what a rewind restored).
     pub start_notices: Vec<String>,
@@ -133,6 +136,7 @@ impl std::fmt::Debug for TuiOptions {
             .field("open_auth_at_start", &self.open_auth_at_start)
             .field("resumed", &self.resumed.len())
             .field("session_label", &self.session_label)
+            .field("sandbox", &self.sandbox)
             .field("start_notices", &self.start_notices.len())
             .field("initial_input", &self.initial_input.is_some())
             .field("open_resume_at_start", &self.open_resume_at_start)
@@ -160,6 +164,7 @@ impl TuiOptions {
             open_auth_at_start: false,
             resumed: Vec::new(),
             session_label: None,
+            sandbox: None,
             start_notices: Vec::new(),
             initial_input: None,
             open_resume_at_start: false,

@@ -1,4 +1,4 @@
-//! The status line (model, auth, approval mode, context used, session tokens, cwd and git
+//! The status line (model, auth, approval mode, the shell sandbox, context used, session tokens, cwd and git
 //! branch) and the "Working 3s · Esc to cancel" line shown while the model works.
 
 use std::path::Path;
@@ -25,6 +25,8 @@ pub struct StatusInfo {
     pub branch: Option<String>,
     /// What the session is, when worth saying (`resumed 1a2b3c4d`).
     pub session: Option<String>,
+    /// The shell sandbox's mode (`workspace-write`, `off`, …), when known.
+    pub sandbox: Option<String>,
 }
 
 /// Colour that makes the risk of an approval mode visible.
@@ -68,6 +70,14 @@ impl StatusInfo {
             Span::styled(self.approval_mode.as_str(), mode_style(self.approval_mode)),
         ];
         let mut left = left;
+        if let Some(mode) = &self.sandbox {
+            let style = match mode.as_str() {
+                "off" | "unavailable" => Style::default().fg(Color::Yellow),
+                _ => dim,
+            };
+            left.push(sep());
+            left.push(Span::styled(format!("sandbox: {mode}"), style));
+        }
         if let Some(s) = &self.session {
             left.push(sep());
             left.push(Span::styled(s.clone(), Style::default().fg(Color::Magenta)));
@@ -211,7 +221,28 @@ mod tests {
             cwd: "~/src/qcode".into(),
             branch: Some("main".into()),
             session: None,
+            sandbox: None,
         }
+    }
+
+    #[test]
+    fn status_line_shows_the_sandbox_mode() {
+        let s = StatusInfo {
+            sandbox: Some("workspace-write".into()),
+            ..info()
+        };
+        let text = lines_text(&[s.line(120)], 120);
+        assert!(
+            text.contains("auto-edit · sandbox: workspace-write"),
+            "{text}"
+        );
+        let off = StatusInfo {
+            sandbox: Some("off".into()),
+            ..info()
+        };
+        let line = off.line(120);
+        assert_eq!(line.spans[6].content, "sandbox: off");
+        assert_eq!(line.spans[6].style.fg, Some(Color::Yellow));
     }
 
     #[test]

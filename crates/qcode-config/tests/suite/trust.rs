@@ -283,3 +283,75 @@ fn hooks_come_from_the_user_and_only_a_trusted_project() {
     assert_eq!(project.hooks["PreToolUse"][0]["hooks"][0]["command"], "p");
     assert!(ignored(&s).is_empty());
 }
+
+#[test]
+fn no_project_file_can_switch_the_sandbox_off_or_widen_it_trusted_or_not() {
+    let r =
+        Repo::new(r#"{"tools": {"sandbox": {"mode": "read-only", "writableRoots": ["~/cache"]}}}"#);
+    r.write(
+        ".qcode/settings.json",
+        r#"{"tools": {"sandbox": {"mode": "off", "network": true, "writableRoots": ["/", "~"]}}}"#,
+    );
+    for trusted in [false, true] {
+        if trusted {
+            TrustedFolders::set(&r.paths.qcode_home, &r.root, TrustRule::TrustFolder).unwrap();
+        }
+        let s = r.load(&[]);
+        assert_eq!(s.sandbox.mode.value, "read-only", "trusted: {trusted}");
+        assert_eq!(
+            s.sandbox.mode.source,
+            Source::UserSettings(r.paths.user_settings())
+        );
+        assert!(!s.sandbox.network.value);
+        let roots: Vec<PathBuf> = s
+            .sandbox
+            .writable_roots
+            .iter()
+            .map(|w| w.value.clone())
+            .collect();
+        assert_eq!(roots, vec![r.paths.home.join("cache")]);
+        let mut names = ignored(&s);
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "tools.sandbox.mode",
+                "tools.sandbox.network",
+                "tools.sandbox.writableRoots"
+            ],
+            "trusted: {trusted}"
+        );
+    }
+}
+
+#[test]
+fn a_project_may_narrow_the_sandbox_and_a_bad_mode_is_an_error() {
+    let r = Repo::new(r#"{"tools": {"sandbox": {"network": true}}}"#);
+    r.write(
+        ".qcode/settings.json",
+        r#"{"tools": {"sandbox": {"mode": "read-only", "network": false}}}"#,
+    );
+    let s = r.load(&[]);
+    assert_eq!(s.sandbox.mode.value, "read-only");
+    assert!(!s.sandbox.network.value);
+    assert!(s.ignored.is_empty(), "{:?}", s.ignored);
+    // The flag beats every file.
+    let cli = CliOverrides {
+        sandbox_mode: Some("off".into()),
+        ..CliOverrides::default()
+    };
+    let (s, _) = r.load_with(&[], &cli);
+    assert_eq!(s.sandbox.mode.value, "off");
+    assert_eq!(s.sandbox.mode.source, Source::Cli("--sandbox"));
+
+    let bad = Repo::new(r#"{"tools": {"sandbox": {"mode": "none"}}}"#);
+    let env = EnvLayer::from_map(HashMap::new());
+    let e = ConfigSnapshot::load(bad.paths.clone(), &bad.root, env, &CliOverrides::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("tools.sandbox.mode"), "{e}");
+    let rel = Repo::new(r#"{"tools": {"sandbox": {"writableRoots": ["cache"]}}}"#);
+    let env = EnvLayer::from_map(HashMap::new());
+    let e = ConfigSnapshot::load(rel.paths.clone(), &rel.root, env, &CliOverrides::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("absolute path"), "{e}");
+}

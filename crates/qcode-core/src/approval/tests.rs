@@ -6,6 +6,7 @@ fn facts<'a>(tool: &'a str, class: ToolClass, key: &'a str, leaves: bool) -> Cal
         class,
         leaves_workspace: leaves,
         permission_key: key,
+        escapes_sandbox: false,
     }
 }
 
@@ -335,6 +336,7 @@ fn write_decision(ws: &std::path::Path, rel: &str, mode: ApprovalMode) -> Policy
         class: prepared.kind(),
         leaves_workspace: prepared.outside_workspace() || prepared.targets_private_network(),
         permission_key: &key,
+        escapes_sandbox: prepared.escapes_sandbox(),
     };
     let allow = AllowList::new(["write_file".to_string()]);
     decide(mode, &f, &allow, Interaction::Interactive)
@@ -451,4 +453,36 @@ fn mcp_tools_ask_outside_yolo_and_are_allowed_by_tool_or_server() {
         panic!("headless must deny");
     };
     assert!(why.contains("--allowed-tools mcp__srv__echo"), "{why}");
+}
+
+#[test]
+fn a_command_outside_the_sandbox_asks_in_every_mode_and_is_denied_headless() {
+    let mut f = facts(
+        "run_shell_command",
+        ToolClass::Execute,
+        "unsandboxed: ls",
+        false,
+    );
+    f.escapes_sandbox = true;
+    let all = AllowList::new(["run_shell_command".to_string()]);
+    for mode in [
+        ApprovalMode::Default,
+        ApprovalMode::AutoEdit,
+        ApprovalMode::Yolo,
+    ] {
+        assert_eq!(
+            decide(mode, &f, &all, Interaction::Interactive),
+            Policy::Ask,
+            "{mode:?}"
+        );
+        match decide(mode, &f, &all, Interaction::Headless) {
+            Policy::Deny(why) => assert!(why.contains("--allow-unsandboxed"), "{why}"),
+            other => panic!("{mode:?}: {other:?}"),
+        }
+    }
+    // Plan mode still denies shell commands outright.
+    assert!(matches!(
+        decide(ApprovalMode::Plan, &f, &all, Interaction::Interactive),
+        Policy::Deny(_)
+    ));
 }

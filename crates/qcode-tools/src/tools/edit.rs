@@ -99,6 +99,7 @@ pub(crate) fn prepare(
             diff: applied.diff.clone(),
         },
         permission_key: DEF.name.to_string(),
+        escapes_sandbox: false,
     };
     Ok((
         facts,

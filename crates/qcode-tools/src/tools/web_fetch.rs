@@ -101,6 +101,7 @@ pub(crate) async fn prepare(args: Map<String, Value>) -> Result<(Facts, Plan), T
             url: url.to_string(),
         },
         permission_key: format!("{} {host}", DEF.name),
+        escapes_sandbox: false,
     };
     Ok((
         facts,

@@ -123,6 +123,7 @@ pub(crate) fn prepare(
             diff: diff.clone(),
         },
         permission_key: DEF.name.to_string(),
+        escapes_sandbox: false,
     };
     Ok((
         facts,

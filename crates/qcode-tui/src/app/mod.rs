@@ -126,6 +126,7 @@ impl App {
             cwd: crate::status::shorten_home(&options.cwd, home.as_deref()),
             branch: None,
             session: options.session_label.clone(),
+            sandbox: options.sandbox.clone(),
         };
         let mut app = Self {
             ops,

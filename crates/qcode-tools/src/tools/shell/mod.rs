@@ -5,6 +5,7 @@ pub mod env;
 pub use process::BackgroundJobs;
 mod output;
 mod process;
+pub mod sandbox;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,7 +46,10 @@ pub(crate) const DEF: ToolDef = ToolDef {
         file, and the call returns at once with the process id. Processes a foreground command \
         leaves running with `&` are stopped when it exits. Prefer the dedicated tools for \
         reading, searching and editing files. Explain what the command does in `description`; \
-        the user may be asked to approve it.",
+        the user may be asked to approve it. Commands usually run in a sandbox: writes only \
+        inside the workspace and the temp directory, no network, credential files unreadable; \
+        when the result says the sandbox stopped a command that really needs more, call it \
+        again with `sandbox` set to \"off\" (the user is always asked first).",
     params: &[
         Param {
             name: "command",
@@ -80,6 +84,12 @@ pub(crate) const DEF: ToolDef = ToolDef {
             presence: Presence::Optional,
             description: "Start the command in the background and return immediately (for servers and watchers).",
         },
+        Param {
+            name: "sandbox",
+            ty: Ty::Enum(&["on", "off"]),
+            presence: Presence::Optional,
+            description: "\"off\" runs the command outside the sandbox, after the user approves it; only when a sandboxed run failed because of the sandbox (default \"on\").",
+        },
     ],
 };
 
@@ -91,6 +101,23 @@ struct Args {
     timeout: Option<u64>,
     #[serde(default)]
     is_background: bool,
+    sandbox: Option<String>,
+}
+
+/// Where the command runs.
+#[derive(Clone)]
+enum Confinement {
+    Sandboxed(Arc<dyn sandbox::CommandSandbox>),
+    Unconfined,
+}
+
+impl std::fmt::Debug for Confinement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Confinement::Sandboxed(s) => write!(f, "Sandboxed({})", s.mode()),
+            Confinement::Unconfined => f.write_str("Unconfined"),
+        }
+    }
 }
 
 /// Foreground or background.
@@ -105,6 +132,7 @@ pub(crate) struct Plan {
     command: String,
     dir: ResolvedPath,
     mode: Mode,
+    confinement: Confinement,
 }
 
 pub(crate) fn prepare(
@@ -126,6 +154,20 @@ pub(crate) fn prepare(
             ),
         ));
     }
+    let wants_off = args.sandbox.as_deref() == Some("off");
+    let (confinement, escapes_sandbox) = match &ctx.sandbox {
+        sandbox::ShellSandbox::Refused(why) => {
+            return Err(ToolError::rejected(DEF.name, why.clone()));
+        }
+        sandbox::ShellSandbox::Unconfined => (Confinement::Unconfined, false),
+        sandbox::ShellSandbox::Sandboxed { unsandboxed, .. } if wants_off => (
+            Confinement::Unconfined,
+            *unsandboxed == sandbox::Unsandboxed::AskUser,
+        ),
+        sandbox::ShellSandbox::Sandboxed { sandbox, .. } => {
+            (Confinement::Sandboxed(Arc::clone(sandbox)), false)
+        }
+    };
     let mode = if args.is_background {
         Mode::Background
     } else {
@@ -144,6 +186,10 @@ pub(crate) fn prepare(
     if mode == Mode::Background {
         summary.push_str(" (background)");
     }
+    let unsandboxed = wants_off && matches!(ctx.sandbox, sandbox::ShellSandbox::Sandboxed { .. });
+    if unsandboxed {
+        summary.push_str(" — OUTSIDE THE SANDBOX");
+    }
     let _ = args.description;
     let facts = Facts {
         summary,
@@ -151,9 +197,22 @@ pub(crate) fn prepare(
         private_network: false,
         details: ApprovalDetails::Shell {
             command: args.command.clone(),
-            directory: dir.display.clone(),
+            directory: if unsandboxed {
+                format!(
+                    "{} (outside the sandbox: no limits on files or network)",
+                    dir.display
+                )
+            } else {
+                dir.display.clone()
+            },
         },
-        permission_key: permission_key(&args.command),
+        // An unsandboxed run is never covered by what was allowed for sandboxed runs.
+        permission_key: if unsandboxed {
+            format!("unsandboxed: {}", args.command.trim())
+        } else {
+            permission_key(&args.command)
+        },
+        escapes_sandbox,
     };
     Ok((
         facts,
@@ -161,6 +220,7 @@ pub(crate) fn prepare(
             command: args.command,
             dir,
             mode,
+            confinement,
         },
     ))
 }
@@ -254,11 +314,16 @@ async fn run(
     cancel: CancellationToken,
     progress: &mpsc::UnboundedSender<ToolProgress>,
 ) -> ToolResult {
+    let launcher = match &plan.confinement {
+        Confinement::Sandboxed(s) => Some(s.launcher()),
+        Confinement::Unconfined => None,
+    };
     let spec = Spawn {
         command: &plan.command,
         dir: &plan.dir.path,
         env: &ctx.shell_env,
         policy: &ctx.shell_env_policy,
+        launcher: launcher.as_ref(),
     };
     match plan.mode {
         Mode::Background => match spawn_background(spec, &ctx.background_dir) {
@@ -303,7 +368,15 @@ async fn run(
             match outcome.ending {
                 Ending::Exited(status) => {
                     let head = describe_exit(status);
-                    let text = format!("{}\n{body}{leftovers}", capitalize(&head));
+                    let mut text = format!("{}\n{body}{leftovers}", capitalize(&head));
+                    // Also after a success: a chain's last command may succeed after an
+                    // earlier one was stopped.
+                    if let Confinement::Sandboxed(s) = &plan.confinement
+                        && let Some(why) = s.explain_failure(&outcome.output, &plan.dir.path)
+                    {
+                        text.push_str("\n\n");
+                        text.push_str(&why);
+                    }
                     if status.success() {
                         ToolResult::success(text)
                     } else {

@@ -66,10 +66,20 @@ pub(crate) struct Spawn<'a> {
     pub env: &'a [(String, String)],
     /// Which of qcode's own variables the command sees (secrets never, by default).
     pub policy: &'a super::env::ShellEnvPolicy,
+    /// The sandbox launcher (program and arguments) that runs `bash -c …`; `None`: bash
+    /// directly.
+    pub launcher: Option<&'a (std::ffi::OsString, Vec<std::ffi::OsString>)>,
 }
 
 fn base_command(spec: &Spawn<'_>) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new("bash");
+    let mut cmd = match spec.launcher {
+        Some((program, args)) => {
+            let mut c = tokio::process::Command::new(program);
+            c.args(args).arg("bash");
+            c
+        }
+        None => tokio::process::Command::new("bash"),
+    };
     cmd.arg("-c")
         .arg(spec.command)
         .current_dir(spec.dir)
