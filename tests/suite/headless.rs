@@ -163,6 +163,11 @@ fn large_answer_arrives_in_full_when_piped() {
     let mock = MockServer::start();
     let answer = big_answer();
     mock.enqueue(Reply::text(&answer, 16));
+    // The answer repeats itself: loop detection would (rightly) stop it.
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{"model": {"loopDetection": false}}"#,
+    );
     let r = run(w.cmd_for(&mock).args(["-p", "write a lot"]));
     r.assert_code(0);
     assert_eq!(r.stdout.len(), answer.len());
@@ -174,6 +179,10 @@ fn large_answer_through_head_stops_quietly() {
     let w = World::new();
     let mock = MockServer::start();
     mock.enqueue(Reply::text(&big_answer(), 16));
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{"model": {"loopDetection": false}}"#,
+    );
     let mut child = w
         .cmd_for(&mock)
         .args(["-p", "write a lot"])
@@ -397,4 +406,38 @@ fn sigterm_and_sighup_kill_the_shell_tools_processes_and_write_the_result() {
         assert_eq!(result["exit_code"], code);
         assert_no_process_matching(&marker, signal);
     }
+}
+
+#[test]
+fn a_looping_answer_is_stopped_and_kept() {
+    let w = World::new();
+    let mock = MockServer::start();
+    let looping = format!(
+        "Let me check.\n{}",
+        "I will read the file again to be sure it is right. ".repeat(400)
+    );
+    mock.enqueue(Reply::text(&looping, 16));
+    let r = run(w.cmd_for(&mock).args(["-p", "fix it", "-o", "json"]));
+    r.assert_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let kept = v["result"].as_str().unwrap();
+    // Stopped early (about ten repeats), the text so far kept, the user told.
+    assert!(kept.starts_with("Let me check.\nI will read"), "{kept}");
+    assert!(kept.len() < 2_000, "stopped early: {} bytes", kept.len());
+    assert!(
+        r.stderr.contains("kept repeating the same passage"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(mock.requests().len(), 1, "no retry, no follow-up");
+
+    // Turned off, the same answer arrives in full.
+    w.write(
+        "home/.qcode/settings.json",
+        r#"{"model": {"loopDetection": false}}"#,
+    );
+    mock.enqueue(Reply::text(&looping, 16));
+    let r = run(w.cmd_for(&mock).args(["-p", "fix it"]));
+    r.assert_code(0);
+    assert_eq!(r.stdout, looping);
 }

@@ -20,6 +20,7 @@ mod mcp_live;
 mod mcp_oauth;
 mod pty;
 mod qwen_oauth;
+mod real_model;
 mod resume_tui;
 mod rewind;
 mod sandbox;

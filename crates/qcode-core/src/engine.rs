@@ -244,7 +244,9 @@ impl Session {
 /// Starts fetching the server's model listing in the background (it only asks when the
 /// listing can tell something the settings and the catalogue do not; see [`crate::limits`]).
 pub(crate) fn start_discovery(session: &mut Session) {
-    if !session.discover {
+    // Qwen OAuth's models are in the catalogue and its server is never local; asking would
+    // only cost a credentials check (a refresh, near expiry) beside the first request.
+    if !session.discover || session.auth == AuthKind::QwenOauth {
         return;
     }
     session.server = crate::limits::ServerModels::pending(crate::limits::start_discovery(

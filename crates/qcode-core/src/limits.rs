@@ -6,7 +6,7 @@
 //!   llama.cpp (`meta.n_ctx`), vLLM, LM Studio and OpenRouter (see `qcode_client::ModelInfo`).
 //!   It is fetched in the background when the engine starts, once per base URL per process,
 //!   only when the settings do not pin the window and the model is not in the catalogue (or the
-//!   server is on this machine): it never delays the prompt. A listing that does not name the
+//!   server is on this machine), never for Qwen OAuth: it never delays the prompt. A listing that does not name the
 //!   session's model gives one warning (servers often ignore the name). Precedence for the
 //!   window: `model.contextWindow`, then the server, then the catalogue.
 //! - **Output limit.** Every request carries `max_tokens`: `model.maxTokens` when set (`0`: send

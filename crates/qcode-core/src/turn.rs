@@ -160,8 +160,11 @@ async fn turn_loop(
             ReplyEnd::Failed(r) => (r, Some(TurnOutcome::Failed)),
             ReplyEnd::Cancelled(r) => (r, Some(TurnOutcome::Interrupted)),
             ReplyEnd::Overflow(error) => {
-                // Once per turn: compress, then send again.
-                if !compressed_for_overflow {
+                // Once per turn: compress, then send again (when there is something to
+                // compress: a single long prompt is an error at once).
+                if !compressed_for_overflow
+                    && crate::compact::split_point(&session.history).is_some()
+                {
                     compressed_for_overflow = true;
                     tx.send(Event::Warning {
                         message: "the conversation is too long for the model's context \
@@ -248,6 +251,7 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
     let tools_chars = serde_json::to_string(&tools).map_or(0, |s| s.len());
     let mut estimate = crate::limits::estimate_request(&session.history, tools_chars);
     if crate::limits::fit(estimate, session.context_window) != crate::limits::Fit::Fits
+        && crate::compact::split_point(&session.history).is_some()
         && crate::compact::compact_auto(session, tx, cancel.child_token()).await
     {
         estimate = crate::limits::estimate_request(&session.history, tools_chars);

@@ -52,7 +52,14 @@ fn main() {
         if delay_us > 0 && i > 0 && i % delay_every == 0 {
             items.push(SseItem::Delay(Duration::from_micros(delay_us)));
         }
-        items.push(SseItem::Raw(chunk::text_line(words[i % words.len()])));
+        // Each line numbered, so that the text never repeats exactly (qcode stops an answer
+        // that loops).
+        let word = if i % words.len() == words.len() - 1 {
+            format!("dogs {}.\n", i / words.len())
+        } else {
+            words[i % words.len()].to_string()
+        };
+        items.push(SseItem::Raw(chunk::text_line(&word)));
     }
     items.push(SseItem::data_json(&chunk::finish("stop")));
     items.push(SseItem::data_json(&chunk::usage(&MockUsage::new(

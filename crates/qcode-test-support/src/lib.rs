@@ -5,6 +5,7 @@
 //!
 //! Never a dependency of a non-test build.
 
+pub mod llama_server;
 pub mod mcp_peers;
 pub mod mock_model;
 pub mod oauth_server;

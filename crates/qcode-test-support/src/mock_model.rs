@@ -11,7 +11,7 @@
 //!   none is left, the default reply — `501` with `mock: no scripted reply left` (501 is not a
 //!   status clients retry, so a missing script fails fast instead of hanging).
 //! - `GET …/models`: the next reply from [`MockServer::enqueue_models`], else the model list
-//!   ([`MockServer::set_models`], default `["mock-model"]`).
+//!   ([`MockServer::set_models`], default: none, so that a session never warns about an unlisted model unless a test asks for it).
 //! - anything else: `404`.
 //!
 //! Every request is recorded ([`MockServer::requests`]) before it is answered. Replies can
@@ -189,7 +189,7 @@ impl MockServer {
                 matching: Vec::new(),
                 completions: Vec::new(),
                 models_queue: VecDeque::new(),
-                models: vec!["mock-model".to_string()],
+                models: Vec::new(),
                 default_reply: Reply::status(501).json_body(json!({
                     "error": { "message": "mock: no scripted reply left", "type": "mock_error" }
                 })),

@@ -91,7 +91,12 @@ impl StatusInfo {
             } else {
                 dim
             };
-            right_parts.push(vec![Span::styled(format!("{p}% context"), style)]);
+            // The window itself too: a local server's is what it was started with.
+            let window = format_tokens(self.context_window.unwrap_or_default());
+            right_parts.push(vec![Span::styled(
+                format!("{p}% of {window} context"),
+                style,
+            )]);
         }
         if self.session_tokens > 0 {
             right_parts.push(vec![Span::styled(

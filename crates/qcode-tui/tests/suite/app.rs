@@ -370,7 +370,10 @@ fn tools_errors_retries_and_usage() {
         turn_id: 1,
         outcome: TurnOutcome::Failed,
     });
-    assert!(h.frame(100, 20).contains("42% context · 42.1k tokens"));
+    assert!(
+        h.frame(100, 20)
+            .contains("42% of 100.0k context · 42.1k tokens")
+    );
     assert_eq!(h.app.stats().tool_calls, 1);
     assert_eq!(h.app.stats().tool_failures, 1);
     assert_eq!(h.app.stats().errors, 1);
