@@ -128,3 +128,63 @@ fn agents_in_a_trusted_folder_loads_the_project_definitions_that_run_commands() 
     t.send(keys::CTRL_D);
     assert_eq!(t.wait_exit(), 0);
 }
+
+#[test]
+fn a_running_subagent_is_a_live_block_then_a_summary_line_expandable_with_ctrl_o() {
+    use qcode_test_support::mock_model::{Reply, SseItem, chunk};
+    let w = World::new();
+    let mock = MockServer::start();
+    w.write(
+        "home/.qcode/agents/finder.md",
+        "---\nname: finder\ndescription: Finds things.\ntools: [read_file, grep_search]\n---\nYou are FINDER-MARKER.\n",
+    );
+    let call = serde_json::json!({
+        "subagent_type": "finder",
+        "description": "Find the answer",
+        "prompt": "Where is ANSWER defined?",
+    })
+    .to_string();
+    mock.enqueue(Reply::tool_calls([("t1", "task", call.as_str())], 9));
+    // The subagent answers slowly, so that its live block can be seen.
+    mock.enqueue_matching(
+        "FINDER-MARKER",
+        Reply::sse(vec![
+            SseItem::data_json(&chunk::role()),
+            SseItem::data_json(&chunk::text("ANSWER is in ")),
+            SseItem::delay(2_500),
+            SseItem::data_json(&chunk::text("src/lib.rs")),
+            SseItem::data_json(&chunk::finish("stop")),
+            SseItem::done(),
+        ]),
+    );
+    mock.enqueue(Reply::text("It is in src/lib.rs.", 4));
+    let mut t = start(&w, &mock, &[]);
+    t.send_line("find ANSWER");
+    // While it runs: a block under the task call with its type and description.
+    t.wait_until("the live subagent block", |s| {
+        s.contains("↳") && s.contains("finder") && s.contains("\"Find the answer\"")
+    });
+    // When it is done: one summary line, and the parent's answer.
+    let screen = t.wait_until("the summary line and the answer", |s| {
+        s.contains("✓ finder") && s.contains("It is in src/lib.rs.")
+    });
+    assert!(screen.contains("Ctrl+O"), "{screen}");
+    // The subagent's own request carried its prompt, not the parent's conversation.
+    let sub = mock
+        .requests()
+        .into_iter()
+        .map(|r| r.body_text())
+        .find(|b| b.contains("FINDER-MARKER"))
+        .expect("the subagent's request");
+    assert!(sub.contains("Where is ANSWER defined?") && !sub.contains("find ANSWER\""));
+    // Ctrl+O: its whole transcript in the pager.
+    t.send("\x0f");
+    t.wait_until("the subagent pager", |s| {
+        s.contains("ANSWER is in src/lib.rs")
+    });
+    t.send("q");
+    t.wait_until("the pager closed", |s| !s.contains("Subagent 1/1"));
+    t.send(keys::CTRL_D);
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
+}
