@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark: what the sandbox launcher adds to one shell command. Runs `bash -c true` directly
-# and through `qcode __sandbox-exec POLICY -- bash -c true` (the exact command line the shell
-# tool uses, with the default workspace-write policy of a scratch workspace and home), in the
-# same run, and prints the median of each and the difference. Uses hyperfine when installed,
+# Benchmark: what the sandbox launcher adds to one shell command. Runs `bash -c true` directly,
+# through the dedicated launcher `qcode-sandbox-exec POLICY -- bash -c true` (the exact command
+# line the shell tool uses, with the default workspace-write policy of a scratch workspace and
+# home) and through the fallback `qcode __sandbox-exec POLICY -- …`, in the same run, and prints
+# the median of each and the differences. Uses hyperfine when installed,
 # else a loop of N runs timed one by one. Prints numbers; nothing passes or fails.
 #
 # Usage: scripts/bench-sandbox.sh [QCODE_BINARY] [RUNS]
@@ -34,32 +35,36 @@ print(json.dumps({"mode": "workspace-write", "workspaceRoots": [os.path.join(s, 
 PY
 )
 cd "$SCRATCH/ws"
+SMALL="$(dirname "$QCODE")/qcode-sandbox-exec"
 echo "qcode: $QCODE"
 echo "kernel: $(uname -r); $("$QCODE" sandbox status 2>/dev/null | grep -m1 Landlock || true)"
 if command -v hyperfine >/dev/null; then
   hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$SCRATCH/h.json" \
-    "bash -c true" "$QCODE __sandbox-exec '$POLICY' -- bash -c true"
+    "bash -c true" "$SMALL '$POLICY' -- bash -c true" "$QCODE __sandbox-exec '$POLICY' -- bash -c true"
   python3 - "$SCRATCH/h.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-a, b = r[0]["median"] * 1e3, r[1]["median"] * 1e3
-print(f"median: unsandboxed {a:.2f} ms, sandboxed {b:.2f} ms, added {b - a:.2f} ms per command")
+a, b, c = (x["median"] * 1e3 for x in r)
+print(f"median: unsandboxed {a:.2f} ms; qcode-sandbox-exec {b:.2f} ms (added {b - a:.2f} ms per "
+      f"command); qcode __sandbox-exec {c:.2f} ms (added {c - a:.2f} ms)")
 PY
 else
-  python3 - "$QCODE" "$POLICY" "$RUNS" <<'PY'
+  python3 - "$QCODE" "$SMALL" "$POLICY" "$RUNS" <<'PY'
 import subprocess, sys, time, statistics
-qcode, policy, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+qcode, small, policy, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 plain = ["bash", "-c", "true"]
-boxed = [qcode, "__sandbox-exec", policy, "--", "bash", "-c", "true"]
+boxed = [small, policy, "--", "bash", "-c", "true"]
+fallback = [qcode, "__sandbox-exec", policy, "--", "bash", "-c", "true"]
 def once(cmd):
     t = time.perf_counter(); subprocess.run(cmd, check=True); return time.perf_counter() - t
-for cmd in (plain, boxed):
+for cmd in (plain, boxed, fallback):
     for _ in range(20): once(cmd)
-a, b = [], []
-for _ in range(runs):  # interleaved, so that both see the same machine load
-    a.append(once(plain)); b.append(once(boxed))
-ma, mb = statistics.median(a) * 1e3, statistics.median(b) * 1e3
+a, b, c = [], [], []
+for _ in range(runs):  # interleaved, so that all see the same machine load
+    a.append(once(plain)); b.append(once(boxed)); c.append(once(fallback))
+ma, mb, mc = (statistics.median(x) * 1e3 for x in (a, b, c))
 print(f"{runs} runs each (no hyperfine: a timed loop)")
-print(f"median: unsandboxed {ma:.2f} ms, sandboxed {mb:.2f} ms, added {mb - ma:.2f} ms per command")
+print(f"median: unsandboxed {ma:.2f} ms; qcode-sandbox-exec {mb:.2f} ms (added {mb - ma:.2f} ms "
+      f"per command); qcode __sandbox-exec {mc:.2f} ms (added {mc - ma:.2f} ms)")
 PY
 fi

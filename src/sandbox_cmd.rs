@@ -3,7 +3,6 @@
 //! [`qcode_tools::ShellSandbox`] from the configuration, and `qcode sandbox status`.
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,62 +14,16 @@ use qcode_tools::{CommandSandbox, ShellSandbox, Unsandboxed};
 /// The launcher's first argument.
 pub const LAUNCHER_ARG: &str = "__sandbox-exec";
 
-/// The exit code when the sandbox could not be applied (the command did not run).
-const CANNOT_SANDBOX: u8 = 126;
-/// The exit code when the program could not be started.
-const CANNOT_EXEC: u8 = 127;
-
 /// Runs the launcher when this process is one (`argv[1]` is [`LAUNCHER_ARG`]): applies the
-/// policy and `exec`s the command, returning only on failure. `None`: an ordinary start.
+/// policy and `exec`s the command, returning only on failure. `None`: an ordinary start. The
+/// small `qcode-sandbox-exec` program next to qcode does the same with less to load, and is
+/// used when it is there.
 pub fn launcher() -> Option<ExitCode> {
     let mut args = std::env::args_os().skip(1);
     if args.next()? != LAUNCHER_ARG {
         return None;
     }
-    Some(launch(args.collect()))
-}
-
-fn launch(args: Vec<OsString>) -> ExitCode {
-    let fail = |code: u8, msg: &str| {
-        eprintln!("qcode sandbox: {msg}");
-        ExitCode::from(code)
-    };
-    let (policy, command) = match args.as_slice() {
-        [policy, dashes, program, rest @ ..] if dashes == "--" => (policy, (program, rest)),
-        _ => {
-            return fail(
-                CANNOT_SANDBOX,
-                "usage: qcode __sandbox-exec POLICY_JSON -- PROGRAM [ARGS…] (internal)",
-            );
-        }
-    };
-    let Some(policy) = policy.to_str() else {
-        return fail(CANNOT_SANDBOX, "the policy is not UTF-8");
-    };
-    let policy = match Policy::from_json(policy) {
-        Ok(p) => p,
-        Err(e) => return fail(CANNOT_SANDBOX, &e),
-    };
-    match qcode_sandbox::apply(&policy) {
-        Ok(applied) => {
-            // What the kernel lacks was said once at the start of the session; what only the
-            // launcher can find out (no private mount namespace) is said here.
-            for m in applied
-                .missing
-                .iter()
-                .filter(|m| m.starts_with(".git/hooks"))
-            {
-                eprintln!("[sandbox: {m}]");
-            }
-        }
-        Err(e) => return fail(CANNOT_SANDBOX, &format!("{e}; the command was not run")),
-    }
-    let (program, rest) = command;
-    let err = std::process::Command::new(program).args(rest).exec();
-    fail(
-        CANNOT_EXEC,
-        &format!("cannot run {}: {err}", Path::new(program).display()),
-    )
+    Some(qcode_sandbox::launch(args.collect()))
 }
 
 /// `--sandbox MODE` as the settings name it.
@@ -189,14 +142,25 @@ pub fn shell_sandbox(snapshot: &ConfigSnapshot) -> SessionSandbox {
 /// The shell tool's sandbox: this program as the launcher.
 struct Launcher {
     exe: PathBuf,
+    /// `__sandbox-exec` when `exe` is qcode itself.
+    prefix: Vec<OsString>,
     json: String,
     policy: Policy,
 }
 
 impl Launcher {
+    /// `exe` is qcode itself; the dedicated launcher beside it is preferred (it starts in a
+    /// fraction of the time: no 20 MB program to load and relocate).
     fn new(exe: PathBuf, policy: Policy) -> Self {
+        let small = exe.with_file_name(qcode_sandbox::LAUNCHER_PROGRAM);
+        let (exe, prefix) = if small.is_file() {
+            (small, Vec::new())
+        } else {
+            (exe, vec![OsString::from(LAUNCHER_ARG)])
+        };
         Self {
             exe,
+            prefix,
             json: policy.to_json(),
             policy,
         }
@@ -209,10 +173,10 @@ impl CommandSandbox for Launcher {
     }
 
     fn launcher(&self) -> (OsString, Vec<OsString>) {
-        (
-            self.exe.clone().into_os_string(),
-            vec![LAUNCHER_ARG.into(), self.json.clone().into(), "--".into()],
-        )
+        let mut args = self.prefix.clone();
+        args.push(self.json.clone().into());
+        args.push("--".into());
+        (self.exe.clone().into_os_string(), args)
     }
 
     fn explain_failure(&self, output: &str, dir: &Path) -> Option<String> {

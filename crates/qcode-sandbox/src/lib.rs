@@ -29,6 +29,7 @@
 
 mod apply;
 mod explain;
+mod launch;
 mod mounts;
 mod plan;
 mod policy;
@@ -36,6 +37,7 @@ mod status;
 
 pub use apply::{Applied, SandboxError, apply};
 pub use explain::explain_failure;
+pub use launch::{LAUNCHER_PROGRAM, launch};
 pub use plan::{ReadPlan, read_plan, write_plan};
 pub use policy::{Mode, Policy, PolicyPaths, READ_ONLY_SUBPATHS, protected_files};
 pub use status::{KernelSupport, missing_protection, status};

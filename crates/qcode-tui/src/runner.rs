@@ -140,6 +140,22 @@ impl Loop {
         Ok(())
     }
 
+    /// What follows each event: the effects, then a frame when one is due.
+    fn after_event(&mut self) -> Result<(), TuiError> {
+        self.apply_effects()?;
+        let now = Instant::now();
+        if self.app.take_dirty() {
+            self.frames.request(now);
+        }
+        if self.app.animating() && self.frames.deadline().is_none() {
+            self.frames.request_at(now + ANIMATION_TICK);
+        }
+        if self.frames.due(now) {
+            self.draw()?;
+        }
+        Ok(())
+    }
+
     async fn run(mut self) -> Result<TuiExit, TuiError> {
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sighup = signal(SignalKind::hangup())?;
@@ -180,16 +196,12 @@ impl Loop {
                 _ = sighup.recv() => break ExitReason::HangUp,
                 () = sleep_until(deadline), if deadline.is_some() => {}
             }
-            self.apply_effects()?;
-            let now = Instant::now();
-            if self.app.take_dirty() {
-                self.frames.request(now);
-            }
-            if self.app.animating() && self.frames.deadline().is_none() {
-                self.frames.request_at(now + ANIMATION_TICK);
-            }
-            if self.frames.due(now) {
-                self.draw()?;
+            match self.after_event() {
+                Ok(()) => {}
+                // Writing to a terminal that hung up fails with EIO too, and may be noticed
+                // before the read does: the same hang-up.
+                Err(TuiError::Io(e)) if e.raw_os_error() == Some(EIO) => break ExitReason::HangUp,
+                Err(e) => return Err(e),
             }
         };
         if self.pager.take().is_some() {
