@@ -175,6 +175,35 @@ impl Services for Fake {
         self.call(&format!("answer_elicitation {id} {answer:?}"));
     }
 
+    /// `srv` shows its URL and waits until cancelled; `ok` signs in at once; others fail.
+    fn mcp_login(
+        &self,
+        name: String,
+        cancel: CancellationToken,
+        progress: UnboundedSender<String>,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("mcp_login {name}"));
+        Box::pin(async move {
+            let _ = progress.send(format!("  http://127.0.0.1:9/authorize?server={name}"));
+            match name.as_str() {
+                "srv" => {
+                    cancel.cancelled().await;
+                    Err(Problem::new(
+                        ErrorKind::Interrupted,
+                        "signing in to `srv` was cancelled",
+                    ))
+                }
+                "ok" => {
+                    Ok("Signed in to `ok`.\nReconnected MCP server `ok`: connected, 1 tool".into())
+                }
+                _ => Err(Problem::new(
+                    ErrorKind::Auth,
+                    format!("signing in to `{name}` failed: access_denied"),
+                )),
+            }
+        })
+    }
+
     fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
         self.call(&format!("mcp_reconnect {name}"));
         Box::pin(async move {
