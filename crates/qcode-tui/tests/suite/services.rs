@@ -915,6 +915,56 @@ async fn slash_mcp_lists_and_reconnects_servers_through_the_services() {
     );
 }
 
+/// `/mcp login NAME` runs in the background: its lines show as they come, the prompt stays
+/// usable, Esc cancels the wait (and nothing else), success and failure are shown as they are.
+#[tokio::test]
+async fn slash_mcp_login_shows_its_progress_and_esc_cancels_it() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/mcp login srv");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("http://127.0.0.1:9/authorize?server=srv")
+    })
+    .await;
+    // The composer still takes input while the sign-in waits.
+    h.type_str("draft");
+    assert!(h.frame(100, 20).contains("draft"));
+    h.press(KeyCode::Esc);
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("signing in to `srv` was cancelled")
+    })
+    .await;
+    assert!(h.sent().is_empty(), "Esc only cancelled the sign-in");
+    h.ctrl('c');
+    h.submit("/mcp login ok");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("Reconnected MCP server `ok`: connected, 1 tool")
+    })
+    .await;
+    h.submit("/mcp login bad");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("signing in to `bad` failed: access_denied")
+    })
+    .await;
+    // Bad arguments never reach the services.
+    h.submit("/mcp login");
+    h.submit("/mcp login a b");
+    assert_eq!(
+        h.scrollback_text()
+            .matches("/mcp login needs the name of one server")
+            .count(),
+        2
+    );
+    assert_eq!(
+        fake.calls(),
+        vec!["mcp_login srv", "mcp_login ok", "mcp_login bad"]
+    );
+}
+
 #[tokio::test]
 async fn requests_for_input_open_one_dialog_at_a_time_and_every_one_is_answered() {
     use qcode_protocol::elicitation::parse_schema;
