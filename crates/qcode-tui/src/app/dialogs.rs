@@ -45,7 +45,7 @@ pub enum ServiceReply {
     /// `/mcp login NAME`: a line to show while it runs (the URL to open among them).
     McpLoginProgress(String),
     /// `/mcp login NAME`: signed in and reconnected (what to show), or the exact failure.
-    McpLoginDone(Result<String, Problem>),
+    McpLoginDone(u64, Result<String, Problem>),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
     /// `/resume`: this project's sessions.
@@ -384,7 +384,9 @@ impl App {
             return;
         };
         let cancel = CancellationToken::new();
-        self.mcp_login = Some(cancel.clone());
+        self.mcp_logins += 1;
+        let login_id = self.mcp_logins;
+        self.mcp_login = Some((login_id, cancel.clone()));
         self.set_hint("Esc cancels the sign-in");
         let tx = self.app_tx.clone();
         self.spawn_reply(0, async move {
@@ -407,14 +409,14 @@ impl App {
             while let Ok(line) = lines.try_recv() {
                 send(line);
             }
-            ServiceReply::McpLoginDone(result)
+            ServiceReply::McpLoginDone(login_id, result)
         });
     }
 
     /// Esc / Ctrl-C while a `/mcp login` waits: cancels it; false if none is running.
     pub(crate) fn cancel_mcp_login(&mut self) -> bool {
         match self.mcp_login.take() {
-            Some(cancel) => {
+            Some((_, cancel)) => {
                 cancel.cancel();
                 true
             }
@@ -616,8 +618,15 @@ impl App {
             ServiceReply::McpLoginProgress(line) => {
                 self.notice(NoticeKind::Info, line, None);
             }
-            ServiceReply::McpLoginDone(result) => {
-                self.mcp_login = None;
+            ServiceReply::McpLoginDone(login_id, result) => {
+                // A sign-in cancelled before this one ended after it started: not its end.
+                if self
+                    .mcp_login
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id == login_id)
+                {
+                    self.mcp_login = None;
+                }
                 match result {
                     Ok(message) => self.notice(NoticeKind::Info, message, None),
                     Err(e) => self.notice(NoticeKind::Error, e.one_line(), None),

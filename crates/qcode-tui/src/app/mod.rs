@@ -97,7 +97,9 @@ pub struct App {
     /// MCP requests for input waiting for the one on screen to be answered.
     pub(crate) waiting_elicitations: std::collections::VecDeque<crate::services::ElicitationPrompt>,
     /// The `/mcp login` waiting for its browser (Esc / Ctrl-C cancel it).
-    pub(crate) mcp_login: Option<tokio_util::sync::CancellationToken>,
+    pub(crate) mcp_login: Option<(u64, tokio_util::sync::CancellationToken)>,
+    /// How many `/mcp login`s this session started (the id of the newest).
+    pub(crate) mcp_logins: u64,
     exit: Option<ExitReason>,
     width: u16,
     dirty: bool,
@@ -146,6 +148,7 @@ impl App {
             dialogs: Dialogs::default(),
             waiting_elicitations: Default::default(),
             mcp_login: None,
+            mcp_logins: 0,
             prompt: Prompt::new(options.history_file.clone()),
             subagents: Subagents::default(),
             options,

@@ -931,13 +931,24 @@ async fn slash_mcp_login_shows_its_progress_and_esc_cancels_it() {
     h.type_str("draft");
     assert!(h.frame(100, 20).contains("draft"));
     h.press(KeyCode::Esc);
+    h.ctrl('c');
+    // Started again before the first one has ended: the first one's end leaves it running.
+    h.submit("/mcp login srv");
+    h.pump_until(|h| {
+        let text = h.scrollback_text();
+        text.contains("signing in to `srv` was cancelled")
+            && text.matches("authorize?server=srv").count() == 2
+    })
+    .await;
+    h.press(KeyCode::Esc);
     h.pump_until(|h| {
         h.scrollback_text()
-            .contains("signing in to `srv` was cancelled")
+            .matches("signing in to `srv` was cancelled")
+            .count()
+            == 2
     })
     .await;
     assert!(h.sent().is_empty(), "Esc only cancelled the sign-in");
-    h.ctrl('c');
     h.submit("/mcp login ok");
     h.pump_until(|h| {
         h.scrollback_text()
@@ -961,7 +972,12 @@ async fn slash_mcp_login_shows_its_progress_and_esc_cancels_it() {
     );
     assert_eq!(
         fake.calls(),
-        vec!["mcp_login srv", "mcp_login ok", "mcp_login bad"]
+        vec![
+            "mcp_login srv",
+            "mcp_login srv",
+            "mcp_login ok",
+            "mcp_login bad"
+        ]
     );
 }
 
