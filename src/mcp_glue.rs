@@ -384,6 +384,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_session_names_slash_mcp_login_for_a_server_that_needs_sign_in() {
+        let needs = qcode_mcp::oauth::needs_sign_in_message("docs");
+        assert_eq!(
+            in_session("docs", needs),
+            "needs sign-in: run `/mcp login docs` (or `qcode mcp login docs`)"
+        );
+        // Another server's message, or another failure, is left as it is.
+        let other = qcode_mcp::oauth::needs_sign_in_message("other");
+        assert_eq!(in_session("docs", other.clone()), other);
+        assert_eq!(in_session("docs", "exited".into()), "exited");
+    }
+
     #[tokio::test]
     async fn a_request_reaches_the_tui_and_its_answer_the_server() {
         let (elicitor, asks) = ask_the_user();
