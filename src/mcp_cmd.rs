@@ -595,6 +595,9 @@ fn pre_registered(args: &OAuthClientArgs) -> Result<Option<PreRegistered>, Probl
     }))
 }
 
+/// How long `/mcp login` waits for the browser (the default of `qcode mcp login --timeout`).
+pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// `qcode mcp login NAME`.
 async fn login(
     snapshot: &ConfigSnapshot,
@@ -606,6 +609,30 @@ async fn login(
         return Err(input("--timeout must be a positive number of seconds"));
     }
     let client = pre_registered(client)?;
+    let done = sign_in(
+        snapshot,
+        name,
+        Duration::from_secs(timeout),
+        client,
+        &|line| println!("{line}"),
+    )
+    .await?;
+    println!("{done}");
+    Ok(())
+}
+
+/// The sign-in of the configured server `name`, shared by `qcode mcp login` and the TUI's
+/// `/mcp login`: the same checks (a configured HTTP server, a project's only in a trusted
+/// folder), the same flow, the URL opened through `BROWSER` or the platform's opener. Each
+/// line to show while it runs goes to `show`; returns the closing line (the scopes granted,
+/// where the tokens are).
+pub(crate) async fn sign_in(
+    snapshot: &ConfigSnapshot,
+    name: &str,
+    timeout: Duration,
+    client: Option<PreRegistered>,
+    show: &(dyn Fn(String) + Send + Sync),
+) -> Result<String, Problem> {
     let (server, url) = oauth_target(snapshot, name)?;
     let McpTransport::Http { headers, .. } = &server.transport else {
         return Err(Problem::internal("not an HTTP server"));
@@ -617,18 +644,21 @@ async fn login(
         headers: headers.clone(),
         store: store.clone(),
         browser: std::env::var("BROWSER").ok(),
-        timeout: Duration::from_secs(timeout),
+        timeout,
         client,
         challenge: None,
     };
-    println!("Signing in to `{name}` ({}).", shown_url(url));
+    show(format!("Signing in to `{name}` ({}).", shown_url(url)));
+    let seconds = timeout.as_secs();
     let done = qcode_mcp::oauth::login(request, &|event| match event {
         LoginEvent::OpenUrl(u) => {
-            println!("Opening your browser. If it does not open, visit this URL on this machine:");
-            println!("  {u}");
-            println!("Waiting for the sign-in (up to {timeout} s)…");
+            show(
+                "Opening your browser. If it does not open, visit this URL on this machine:".into(),
+            );
+            show(format!("  {u}"));
+            show(format!("Waiting for the sign-in (up to {seconds} s)…"));
         }
-        LoginEvent::BrowserFailed(why) => println!("(Could not open a browser: {why}.)"),
+        LoginEvent::BrowserFailed(why) => show(format!("(Could not open a browser: {why}.)")),
     })
     .await
     .map_err(|e| {
@@ -646,8 +676,9 @@ async fn login(
         .path()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    println!("Signed in to `{name}`{scopes}; the tokens are in {path}.");
-    Ok(())
+    Ok(format!(
+        "Signed in to `{name}`{scopes}; the tokens are in {path}."
+    ))
 }
 
 /// `qcode mcp logout NAME`.

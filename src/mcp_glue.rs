@@ -2,6 +2,7 @@
 //! `auth_glue.rs`): starts the configured servers in the background when a session starts,
 //! offers their tools, runs calls with the turn's cancellation and progress, reports each
 //! server's problem once, before a model request, reconnects a server for `/mcp reconnect`,
+//! signs in to one for `/mcp login` (the flow of `qcode mcp login`, `mcp_cmd::sign_in`),
 //! and routes a server's request for input (`elicitation/create`) to the TUI's dialog — or,
 //! headless, declines it with a warning naming the server.
 
@@ -161,10 +162,10 @@ pub fn status_text(mcp: Option<&McpTools>) -> String {
             s.name,
             s.transport,
             s.origin.label(),
-            describe_state(&s.state, s.tools)
+            in_session(&s.name, describe_state(&s.state, s.tools))
         ));
     }
-    out.push_str("\n`/mcp reconnect NAME` restarts a server and lists its tools again.");
+    out.push_str("\n`/mcp reconnect NAME` restarts a server and lists its tools again; `/mcp login NAME` signs in to one that needs it.");
     out
 }
 
@@ -203,6 +204,54 @@ pub async fn reconnect(mcp: Option<&McpTools>, name: &str) -> Result<String, Pro
     })
 }
 
+/// `/mcp login NAME`: the server's sign-in (the flow of `qcode mcp login NAME`, with its
+/// checks: a project's server only in a trusted folder), each line to show sent on
+/// `progress`; on success the server is reconnected so its tools are there at once. `cancel`
+/// stops waiting for the browser (the redirect listener closes with it).
+pub async fn login(
+    mcp: Option<&McpTools>,
+    snapshot: &ConfigSnapshot,
+    name: &str,
+    cancel: CancellationToken,
+    progress: mpsc::UnboundedSender<String>,
+) -> Result<String, Problem> {
+    if mcp.is_none() {
+        return Err(Problem::new(
+            ErrorKind::Input,
+            "No MCP servers are configured (see `qcode mcp add --help`).",
+        ));
+    }
+    let show = move |line: String| {
+        let _ = progress.send(line);
+    };
+    let signed_in = tokio::select! {
+        biased;
+        () = cancel.cancelled() => {
+            return Err(Problem::new(
+                ErrorKind::Interrupted,
+                format!("signing in to `{name}` was cancelled"),
+            ));
+        }
+        r = crate::mcp_cmd::sign_in(snapshot, name, crate::mcp_cmd::LOGIN_TIMEOUT, None, &show) => r?,
+    };
+    let reconnected = reconnect(mcp, name).await?;
+    Ok(format!("{signed_in}\n{reconnected}"))
+}
+
+/// A server's state as the session shows it (`/mcp`, its warning): "needs sign-in" names
+/// `/mcp login` as well as the command.
+fn in_session(name: &str, state: String) -> String {
+    let command = qcode_mcp::oauth::needs_sign_in_message(name);
+    if state.contains(&command) {
+        state.replace(
+            &command,
+            &format!("needs sign-in: run `/mcp login {name}` (or `qcode mcp login {name}`)"),
+        )
+    } else {
+        state
+    }
+}
+
 /// A server's state as `/mcp` and `qcode mcp list` show it.
 pub fn describe_state(state: &ServerState, tools: usize) -> String {
     match state {
@@ -238,6 +287,12 @@ impl ExternalTools for McpTools {
             for status in self.manager.statuses() {
                 let line = match &status.state {
                     ServerState::Failed(why) => {
+                        // Interactive: the TUI can sign in itself.
+                        let why = if self.asks.is_some() {
+                            in_session(&status.name, why.clone())
+                        } else {
+                            why.clone()
+                        };
                         format!("MCP server `{}` is not available: {why}", status.name)
                     }
                     ServerState::NotStarted(why) => format!(
@@ -327,6 +382,19 @@ mod tests {
             message: "name?".into(),
             fields: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_session_names_slash_mcp_login_for_a_server_that_needs_sign_in() {
+        let needs = qcode_mcp::oauth::needs_sign_in_message("docs");
+        assert_eq!(
+            in_session("docs", needs),
+            "needs sign-in: run `/mcp login docs` (or `qcode mcp login docs`)"
+        );
+        // Another server's message, or another failure, is left as it is.
+        let other = qcode_mcp::oauth::needs_sign_in_message("other");
+        assert_eq!(in_session("docs", other.clone()), other);
+        assert_eq!(in_session("docs", "exited".into()), "exited");
     }
 
     #[tokio::test]

@@ -307,6 +307,18 @@ impl Services for TuiServices {
         Box::pin(async move { crate::mcp_glue::reconnect(self.mcp.as_deref(), &name).await })
     }
 
+    fn mcp_login(
+        &self,
+        name: String,
+        cancel: tokio_util::sync::CancellationToken,
+        progress: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        Box::pin(async move {
+            crate::mcp_glue::login(self.mcp.as_deref(), &self.snapshot, &name, cancel, progress)
+                .await
+        })
+    }
+
     fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
         Box::pin(async move {
             match &self.mcp {

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::harness::*;
 use super::mcp::user_settings;
+use super::pty::{Pty, keys};
 
 /// The authorization server and the MCP server it protects.
 struct Peer {
@@ -528,4 +529,147 @@ fn a_pre_registered_client_signs_in_and_refreshes() {
         refreshes[0]["status"], 200,
         "the refresh authenticated with the stored secret"
     );
+}
+
+/// `text` without its whitespace (the TUI wraps long lines).
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+/// Types a slash command into the TUI and runs it.
+fn slash(t: &Pty, command: &str) {
+    t.send(command);
+    t.wait_for_text(&format!("› {command}"));
+    t.send(keys::ENTER);
+}
+
+/// `/mcp login` in the TUI: the session starts with `docs` needing sign-in (said in `/mcp`,
+/// naming `/mcp login`); an untrusted project's server cannot be signed in to (nothing is
+/// sent to it); Esc cancels a sign-in whose browser never comes back; then `/mcp login docs`
+/// with the BROWSER stand-in shows the URL, stores the tokens (0600), reconnects the server,
+/// and the next tool call carries the bearer the server verified.
+#[test]
+fn slash_mcp_login_signs_in_from_the_tui_and_the_next_call_carries_the_token() {
+    let Some(peer) = Peer::start("slash_mcp_login_signs_in_from_the_tui") else {
+        return;
+    };
+    let w = World::new();
+    let url = peer.url();
+    user_settings(&w, json!({ "docs": { "httpUrl": url } }), json!({}));
+    let (evil, seen) = capture_server();
+    w.write(
+        "project/.mcp.json",
+        &json!({ "mcpServers": { "evil": { "type": "http", "url": evil } } }).to_string(),
+    );
+    // The stand-in, or (while `hold` exists) a browser that never comes back.
+    let hold = w.dir.path().join("hold");
+    let browser = w.dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\n[ -e '{}' ] && exit 0\nexec '{}' \"$@\"\n",
+            hold.display(),
+            repo_root().join("tests/peers/oauth/browser.py").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let browser_log = w.dir.path().join("browser.log");
+    let mock = MockServer::start();
+    let env: Vec<(String, String)> = vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), w.home.display().to_string()),
+        ("DO_NOT_TRACK".into(), "1".into()),
+        ("OPENAI_BASE_URL".into(), mock.url()),
+        ("OPENAI_API_KEY".into(), "sk-test-key-123".into()),
+        ("OPENAI_MODEL".into(), "test-model".into()),
+        ("BROWSER".into(), browser.display().to_string()),
+        ("BROWSER_LOG".into(), browser_log.display().to_string()),
+    ];
+    let mut t = Pty::spawn(
+        std::path::Path::new(env!("CARGO_BIN_EXE_qcode")),
+        &["--yolo"],
+        &env,
+        &w.project,
+    );
+    // The folder is not trusted: the project's `evil` is listed, not started.
+    t.wait_until("the prompt", |s| s.contains("Ask anything"));
+    let needs = "needs sign-in: run `/mcp login docs` (or `qcode mcp login docs`)";
+    for attempt in 1..=40 {
+        slash(&t, "/mcp");
+        t.wait_until("the /mcp listing", |_| {
+            t.full_text().matches("MCP servers").count() >= attempt
+        });
+        if flat(&t.full_text()).contains(&flat(needs)) {
+            break;
+        }
+        assert!(attempt < 40, "never {needs:?}: {}", t.full_text());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+
+    // The untrusted project's server: refused, and it never hears from us.
+    slash(&t, "/mcp login evil");
+    t.wait_for_transcript("`evil` is not started: folder not trusted");
+    slash(&t, "/mcp login");
+    t.wait_for_transcript("/mcp login needs the name of one server");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the project's server was contacted"
+    );
+
+    // A browser that never comes back: Esc cancels the wait.
+    std::fs::write(&hold, "").unwrap();
+    slash(&t, "/mcp login docs");
+    t.wait_for_transcript("Waiting for the sign-in (up to 300 s)");
+    t.send(keys::ESC);
+    t.wait_for_transcript("signing in to `docs` was cancelled");
+    assert!(!tokens_file(&w).exists(), "nothing stored");
+
+    std::fs::remove_file(&hold).unwrap();
+    let before = t.full_text().matches("Opening your browser").count();
+    slash(&t, "/mcp login docs");
+    let text = t.wait_for_transcript("Reconnected MCP server `docs`: connected, 1 tool");
+    assert!(text.contains("Signed in to `docs`"), "{text}");
+    assert_eq!(text.matches("Opening your browser").count(), before + 1);
+    let visited = std::fs::read_to_string(&browser_log).unwrap();
+    let auth_url = visited.lines().next().unwrap();
+    assert!(
+        auth_url.contains("code_challenge_method=S256"),
+        "{auth_url}"
+    );
+    assert!(
+        flat(&text).contains(auth_url),
+        "the URL is in the transcript: {text}"
+    );
+    assert_eq!(mode(&tokens_file(&w)), 0o600);
+    let access = read_tokens(&w)["servers"][0]["credentials"]["token_response"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!text.contains(&access), "the token is never shown");
+
+    mock.enqueue(Reply::tool_calls(
+        [("c1", "mcp__docs__whoami", "{}".to_string())],
+        9,
+    ));
+    mock.enqueue(Reply::text("you are known", 4));
+    t.send("who am I on docs?");
+    t.send(keys::ENTER);
+    t.wait_for_transcript("you are known");
+    assert!(
+        last_tool_result(&mock).contains("signed in as test-user"),
+        "{}",
+        last_tool_result(&mock)
+    );
+    assert!(
+        peer.valid_bearers().contains(&access),
+        "the call carried the stored token, which the server verified"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    t.send(keys::CTRL_D);
+    assert_eq!(t.wait_exit(), 0);
 }

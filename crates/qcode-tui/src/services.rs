@@ -292,6 +292,17 @@ pub trait Services: Send + Sync {
     /// returns what to show (its new state).
     fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>>;
 
+    /// `/mcp login NAME`: runs the server's OAuth sign-in (the flow of `qcode mcp login NAME`:
+    /// the authorization URL opened through `BROWSER` or the platform's opener), sending each
+    /// line to show on `progress` (the URL among them), until it succeeds (→ the server is
+    /// reconnected; what to show), fails (→ the exact reason) or `cancel` fires.
+    fn mcp_login(
+        &self,
+        name: String,
+        cancel: CancellationToken,
+        progress: UnboundedSender<String>,
+    ) -> BoxFuture<'_, Result<String, Problem>>;
+
     /// The next request for input from an MCP server (the TUI shows it as a dialog); `None`
     /// when no more can come (the TUI stops asking).
     fn next_elicitation(&self) -> BoxFuture<'_, Option<ElicitationPrompt>>;

@@ -108,8 +108,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         command: SlashCommand::Mcp,
         name: "mcp",
         aliases: &[],
-        description: "MCP servers: status, tools and errors; reconnect one",
-        args: "[reconnect <name>]",
+        description: "MCP servers: status, tools and errors; reconnect or sign in to one",
+        args: "[reconnect|login <name>]",
     },
     CommandSpec {
         command: SlashCommand::Privacy,

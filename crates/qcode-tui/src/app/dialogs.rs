@@ -42,6 +42,10 @@ pub enum ServiceReply {
     McpShown(String),
     /// `/mcp reconnect NAME`: the server's new state, or why it could not be reconnected.
     McpReconnected(Result<String, Problem>),
+    /// `/mcp login NAME`: a line to show while it runs (the URL to open among them).
+    McpLoginProgress(String),
+    /// `/mcp login NAME`: signed in and reconnected (what to show), or the exact failure.
+    McpLoginDone(u64, Result<String, Problem>),
     MemoryAdded(Result<String, Problem>),
     MemoryRefreshed(Result<RefreshedPrompt, Problem>),
     /// `/resume`: this project's sessions.
@@ -320,7 +324,8 @@ impl App {
 
     // ---- /mcp ----------------------------------------------------------------------------
 
-    /// `/mcp` lists the servers; `/mcp reconnect NAME` restarts one.
+    /// `/mcp` lists the servers; `/mcp reconnect NAME` restarts one; `/mcp login NAME` signs
+    /// in to one.
     pub(crate) fn mcp_command(&mut self, args: &str) {
         let mut words = args.split_whitespace();
         match (words.next(), words.next(), words.next()) {
@@ -345,6 +350,12 @@ impl App {
                     });
                 }
             }
+            (Some("login"), Some(name), None) => self.start_mcp_login(name.to_string()),
+            (Some("login"), _, _) => self.notice(
+                NoticeKind::Error,
+                "/mcp login needs the name of one server",
+                Some("/mcp lists them; then /mcp login NAME".into()),
+            ),
             (Some("reconnect"), _, _) => self.notice(
                 NoticeKind::Error,
                 "/mcp reconnect needs the name of one server",
@@ -353,8 +364,63 @@ impl App {
             (Some(other), _, _) => self.notice(
                 NoticeKind::Error,
                 format!("Unknown /mcp subcommand \"{other}\""),
-                Some("use /mcp or /mcp reconnect NAME".into()),
+                Some("use /mcp, /mcp reconnect NAME or /mcp login NAME".into()),
             ),
+        }
+    }
+
+    /// Runs `/mcp login NAME` in the background: its lines (the URL to open) become notices
+    /// as they come; Esc / Ctrl-C cancel it ([`App::cancel_mcp_login`]).
+    fn start_mcp_login(&mut self, name: String) {
+        if self.mcp_login.is_some() {
+            self.notice(
+                NoticeKind::Error,
+                "A sign-in is already waiting for its browser",
+                Some("Esc cancels it".into()),
+            );
+            return;
+        }
+        let Some(s) = self.services("mcp") else {
+            return;
+        };
+        let cancel = CancellationToken::new();
+        self.mcp_logins += 1;
+        let login_id = self.mcp_logins;
+        self.mcp_login = Some((login_id, cancel.clone()));
+        self.set_hint("Esc cancels the sign-in");
+        let tx = self.app_tx.clone();
+        self.spawn_reply(0, async move {
+            let (progress, mut lines) = unbounded_channel();
+            let login = s.mcp_login(name, cancel, progress);
+            tokio::pin!(login);
+            let send = |line| {
+                let _ = tx.send(AppEvent::Service {
+                    id: 0,
+                    reply: ServiceReply::McpLoginProgress(line),
+                });
+            };
+            let result = loop {
+                tokio::select! {
+                    biased;
+                    Some(line) = lines.recv() => send(line),
+                    r = &mut login => break r,
+                }
+            };
+            while let Ok(line) = lines.try_recv() {
+                send(line);
+            }
+            ServiceReply::McpLoginDone(login_id, result)
+        });
+    }
+
+    /// Esc / Ctrl-C while a `/mcp login` waits: cancels it; false if none is running.
+    pub(crate) fn cancel_mcp_login(&mut self) -> bool {
+        match self.mcp_login.take() {
+            Some((_, cancel)) => {
+                cancel.cancel();
+                true
+            }
+            None => false,
         }
     }
 
@@ -548,6 +614,23 @@ impl App {
             ServiceReply::MemoryAdded(Ok(message)) => {
                 self.notice(NoticeKind::Info, message, None);
                 self.memory_refresh();
+            }
+            ServiceReply::McpLoginProgress(line) => {
+                self.notice(NoticeKind::Info, line, None);
+            }
+            ServiceReply::McpLoginDone(login_id, result) => {
+                // A sign-in cancelled before this one ended after it started: not its end.
+                if self
+                    .mcp_login
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id == login_id)
+                {
+                    self.mcp_login = None;
+                }
+                match result {
+                    Ok(message) => self.notice(NoticeKind::Info, message, None),
+                    Err(e) => self.notice(NoticeKind::Error, e.one_line(), None),
+                }
             }
             ServiceReply::McpReconnected(Ok(message)) => {
                 self.notice(NoticeKind::Info, message, None);

@@ -111,6 +111,9 @@ impl App {
         }
         match key.code {
             KeyCode::Esc => {
+                if self.cancel_mcp_login() {
+                    return;
+                }
                 if self.running.is_running() {
                     self.send(Op::Interrupt);
                 }
@@ -150,6 +153,9 @@ impl App {
             });
         }
         if denied.is_none() && self.close_dialog() {
+            return;
+        }
+        if denied.is_none() && self.cancel_mcp_login() {
             return;
         }
         if self.running.is_running() {

@@ -96,6 +96,10 @@ pub struct App {
     effects: Vec<Effect>,
     /// MCP requests for input waiting for the one on screen to be answered.
     pub(crate) waiting_elicitations: std::collections::VecDeque<crate::services::ElicitationPrompt>,
+    /// The `/mcp login` waiting for its browser (Esc / Ctrl-C cancel it).
+    pub(crate) mcp_login: Option<(u64, tokio_util::sync::CancellationToken)>,
+    /// How many `/mcp login`s this session started (the id of the newest).
+    pub(crate) mcp_logins: u64,
     exit: Option<ExitReason>,
     width: u16,
     dirty: bool,
@@ -143,6 +147,8 @@ impl App {
             running: RunningTurn::default(),
             dialogs: Dialogs::default(),
             waiting_elicitations: Default::default(),
+            mcp_login: None,
+            mcp_logins: 0,
             prompt: Prompt::new(options.history_file.clone()),
             subagents: Subagents::default(),
             options,

@@ -95,6 +95,15 @@ impl Services for Fake {
         unused(Err(no()))
     }
 
+    fn mcp_login(
+        &self,
+        _name: String,
+        _cancel: tokio_util::sync::CancellationToken,
+        _progress: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        unused(Err(no()))
+    }
+
     fn next_elicitation(&self) -> BoxFuture<'_, Option<qcode_tui::ElicitationPrompt>> {
         unused(None)
     }

@@ -175,6 +175,35 @@ impl Services for Fake {
         self.call(&format!("answer_elicitation {id} {answer:?}"));
     }
 
+    /// `srv` shows its URL and waits until cancelled; `ok` signs in at once; others fail.
+    fn mcp_login(
+        &self,
+        name: String,
+        cancel: CancellationToken,
+        progress: UnboundedSender<String>,
+    ) -> BoxFuture<'_, Result<String, Problem>> {
+        self.call(&format!("mcp_login {name}"));
+        Box::pin(async move {
+            let _ = progress.send(format!("  http://127.0.0.1:9/authorize?server={name}"));
+            match name.as_str() {
+                "srv" => {
+                    cancel.cancelled().await;
+                    Err(Problem::new(
+                        ErrorKind::Interrupted,
+                        "signing in to `srv` was cancelled",
+                    ))
+                }
+                "ok" => {
+                    Ok("Signed in to `ok`.\nReconnected MCP server `ok`: connected, 1 tool".into())
+                }
+                _ => Err(Problem::new(
+                    ErrorKind::Auth,
+                    format!("signing in to `{name}` failed: access_denied"),
+                )),
+            }
+        })
+    }
+
     fn mcp_reconnect(&self, name: String) -> BoxFuture<'_, Result<String, Problem>> {
         self.call(&format!("mcp_reconnect {name}"));
         Box::pin(async move {
@@ -883,6 +912,72 @@ async fn slash_mcp_lists_and_reconnects_servers_through_the_services() {
     assert_eq!(
         fake.calls(),
         vec!["mcp_status", "mcp_reconnect srv", "mcp_reconnect nope"]
+    );
+}
+
+/// `/mcp login NAME` runs in the background: its lines show as they come, the prompt stays
+/// usable, Esc cancels the wait (and nothing else), success and failure are shown as they are.
+#[tokio::test]
+async fn slash_mcp_login_shows_its_progress_and_esc_cancels_it() {
+    let fake = Fake::new(LoginEnd::WaitForCancel);
+    let mut h = harness(&fake);
+    h.submit("/mcp login srv");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("http://127.0.0.1:9/authorize?server=srv")
+    })
+    .await;
+    // The composer still takes input while the sign-in waits.
+    h.type_str("draft");
+    assert!(h.frame(100, 20).contains("draft"));
+    h.press(KeyCode::Esc);
+    h.ctrl('c');
+    // Started again before the first one has ended: the first one's end leaves it running.
+    h.submit("/mcp login srv");
+    h.pump_until(|h| {
+        let text = h.scrollback_text();
+        text.contains("signing in to `srv` was cancelled")
+            && text.matches("authorize?server=srv").count() == 2
+    })
+    .await;
+    h.press(KeyCode::Esc);
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .matches("signing in to `srv` was cancelled")
+            .count()
+            == 2
+    })
+    .await;
+    assert!(h.sent().is_empty(), "Esc only cancelled the sign-in");
+    h.submit("/mcp login ok");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("Reconnected MCP server `ok`: connected, 1 tool")
+    })
+    .await;
+    h.submit("/mcp login bad");
+    h.pump_until(|h| {
+        h.scrollback_text()
+            .contains("signing in to `bad` failed: access_denied")
+    })
+    .await;
+    // Bad arguments never reach the services.
+    h.submit("/mcp login");
+    h.submit("/mcp login a b");
+    assert_eq!(
+        h.scrollback_text()
+            .matches("/mcp login needs the name of one server")
+            .count(),
+        2
+    );
+    assert_eq!(
+        fake.calls(),
+        vec![
+            "mcp_login srv",
+            "mcp_login srv",
+            "mcp_login ok",
+            "mcp_login bad"
+        ]
     );
 }
 
