@@ -26,6 +26,8 @@ mod client;
 mod credentials;
 mod decode;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod provider;
 mod proxy;
 mod redact;

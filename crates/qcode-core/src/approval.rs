@@ -1,7 +1,7 @@
 //! Approval policy: a pure function from (mode, tool facts, allow-lists) to a decision.
 //! The engine asks the front end only when this says [`Policy::Ask`].
 
-mod shell;
+pub(crate) mod shell;
 
 use qcode_protocol::ApprovalMode;
 

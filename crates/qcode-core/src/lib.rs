@@ -25,6 +25,8 @@ pub mod compact;
 pub mod context;
 mod engine;
 mod external;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 pub mod prompt;
 pub mod setup;
