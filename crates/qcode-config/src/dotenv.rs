@@ -142,12 +142,12 @@ fn describe_dotenv_error(e: &dotenvy::Error, path: &Path) -> String {
             let number = text
                 .find(line.as_str())
                 .map(|at| text[..at].matches('\n').count() + 1);
+            // Only a `NAME=` names a variable: a line without `=` may be a bare secret.
             let name = line
                 .trim_start()
                 .trim_start_matches("export ")
-                .split('=')
-                .next()
-                .map(str::trim)
+                .split_once('=')
+                .map(|(name, _)| name.trim())
                 .filter(|n| {
                     !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 });
@@ -217,6 +217,22 @@ mod tests {
         assert_eq!(env.get("C"), None);
         assert_eq!(env.get("D").unwrap(), "quoted");
         assert!(!format!("{env:?}").contains("from_file"));
+    }
+
+    /// Found by the `dotenv` fuzz target: a line without `=` was shown as "the value of
+    /// <line>", so a bare pasted key appeared in the error.
+    #[test]
+    fn a_line_without_equals_is_not_shown_as_a_name() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join(".env");
+        std::fs::write(&f, "sk_live_canary123\nQCODE=1\n").unwrap();
+        let err = EnvLayer::default()
+            .with_dotenv(&f)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("canary"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
     }
 
     #[test]
