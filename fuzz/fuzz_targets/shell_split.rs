@@ -126,6 +126,7 @@ fn active_outside_quotes(text: &str) -> Option<String> {
     let mut state = State::Plain;
     let mut i = 0;
     let mut word_start = true;
+    let mut seen_word = false;
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
@@ -156,6 +157,10 @@ fn active_outside_quotes(text: &str) -> Option<String> {
                         while i < chars.len() && chars[i] != '\n' {
                             i += 1;
                         }
+                        // A comment before any word: its line break separates nothing.
+                        if !seen_word {
+                            i += 1;
+                        }
                         continue;
                     }
                     ';' | '&' | '|' | '(' | ')' | '<' | '>' | '\n' | '`' => {
@@ -169,6 +174,7 @@ fn active_outside_quotes(text: &str) -> Option<String> {
                     _ => {}
                 }
                 word_start = c == ' ' || c == '\t';
+                seen_word |= !word_start && c != '\n';
             }
         }
         if state != State::Plain {

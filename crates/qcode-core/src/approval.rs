@@ -155,8 +155,10 @@ fn quote_words(words: &[String]) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,=".contains(c);
     words
         .iter()
-        .map(|w| {
-            if !w.is_empty() && w.chars().all(safe) {
+        .enumerate()
+        .map(|(i, w)| {
+            // A first word with `=` would read back as an assignment.
+            if !w.is_empty() && w.chars().all(safe) && !(i == 0 && w.contains('=')) {
                 w.clone()
             } else {
                 format!("'{}'", w.replace('\'', "'\\''"))

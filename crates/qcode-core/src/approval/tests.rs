@@ -452,3 +452,23 @@ fn mcp_tools_ask_outside_yolo_and_are_allowed_by_tool_or_server() {
     };
     assert!(why.contains("--allowed-tools mcp__srv__echo"), "{why}");
 }
+
+/// Found by the `shell_split` fuzz target: a first word with `=` (quoted or escaped in the
+/// command, so not an assignment) was written unquoted into the session entry, which then read
+/// back as `NAME=value command` — an entry that no longer allowed the command it was made for.
+#[test]
+fn a_session_entry_quotes_a_first_word_that_would_read_as_an_assignment() {
+    let command = "\\csh=ls the";
+    let f = facts("run_shell_command", ToolClass::Execute, command, false);
+    let entry = AllowList::session_entry(&f);
+    assert_eq!(entry, "run_shell_command('csh=ls' the)");
+    assert!(AllowList::new([entry]).allows(&f));
+    assert!(
+        !AllowList::new(["run_shell_command('csh=ls' the)".to_string()]).allows(&facts(
+            "run_shell_command",
+            ToolClass::Execute,
+            "csh=ls the",
+            false
+        ))
+    );
+}
