@@ -59,7 +59,7 @@ fn check_message(message: &str, file: &[u8]) {
         let text = String::from_utf8_lossy(file);
         let assigned = text.lines().any(|line| {
             let line = line.trim_start();
-            let line = line.strip_prefix("export ").unwrap_or(line);
+            let line = line.trim_start_matches("export ");
             line.split_once('=').is_some_and(|(n, _)| n.trim() == name)
         });
         assert!(

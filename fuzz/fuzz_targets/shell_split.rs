@@ -150,6 +150,11 @@ fn active_outside_quotes(text: &str) -> Option<String> {
             },
             State::Plain => {
                 match c {
+                    // A line continuation disappears: neither a word nor a break.
+                    '\\' if next == Some('\n') => {
+                        i += 2;
+                        continue;
+                    }
                     '\\' => i += 1,
                     '\'' => state = State::Single,
                     '"' => state = State::Double,
@@ -163,6 +168,8 @@ fn active_outside_quotes(text: &str) -> Option<String> {
                         }
                         continue;
                     }
+                    // Blank lines before the first word separate nothing.
+                    '\n' if !seen_word => {}
                     ';' | '&' | '|' | '(' | ')' | '<' | '>' | '\n' | '`' => {
                         return Some(format!("{c:?} outside quotes"));
                     }
@@ -173,7 +180,7 @@ fn active_outside_quotes(text: &str) -> Option<String> {
                     }
                     _ => {}
                 }
-                word_start = c == ' ' || c == '\t';
+                word_start = matches!(c, ' ' | '\t' | '\n');
                 seen_word |= !word_start && c != '\n';
             }
         }

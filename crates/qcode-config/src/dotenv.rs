@@ -241,12 +241,13 @@ mod tests {
     }
 
     /// Found by the `dotenv` fuzz target: the name was taken from dotenvy's excerpt, which
-    /// may start inside a value, so a piece of a value before an `=` was shown.
+    /// may start inside a value, so a piece of a value before an `=` was shown (here dotenvy's
+    /// excerpt of the bad line is `canary_123=x y`).
     #[test]
     fn a_piece_of_a_value_is_not_shown_as_a_name() {
         let t = tempfile::tempdir().unwrap();
         let f = t.path().join(".env");
-        std::fs::write(&f, "A=1\nOPENAI_API_KEY=canary_123=sk-x')\nB=2\n").unwrap();
+        std::fs::write(&f, "A=1\nOPENAI_API_KEY=canary_123=x y\nB=2\n").unwrap();
         let err = EnvLayer::default()
             .with_dotenv(&f)
             .err()
