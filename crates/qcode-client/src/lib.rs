@@ -26,6 +26,8 @@ mod client;
 mod credentials;
 mod decode;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod models;
 mod provider;
 mod proxy;

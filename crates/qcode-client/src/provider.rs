@@ -210,7 +210,8 @@ pub(crate) fn from_stream_error(value: &Value, secret: Option<&Secret>) -> Clien
     } else {
         ClientError::Provider {
             transient: provider.is_transient(),
-            code: provider.code,
+            // The code is shown too: a provider may echo the key into it as well.
+            code: provider.code.map(|code| clean(&code, secret)),
             message,
         }
     }
@@ -220,6 +221,19 @@ pub(crate) fn from_stream_error(value: &Value, secret: Option<&Secret>) -> Clien
 mod tests {
 
     use super::*;
+
+    /// Found by the `sse_decode` fuzz target: a key echoed in an in-stream error's `code`
+    /// (not its message) was shown unredacted.
+    #[test]
+    fn a_key_echoed_in_the_error_code_is_redacted() {
+        let secret = Secret::new("sk-canary-0123456789");
+        let value: Value = serde_json::from_str(
+            r#"{"error":{"message":"bad","code":"x_sk-canary-0123456789_y"}}"#,
+        )
+        .unwrap();
+        let shown = from_stream_error(&value, Some(&secret)).to_string();
+        assert!(!shown.contains("sk-canary"), "{shown}");
+    }
 
     #[test]
     fn every_known_overflow_shape_is_context_too_long() {

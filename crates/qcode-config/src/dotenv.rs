@@ -139,15 +139,20 @@ fn describe_dotenv_error(e: &dotenvy::Error, path: &Path) -> String {
                 return "the file starts with a byte-order mark (BOM); save it as UTF-8 without a BOM".into();
             }
             let text = String::from_utf8_lossy(&text);
-            let number = text
-                .find(line.as_str())
-                .map(|at| text[..at].matches('\n').count() + 1);
-            let name = line
+            let at = text.find(line.as_str());
+            let number = at.map(|at| text[..at].matches('\n').count() + 1);
+            // The name is read from the start of the file's line, not of dotenvy's excerpt
+            // (which may begin inside a value), and only a `NAME=` names a variable: a line
+            // without `=` may be a bare secret.
+            let own_line = at.map_or(line.as_str(), |at| {
+                let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+                text[start..].lines().next().unwrap_or("")
+            });
+            let name = own_line
                 .trim_start()
                 .trim_start_matches("export ")
-                .split('=')
-                .next()
-                .map(str::trim)
+                .split_once('=')
+                .map(|(name, _)| name.trim())
                 .filter(|n| {
                     !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 });
@@ -217,6 +222,38 @@ mod tests {
         assert_eq!(env.get("C"), None);
         assert_eq!(env.get("D").unwrap(), "quoted");
         assert!(!format!("{env:?}").contains("from_file"));
+    }
+
+    /// Found by the `dotenv` fuzz target: a line without `=` was shown as "the value of
+    /// <line>", so a bare pasted key appeared in the error.
+    #[test]
+    fn a_line_without_equals_is_not_shown_as_a_name() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join(".env");
+        std::fs::write(&f, "sk_live_canary123\nQCODE=1\n").unwrap();
+        let err = EnvLayer::default()
+            .with_dotenv(&f)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("canary"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    /// Found by the `dotenv` fuzz target: the name was taken from dotenvy's excerpt, which
+    /// may start inside a value, so a piece of a value before an `=` was shown (here dotenvy's
+    /// excerpt of the bad line is `canary_123=x y`).
+    #[test]
+    fn a_piece_of_a_value_is_not_shown_as_a_name() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join(".env");
+        std::fs::write(&f, "A=1\nOPENAI_API_KEY=canary_123=x y\nB=2\n").unwrap();
+        let err = EnvLayer::default()
+            .with_dotenv(&f)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("canary"), "{err}");
     }
 
     #[test]

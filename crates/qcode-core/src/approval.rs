@@ -1,7 +1,7 @@
 //! Approval policy: a pure function from (mode, tool facts, allow-lists) to a decision.
 //! The engine asks the front end only when this says [`Policy::Ask`].
 
-mod shell;
+pub(crate) mod shell;
 
 use qcode_protocol::ApprovalMode;
 
@@ -160,8 +160,10 @@ fn quote_words(words: &[String]) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,=".contains(c);
     words
         .iter()
-        .map(|w| {
-            if !w.is_empty() && w.chars().all(safe) {
+        .enumerate()
+        .map(|(i, w)| {
+            // A first word with `=` would read back as an assignment.
+            if !w.is_empty() && w.chars().all(safe) && !(i == 0 && w.contains('=')) {
                 w.clone()
             } else {
                 format!("'{}'", w.replace('\'', "'\\''"))

@@ -29,6 +29,8 @@ pub mod compact;
 pub mod context;
 mod engine;
 mod external;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 pub mod limits;
 pub mod prompt;

@@ -486,3 +486,23 @@ fn a_command_outside_the_sandbox_asks_in_every_mode_and_is_denied_headless() {
         Policy::Deny(_)
     ));
 }
+
+/// Found by the `shell_split` fuzz target: a first word with `=` (quoted or escaped in the
+/// command, so not an assignment) was written unquoted into the session entry, which then read
+/// back as `NAME=value command` — an entry that no longer allowed the command it was made for.
+#[test]
+fn a_session_entry_quotes_a_first_word_that_would_read_as_an_assignment() {
+    let command = "\\csh=ls the";
+    let f = facts("run_shell_command", ToolClass::Execute, command, false);
+    let entry = AllowList::session_entry(&f);
+    assert_eq!(entry, "run_shell_command('csh=ls' the)");
+    assert!(AllowList::new([entry]).allows(&f));
+    assert!(
+        !AllowList::new(["run_shell_command('csh=ls' the)".to_string()]).allows(&facts(
+            "run_shell_command",
+            ToolClass::Execute,
+            "csh=ls the",
+            false
+        ))
+    );
+}
