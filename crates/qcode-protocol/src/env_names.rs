@@ -43,9 +43,48 @@ pub fn is_core_var(name: &str) -> bool {
     CORE_VARS.contains(&name) || name.starts_with("LC_")
 }
 
+/// Whether `s` is shaped like an API key or token: a known prefix, or a long unbroken run of
+/// letters and digits (with `-`, `_`) that mixes both. Paths and ordinary words are not.
+pub fn looks_like_key(s: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "sk-",
+        "sk_",
+        "ghp_",
+        "gho_",
+        "ghs_",
+        "ghu_",
+        "github_pat_",
+        "glpat-",
+        "xoxb-",
+        "xoxp-",
+        "AKIA",
+        "eyJ",
+    ];
+    let charset = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if s.len() < 16 || !s.chars().all(charset) {
+        return false;
+    }
+    if PREFIXES.iter().any(|p| s.starts_with(p)) {
+        return true;
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let letters = s.chars().filter(char::is_ascii_alphabetic).count();
+    s.len() >= 32 && digits >= 4 && letters >= 4
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_shaped_values_and_ordinary_ones() {
+        assert!(looks_like_key("sk-abcdefghijklmnop1234"));
+        assert!(looks_like_key("ghp_0123456789abcdefghij"));
+        assert!(looks_like_key("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8"));
+        assert!(!looks_like_key("sk-short"));
+        assert!(!looks_like_key("/usr/local/bin/some-server-binary"));
+        assert!(!looks_like_key("modelcontextprotocol-server-everything"));
+    }
 
     #[test]
     fn secrets_and_core_names() {

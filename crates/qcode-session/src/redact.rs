@@ -5,7 +5,7 @@
 //! ([`qcode_protocol::env_names::is_secret_name`]), URL query values of such names, and
 //! words shaped like API keys or tokens (`sk-…`, `ghp_…`, `xoxb-…`, long mixed strings).
 
-use qcode_protocol::env_names::is_secret_name;
+use qcode_protocol::env_names::{is_secret_name, looks_like_key};
 
 /// The longest event, scope or status name kept.
 pub(crate) const NAME_CHARS: usize = 64;
@@ -96,35 +96,6 @@ fn mask_word(word: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Whether `s` is shaped like an API key or token: a known prefix, or a long unbroken run of
-/// letters and digits (with `-`, `_`) that mixes both. Paths and ordinary words are not.
-fn looks_like_key(s: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "sk-",
-        "sk_",
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "ghu_",
-        "github_pat_",
-        "glpat-",
-        "xoxb-",
-        "xoxp-",
-        "AKIA",
-        "eyJ",
-    ];
-    let charset = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if s.len() < 16 || !s.chars().all(charset) {
-        return false;
-    }
-    if PREFIXES.iter().any(|p| s.starts_with(p)) {
-        return true;
-    }
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    let letters = s.chars().filter(char::is_ascii_alphabetic).count();
-    s.len() >= 32 && digits >= 4 && letters >= 4
 }
 
 #[cfg(test)]

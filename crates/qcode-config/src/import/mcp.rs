@@ -1,7 +1,7 @@
 //! MCP server entries of Qwen Code's settings and Claude Code's `~/.claude.json`, in qcode's
 //! settings shape, with secret values replaced by `${VAR}` references.
 
-use qcode_protocol::env_names::is_secret_name;
+use qcode_protocol::env_names::{is_secret_name, looks_like_key};
 use serde_json::{Map, Value};
 
 use super::{Note, Tool};
@@ -55,34 +55,6 @@ fn is_reference(s: &str) -> bool {
         .and_then(|r| r.strip_suffix('}'))
         .or_else(|| s.strip_prefix('$'));
     name.is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-}
-
-/// A known key prefix, or a long unbroken run of letters and digits that mixes both.
-fn looks_like_key(s: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "sk-",
-        "sk_",
-        "ghp_",
-        "gho_",
-        "ghs_",
-        "ghu_",
-        "github_pat_",
-        "glpat-",
-        "xoxb-",
-        "xoxp-",
-        "AKIA",
-        "eyJ",
-    ];
-    let charset = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if s.len() < 16 || !s.chars().all(charset) {
-        return false;
-    }
-    if PREFIXES.iter().any(|p| s.starts_with(p)) {
-        return true;
-    }
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    let letters = s.chars().filter(char::is_ascii_alphabetic).count();
-    s.len() >= 32 && digits >= 4 && letters >= 4
 }
 
 /// `github-mcp` + `token` → `GITHUB_MCP_TOKEN`.
