@@ -18,10 +18,36 @@ use super::pty::Pty;
 const CREDENTIAL: &str = "sk-credential-in-the-store-4242";
 const QWEN_TOKEN: &str = "qwen-refresh-token-7777";
 
+/// Where worlds go: the target directory's scratch space, unless the checkout itself is under a
+/// temp directory (a CI clone in /tmp), where the sandbox allows writes anyway; then under HOME.
+fn scratch_base() -> PathBuf {
+    let temp_dirs: Vec<PathBuf> = ["/tmp", "/var/tmp"]
+        .iter()
+        .map(PathBuf::from)
+        .chain(std::env::var_os("TMPDIR").map(PathBuf::from))
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let outside_temp = |p: &Path| {
+        let real = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        !temp_dirs.iter().any(|t| real.starts_with(t))
+    };
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&target).unwrap();
+    if outside_temp(&target) {
+        return target;
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    assert!(
+        outside_temp(&home),
+        "the sandbox tests need a scratch directory outside the temp directories"
+    );
+    home.join(".qcode-sandbox-tests")
+}
+
 /// A world outside the system temp directory, with a git repository as the project and both
 /// credential stores present.
 fn world() -> World {
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let base = scratch_base();
     std::fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(&base).unwrap();
     let home = dir.path().join("home");
