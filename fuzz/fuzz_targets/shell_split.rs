@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
         class: ToolClass::Execute,
         leaves_workspace: false,
         permission_key: text,
+        escapes_sandbox: false,
     };
     let entry = AllowList::session_entry(&facts);
     let parsed = shell_parse(text.trim());
