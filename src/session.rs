@@ -265,6 +265,9 @@ pub async fn start_with(
         system_prompt,
     );
     config.approval_mode = approval_mode;
+    // Test-only (the real-model tier): the first request of each turn asks for a tool call.
+    config.sampling.force_tool_call =
+        std::env::var_os("QCODE_TEST_FORCE_TOOL_CALL").is_some_and(|v| v == "1");
     config.session_id = match (&recorder, &resumed) {
         (Some(r), _) => Some(r.session_id().to_string()),
         (None, Some(loaded)) => Some(loaded.id().to_string()),

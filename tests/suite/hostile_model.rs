@@ -207,3 +207,33 @@ fn https_against_http_and_unknown_hosts_fail_fast_with_the_reason() {
         r.stderr
     );
 }
+
+#[test]
+fn a_cut_off_tool_call_goes_back_with_empty_arguments() {
+    let w = World::new();
+    let mock = MockServer::start();
+    mock.enqueue(Reply::tool_calls(
+        [("c1", "read_file", r#"{"file_path": "notes"#.to_string())],
+        20,
+    ));
+    mock.enqueue(Reply::text("done", 1));
+    run(w.cmd_for(&mock).args(["-p", "x"])).assert_code(0);
+    let reqs = mock.requests();
+    assert_eq!(reqs.len(), 2);
+    let body = reqs[1].body_json().unwrap();
+    let history = messages(&body);
+    let call = history
+        .iter()
+        .find(|m| m["role"] == "assistant")
+        .map(|m| m["tool_calls"][0].clone())
+        .unwrap();
+    // Not the broken text (a server that re-parses the history would refuse the request) ...
+    assert_eq!(call["function"]["arguments"], "{}", "{call}");
+    assert_eq!(call["id"], "c1");
+    // ... and the result tells the model what was wrong.
+    assert!(
+        result_of_call(&mock).contains("not valid JSON"),
+        "{}",
+        result_of_call(&mock)
+    );
+}

@@ -151,6 +151,103 @@ fn the_servers_overflow_error_is_recognised() {
 }
 
 #[test]
+fn a_forced_tool_call_makes_a_round_trip_through_the_real_server() {
+    let Some(llama) = LlamaServer::shared_with_tools_or_skip("real_model::tool_call", N_CTX) else {
+        return;
+    };
+    let w = World::new();
+    w.write("project/notes.txt", "The secret word is pineapple.\n");
+    // A short output limit: the model's call may be cut off, which the round trip must
+    // survive too (the history then carries `{}` for its arguments).
+    let out = run(cmd_for(&w, &llama.base_url(), 64)
+        .env("QCODE_TEST_FORCE_TOOL_CALL", "1")
+        .args(["-p", "Read the file notes.txt", "-o", "stream-json"]));
+    out.assert_code(0);
+    let events = json_lines(&out.stdout);
+    // llama.cpp parsed the model's output into a call of one of the tools qcode sent ...
+    let calls: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "history_appended" && e["message"]["role"] == "assistant")
+        .flat_map(|e| e["message"]["tool_calls"].as_array().into_iter().flatten())
+        .collect();
+    assert!(!calls.is_empty(), "no tool call: {}", out.stdout);
+    let builtin = [
+        "read_file",
+        "write_file",
+        "edit",
+        "list_directory",
+        "glob",
+        "grep_search",
+        "run_shell_command",
+        "todo_write",
+        "web_fetch",
+        "save_memory",
+        "task",
+    ];
+    for call in &calls {
+        let name = call["name"].as_str().unwrap_or_default();
+        assert!(builtin.contains(&name), "{call}");
+        assert!(
+            !call["id"].as_str().unwrap_or_default().is_empty(),
+            "{call}"
+        );
+    }
+    // ... qcode answered each call with a result ...
+    let results = events
+        .iter()
+        .filter(|e| e["type"] == "history_appended" && e["message"]["role"] == "tool")
+        .count();
+    assert_eq!(results, calls.len(), "{}", out.stdout);
+    // ... and sent them back: the server accepted the follow-up and answered it.
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "result", "{last}");
+    assert_eq!(last["is_error"], false, "{last}");
+    assert_eq!(last["num_requests"], 2, "{last}");
+    assert_eq!(
+        last["tool_calls"].as_u64(),
+        Some(calls.len() as u64),
+        "{last}"
+    );
+}
+
+/// What the test-only switch puts on the wire (the mock records it): `required` when the turn
+/// starts, `none` after tool results; nothing without the switch.
+#[test]
+fn the_forced_tool_choice_is_on_the_first_request_only() {
+    use qcode_test_support::mock_model::{MockServer, Reply};
+    let w = World::new();
+    w.write("project/notes.txt", "hello\n");
+    for forced in [true, false] {
+        let mock = MockServer::start();
+        mock.enqueue(Reply::tool_calls(
+            [(
+                "c1",
+                "read_file",
+                r#"{"file_path": "notes.txt"}"#.to_string(),
+            )],
+            5,
+        ));
+        mock.enqueue(Reply::text("done", 1));
+        let mut cmd = w.cmd_for(&mock);
+        if forced {
+            cmd.env("QCODE_TEST_FORCE_TOOL_CALL", "1");
+        }
+        run(cmd.args(["-p", "read it"])).assert_code(0);
+        let choices: Vec<Value> = mock
+            .requests()
+            .iter()
+            .map(|r| r.body_json().unwrap()["tool_choice"].clone())
+            .collect();
+        let expected = if forced {
+            vec![Value::from("required"), Value::from("none")]
+        } else {
+            vec![Value::Null, Value::Null]
+        };
+        assert_eq!(choices, expected);
+    }
+}
+
+#[test]
 fn an_unknown_model_name_is_warned_about_once() {
     let Some(llama) = LlamaServer::shared_or_skip("real_model::unknown", N_CTX) else {
         return;

@@ -22,6 +22,11 @@ use crate::turn::{TurnInput, run_turn};
 pub struct Sampling {
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    /// The first request of each turn asks for a tool call (`tool_choice: "required"`),
+    /// follow-ups after tool results for an answer (`"none"`). Test-only: set from
+    /// `QCODE_TEST_FORCE_TOOL_CALL=1`, so that the real-model tier can drive a tool round trip
+    /// through a small model that would otherwise just talk.
+    pub force_tool_call: bool,
 }
 
 /// How the engine learns and enforces the model's limits (see [`crate::limits`]).

@@ -169,6 +169,7 @@ pub fn engine_config(
         sampling: Sampling {
             temperature: snapshot.temperature.as_ref().map(|t| t.value),
             max_tokens: snapshot.max_tokens.as_ref().map(|n| n.value),
+            force_tool_call: false,
         },
         system_prompt,
         initial_history: Vec::new(),

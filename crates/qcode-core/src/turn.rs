@@ -196,7 +196,7 @@ async fn turn_loop(
         .await;
         let mut msg = ChatMessage::assistant(reply.text);
         msg.reasoning = (!reply.reasoning.is_empty()).then_some(reply.reasoning);
-        msg.tool_calls = reply.tool_calls.clone();
+        msg.tool_calls = reply.tool_calls.iter().map(for_history).collect();
         session.append(msg, tx).await;
         if reply.tool_calls.is_empty() {
             if reply.finish == FinishReason::Length {
@@ -230,6 +230,22 @@ async fn turn_loop(
         if cancel.is_cancelled() {
             return TurnOutcome::Interrupted;
         }
+    }
+}
+
+/// A call as the history keeps it: arguments that are not a JSON value (a call cut off at the
+/// output limit) become `{}`. Sent back verbatim, they make servers that re-parse the history
+/// (llama.cpp: "Failed to parse tool call arguments as JSON") refuse every later request; the
+/// call's result already says what was wrong with them.
+fn for_history(call: &ToolCall) -> ToolCall {
+    let valid = call.arguments.trim().is_empty()
+        || serde_json::from_str::<serde::de::IgnoredAny>(&call.arguments).is_ok();
+    if valid {
+        return call.clone();
+    }
+    ToolCall {
+        arguments: "{}".into(),
+        ..call.clone()
     }
 }
 
@@ -281,13 +297,24 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
             finish: FinishReason::Unknown,
         });
     }
+    let mut extra = serde_json::Map::new();
+    if session.sampling.force_tool_call && !tools.is_empty() {
+        // A call first; after its results, an answer (a follow-up left to "auto" may call
+        // again, or answer in a shape a tool-call grammar rejects).
+        let first = session
+            .history
+            .last()
+            .is_some_and(|m| m.role == qcode_protocol::Role::User);
+        let choice = if first { "required" } else { "none" };
+        extra.insert("tool_choice".into(), choice.into());
+    }
     let request = ChatRequest {
         model: session.model.clone(),
         messages: std::borrow::Cow::Borrowed(&session.history),
         tools,
         temperature: session.sampling.temperature,
         max_tokens: crate::limits::output_limit(session, estimate),
-        extra: Default::default(),
+        extra,
     };
     let mut loops = session
         .loop_detection

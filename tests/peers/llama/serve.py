@@ -1,7 +1,13 @@
 """Serves SmolLM2-135M through upstream llama.cpp's server (PyPI xllamacpp) on 127.0.0.1.
 
-Usage: serve.py PORT N_CTX. Prints one line `ready <port>` on stdout once `GET /v1/models`
+Usage: serve.py PORT N_CTX [tools]. Prints one line `ready <port>` on stdout once `GET /v1/models`
 answers, then serves until stdin closes or the process is killed (the test harness owns it).
+
+With `tools`, the server uses tools.jinja beside this file instead of the model's own chat
+template (SmolLM2's ignores `tools`): a Hermes-style template (`<tool_call>` JSON, answers in
+`<response>` tags) from which llama.cpp derives its tool-call parser and grammar, and greedy
+sampling, so that the same request gets the same answer on every run. It exists so that the
+tests can drive a real tool-call round trip through llama.cpp's own parser.
 """
 
 import importlib.util
@@ -36,6 +42,11 @@ def main():
     p.use_jinja = True
     p.n_parallel = 1
     p.cpuparams.n_threads = 1
+    if len(sys.argv) > 3 and sys.argv[3] == "tools":
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools.jinja")) as f:
+            p.chat_template = f.read()
+        p.sampling.temp = 0.0
+        p.sampling.seed = 42
     server = xllamacpp.Server(p)
     deadline = time.time() + 60
     while time.time() < deadline:
