@@ -254,6 +254,18 @@ mod tests {
   "expiry_date": 1760000000000
 }"#;
 
+    /// Found by the `credentials` fuzz target: an unknown field holding a number that needs
+    /// all of f64's precision changed on a rewrite (serde_json's default float parsing is not
+    /// exact; the workspace enables `float_roundtrip`).
+    #[test]
+    fn unknown_numeric_fields_survive_a_rewrite_exactly() {
+        let text = r#"{"access_token":"secret-at","refresh_token":"sgcret-rt","token_type":"er","expiry_date":9.0,"id_toke":8.0,"id_token":"secre4-id","fusecuritRy":12222222222222000000000000000000000000000000000000000014870244832130425744}"#;
+        let c = QwenCredentials::parse(text, Path::new("f")).unwrap();
+        let again = QwenCredentials::parse(&c.to_file_text(), Path::new("f")).unwrap();
+        assert!(again == c, "{:?} became {:?}", c.extra, again.extra);
+        assert_eq!(again.to_file_text(), c.to_file_text());
+    }
+
     #[test]
     fn parses_and_rewrites_qwen_code_format_byte_for_byte() {
         let c = QwenCredentials::parse(QWEN_CODE_FILE, Path::new("x")).unwrap();
