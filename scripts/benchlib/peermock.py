@@ -3,13 +3,13 @@
 The same scripted answer as crates/qcode-test-support/examples/mock_serve.rs (N tokens, one per
 SSE chunk, numbered lines), served in the two OpenAI dialects the assistants use:
 `POST …/chat/completions` (qcode, Qwen Code, curl) and `POST …/responses` (Codex CLI), and
-`GET …/models`. With `tool` on, a request whose conversation has no tool result yet is answered
-with one tool call that reads `notes` — the tool is chosen from the tools the request offers
-(a read-file tool if there is one, else a shell tool running `cat`), so one client run makes
-one tool round trip whatever the assistant names its tools. Stateless: each request is answered
+`GET …/models`. With `rounds` R > 0, a request whose conversation holds fewer than R tool
+results is answered with one tool call that reads `notes` — the tool is chosen from the tools
+the request offers (a read-file tool if there is one, else a shell tool running `cat`) — so one
+client run makes R tool round trips whatever the assistant names its tools. Stateless: each request is answered
 from its own body. Loopback only.
 
-Run: python3 -m benchlib.peermock --tokens 2000 [--tool --notes /abs/notes.txt]; prints the
+Run: python3 -m benchlib.peermock --tokens 2000 [--rounds 3 --notes /abs/notes.txt]; prints the
 base URL (…/v1) on the first line.
 """
 import argparse, http.server, json, sys, threading
@@ -56,16 +56,13 @@ def choose_call(body, notes):
     return None
 
 
-def has_tool_result(body):
-    for msg in body.get("messages") or []:
-        if isinstance(msg, dict) and msg.get("role") == "tool":
-            return True
+def tool_results(body):
+    """How many tool results the conversation of a request holds (both dialects)."""
+    n = sum(1 for msg in body.get("messages") or [] if isinstance(msg, dict) and msg.get("role") == "tool")
     inp = body.get("input")
     if isinstance(inp, list):
-        for item in inp:
-            if isinstance(item, dict) and str(item.get("type", "")).endswith("_output"):
-                return True
-    return False
+        n += sum(1 for item in inp if isinstance(item, dict) and str(item.get("type", "")).endswith("_output"))
+    return n
 
 
 def sse(obj, event=None):
@@ -177,7 +174,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         cfg = self.server.cfg
         call = None
-        if cfg.tool and not has_tool_result(body):
+        if cfg.rounds > tool_results(body):
             call = choose_call(body, cfg.notes)
             if call is not None:
                 self.server.calls += 1
@@ -200,10 +197,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class PeerMock:
     """The server on 127.0.0.1 in a thread of this process."""
 
-    def __init__(self, tokens, tool=False, notes=""):
+    def __init__(self, tokens, rounds=0, notes=""):
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.httpd.cfg = argparse.Namespace(tokens=tokens, tool=tool, notes=notes)
+        self.httpd.cfg = argparse.Namespace(tokens=tokens, rounds=rounds, notes=notes)
         self.httpd.unknown = []
         self.httpd.count = 0
         self.httpd.calls = 0
@@ -238,10 +235,10 @@ class PeerMock:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tokens", type=int, default=2000)
-    ap.add_argument("--tool", action="store_true")
+    ap.add_argument("--rounds", type=int, default=0, help="tool round trips per conversation")
     ap.add_argument("--notes", default="notes.txt")
     a = ap.parse_args()
-    mock = PeerMock(a.tokens, a.tool, a.notes)
+    mock = PeerMock(a.tokens, a.rounds, a.notes)
     print(mock.url, flush=True)
     try:
         mock.thread.join()

@@ -269,14 +269,17 @@ def inner_main(argv):
         finally:
             s.close()
     one_shot(progs, nb, rows, runs, notes)
-    tool_round(progs, nb, rows, runs, notes)
+    rounds = 2 if a.quick else 5
+    tool_round(progs, nb, rows, runs, notes, rounds)
     notes.append("Gemini CLI talks only to Google's Gemini API (its base URL can be moved with "
                  "GOOGLE_GEMINI_BASE_URL, but it has no OpenAI-compatible provider), so it is "
                  "measured on `--version` and start-up to the prompt only")
     notes.append("Codex CLI runs as users install it: the npm `codex` launcher (Node) that starts "
                  "the native binary; peak memory is the largest single process of a run")
     notes.append(f"medians of {runs} runs each, interleaved; the mock is benchlib/peermock.py, the "
-                 "same 2,000-token stream in both OpenAI dialects")
+                 "same 2,000-token stream in both OpenAI dialects; a tool round trip is the wall time a "
+                 f"run with {rounds} round trips (the model asks to read a file, the answer "
+                 "goes back) adds to the same run without, divided by the round trips")
     doc = {"bench": "peers", "title": "Other assistants on the same mock", "rows": rows,
            "versions": versions, "notes": notes}
     results.check(doc, a.json)
@@ -358,10 +361,11 @@ def one_shot(progs, nb, rows, runs, notes):
                                     baseline=None if name == "qcode" else "qcode"))
 
 
-def tool_round(progs, nb, rows, runs, notes):
+def tool_round(progs, nb, rows, runs, notes, rounds):
+    """(wall of a run with `rounds` tool round trips − wall of the same run without) / rounds."""
     med = {}
-    for scenario, tool in (("one-shot", False), ("tool", True)):
-        with PeerMock(200, tool) as mock:
+    for scenario, r in (("one-shot", 0), ("tool", rounds)):
+        with PeerMock(200, r) as mock:
             s = Scratch(mock.url, nb)
             mock.httpd.cfg.notes = s.notes
             try:
@@ -373,16 +377,17 @@ def tool_round(progs, nb, rows, runs, notes):
                         cases[name] = (lambda x: lambda: m.run_measured(x, env, s.project))(argv)
                 for name, v in m.interleaved(runs, cases).items():
                     med[(scenario, name)] = v
-                if tool and mock.calls < (runs + 1) * len(cases):
-                    notes.append(f"tool round trip: only {mock.calls} of {(runs + 1) * len(cases)} runs asked "
-                                 "for a tool call (a client offered no read-file or shell tool)")
+                want = (runs + 1) * len(cases) * r
+                if r and mock.calls < want:
+                    notes.append(f"tool round trip: the mock answered {mock.calls} tool calls of the {want} "
+                                 "it expected (a client offered no read-file or shell tool, or stopped early)")
             finally:
                 s.close()
-    print(f"tool round trip (wall added to a 200-token one-shot), median of {runs}")
+    print(f"tool round trip (wall added per round trip, {rounds} per run, 200-token answers), median of {runs}")
     for name in progs:
         if ("tool", name) not in med:
             continue
-        added = (med[("tool", name)][0] - med[("one-shot", name)][0]) * 1000
+        added = (med[("tool", name)][0] - med[("one-shot", name)][0]) * 1000 / rounds
         print(f"{name:>16} {added:>9.1f} ms")
         rows.append(results.row("peers_tool_round_trip", "read a file, 200-token answers", name, added, "ms",
                                 baseline=None if name == "qcode" else "qcode"))

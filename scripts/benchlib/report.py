@@ -66,7 +66,7 @@ def versions(opts, peers_versions):
         if shutil.which(argv[0]):
             v = _cmd(argv)
             if v:
-                out.append((name, v))
+                out.append((name, " ".join(v.split()[:2]) if name == "curl" else v))
     out += peers_versions
     return out
 
@@ -89,7 +89,7 @@ def ratio(rows, r):
     if "baseline" not in r:
         return None
     b = _lookup(rows, r["measure"], r["case"], r["baseline"])
-    if b is None or b["value"] == 0:
+    if b is None or b["value"] <= 0 or r["value"] < 0:
         return None
     return r["value"] / b["value"]
 
@@ -112,7 +112,7 @@ def measure_table(all_rows, rows):
                  f"{_num(r['value'])} {r['unit']}", rat]
         if before_col:
             b = _lookup(all_rows, r["measure"], r["case"], r["subject"] + " (before)")
-            cells.append(f"{r['value'] / b['value']:.2f}×" if b and b["value"] else "—")
+            cells.append(f"{r['value'] / b['value']:.2f}×" if b and b["value"] > 0 and r["value"] > 0 else "—")
         lines.append("| " + " | ".join(cells) + " |")
     better = rows[0]["better"]
     return "\n".join(lines) + f"\n\n({better} is better)\n"

@@ -142,11 +142,12 @@ def run_script(script, opts, workdir):
     if before:
         if script.supports("--before"):
             argv += ["--before", before]
-        elif script.supports("--qcode") and has_json:
-            second = [a if a != opts["qcode"] else before for a in base] + ["--json", json_path + ".before"]
+        elif script.supports("--qcode"):
+            second = [a if a != opts["qcode"] else before for a in base]
+            if has_json:
+                second += ["--json", json_path + ".before"]
         else:
-            out.notes.append("the before binary was not measured: this script has no --before "
-                             "(nor --qcode with --json)")
+            out.notes.append("the before binary was not measured: this script has neither --before nor --qcode")
     log = os.path.join(workdir, f"{script.name}.log")
     start = time.perf_counter()
     rc, text = _run(argv, log)
@@ -162,6 +163,12 @@ def run_script(script, opts, workdir):
             out.notes.append(f"its JSON is not valid: {e}")
     else:
         out.notes.append("no JSON yet: its text output is shown as printed")
+    if second and not out.failed and not has_json:
+        print(f"== {script.name}: the same with the before binary (no --before in this script)", flush=True)
+        rc2, text2 = _run(second, log)
+        out.text += f"\n--- the same with the before binary ({before}):\n" + text2
+        if rc2 != 0:
+            out.notes.append(f"the before run failed (exit code {rc2})")
     if second and out.doc is not None:
         print(f"== {script.name}: the same with the before binary (no --before in this script)", flush=True)
         rc2, text2 = _run(second, log)
