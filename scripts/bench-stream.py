@@ -7,8 +7,9 @@ time, CPU time (user+sys) and peak RSS (medians), and qcode's ratios to curl. Al
 /dev/null. With --before PATH, that qcode binary is measured in the same rounds.
 
 Then a tool round trip: `qcode -p` where the model first calls read_file and then answers,
-against the plain one-shot answer of the same size (both against the same kind of mock); the
-difference is what one round trip adds.
+against the plain one-shot answer of the same size (both against the same kind of mock, twice
+as many runs as above); the difference of the medians is what one round trip adds (on a busy
+machine it is within the noise of the one-shot's wall time, and can come out below zero).
 
 Usage: scripts/bench-stream.py [--tokens 2000,20000] [--runs 7] [--quick] [--json PATH]
                                [--qcode PATH] [--mock PATH] [--before PATH]
@@ -53,7 +54,8 @@ def one_shot(a, n, rows):
 def tool_round(a, rows, tokens=200):
     """One-shot answer vs. read_file + answer: what one tool round trip costs."""
     med = {}
-    rounds = 2 * (a.runs + 1) * len(m.subjects(a))
+    runs = 2 * a.runs  # the difference of two ~equal walls: more runs than the one-shot needs
+    rounds = 2 * (runs + 1) * len(m.subjects(a))
     for scenario, extra in (("one-shot", []), ("tool round", ["--tool-rounds", rounds])):
         with m.MockServe(a.mock, "--tokens", tokens, *extra) as mock, tempfile.TemporaryDirectory() as home:
             with open(os.path.join(home, "notes.txt"), "w") as f:
@@ -61,7 +63,7 @@ def tool_round(a, rows, tokens=200):
             env = m.client_env(home, mock.url)
             cases = {name: (lambda p: lambda: m.run_measured([p, "-p", "go"], env, home))(path)
                      for name, path in m.subjects(a)}
-            for name, v in m.interleaved(a.runs, cases).items():
+            for name, v in m.interleaved(runs, cases).items():
                 med[(scenario, name)] = v
     print()
     print(f"{'scenario':>12} {'program':>15} {'wall ms':>9} {'cpu ms':>8} {'peak MB':>8}")

@@ -148,16 +148,21 @@ def _first(rows, measures, case=None):
     return None, []
 
 
-def _groups(sel, order=None):
+def _bar(rows, r):
+    """(subject, value, note): the note is the ratio to the row's baseline, when it has one."""
+    q = ratio(rows, r)
+    note = ""
+    if q is not None and r["subject"] != r["baseline"]:
+        note = f"{q:.2f}× {r['baseline']}" if q < 10 else f"{q:,.0f}× {r['baseline']}"
+    return (r["subject"], r["value"], note)
+
+
+def _groups(rows, sel):
     cases = []
     for r in sel:
         if r["case"] not in cases:
             cases.append(r["case"])
-    out = []
-    for c in cases:
-        bars = [(r["subject"], r["value"]) for r in sel if r["case"] == c]
-        out.append((c, bars))
-    return out
+    return [(c, [_bar(rows, r) for r in sel if r["case"] == c]) for c in cases]
 
 
 def charts(rows, outdir):
@@ -170,7 +175,7 @@ def charts(rows, outdir):
         if not sel:
             missing.append(f"{title}: no rows of {' / '.join(measures)} in this run")
             return
-        groups = groups_fn(sel) if groups_fn else _groups(sel)
+        groups = groups_fn(sel) if groups_fn else _groups(rows, sel)
         text = svg.bar_chart(title, sel[0]["unit"], groups, sel[0]["better"], subtitle)
         _write(os.path.join(outdir, name), text)
         made.append((name, title))
@@ -181,8 +186,8 @@ def charts(rows, outdir):
     m_w, wall = _first(rows, ["peers_oneshot_wall", "oneshot_wall"], "2,000 tokens")
     m_c, cpu = _first(rows, ["peers_oneshot_cpu", "oneshot_cpu"], "2,000 tokens")
     if wall and cpu:
-        groups = [("wall time", [(r["subject"], r["value"]) for r in wall]),
-                  ("CPU time (user + sys)", [(r["subject"], r["value"]) for r in cpu])]
+        groups = [("wall time", [_bar(rows, r) for r in wall]),
+                  ("CPU time (user + sys)", [_bar(rows, r) for r in cpu])]
         _write(os.path.join(outdir, "oneshot.svg"),
                svg.bar_chart("One-shot answer of 2,000 tokens", "ms", groups, "lower",
                              "headless run against the same mock stream, median"))

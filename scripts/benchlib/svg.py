@@ -10,6 +10,14 @@ from xml.sax.saxutils import escape
 QCODE = "#1f6feb"
 QCODE_BEFORE = "#8fb5f5"
 NEUTRAL = ["#6e7781", "#9aa3ab", "#4b535c", "#b8c0c7", "#81878d"]
+# The same grey for the same program in every chart, and the same order of bars.
+FIXED = {"curl": "#4b535c", "Codex CLI": "#6e7781", "Qwen Code": "#9aa3ab", "Gemini CLI": "#b8c0c7",
+         "printf baseline": "#4b535c", "true": "#4b535c"}
+ORDER = ["qcode", "qcode (before)", "curl", "printf baseline", "true", "Codex CLI", "Qwen Code", "Gemini CLI"]
+
+
+def order_key(subject):
+    return (ORDER.index(subject) if subject in ORDER else len(ORDER), subject)
 FONT = "font-family=\"system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif\""
 WIDTH = 760
 
@@ -17,6 +25,8 @@ WIDTH = 760
 def colour(subject, others):
     if subject.startswith("qcode"):
         return QCODE_BEFORE if "(before)" in subject else QCODE
+    if subject in FIXED:
+        return FIXED[subject]
     if subject not in others:
         others.append(subject)
     return NEUTRAL[others.index(subject) % len(NEUTRAL)]
@@ -69,13 +79,17 @@ def wants_log(values):
 
 
 def bar_chart(title, unit, groups, better="lower", subtitle=""):
-    """groups: [(group label, [(subject, value)])] -> SVG text. One row per bar."""
-    values = [v for _, bars in groups for _, v in bars]
+    """groups: [(group label, [(subject, value) or (subject, value, note)])] -> SVG text. One row
+    per bar, in the same order of programs in every chart; a note (e.g. "12× qcode") follows the
+    value label."""
+    groups = [(g, sorted([(b[0], b[1], b[2] if len(b) > 2 else "") for b in bars], key=lambda b: order_key(b[0])))
+              for g, bars in groups]
+    values = [v for _, bars in groups for _, v, _ in bars]
     if not values:
         raise ValueError(f"chart {title!r}: no values")
     log = wants_log(values)
     pos, ticks = _scale(values, log)
-    label_w, left, right = 190, 200, 90
+    label_w, left, right = 190, 200, 150
     plot_w = WIDTH - left - right
     bar_h, gap, group_gap = 20, 6, 16
     top = 62 if subtitle else 46
@@ -86,7 +100,7 @@ def bar_chart(title, unit, groups, better="lower", subtitle=""):
         if glabel:
             body.append(f'<text x="12" y="{y + 12}" font-size="13" font-weight="600" fill="#24292f">{escape(glabel)}</text>')
             y += 20
-        for subject, v in bars:
+        for subject, v, note in bars:
             w = max(1.0, pos(v) * plot_w) if v > 0 else 0
             c = colour(subject, others)
             weight = "600" if subject == "qcode" else "400"
@@ -94,8 +108,9 @@ def bar_chart(title, unit, groups, better="lower", subtitle=""):
                         f'font-weight="{weight}" fill="#24292f">{escape(subject)}</text>')
             body.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="2" fill="{c}">'
                         f'<title>{escape(subject)}: {fmt(v)} {escape(unit)}</title></rect>')
+            extra = f'<tspan dx="6" fill="#57606a">· {escape(note)}</tspan>' if note else ""
             body.append(f'<text x="{left + w + 6:.1f}" y="{y + 14}" font-size="12" fill="#24292f">'
-                        f'{fmt(v)} {escape(unit)}</text>')
+                        f'{fmt(v)} {escape(unit)}{extra}</text>')
             y += bar_h + gap
         y += group_gap
     plot_bottom = y - group_gap
@@ -111,7 +126,8 @@ def bar_chart(title, unit, groups, better="lower", subtitle=""):
     head = [f'<text x="12" y="24" font-size="16" font-weight="600" fill="#24292f">{escape(title)}</text>']
     if subtitle:
         head.append(f'<text x="12" y="44" font-size="12" fill="#57606a">{escape(subtitle)}</text>')
-    desc = "; ".join(f"{g + ': ' if g else ''}" + ", ".join(f"{s} {fmt(v)} {unit}" for s, v in bars) for g, bars in groups)
+    desc = "; ".join(f"{g + ': ' if g else ''}" + ", ".join(f"{s} {fmt(v)} {unit}" for s, v, _ in bars)
+                     for g, bars in groups)
     return _doc(title, desc, height, head + axis + body)
 
 
