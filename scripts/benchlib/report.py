@@ -15,6 +15,21 @@ TARGETS = [
 ]
 
 
+METHOD = [
+    "Every figure is the median of several runs; the programs of one measure run interleaved "
+    "(one run of each, then the next round) so that load on the shared machine hits all alike.",
+    "Wall time from the parent's clock around spawn and exit; CPU time (user + sys) from the "
+    "children's rusage; peak memory from GNU time (max RSS of the largest process of the run).",
+    "One-shot runs stream from a local mock model server (one token per SSE chunk) to "
+    "`/dev/null`; `curl -N` reading the same stream is the floor a client can reach.",
+    "Start-up is the time from `tmux new-session` until the prompt is on the captured screen "
+    "(polled every ~2 ms, for every program alike).",
+    "`(before)` rows are another qcode binary (`--before PATH`) measured in the same run; "
+    "“vs before” is value / before-value.",
+    "The numbers are never edited by hand; timings are never part of a pass/fail test.",
+]
+
+
 def _cmd(argv):
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
@@ -263,6 +278,11 @@ def markdown(outcomes, rows, opts, command, peers_versions, peers_notes, made, m
     for k, v in versions(opts, peers_versions):
         L.append(f"| {k} | {v} |")
     L.append("")
+    L.append("## How it measures")
+    L.append("")
+    for line in METHOD:
+        L.append(f"- {line}")
+    L.append("")
     tt = target_table(rows)
     if tt:
         L.append("## Hold the line (issue 17, target 5)")
@@ -300,7 +320,7 @@ def markdown(outcomes, rows, opts, command, peers_versions, peers_notes, made, m
                 L.append(f"### `{measure}`")
                 L.append("")
                 L.append(measure_table(rows, sel))
-        elif o.text.strip() and not o.failed:
+        if o.text.strip() and not o.failed and any("no JSON yet" in n for n in o.notes):
             L.append("```text")
             L.append(_clean(o.text).rstrip())
             L.append("```")

@@ -5,7 +5,7 @@ so scripts that do not write JSON yet still run: their text is kept for the repo
 """
 import os, re, subprocess, sys, tempfile, time
 
-from . import results
+from . import results, textparse
 from .measure import ROOT
 
 SCRIPTS_DIR = os.path.join(ROOT, "scripts")
@@ -169,7 +169,12 @@ def run_script(script, opts, workdir):
         out.text += f"\n--- the same with the before binary ({before}):\n" + text2
         if rc2 != 0:
             out.notes.append(f"the before run failed (exit code {rc2})")
-    if second and out.doc is not None:
+    if out.doc is None and not out.failed and script.name in textparse.PARSERS:
+        parsed = textparse.PARSERS[script.name](out.text)
+        if parsed:
+            out.doc = {"bench": script.name, "title": script.title, "rows": parsed}
+            out.notes.append("its figures were read from its text output (scripts/benchlib/textparse.py)")
+    if second and out.doc is not None and has_json:
         print(f"== {script.name}: the same with the before binary (no --before in this script)", flush=True)
         rc2, text2 = _run(second, log)
         out.text += text2

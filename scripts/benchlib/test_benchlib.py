@@ -7,7 +7,7 @@ import json, os, sys, tempfile, unittest, urllib.request
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchlib import peermock, report, results, runner, svg  # noqa: E402
+from benchlib import peermock, report, results, runner, svg, textparse  # noqa: E402
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -152,6 +152,33 @@ class Mock(unittest.TestCase):
                 self.post(m.url, "/embeddings", {})
             self.assertEqual(e.exception.code, 404)
             self.assertEqual(m.unknown, ["POST /v1/embeddings"])
+
+
+class TextParse(unittest.TestCase):
+    TEXT = """phase 1: 20 turns of 200 tokens (mock at full speed)
+after turn  VmHWM MB  VmRSS MB  elapsed s
+         0      17.2      17.2        0.0
+        20      19.6      19.6        1.1
+peak RSS growth from start: 2.4 MB
+
+phase 2: 2 turns of 5000 tokens, mock pausing 1000 µs every 5 tokens
+client  tokens/s  CPU µs/token  CPU % of a core
+  curl      3780          8.61             3.3%
+    -p                   17.12                   (qcode -p, same stream, start-up included)
+ qcode      3667         26.00             9.5%
+"""
+
+    def test_session_rows_and_before(self):
+        rows = textparse.session(self.TEXT + textparse.BEFORE_MARK + " (/b/qcode):\n" + self.TEXT.replace("26.00", "40.00"))
+        mem = [(r["subject"], r["x"], r["value"]) for r in rows if r["measure"] == "session_peak_rss"]
+        self.assertEqual(mem, [("qcode", 0, 17.2), ("qcode", 20, 19.6), ("qcode (before)", 0, 17.2), ("qcode (before)", 20, 19.6)])
+        cpt = {r["subject"]: (r["value"], r.get("baseline")) for r in rows if r["measure"] == "tui_cpu_per_token"}
+        self.assertEqual(cpt, {"curl": (8.61, None), "qcode -p": (17.12, "curl"), "qcode TUI": (26.0, "qcode -p"),
+                               "qcode -p (before)": (17.12, None), "qcode TUI (before)": (40.0, "qcode -p (before)")})
+        self.assertEqual({r["case"] for r in rows if r["measure"] == "tui_cpu_per_token"}, {"≈5,000 tokens/s"})
+
+    def test_unknown_text_gives_no_rows(self):
+        self.assertEqual(textparse.session("something else entirely\n"), [])
 
 
 class Runner(unittest.TestCase):
