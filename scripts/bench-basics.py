@@ -7,13 +7,19 @@
 - The release binaries' size on disk as built, and stripped (`strip -o` a copy; target
   ≤ 20 MB for qcode), for qcode and qcode-sandbox-exec.
 
+- Instructions (valgrind --tool=callgrind, when valgrind is installed): `--version` and a
+  2,000-token one-shot against the mock, for qcode, the --before binary and curl. Unlike wall
+  and CPU time these counts repeat to a fraction of a percent on a loaded machine, so they
+  show small before/after differences that timings drown.
+
 One-shot peak RSS and one-shot wall vs curl (the other figures of target 5) are measured by
 scripts/bench-stream.py. Nothing passes or fails; it prints numbers.
 
-Usage: scripts/bench-basics.py [--runs 50] [--quick] [--json PATH] [--qcode PATH] [--before PATH]
-Build first: cargo build --release
+Usage: scripts/bench-basics.py [--runs 50] [--quick] [--json PATH] [--qcode PATH] [--mock PATH]
+                               [--before PATH] [--no-instructions]
+Build first: cargo build --release && cargo build --release -p qcode-test-support --example mock_serve
 """
-import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import measure as m  # noqa: E402
@@ -57,10 +63,51 @@ def sizes(path, rows, subject):
     return built, stripped
 
 
+def instructions(argv, env, cwd):
+    """Instructions executed by argv (all its threads) under callgrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        p = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--"] + argv,
+                           env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                           timeout=600)
+        if p.returncode != 0:
+            raise m.MeasureError(f"callgrind of {argv[0]} exited with {p.returncode}: {p.stderr[-800:]}")
+        found = re.findall(r"Collected : (\d+)", p.stderr)
+        if not found:
+            raise m.MeasureError(f"callgrind printed no instruction count for {argv[0]}")
+        return sum(int(x) for x in found)
+
+
+def instruction_rows(a, rows):
+    if not shutil.which("valgrind"):
+        print("no valgrind on PATH: instruction counts are not measured")
+        return
+    m.require(a.mock)
+    with m.MockServe(a.mock, "--tokens", 2000) as mock, tempfile.TemporaryDirectory() as home:
+        env = m.client_env(home, mock.url)
+        body = json.dumps({"model": "bench-model", "stream": True, "messages": [{"role": "user", "content": "go"}]})
+        curl = ["curl", "-sS", "-N", "-X", "POST", f"{mock.url}/chat/completions", "-H",
+                "Content-Type: application/json", "-d", body]
+        print()
+        print(f"{'instructions (callgrind)':>26} {'--version':>14} {'one-shot 2,000':>16}")
+        curl_n = instructions(curl, env, home)
+        rows.append(results.row("oneshot_instructions", "2,000 tokens", "curl", curl_n / 1e6, "M instr."))
+        print(f"{'curl':>26} {'':>14} {curl_n:>16,}")
+        for name, path in m.subjects(a):
+            v = instructions([path, "--version"], env, home)
+            o = instructions([path, "-p", "go"], env, home)
+            print(f"{name:>26} {v:>14,} {o:>16,}")
+            rows.append(results.row("version_instructions", "--version", name, v / 1e6, "M instr.",
+                                    baseline=None if name == "qcode" else "qcode"))
+            rows.append(results.row("oneshot_instructions", "2,000 tokens", name, o / 1e6, "M instr.",
+                                    baseline="curl"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=50)
-    m.add_common_args(ap, mock=False)
+    ap.add_argument("--no-instructions", action="store_true", help="skip the callgrind instruction counts")
+    m.add_common_args(ap)
     a = ap.parse_args()
     if a.quick:
         a.runs = min(a.runs, 10)
@@ -93,6 +140,11 @@ def main():
                 built, stripped = sizes(binary, rows, name)
                 label = f"{name}: {os.path.basename(binary)}"
                 print(f"{label:>34} {built:>12.2f} {stripped if stripped is not None else float('nan'):>12.2f}")
+    if not a.no_instructions:
+        try:
+            instruction_rows(a, rows)
+        except (m.MeasureError, subprocess.TimeoutExpired) as e:
+            sys.exit(f"bench-basics: {e}")
     if a.json:
         results.write(a.json, "basics", "Hold the line: --version and binary size", rows)
 

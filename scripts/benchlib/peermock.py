@@ -40,7 +40,9 @@ def _tools(body):
 
 
 def choose_call(body, notes):
-    """(tool name, JSON arguments) reading `notes`, or None when no suitable tool is offered."""
+    """(tool name, JSON arguments) reading `notes`, or None when no suitable tool is offered.
+    A `{k}` in `notes` becomes the number of tool results so far (a new file each round)."""
+    notes = notes.replace("{k}", str(tool_results(body)))
     tools = _tools(body)
     for name, props in tools:
         if name in ("read_file", "read", "view"):

@@ -161,12 +161,15 @@ class Scratch:
         self.dir = tempfile.mkdtemp(prefix="run-", dir=PEERS_DIR)
         self.home = os.path.join(self.dir, "home")
         self.project = os.path.join(self.dir, "project")
-        self.notes = os.path.join(self.project, "notes.txt")
+        # One file per tool round (notes-0.txt, notes-1.txt, …): the same call repeated would
+        # trip Qwen Code's loop guard.
+        self.notes = os.path.join(self.project, "notes-{k}.txt")
         os.makedirs(os.path.join(self.project, ".git"))
         for d in (".qwen", ".gemini", ".codex", ".qcode"):
             os.makedirs(os.path.join(self.home, d))
-        with open(self.notes, "w") as f:
-            f.write("some notes\n" * 50)
+        for k in range(10):
+            with open(self.notes.format(k=k), "w") as f:
+                f.write(f"some notes {k}\n" * 50)
         off = {"privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False}}
         _dump(os.path.join(self.home, ".qwen", "settings.json"),
               dict(off, general={"enableAutoUpdate": False},
@@ -232,6 +235,29 @@ def one_shot_argv(name, base):
     return None  # Gemini CLI: no OpenAI-compatible provider
 
 
+def robust(runs, cases, notes, what):
+    """Like measure.interleaved, but a program that fails is dropped (with a note) instead of
+    ending the whole peers run; returns {name: medians} of the programs that never failed."""
+    failed = {}
+    samples = {name: [] for name in cases}
+    for i in range(runs + 1):  # the first round warms up
+        for name, f in cases.items():
+            if name in failed:
+                continue
+            try:
+                v = f()
+            except m.MeasureError as e:
+                failed[name] = str(e).strip().splitlines()[-1][:300]
+                continue
+            if i > 0:
+                samples[name].append(v)
+    for name, why in failed.items():
+        notes.append(f"{what}: {name} failed and is left out: {why}")
+        print(f"peers: {what}: {name} failed: {why}", flush=True)
+    return {name: tuple(statistics.median(s[i] for s in xs) for i in range(len(xs[0])))
+            for name, xs in samples.items() if name not in failed and xs}
+
+
 def _startup_module():
     spec = importlib.util.spec_from_file_location("bench_startup", os.path.join(ROOT, "scripts", "bench-startup.py"))
     mod = importlib.util.module_from_spec(spec)
@@ -264,8 +290,8 @@ def inner_main(argv):
     with PeerMock(200) as mock:
         s = Scratch(mock.url, nb)
         try:
-            version_wall(progs, s, rows, 3 if a.quick else 10)
-            startup(progs, s, rows, runs)
+            version_wall(progs, s, rows, 3 if a.quick else 10, notes)
+            startup(progs, s, rows, runs, notes)
         finally:
             s.close()
     one_shot(progs, nb, rows, runs, notes)
@@ -294,11 +320,11 @@ def _node_version(nb):
         return "?"
 
 
-def version_wall(progs, s, rows, runs):
+def version_wall(progs, s, rows, runs, notes):
     env = s.env()
     cases = {name: (lambda b: lambda: m.run_measured(b + ["--version"], env, s.project))(base)
              for name, base in progs.items()}
-    med = m.interleaved(runs, cases)
+    med = robust(runs, cases, notes, "--version")
     print(f"--version, median of {runs}")
     for name, v in med.items():
         print(f"{name:>16} {v[0]*1000:>9.1f} ms")
@@ -306,25 +332,35 @@ def version_wall(progs, s, rows, runs):
                                 baseline=None if name == "qcode" else "qcode"))
 
 
-def startup(progs, s, rows, runs):
+def startup(progs, s, rows, runs, notes):
     st = _startup_module()
     tmux = st.Tmux()
     env = s.env()
-    samples = {name: [] for name in progs}
+    names = list(progs)
+    index = {name: j for j, name in enumerate(names)}
+
+    def once(name, i):
+        try:
+            return st.tmux_time(tmux, f"p{index[name]}-{i}", progs[name], env, s.project, READY[name], timeout=60)
+        except SystemExit as e:  # tmux_time exits with the screen when the prompt never came
+            raise m.MeasureError(str(e).splitlines()[0]) from None
+
+    counter = {name: 0 for name in names}
+
+    def case(name):
+        def f():
+            counter[name] += 1
+            return (once(name, counter[name]),)
+        return f
+
     try:
-        for i in range(runs + 1):
-            for name, base in progs.items():
-                t = st.tmux_time(tmux, f"p{len(samples[name])}-{abs(hash(name)) % 10000}-{i}", base, env,
-                                 s.project, READY[name], timeout=60)
-                if i > 0:  # the first round warms the page cache
-                    samples[name].append(t)
+        med = robust(runs, {name: case(name) for name in names}, notes, "start-up")
     finally:
         tmux.close()
     print(f"start-up to prompt (tmux), median of {runs}")
-    for name, xs in samples.items():
-        v = statistics.median(xs) * 1000
-        print(f"{name:>16} {v:>9.1f} ms")
-        rows.append(results.row("peers_startup_prompt", "prompt on screen (tmux)", name, v, "ms",
+    for name, (v,) in med.items():
+        print(f"{name:>16} {v * 1000:>9.1f} ms")
+        rows.append(results.row("peers_startup_prompt", "prompt on screen (tmux)", name, v * 1000, "ms",
                                 baseline=None if name == "qcode" else "qcode"))
 
 
@@ -345,7 +381,7 @@ def one_shot(progs, nb, rows, runs, notes):
                 argv = one_shot_argv(name, base)
                 if argv:
                     cases[name] = (lambda x: lambda: m.run_measured(x, env, s.project))(argv)
-            med = m.interleaved(runs, cases)
+            med = robust(runs, cases, notes, "one-shot")
         finally:
             s.close()
         if mock.unknown:
@@ -375,7 +411,7 @@ def tool_round(progs, nb, rows, runs, notes, rounds):
                     argv = one_shot_argv(name, base)
                     if argv:
                         cases[name] = (lambda x: lambda: m.run_measured(x, env, s.project))(argv)
-                for name, v in m.interleaved(runs, cases).items():
+                for name, v in robust(runs, cases, notes, f"tool round trip ({scenario})").items():
                     med[(scenario, name)] = v
                 want = (runs + 1) * len(cases) * r
                 if r and mock.calls < want:
@@ -385,7 +421,7 @@ def tool_round(progs, nb, rows, runs, notes, rounds):
                 s.close()
     print(f"tool round trip (wall added per round trip, {rounds} per run, 200-token answers), median of {runs}")
     for name in progs:
-        if ("tool", name) not in med:
+        if ("tool", name) not in med or ("one-shot", name) not in med:
             continue
         added = (med[("tool", name)][0] - med[("one-shot", name)][0]) * 1000 / rounds
         print(f"{name:>16} {added:>9.1f} ms")
