@@ -196,12 +196,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"no such endpoint {self.path}", "type": "not_found"}})
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-stream or closes a kept-alive connection is no error here.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class PeerMock:
     """The server on 127.0.0.1 in a thread of this process."""
 
     def __init__(self, tokens, rounds=0, notes=""):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.cfg = argparse.Namespace(tokens=tokens, rounds=rounds, notes=notes)
         self.httpd.unknown = []
         self.httpd.count = 0

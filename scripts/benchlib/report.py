@@ -39,7 +39,15 @@ def _cmd(argv):
     return first[0].strip() if first and p.returncode == 0 else None
 
 
-def machine():
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " / ".join(f.read().split()[:3])
+    except OSError:
+        return None
+
+
+def machine(opts=None):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -65,7 +73,11 @@ def machine():
                     osname = line.split("=", 1)[1].strip().strip('"')
     except OSError:
         pass
-    return [("CPU", cpu), ("cores", str(os.cpu_count())), ("memory", mem),
+    if opts and opts.get("load_at_start"):
+        load = f"{opts['load_at_start']} (1, 5, 15 min, when the run started)"
+    else:
+        load = f"{loadavg() or 'unknown'} (1, 5, 15 min, when the report was written)"
+    return [("CPU", cpu), ("cores", str(os.cpu_count())), ("memory", mem), ("load average", load),
             ("kernel", f"{platform.system()} {platform.release()} {platform.machine()}"), ("OS", osname)]
 
 
@@ -239,7 +251,27 @@ def charts(rows, outdir):
     return made, missing
 
 
+MEASURE_TITLES = {
+    "version_wall": "`--version` wall time", "binary_size": "Release binary size, as built",
+    "binary_size_stripped": "Release binary size, stripped",
+    "oneshot_instructions": "Instructions of a one-shot run (callgrind)",
+    "version_instructions": "Instructions of `--version` (callgrind)",
+    "oneshot_wall": "One-shot wall time", "oneshot_cpu": "One-shot CPU time (user + sys)",
+    "oneshot_peak_rss": "One-shot peak memory", "tool_round_trip": "Wall time one tool round trip adds",
+    "tool_round_cpu": "CPU time one tool round trip adds",
+    "startup_prompt": "Start-up to the prompt on screen (tmux)", "startup_first_frame": "Start-up to the first frame (pty)",
+    "session_peak_rss": "Peak memory over the turns of one session", "tui_cpu_per_token": "CPU per streamed token",
+    "shell_command_wall": "One shell command, with and without the sandbox", "sandbox_added": "What the sandbox adds per command",
+    "peers_version_wall": "`--version` wall time", "peers_startup_prompt": "Start-up to the prompt on screen (tmux)",
+    "peers_oneshot_wall": "One-shot wall time, 2,000 tokens", "peers_oneshot_cpu": "One-shot CPU time, 2,000 tokens",
+    "peers_peak_rss": "One-shot peak memory (largest process)", "peers_tool_round_trip": "Wall time per tool round trip",
+}
+SERIES_TITLES = {"session_peak_rss": "Peak memory (VmHWM) over a long interactive session"}
+
+
 def _series_title(measure):
+    if measure in SERIES_TITLES:
+        return SERIES_TITLES[measure]
     words = measure.replace("_", " ")
     if "rss" in measure:
         return f"Memory over a long session ({words})"
@@ -268,7 +300,7 @@ def markdown(outcomes, rows, opts, command, peers_versions, peers_notes, made, m
     L.append("")
     L.append("| | |")
     L.append("|---|---|")
-    for k, v in machine():
+    for k, v in machine(opts):
         L.append(f"| {k} | {v} |")
     L.append("")
     L.append("## Versions")
@@ -317,7 +349,8 @@ def markdown(outcomes, rows, opts, command, peers_versions, peers_notes, made, m
             if o.doc.get("notes"):
                 L.append("")
             for measure, sel in _by_measure(o.doc["rows"]).items():
-                L.append(f"### `{measure}`")
+                title = MEASURE_TITLES.get(measure)
+                L.append(f"### {title} (`{measure}`)" if title else f"### `{measure}`")
                 L.append("")
                 L.append(measure_table(rows, sel))
         if o.text.strip() and not o.failed and any("no JSON yet" in n for n in o.notes):

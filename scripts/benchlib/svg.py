@@ -89,7 +89,7 @@ def bar_chart(title, unit, groups, better="lower", subtitle=""):
         raise ValueError(f"chart {title!r}: no values")
     log = wants_log(values)
     pos, ticks = _scale(values, log)
-    label_w, left, right = 190, 200, 150
+    label_w, left, right = 170, 180, 200
     plot_w = WIDTH - left - right
     bar_h, gap, group_gap = 20, 6, 16
     top = 62 if subtitle else 46
