@@ -16,10 +16,16 @@ Two measurements, each against a baseline measured the same way in the same run:
 Nothing here passes or fails; it prints medians and minimums of N runs, and qcode's overhead
 and ratio against the baseline. Target: prompt drawn in under 50 ms.
 
-Usage: scripts/bench-startup.py [--runs 20] [--qcode PATH]
+With --before PATH, that qcode binary is measured in the same rounds ("qcode (before)").
+
+Usage: scripts/bench-startup.py [--runs 20] [--quick] [--json PATH] [--qcode PATH] [--before PATH]
 Build first: cargo build --release   (PATH defaults to $CARGO_TARGET_DIR or target/, release)
 """
 import argparse, fcntl, os, select, shlex, statistics, struct, subprocess, sys, tempfile, termios, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import measure as m  # noqa: E402
+from benchlib import results  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -54,20 +60,20 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], stderr=subprocess.DEVNULL)
 
 
-def tmux_time(tmux, name, argv, env, cwd, ready):
+def tmux_time(tmux, name, argv, env, cwd, ready, timeout=10):
     """Seconds from `new-session` to all of `ready` being on the pane."""
     cmd = "exec env -i " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + \
         " TERM=tmux-256color " + " ".join(shlex.quote(a) for a in argv)
     start = time.perf_counter()
     tmux.run("new-session", "-d", "-s", name, "-x", str(COLS), "-y", str(ROWS), "-c", cwd, cmd)
-    deadline = start + 10
+    deadline = start + timeout
     try:
         while True:
             screen = tmux.run("capture-pane", "-p", "-t", name, capture=True)
             if all(r in screen for r in ready):
                 return time.perf_counter() - start
             if time.perf_counter() > deadline:
-                sys.exit(f"{argv[0]} did not draw {ready} within 10 s; the pane:\n{screen}")
+                sys.exit(f"{argv[0]} did not draw {ready} within {timeout} s; the pane:\n{screen}")
             time.sleep(0.002)
     finally:
         subprocess.run(["tmux", "-L", tmux.sock, "kill-session", "-t", name], stderr=subprocess.DEVNULL)
@@ -133,16 +139,17 @@ def summary(samples):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--qcode", default=os.path.join(TARGET, "release/qcode"))
+    m.add_common_args(ap, mock=False)
     a = ap.parse_args()
-    if not os.path.exists(a.qcode):
-        sys.exit(f"missing {a.qcode}; build with: cargo build --release")
-    qcode = [os.path.abspath(a.qcode)]
+    if a.quick:
+        a.runs = min(a.runs, 5)
+    m.require(a.qcode)
+    programs = m.subjects(a)
     baseline = ["sh", "-c", f"printf '{BASELINE_LINE}\\n'; exec sleep 60"]
     tmux = Tmux()
-    rows = {}
+    samples = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             home = os.path.join(tmp, "home")
@@ -150,30 +157,43 @@ def main():
             os.makedirs(home)
             os.makedirs(os.path.join(project, ".git"))
             env = clean_env(home)
-            # Warm-up (page cache, tmux client) for both.
+            # Warm-up (page cache, tmux client) for all.
             tmux_time(tmux, "warm-b", baseline, env, project, (BASELINE_LINE,))
-            tmux_time(tmux, "warm-q", qcode, env, project, QCODE_READY)
-            tb, tq, pb, pq = [], [], [], []
+            for j, (_, path) in enumerate(programs):
+                tmux_time(tmux, f"warm-q{j}", [path], env, project, QCODE_READY)
+            names = ["printf baseline"] + [n for n, _ in programs]
+            samples = {(method, n): [] for method in ("tmux", "pty") for n in names}
             for i in range(a.runs):
-                # Interleaved, so drift on the shared machine hits both alike.
-                tb.append(tmux_time(tmux, f"b{i}", baseline, env, project, (BASELINE_LINE,)))
-                tq.append(tmux_time(tmux, f"q{i}", qcode, env, project, QCODE_READY))
-                pb.append(pty_time(baseline, env, project, lambda o: BASELINE_LINE.encode() in o))
-                pq.append(pty_time(qcode, env, project, qcode_first_frame))
-            rows = {"tmux": (summary(tb), summary(tq)), "pty": (summary(pb), summary(pq))}
+                # Interleaved, so drift on the shared machine hits all alike.
+                samples[("tmux", "printf baseline")].append(
+                    tmux_time(tmux, f"b{i}", baseline, env, project, (BASELINE_LINE,)))
+                for j, (n, path) in enumerate(programs):
+                    samples[("tmux", n)].append(tmux_time(tmux, f"q{j}-{i}", [path], env, project, QCODE_READY))
+                samples[("pty", "printf baseline")].append(
+                    pty_time(baseline, env, project, lambda o: BASELINE_LINE.encode() in o))
+                for n, path in programs:
+                    samples[("pty", n)].append(pty_time([path], env, project, qcode_first_frame))
     finally:
         tmux.close()
+    rows = []
     print(f"start-up to prompt drawn, {a.runs} runs (ms)")
     print(f"{'method':>6} {'program':>16} {'median':>8} {'min':>8}")
-    for method, (b, q) in rows.items():
-        label = "qcode prompt" if method == "tmux" else "qcode 1st frame"
+    for method, measure_id, case in (("tmux", "startup_prompt", "prompt on screen (tmux)"),
+                                     ("pty", "startup_first_frame", "first frame (pty)")):
+        b = summary(samples[(method, "printf baseline")])
         print(f"{method:>6} {'printf baseline':>16} {b[0]:>8.1f} {b[1]:>8.1f}")
-        print(f"{method:>6} {label:>16} {q[0]:>8.1f} {q[1]:>8.1f}")
-        print(f"{method:>6} {'overhead':>16} {q[0]-b[0]:>8.1f} {q[1]-b[1]:>8.1f}"
-              f"   ratio {q[0]/b[0]:.2f}x (median)")
-    target = rows["tmux"][1][0]
+        rows.append(results.row(measure_id, case, "printf baseline", b[0], "ms"))
+        for n, _ in programs:
+            q = summary(samples[(method, n)])
+            print(f"{method:>6} {n:>16} {q[0]:>8.1f} {q[1]:>8.1f}")
+            print(f"{method:>6} {'overhead':>16} {q[0]-b[0]:>8.1f} {q[1]-b[1]:>8.1f}"
+                  f"   ratio {q[0]/b[0]:.2f}x (median)")
+            rows.append(results.row(measure_id, case, n, q[0], "ms", baseline="printf baseline"))
+    target = summary(samples[("tmux", "qcode")])[0]
     print(f"target: prompt on screen in < 50 ms -> {target:.1f} ms median "
           f"({'met' if target < 50 else 'NOT met'})")
+    if a.json:
+        results.write(a.json, "startup", "Interactive start-up to the prompt", rows)
 
 
 if __name__ == "__main__":
