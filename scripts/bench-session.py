@@ -26,6 +26,8 @@ composer shows its placeholder) and no "Esc to cancel" line is left; `capture-pa
 every few ms. Nothing passes or fails: it prints numbers and ratios (and with `--json PATH`
 writes them as rows for `scripts/bench all`).
 
+`--quick`: 60 turns, 2 rate turns of 1,000 tokens, 3 runs (about a minute).
+
 Usage: scripts/bench-session.py [--quick] [--turns 1000] [--tokens 200] [--checkpoints LIST]
                                 [--rates 1000,5000,20000] [--rate-turns 10] [--rate-tokens 5000]
                                 [--runs 5] [--skip-memory] [--skip-rate]
@@ -263,8 +265,8 @@ def rate_phase(a, tmp, subjects, out):
             values = {s: v for s, v, _ in figures}
             for subject, value, baseline in figures:
                 vs_p = values[baseline] if baseline and baseline != "curl" else None
-                print(f"{case:>13} {subject:>20} {value:>13.2f}"
-                      f" {value / vs_p if vs_p else float('nan'):>6.2f}x"
+                vs = f"{value / vs_p:>6.2f}x" if vs_p else f"{'':>7}"
+                print(f"{case:>13} {subject:>20} {value:>13.2f} {vs}"
                       f" {value / max(curl, 1e-9):>7.2f}x")
                 # One measure per rate with every subject, so a chart shows them side by side;
                 # the TUI is compared with its own -p, -p with curl.
@@ -288,13 +290,13 @@ def row(measure, case, subject, value, unit, better, x=None, baseline_subject=No
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="fewer turns and runs: 60 turns, checkpoints 1,20,40,60, 3 rate turns")
+                    help="fewer turns and runs: 60 turns, 2 rate turns of 1,000 tokens, 3 runs")
     ap.add_argument("--turns", type=int)
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--checkpoints", help="turns after which memory and CPU are read")
     ap.add_argument("--rates", default="1000,5000,20000")
     ap.add_argument("--rate-turns", type=int)
-    ap.add_argument("--rate-tokens", type=int, default=5000)
+    ap.add_argument("--rate-tokens", type=int)
     ap.add_argument("--runs", type=int, help="runs of -p and curl per rate (median)")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-rate", action="store_true")
@@ -304,7 +306,8 @@ def main():
     ap.add_argument("--json", help="write the figures as JSON rows to this file")
     a = ap.parse_args()
     a.turns = a.turns or (60 if a.quick else 1000)
-    a.rate_turns = a.rate_turns or (3 if a.quick else 10)
+    a.rate_turns = a.rate_turns or (2 if a.quick else 10)
+    a.rate_tokens = a.rate_tokens or (1000 if a.quick else 5000)
     a.runs = a.runs or (3 if a.quick else 5)
     if a.checkpoints is None:
         a.checkpoints = ",".join(str(c) for c in sorted({1, *(a.turns * k // 10 for k in range(1, 11))}))
