@@ -6,7 +6,7 @@ into one interactive session against the mock model server
 (crates/qcode-test-support/examples/mock_serve.rs), which answers every request with the same
 `--tokens`-token stream (default 200), as fast as it can. After the turns in `--checkpoints` it
 reads qcode's peak RSS (VmHWM), current RSS (VmRSS) from /proc/<pid>/status and its CPU time
-(user+sys, all threads, /proc/<pid>/stat). The history grows every turn, so this shows what a
+(all threads, to the nanosecond from /proc/<pid>/task/*/schedstat). The history grows every turn, so this shows what a
 long session costs: peak RSS growth per turn, and CPU per turn early in the session (the first
 checkpoint interval) against late (the last one) — flat when no work grows with the history.
 
@@ -122,10 +122,25 @@ class Session:
         return int(fields["VmHWM"].split()[0]) / 1024.0, int(fields["VmRSS"].split()[0]) / 1024.0
 
     def cpu(self):
-        with open(f"/proc/{self.pid}/stat") as f:
-            rest = f.read().rsplit(")", 1)[1].split()
-        # utime and stime are fields 14 and 15 (1-based); `rest` starts at field 3.
-        return (int(rest[11]) + int(rest[12])) / CLK_TCK
+        """CPU seconds of qcode so far: its live threads' time on a CPU to the nanosecond
+        (/proc/<pid>/task/<tid>/schedstat), plus what threads that already ended used (the
+        process's utime+stime minus its live threads', at clock-tick resolution)."""
+        def ticks(path):
+            with open(path) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            # utime and stime are fields 14 and 15 (1-based); `rest` starts at field 3.
+            return int(rest[11]) + int(rest[12])
+
+        process = ticks(f"/proc/{self.pid}/stat")
+        live_ns, live_ticks = 0, 0
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/schedstat") as f:
+                    live_ns += int(f.read().split()[0])
+                live_ticks += ticks(f"/proc/{self.pid}/task/{tid}/stat")
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # the thread just ended
+        return live_ns / 1e9 + max(0, process - live_ticks) / CLK_TCK
 
     def close(self):
         subprocess.run(["tmux", "-L", SOCK, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
