@@ -6,7 +6,7 @@ into one interactive session against the mock model server
 (crates/qcode-test-support/examples/mock_serve.rs), which answers every request with the same
 `--tokens`-token stream (default 200), as fast as it can. After the turns in `--checkpoints` it
 reads qcode's peak RSS (VmHWM), current RSS (VmRSS) from /proc/<pid>/status and its CPU time
-(all threads, to the nanosecond from /proc/<pid>/task/*/schedstat). The history grows every turn, so this shows what a
+(all threads, to the nanosecond from /proc/<pid>/task/*/schedstat; ended threads' last value). The history grows every turn, so this shows what a
 long session costs: peak RSS growth per turn, and CPU per turn early in the session (the first
 checkpoint interval) against late (the last one) — flat when no work grows with the history.
 
@@ -43,7 +43,6 @@ ROWS, COLS = 30, 100
 PLACEHOLDER = "Ask anything"
 BUSY = "Esc to cancel"
 STATUS = "bench-model · openai"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SOCK = f"qcode-bench-{os.getpid()}"
 
 
@@ -81,6 +80,7 @@ class Session:
             " " + shlex.quote(os.path.abspath(qcode))
         self.tmux("new-session", "-d", "-s", name, "-x", str(COLS), "-y", str(ROWS), "-c", project, cmd)
         self.pid = int(self.tmux("display-message", "-p", "-t", name, "#{pane_pid}").strip())
+        self.threads = {}
         self.wait(lambda s: PLACEHOLDER in s and STATUS in s, "the prompt")
 
     def tmux(self, *args):
@@ -122,25 +122,16 @@ class Session:
         return int(fields["VmHWM"].split()[0]) / 1024.0, int(fields["VmRSS"].split()[0]) / 1024.0
 
     def cpu(self):
-        """CPU seconds of qcode so far: its live threads' time on a CPU to the nanosecond
-        (/proc/<pid>/task/<tid>/schedstat), plus what threads that already ended used (the
-        process's utime+stime minus its live threads', at clock-tick resolution)."""
-        def ticks(path):
-            with open(path) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-            # utime and stime are fields 14 and 15 (1-based); `rest` starts at field 3.
-            return int(rest[11]) + int(rest[12])
-
-        process = ticks(f"/proc/{self.pid}/stat")
-        live_ns, live_ticks = 0, 0
+        """CPU seconds of qcode so far, to the nanosecond: the sum over its threads of their
+        time on a CPU (/proc/<pid>/task/<tid>/schedstat). A thread that ended keeps the time it
+        had when last seen, so the figure never goes backwards."""
         for tid in os.listdir(f"/proc/{self.pid}/task"):
             try:
                 with open(f"/proc/{self.pid}/task/{tid}/schedstat") as f:
-                    live_ns += int(f.read().split()[0])
-                live_ticks += ticks(f"/proc/{self.pid}/task/{tid}/stat")
+                    self.threads[tid] = int(f.read().split()[0])
             except (FileNotFoundError, ProcessLookupError):
                 pass  # the thread just ended
-        return live_ns / 1e9 + max(0, process - live_ticks) / CLK_TCK
+        return sum(self.threads.values()) / 1e9
 
     def close(self):
         subprocess.run(["tmux", "-L", SOCK, "kill-session", "-t", self.name], stderr=subprocess.DEVNULL)
