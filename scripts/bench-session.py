@@ -174,7 +174,8 @@ def memory_phase(a, tmp, subjects, out):
             per = (cpu - prev[3]) * 1e3 / (turn - prev[0]) if turn > prev[0] else 0.0
             print(f"{turn:>10} {hwm:>9.1f} {rss:>9.1f} {cpu:>7.2f} {per:>12.2f}")
             prev = (turn, hwm, rss, cpu)
-            out.append(row("peak_rss_over_session", str(turn), subject, hwm, "MB", "lower", x=turn))
+            out.append(row("peak_rss_over_session", str(turn), subject, round(hwm, 2), "MB", "lower",
+                           x=turn))
         growth = (rows[-1][1] - rows[1][1]) * 1024 / max(1, rows[-1][0] - rows[1][0])
         print(f"peak RSS growth after turn {rows[1][0]}: {growth:.2f} KB per turn; "
               f"last screen lines (check): {final[-3:]}")
