@@ -1,10 +1,16 @@
 //! Frame scheduling: redraw requests are coalesced so the screen is drawn at most ~60 times a
-//! second, and never when nothing changed.
+//! second, and never when nothing changed. While an answer streams, frames that only show more
+//! of it come at most every [`STREAM_FRAME`] (~30 a second): the text still moves smoothly, the
+//! last delta is on screen within that time, and a fast stream costs half the frames. Input
+//! (typing, keys) keeps the ~60 fps budget.
 
 use std::time::{Duration, Instant};
 
 /// Shortest time between two frames.
 pub const MIN_FRAME: Duration = Duration::from_millis(16);
+
+/// Shortest time between two frames that only show more of a streaming answer.
+pub const STREAM_FRAME: Duration = Duration::from_millis(33);
 
 #[derive(Debug, Default)]
 pub struct FrameScheduler {
@@ -22,9 +28,18 @@ impl FrameScheduler {
         self.request_at(now);
     }
 
+    /// Asks for a frame that shows more of a streaming answer: at most every [`STREAM_FRAME`].
+    pub fn request_streaming(&mut self, now: Instant) {
+        self.request_spaced(now, STREAM_FRAME);
+    }
+
     /// Asks for a frame at `at` (or as soon after it as allowed); the earliest request wins.
     pub fn request_at(&mut self, at: Instant) {
-        let earliest = self.last_draw.map_or(at, |l| at.max(l + MIN_FRAME));
+        self.request_spaced(at, MIN_FRAME);
+    }
+
+    fn request_spaced(&mut self, at: Instant, spacing: Duration) {
+        let earliest = self.last_draw.map_or(at, |l| at.max(l + spacing));
         self.deadline = Some(self.deadline.map_or(earliest, |d| d.min(earliest)));
     }
 
@@ -68,5 +83,26 @@ mod tests {
         assert!(f.due(t0 + MIN_FRAME));
         f.request_at(t0 + Duration::from_millis(100));
         assert_eq!(f.deadline(), Some(t0 + MIN_FRAME), "earliest request wins");
+    }
+
+    #[test]
+    fn streamed_text_is_drawn_at_half_the_rate_but_input_is_not() {
+        let t0 = Instant::now();
+        let mut f = FrameScheduler::new();
+        f.request_streaming(t0);
+        assert_eq!(f.deadline(), Some(t0), "the first frame at once");
+        f.drawn(t0);
+        f.request_streaming(t0 + Duration::from_millis(1));
+        assert_eq!(f.deadline(), Some(t0 + STREAM_FRAME));
+        f.request(t0 + Duration::from_millis(2));
+        assert_eq!(
+            f.deadline(),
+            Some(t0 + MIN_FRAME),
+            "a key press comes sooner"
+        );
+        f.drawn(t0 + MIN_FRAME);
+        let late = t0 + MIN_FRAME + STREAM_FRAME * 2;
+        f.request_streaming(late);
+        assert_eq!(f.deadline(), Some(late), "after a pause, at once");
     }
 }

@@ -1,6 +1,7 @@
 //! The terminal loop: one `tokio::select!` over terminal input, engine events, internal app
-//! events and signals; frames are drawn by the [`FrameScheduler`] (coalesced, ≤ ~60 fps, none
-//! when nothing changed). The first frame is drawn before any background work starts.
+//! events and signals; frames are drawn by the [`FrameScheduler`] (coalesced, ≤ ~60 fps, ≤ ~30
+//! fps for a streaming answer, none when nothing changed). The first frame is drawn before any
+//! background work starts.
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::sync::mpsc::RecvTimeoutError;
@@ -140,12 +141,17 @@ impl Loop {
         Ok(())
     }
 
-    /// What follows each event: the effects, then a frame when one is due.
-    fn after_event(&mut self) -> Result<(), TuiError> {
+    /// What follows each event: the effects, then a frame when one is due. `from_engine`: the
+    /// event came from the engine (while an answer streams its frames are spaced wider).
+    fn after_event(&mut self, from_engine: bool) -> Result<(), TuiError> {
         self.apply_effects()?;
         let now = Instant::now();
         if self.app.take_dirty() {
-            self.frames.request(now);
+            if from_engine && self.app.streaming_answer() {
+                self.frames.request_streaming(now);
+            } else {
+                self.frames.request(now);
+            }
         }
         if self.app.animating() && self.frames.deadline().is_none() {
             self.frames.request_at(now + ANIMATION_TICK);
@@ -168,6 +174,7 @@ impl Loop {
                 break reason;
             }
             let deadline = self.frames.deadline().map(tokio::time::Instant::from_std);
+            let mut from_engine = false;
             tokio::select! {
                 ev = input.recv() => match ev {
                     Some(Ok(ev)) => {
@@ -185,7 +192,10 @@ impl Loop {
                     None => break ExitReason::HangUp,
                 },
                 ev = self.handle.events.recv(), if engine_open => match ev {
-                    Some(ev) => self.app.handle_engine_event(ev),
+                    Some(ev) => {
+                        from_engine = true;
+                        self.app.handle_engine_event(ev);
+                    }
                     None => {
                         engine_open = false;
                         self.app.engine_closed();
@@ -196,7 +206,7 @@ impl Loop {
                 _ = sighup.recv() => break ExitReason::HangUp,
                 () = sleep_until(deadline), if deadline.is_some() => {}
             }
-            match self.after_event() {
+            match self.after_event(from_engine) {
                 Ok(()) => {}
                 // Writing to a terminal that hung up fails with EIO too, and may be noticed
                 // before the read does: the same hang-up.

@@ -27,7 +27,7 @@ impl App {
         };
         self.emit_lines(answer.lines, answer.separation);
         if let Some(markdown) = answer.markdown {
-            self.transcript.push_answer(&markdown);
+            self.transcript.push_answer(markdown);
         }
     }
 
@@ -37,7 +37,7 @@ impl App {
         self.cancel_running_subagents();
         for t in self.running.take_tools() {
             let call_id = t.call_id.clone();
-            self.emit_cell(Cell::Tool(t));
+            self.emit_cell(Cell::Tool(Box::new(t)));
             self.commit_subagents_of(&call_id);
         }
         self.commit_all_subagents();
@@ -130,7 +130,7 @@ impl App {
                 if matches!(status, qcode_protocol::ToolStatus::Error) {
                     self.stats.tool_failures += 1;
                 }
-                self.emit_cell(Cell::Tool(cell));
+                self.emit_cell(Cell::Tool(Box::new(cell)));
                 self.commit_subagents_of(&call_id);
             }
             Event::ApprovalRequest {

@@ -265,6 +265,11 @@ impl App {
             || self.subagents.any_running()
     }
 
+    /// True while the running turn streams an answer (its frames may be spaced wider).
+    pub fn streaming_answer(&self) -> bool {
+        self.running.current().is_some_and(|t| t.stream.is_some())
+    }
+
     pub fn set_width(&mut self, width: u16) {
         if width != self.width {
             self.width = width;

@@ -57,11 +57,9 @@ impl Transcript {
     }
 
     /// Keeps a streamed answer whose lines were already written as it streamed.
-    pub fn push_answer(&mut self, markdown: &str) {
-        self.last_answer = markdown.to_string();
-        self.cells.push(Cell::Assistant {
-            markdown: markdown.to_string(),
-        });
+    pub fn push_answer(&mut self, markdown: String) {
+        self.last_answer.clone_from(&markdown);
+        self.cells.push(Cell::Assistant { markdown });
     }
 
     /// Commits a resumed conversation as it was shown: user prompts, answers (markdown), tool
@@ -106,7 +104,7 @@ impl Transcript {
                             }
                             Some(_) => ToolState::Done(ToolStatus::Success),
                         };
-                        self.push_cell(Cell::Tool(cell), width, hl);
+                        self.push_cell(Cell::Tool(Box::new(cell)), width, hl);
                     }
                 }
             }
@@ -181,6 +179,16 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_cell_is_small() {
+        // Every cell of a long session is kept: the big variants are boxed.
+        assert!(
+            std::mem::size_of::<Cell>() <= 64,
+            "{}",
+            std::mem::size_of::<Cell>()
+        );
+    }
+
+    #[test]
     fn cells_are_separated_by_one_blank_line_but_the_first_is_not() {
         let mut t = Transcript::default();
         t.push_cell(notice("one"), 40, None);
@@ -208,7 +216,7 @@ mod tests {
     #[test]
     fn clear_forgets_cells_but_keeps_the_last_answer_for_copy() {
         let mut t = Transcript::default();
-        t.push_answer("**done**");
+        t.push_answer("**done**".into());
         t.push_cell(notice("x"), 40, None);
         t.clear();
         assert!(t.cells().is_empty());

@@ -37,7 +37,9 @@ pub enum Cell {
         text: String,
         secs: u64,
     },
-    Tool(ToolCell),
+    /// Boxed: a tool cell is several times the size of the other variants, and every cell of
+    /// a long session is kept.
+    Tool(Box<ToolCell>),
     /// A finished subagent, collapsed to one line under its `task` call.
     Subagent(SubagentSummary),
     /// A local `!command` and its output.

@@ -258,7 +258,9 @@ fn streamed_answer_is_committed_line_by_line() {
     });
     assert!(h.frame(80, 20).contains("Thinking about it"));
     let before = h.scrollback.len();
+    assert!(!h.app.streaming_answer(), "reasoning is not the answer");
     h.engine(text("# Ti"));
+    assert!(h.app.streaming_answer(), "its frames may be spaced wider");
     assert_eq!(
         h.scrollback.len(),
         before + 2,
@@ -292,6 +294,10 @@ fn streamed_answer_is_committed_line_by_line() {
         finish: FinishReason::Stop,
     });
     assert_eq!(h.scrollback.last().unwrap(), "done");
+    assert!(
+        !h.app.streaming_answer(),
+        "the end of the answer is drawn at once"
+    );
     h.engine(Event::TurnComplete {
         turn_id: 1,
         outcome: TurnOutcome::Completed,

@@ -18,7 +18,7 @@ fn edit_cell() -> ToolCell {
 
 #[test]
 fn tool_cell_with_diff() {
-    let cell = Cell::Tool(edit_cell());
+    let cell = Cell::Tool(Box::new(edit_cell()));
     insta::assert_snapshot!(text(&cell, Detail::Compact));
     let lines = cell.lines(60, None, Detail::Compact);
     let removed = lines
@@ -39,7 +39,7 @@ fn tool_output_is_truncated_with_hint() {
     t.state = ToolState::Done(ToolStatus::Error);
     t.duration_ms = 2400;
     t.output = (1..=9).map(|i| format!("line {i}\n")).collect();
-    let cell = Cell::Tool(t);
+    let cell = Cell::Tool(Box::new(t));
     insta::assert_snapshot!(text(&cell, Detail::Compact));
     assert_eq!(cell.lines(60, None, Detail::Full).len(), 10);
 }
@@ -49,7 +49,7 @@ fn tool_states() {
     let mut t = ToolCell::new("c3", "web_fetch", "Fetch https://example.com");
     t.state = ToolState::Done(ToolStatus::Denied);
     t.output = "denied by user".into();
-    let denied = text(&Cell::Tool(t.clone()), Detail::Compact);
+    let denied = text(&Cell::Tool(Box::new(t.clone())), Detail::Compact);
     assert_eq!(denied, "⊘ Fetch https://example.com · denied");
     t.state = ToolState::Running;
     t.output = "a\nb\nc\nd\n".into();

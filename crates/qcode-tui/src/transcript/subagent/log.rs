@@ -130,7 +130,11 @@ impl SubagentLog {
     }
 
     pub fn tool_begin(&mut self, call_id: &str, name: &str, summary: &str) {
-        self.push(Cell::Tool(ToolCell::new(call_id, name, &one_line(summary))));
+        self.push(Cell::Tool(Box::new(ToolCell::new(
+            call_id,
+            name,
+            &one_line(summary),
+        ))));
     }
 
     pub fn tool_output(&mut self, call_id: &str, chunk: &str) {
@@ -147,7 +151,11 @@ impl SubagentLog {
         let i = match self.tool_index(end.call_id) {
             Some(i) => i,
             None => {
-                self.push(Cell::Tool(ToolCell::new(end.call_id, end.name, end.name)));
+                self.push(Cell::Tool(Box::new(ToolCell::new(
+                    end.call_id,
+                    end.name,
+                    end.name,
+                ))));
                 self.cells.len() - 1
             }
         };
