@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use qcode_client::{ChatClient, CredentialSource, ModelInfo};
-use qcode_protocol::{ChatMessage, Event};
+use qcode_protocol::{ChatMessage, Event, ToolSpec};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
@@ -215,8 +215,26 @@ pub(crate) fn for_child(
 }
 
 /// A rough token estimate of a whole request: the messages and the tool schemas.
-pub(crate) fn estimate_request(history: &[ChatMessage], tools_chars: usize) -> u64 {
-    crate::compact::estimate_tokens(history) + (tools_chars / 4) as u64
+/// The estimate checked before a request is sent: the history and the tool schemas (their JSON
+/// length, counted without building the text), 4 characters a token.
+pub fn estimate_request(history: &[ChatMessage], tools: &[ToolSpec]) -> u64 {
+    crate::compact::estimate_tokens(history) + (json_len(tools) / 4) as u64
+}
+
+/// The length of `value`'s JSON (0 if it cannot be serialised).
+fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 /// What the request's `max_tokens` should be (see the module doc).
