@@ -312,7 +312,7 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         match item {
             Ok(ResponseEvent::TextDelta(t)) => {
                 reply.text.push_str(&t);
-                let looping = loops.as_mut().is_some_and(|d| d.push(&t));
+                let looping = loops.as_mut().is_some_and(|d| d.push(&reply.text));
                 tx.send(Event::TextDelta { text: t }).await;
                 if looping {
                     // Stop the stream (dropping it closes the connection) and keep the text.
