@@ -172,13 +172,15 @@ def main():
             # Interleaved, so drift on the shared machine hits every variant alike.
             curl_s.append(measure(curl, headless["none"], project))
             for name, qcode in binaries.items():
+                # The one-shots first: the interactive sessions' MCP servers are gone by then.
+                for label in ("none", "extensions"):
+                    shot[name, label].append(measure([qcode, "-p", "go"], headless[label], project))
                 for label in ("none", "everything"):
                     tm[name, label].append(startup.tmux_time(tmux, f"r{i}{label}", [qcode], env[label], project,
                                                              startup.QCODE_READY))
+                    mcp.reap(tmp, [])
                     pt[name, label].append(startup.pty_time([qcode], env[label], project, startup.qcode_first_frame))
                     mcp.reap(tmp, [])
-                for label in ("none", "extensions"):
-                    shot[name, label].append(measure([qcode, "-p", "go"], headless[label], project))
     finally:
         tmux.close()
         mock.kill()
