@@ -16,7 +16,9 @@ takes `--slow` seconds (default 2) to answer `initialize`.
 
 Nothing here passes or fails: it prints medians and ratios.
 
-Usage: scripts/bench-mcp.py [--runs 10] [--slow 2.0] [--qcode PATH]
+Usage: scripts/bench-mcp.py [--runs 10] [--slow 2.0] [--quick] [--qcode PATH] [--before PATH] [--json PATH]
+`--before PATH`: that binary runs too, interleaved (rows "qcode (before)"); `--json PATH` writes
+the figures as JSON rows.
 Build first: cargo build --release   (PATH defaults to $CARGO_TARGET_DIR or target/, release)
 Needs tmux and node.
 """
@@ -156,19 +158,28 @@ def ms(samples):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--quick", action="store_true", help="3 runs, the slow server at 0.5 s")
     ap.add_argument("--slow", type=float, default=2.0, help="seconds the slow server takes to answer initialize")
     ap.add_argument("--qcode", default=os.path.join(TARGET, "release", "qcode"))
+    ap.add_argument("--before", help="a baseline qcode binary measured in the same run")
+    ap.add_argument("--json", help="write the figures as JSON rows to this file")
     a = ap.parse_args()
+    if a.quick:
+        a.runs, a.slow = 3, min(a.slow, 0.5)
     if a.runs < 1 or a.slow < 0:
         sys.exit("--runs must be at least 1 and --slow not negative")
-    if not os.path.exists(a.qcode):
-        sys.exit(f"missing {a.qcode}; build with: cargo build --release")
+    binaries = {"qcode": a.qcode}
+    if a.before:
+        binaries["qcode (before)"] = a.before
+    for path in binaries.values():
+        if not os.path.exists(path):
+            sys.exit(f"missing {path}; build with: cargo build --release")
     if not os.path.exists(EVERYTHING):
         sys.exit(f"missing {EVERYTHING}; run `npm ci` in tests/peers/mcp")
     for tool in ("tmux", "node"):
         if shutil.which(tool) is None:
             sys.exit(f"`{tool}` is not on PATH")
-    qcode = os.path.abspath(a.qcode)
+    binaries = {name: os.path.abspath(path) for name, path in binaries.items()}
 
     model = http.server.ThreadingHTTPServer(("127.0.0.1", 0), resume.Model)
     threading.Thread(target=model.serve_forever, daemon=True).start()
@@ -198,48 +209,78 @@ def main():
         headless = {label: dict(e, OPENAI_BASE_URL=model_url) for label, e in env.items()}
 
         # Warm-up (page cache, node's compile cache, tmux client).
-        for label in env:
-            startup.tmux_time(tmux, f"warm-{label}", [qcode], env[label], project, startup.QCODE_READY)
-            first_request(qcode, headless[label], project)
+        for qcode in binaries.values():
+            for label in env:
+                startup.tmux_time(tmux, f"warm-{label}", [qcode], env[label], project, startup.QCODE_READY)
+                first_request(qcode, headless[label], project)
         reap(tmp, [])
         init = {name: [] for name in configured}
-        tmux_t = {label: [] for label in env}
-        pty_t = {label: [] for label in env}
-        req_t = {label: [] for label in env}
+        keys = [(b, l) for b in binaries for l in env]
+        tmux_t = {k: [] for k in keys}
+        pty_t = {k: [] for k in keys}
+        req_t = {k: [] for k in keys}
         for i in range(a.runs):
             # Interleaved, so drift on the shared machine hits every variant alike.
             for name, entry in configured.items():
                 init[name].append(initialize_time(entry, project))
-            for label in env:
-                tmux_t[label].append(startup.tmux_time(tmux, f"{label}{i}", [qcode], env[label], project, startup.QCODE_READY))
-                reap(tmp, orphans["tmux (SIGHUP)"])
-                pty_t[label].append(startup.pty_time([qcode], env[label], project, startup.qcode_first_frame))
-                reap(tmp, orphans["pty (SIGTERM)"])
-                req_t[label].append(first_request(qcode, headless[label], project))
-                reap(tmp, orphans["-p"])
+            for b, qcode in binaries.items():
+                for label in env:
+                    k = (b, label)
+                    tmux_t[k].append(startup.tmux_time(tmux, f"{label}{i}", [qcode], env[label], project, startup.QCODE_READY))
+                    reap(tmp, orphans["tmux (SIGHUP)"])
+                    pty_t[k].append(startup.pty_time([qcode], env[label], project, startup.qcode_first_frame))
+                    reap(tmp, orphans["pty (SIGTERM)"])
+                    req_t[k].append(first_request(qcode, headless[label], project))
+                    reap(tmp, orphans["-p"])
     finally:
         tmux.close()
         model.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
 
+    rows = []
+
+    def row(measure_id, case, subject, value, unit="ms", baseline=None):
+        r = {"measure": measure_id, "case": case, "subject": subject, "value": round(value, 3),
+             "unit": unit, "better": "lower"}
+        if baseline:
+            r["baseline"] = baseline
+        rows.append(r)
+
     print(f"MCP start-up, {a.runs} runs, medians (ms); servers: everything x2 + one answering initialize after {a.slow} s")
     print("initialize, each server talked to directly:")
     for name, samples in init.items():
         print(f"  {name:<12} {ms(samples):8.1f}")
+        row("mcp_initialize", name, "server", ms(samples))
     slowest = max(ms(s) for s in init.values())
-    print(f"{'':<28}{'no servers':>12}{'3 servers':>12}{'ratio':>8}")
-    for what, rows in (("prompt on screen (tmux)", tmux_t), ("first frame (pty)", pty_t), ("first request (-p)", req_t)):
-        none, three = ms(rows["none"]), ms(rows["three"])
-        print(f"  {what:<26}{none:12.1f}{three:12.1f}{three / none:8.2f}x")
+    print(f"{'':<28}{'program':>16}{'no servers':>12}{'3 servers':>12}{'ratio':>8}")
+    for what, data, mid in (("prompt on screen (tmux)", tmux_t, "mcp_prompt_drawn"),
+                            ("first frame (pty)", pty_t, "mcp_first_frame"),
+                            ("first request (-p)", req_t, "mcp_first_request")):
+        for b in binaries:
+            none, three = ms(data[b, "none"]), ms(data[b, "three"])
+            print(f"  {what:<26}{b:>16}{none:12.1f}{three:12.1f}{three / none:8.2f}x")
+            base = "qcode (before)" if b == "qcode" and a.before else None
+            row(mid, "no servers", b, none, baseline=base)
+            row(mid, "3 servers", b, three, baseline=base)
     for how, left in orphans.items():
         for what in ("qcode", "server"):
             n = left.count(what)
             if n:
                 print(f"note: after sessions ended by {how}, {n} {what} processes were still running "
                       f"6 s later (killed by this script)")
-    waited = ms(req_t["three"]) - ms(req_t["none"])
-    print(f"first request with servers - without: {waited:.1f} ms; slowest initialize: {slowest:.1f} ms "
-          f"(ratio {waited / slowest:.2f})" if slowest > 0 else "")
+    case = f"slowest initialize {a.slow:g} s"
+    row("mcp_first_request_wait", case, "slowest server's initialize", slowest)
+    for b in binaries:
+        waited = ms(req_t[b, "three"]) - ms(req_t[b, "none"])
+        row("mcp_first_request_wait", case, b, waited, baseline="slowest server's initialize")
+        if slowest > 0:
+            print(f"{b}: first request with servers - without: {waited:.1f} ms; slowest initialize: "
+                  f"{slowest:.1f} ms (ratio {waited / slowest:.2f})")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"bench": "mcp", "title": "MCP servers at start-up", "rows": rows}, f, indent=1,
+                      ensure_ascii=False)
+            f.write("\n")
 
 
 if __name__ == "__main__":

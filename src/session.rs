@@ -211,7 +211,11 @@ pub async fn start_with(
     tool_ctx.sandbox = sandbox.sandbox;
     let background = tool_ctx.background_jobs.clone();
     let skills = qcode_core::skills::load(&snapshot);
-    let (system_prompt, context) = setup::system_prompt_with(&snapshot, &skills);
+    let setup::SessionPrompts {
+        system_prompt,
+        subagent_environment,
+        context,
+    } = setup::session_prompts(&snapshot, &skills);
     for notice in context.notices.iter().chain(&skills.notices) {
         crate::exit::warn(format_args!("{notice}"));
     }
@@ -305,7 +309,7 @@ pub async fn start_with(
     for w in &hook_warnings {
         crate::exit::warn(format_args!("{w}"));
     }
-    let (subagents, agent_notices) = setup::subagents_for(&snapshot, &tools);
+    let (subagents, agent_notices) = setup::subagents_with(&snapshot, &tools, subagent_environment);
     for notice in &agent_notices {
         crate::exit::warn(format_args!("{notice}"));
     }

@@ -67,13 +67,18 @@ impl std::fmt::Debug for ChatClient {
 
 impl ChatClient {
     /// Builds the HTTP client (rustls with the ring provider; installed as the process default
-    /// here when nothing installed one yet).
+    /// here when nothing installed one yet). The system's certificate store is read at the
+    /// first TLS handshake, not here (see `tls.rs`).
     pub fn new(options: ClientOptions) -> Result<Self, ClientError> {
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             // Losing a race with another installer is fine: a provider is installed either way.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
+        let tls = crate::tls::client_config().map_err(|e| ClientError::Setup {
+            message: format!("cannot set up TLS: {e}"),
+        })?;
         let builder = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .connect_timeout(options.connect_timeout)
             .user_agent(options.user_agent.clone())
             .tcp_nodelay(true);

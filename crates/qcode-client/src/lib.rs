@@ -36,6 +36,7 @@ mod request;
 mod retry;
 mod sse;
 mod stream;
+mod tls;
 mod transport;
 
 use std::time::Duration;

@@ -33,6 +33,7 @@ mod external;
 pub mod fuzzing;
 mod hooks;
 pub mod limits;
+mod loops;
 pub mod prompt;
 pub mod setup;
 pub mod skills;

@@ -16,19 +16,20 @@
 //! - **Before sending.** With a known window, a request whose estimate (4 characters a token)
 //!   passes 90% of it compresses the history first; one that still does not fit is refused
 //!   with the reason instead of being sent to fail.
-//! - **Loops.** [`LoopDetector`] watches the streamed text (outside code blocks) for the same
-//!   passage repeating back to back, as Gemini CLI does; the stream is then stopped and the
-//!   text kept (`model.loopDetection: false` turns it off).
+//! - **Loops.** [`LoopDetector`] (in `loops.rs`) watches the streamed text (outside code
+//!   blocks) for the same passage repeating back to back, as Gemini CLI does; the stream is then
+//!   stopped and the text kept (`model.loopDetection: false` turns it off).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use qcode_client::{ChatClient, CredentialSource, ModelInfo};
-use qcode_protocol::{ChatMessage, Event};
+use qcode_protocol::{ChatMessage, Event, ToolSpec};
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{EventTx, Session};
+pub use crate::loops::{LOOP_REPEATS, LoopDetector};
 
 /// The output limit sent when neither the settings nor the server give one (models outside
 /// the catalogue only).
@@ -215,8 +216,26 @@ pub(crate) fn for_child(
 }
 
 /// A rough token estimate of a whole request: the messages and the tool schemas.
-pub(crate) fn estimate_request(history: &[ChatMessage], tools_chars: usize) -> u64 {
-    crate::compact::estimate_tokens(history) + (tools_chars / 4) as u64
+/// The estimate checked before a request is sent: the history and the tool schemas (their JSON
+/// length, counted without building the text), 4 characters a token.
+pub fn estimate_request(history: &[ChatMessage], tools: &[ToolSpec]) -> u64 {
+    crate::compact::estimate_tokens(history) + (json_len(tools) / 4) as u64
+}
+
+/// The length of `value`'s JSON (0 if it cannot be serialised).
+fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 /// What the request's `max_tokens` should be (see the module doc).
@@ -267,169 +286,9 @@ pub(crate) fn fit(estimate: u64, window: Option<u64>) -> Fit {
 
 /// Detects the same passage repeating back to back in streamed text.
 ///
-/// Every 50-byte chunk of the text (outside ``` code blocks) is hashed; when one chunk has
-/// occurred at least [`LOOP_REPEATS`] times with the same distance between consecutive
-/// occurrences, the text between them is identical each time, and the repeats span at least
-/// [`MIN_LOOP_CHARS`], the stream is a loop. Code blocks are skipped
-/// because repetitive code is normal.
-pub struct LoopDetector {
-    text: String,
-    /// Where the next chunk starts (byte offset in `text`).
-    next: usize,
-    seen: HashMap<u64, Vec<usize>>,
-    in_code: bool,
-    /// Start of the first line not yet checked for a fence.
-    line_start: usize,
-}
-
-const CHUNK: usize = 50;
-/// The repeated text must span at least this many bytes (so a ruler line is not a loop).
-const MIN_LOOP_CHARS: usize = 500;
-/// Occurrences of one chunk, evenly spaced, that make a loop.
-pub const LOOP_REPEATS: usize = 10;
-/// The longest repeating passage looked for.
-const MAX_PERIOD: usize = 2_000;
-
-impl Default for LoopDetector {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LoopDetector {
-    pub fn new() -> Self {
-        Self {
-            text: String::new(),
-            next: 0,
-            seen: HashMap::new(),
-            in_code: false,
-            line_start: 0,
-        }
-    }
-
-    /// Feeds a piece of streamed text; `true` once a loop is seen.
-    pub fn push(&mut self, piece: &str) -> bool {
-        self.text.push_str(piece);
-        while self.next + CHUNK <= self.text.len() {
-            let at = self.next;
-            self.next += 1;
-            self.fences_through(at);
-            if self.in_code || !self.text.is_char_boundary(at) {
-                continue;
-            }
-            let bytes = self.text.as_bytes();
-            let spots = self.seen.entry(fnv(&bytes[at..at + CHUNK])).or_default();
-            spots.push(at);
-            if Self::looping(bytes, spots) {
-                return true;
-            }
-            // Bound the memory per chunk: only the newest occurrences matter.
-            if spots.len() > 2 * MIN_LOOP_CHARS {
-                spots.drain(..spots.len() - MIN_LOOP_CHARS);
-            }
-        }
-        false
-    }
-
-    /// Advances the code-fence state through the lines that end before `at`.
-    fn fences_through(&mut self, at: usize) {
-        while let Some(nl) = self.text.as_bytes()[self.line_start..at]
-            .iter()
-            .position(|&b| b == b'\n')
-        {
-            let line = &self.text[self.line_start..self.line_start + nl];
-            if line.trim_start().starts_with("```") {
-                self.in_code = !self.in_code;
-            }
-            self.line_start += nl + 1;
-        }
-    }
-
-    /// The newest occurrences of a chunk are evenly spaced, the text between them is the same
-    /// each time, and together they span at least [`MIN_LOOP_CHARS`].
-    fn looping(bytes: &[u8], spots: &[usize]) -> bool {
-        let n = spots.len();
-        if n < LOOP_REPEATS {
-            return false;
-        }
-        let period = spots[n - 1] - spots[n - 2];
-        if period == 0 || period > MAX_PERIOD {
-            return false;
-        }
-        let needed = LOOP_REPEATS.max(MIN_LOOP_CHARS.div_ceil(period) + 1);
-        if n < needed {
-            return false;
-        }
-        let recent = &spots[n - needed..];
-        if recent.windows(2).any(|w| w[1] - w[0] != period) {
-            return false;
-        }
-        let first = &bytes[recent[0]..recent[1]];
-        recent.windows(2).all(|w| &bytes[w[0]..w[1]] == first)
-    }
-
-    /// The text seen so far.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-}
-
-/// A small fast hash for chunks (FNV-1a).
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn feed(text: &str, piece: usize) -> bool {
-        let mut d = LoopDetector::new();
-        let chars: Vec<char> = text.chars().collect();
-        chars
-            .chunks(piece)
-            .any(|c| d.push(&c.iter().collect::<String>()))
-    }
-
-    #[test]
-    fn a_repeating_passage_is_a_loop_whatever_the_chunking() {
-        let passage = "The answer is that we should check the file again. ";
-        let text = format!("Let me think.\n{}", passage.repeat(30));
-        assert!(feed(&text, 1));
-        assert!(feed(&text, 7));
-        assert!(feed(&text, 400));
-        // A long passage (300 characters) repeating is caught too.
-        let long = "abcdefghij klmnopqrst uvwxyz 0123456789 ".repeat(8);
-        assert!(feed(&long.repeat(12), 13));
-    }
-
-    #[test]
-    fn ordinary_text_and_code_are_not_loops() {
-        let prose: String = (0..400)
-            .map(|i| {
-                format!(
-                    "Sentence number {i} says something new about item {}. ",
-                    i * 7
-                )
-            })
-            .collect();
-        assert!(!feed(&prose, 9));
-        let row = "    assert_eq!(parse(\"value\"), Ok(Value::default()));\n";
-        let code = format!("Here are the tests:\n```rust\n{}```\nDone.", row.repeat(40));
-        assert!(!feed(&code, 11));
-        // A few repeats are not a loop.
-        assert!(!feed(
-            &"same line of text repeated a few times only!!\n".repeat(5),
-            3
-        ));
-        // A ruler is not a loop.
-        assert!(!feed(&format!("Title\n{}\nText", "=".repeat(120)), 5));
-    }
 
     #[test]
     fn output_fit_and_window() {

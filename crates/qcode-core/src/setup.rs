@@ -36,6 +36,31 @@ fn base_system_prompt(snapshot: &ConfigSnapshot) -> (String, ProjectContext) {
     (prompt::system_prompt(&facts, &context), context)
 }
 
+/// What a session starts with, from one read of the environment and the context files: the
+/// main system prompt (with the skills listing), the text every subagent's prompt ends with
+/// (the same facts and context files), and the context files themselves (for their notices).
+pub struct SessionPrompts {
+    pub system_prompt: String,
+    pub subagent_environment: String,
+    pub context: ProjectContext,
+}
+
+/// [`system_prompt_with`] and the subagents' environment text, the context files read once.
+pub fn session_prompts(
+    snapshot: &ConfigSnapshot,
+    skills: &crate::skills::LoadedSkills,
+) -> SessionPrompts {
+    let (facts, context) = environment(snapshot);
+    SessionPrompts {
+        system_prompt: crate::skills::with_skills(
+            prompt::system_prompt(&facts, &context),
+            &skills.listing,
+        ),
+        subagent_environment: prompt::environment_and_context(&facts, &context),
+        context,
+    }
+}
+
 fn environment(snapshot: &ConfigSnapshot) -> (prompt::EnvironmentFacts, ProjectContext) {
     let context = context::load(
         &snapshot.paths.qcode_home,
@@ -59,6 +84,21 @@ fn environment(snapshot: &ConfigSnapshot) -> (prompt::EnvironmentFacts, ProjectC
 pub fn subagents_for(
     snapshot: &ConfigSnapshot,
     tools: &qcode_tools::ToolRegistry,
+) -> (crate::subagents::Subagents, Vec<String>) {
+    let (facts, context) = environment(snapshot);
+    subagents_with(
+        snapshot,
+        tools,
+        prompt::environment_and_context(&facts, &context),
+    )
+}
+
+/// [`subagents_for`] with the environment text already built ([`session_prompts`]), so a
+/// session reads its context files once.
+pub fn subagents_with(
+    snapshot: &ConfigSnapshot,
+    tools: &qcode_tools::ToolRegistry,
+    environment: String,
 ) -> (crate::subagents::Subagents, Vec<String>) {
     use qcode_extensions::agents;
     use qcode_extensions::loader::Trust;
@@ -86,13 +126,11 @@ pub fn subagents_for(
         .collect();
     let set = agents::agent_set(&catalog, &read_only);
     notices.extend(set.refused.iter().map(|d| d.message.clone()));
-    let (facts, context) = environment(snapshot);
     let limits = crate::subagents::Limits {
         max_concurrent: snapshot.agents.max_concurrent.value as usize,
         max_requests: snapshot.agents.max_requests.value,
         max_depth: snapshot.agents.max_depth.value,
     };
-    let environment = prompt::environment_and_context(&facts, &context);
     (
         crate::subagents::Subagents::new(set, environment, limits),
         notices,

@@ -264,13 +264,12 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         }
     }
     let tools = session.deps.tools.specs();
-    let tools_chars = serde_json::to_string(&tools).map_or(0, |s| s.len());
-    let mut estimate = crate::limits::estimate_request(&session.history, tools_chars);
+    let mut estimate = crate::limits::estimate_request(&session.history, &tools);
     if crate::limits::fit(estimate, session.context_window) != crate::limits::Fit::Fits
         && crate::compact::split_point(&session.history).is_some()
         && crate::compact::compact_auto(session, tx, cancel.child_token()).await
     {
-        estimate = crate::limits::estimate_request(&session.history, tools_chars);
+        estimate = crate::limits::estimate_request(&session.history, &tools);
     }
     if let crate::limits::Fit::TooLong { estimate, window } =
         crate::limits::fit(estimate, session.context_window)
@@ -340,7 +339,7 @@ async fn stream_reply(session: &mut Session, cancel: &CancellationToken, tx: &Ev
         match item {
             Ok(ResponseEvent::TextDelta(t)) => {
                 reply.text.push_str(&t);
-                let looping = loops.as_mut().is_some_and(|d| d.push(&t));
+                let looping = loops.as_mut().is_some_and(|d| d.push(&reply.text));
                 tx.send(Event::TextDelta { text: t }).await;
                 if looping {
                     // Stop the stream (dropping it closes the connection) and keep the text.

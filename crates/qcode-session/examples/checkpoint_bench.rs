@@ -2,7 +2,8 @@
 //! baseline measured in the same run: the same command (`bash -c`) and the same write without
 //! tracking. Run by `scripts/bench-checkpoints.sh`; prints numbers, passes or fails nothing.
 //!
-//! `cargo run --release -p qcode-session --example checkpoint_bench [-- FILES ROUNDS]`
+//! `cargo run --release -p qcode-session --example checkpoint_bench [-- FILES ROUNDS] [--json PATH]`
+//! (`--json`: the figures as benchmark rows, the format `scripts/bench all` merges).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,9 +51,31 @@ fn bash(root: &Path, command: &str) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let files: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(30);
+    let mut args: Vec<String> = std::env::args().collect();
+    let json = match args.iter().position(|a| a == "--json") {
+        Some(at) if at + 1 < args.len() => {
+            let path = args.remove(at + 1);
+            args.remove(at);
+            Some(path)
+        }
+        Some(_) => {
+            eprintln!("checkpoint_bench: --json needs a path");
+            std::process::exit(2);
+        }
+        None => None,
+    };
+    let number = |i: usize, default: usize| match args.get(i) {
+        None => default,
+        Some(a) => match a.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("checkpoint_bench: `{a}` is not a positive number");
+                std::process::exit(2);
+            }
+        },
+    };
+    let files = number(1, 10_000);
+    let rounds = number(2, 30);
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
     std::fs::create_dir_all(&root).unwrap();
@@ -152,4 +175,28 @@ fn main() {
         changed.get(&2).map_or(0, Vec::len),
         1 + rounds
     );
+    if let Some(path) = json {
+        let case = format!("{files} files");
+        let value = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1000.0;
+        let row = |measure: &str, subject: &str, d: Duration, baseline: Option<&str>| {
+            let mut r = serde_json::json!({"measure": measure, "case": case, "subject": subject,
+                "value": value(d), "unit": "ms", "better": "lower"});
+            if let Some(b) = baseline {
+                r["baseline"] = b.into();
+            }
+            r
+        };
+        let doc = serde_json::json!({"bench": "checkpoints", "title": "File checkpoints per tool call",
+        "rows": [
+            row("checkpoint_shell_command", "shell command", b, None),
+            row("checkpoint_shell_command", "shell command, checkpointed", tr, Some("shell command")),
+            row("checkpoint_shell_overhead", "qcode", o, None),
+            row("checkpoint_write", "write", wb, None),
+            row("checkpoint_write", "write, checkpointed", wt, Some("write")),
+            row("checkpoint_write_overhead", "qcode", wt.saturating_sub(wb), None),
+            row("checkpoint_first_snapshot", "qcode", first, None),
+            row("checkpoint_finish_turn", "qcode", finish, None),
+        ]});
+        std::fs::write(&path, format!("{doc:#}\n")).unwrap();
+    }
 }
