@@ -6,7 +6,8 @@ On generated trees (deterministic, under a scratch directory):
   page cache;
 - `glob` vs fd (`fd`/`fdfind`) on the same tree, warm and cold;
 - `list_directory` of a 10,000-entry directory;
-- `read_file` with offset/limit in a 100 MB file (a window in the middle and at the end).
+- `read_file` with offset/limit in a 100 MB file (a window in the middle and at the end), and
+  in a 19 MB file (under the 20 MB limit, so read and decoded whole).
 
 The tools run through the real code path (`ToolRegistry::prepare` + `PreparedCall::execute`)
 in `crates/qcode-tools/examples/tool_bench.rs`. For grep and glob each run is one process, as
@@ -235,6 +236,11 @@ def main():
         make_big_file(big, big_mb * 1024 * 1024)
     with open(big, "rb") as f:
         big_lines = sum(c.count(b"\n") for c in iter(lambda: f.read(1 << 20), b""))
+    # Just under the 20 MB limit: the file is read and decoded whole, then the window split out.
+    mid = os.path.join(ws, "mid19m.log")
+    if not os.path.exists(mid):
+        with open(big, "rb") as src, open(mid, "wb") as dst:
+            dst.write(src.read(19 * 1024 * 1024))
 
     ver = lambda p: subprocess.run([p, "--version"], capture_output=True, text=True).stdout \
         .splitlines()[0] if p else "not found"
@@ -286,6 +292,8 @@ def main():
          {"file_path": big, "offset": big_lines // 2, "limit": 200}),
         ("read_file", f"{big_mb} MB, offset at the end, limit 200",
          {"file_path": big, "offset": big_lines - 100, "limit": 200}),
+        ("read_file", "19 MB (read whole), offset in the middle, limit 200",
+         {"file_path": mid, "offset": 130_000, "limit": 200}),
     ]
     print(f"\n{'tool':<15} {'case':<42} {'subject':<15} {'wall ms':>9} {'cpu ms':>8} "
           f"{'ratio':>7}")

@@ -14,7 +14,7 @@ use crate::error::ToolError;
 use crate::paths::ResolvedPath;
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
-use crate::textfile::{Decoded, Encoding, decode, human_size, truncate_at_char};
+use crate::textfile::{Decoded, Encoding, decode, decode_owned, human_size, truncate_at_char};
 
 /// Lines returned when no `limit` is given.
 pub const DEFAULT_LINE_LIMIT: u64 = 1000;
@@ -184,17 +184,22 @@ fn timed_out(display: &str, what: &str) -> ToolResult {
     ))
 }
 
-/// Reads at most `max` bytes, in chunks, until `deadline`. `Ok(None)` when time ran out.
-fn read_at_most(file: &mut File, max: u64, deadline: Instant) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+/// Reads at most `max` bytes (`size` expected), straight into one buffer of that size, a
+/// chunk at a time until `deadline`. `Ok(None)` when time ran out.
+fn read_at_most(
+    file: &mut File,
+    size: u64,
+    max: u64,
+    deadline: Instant,
+) -> std::io::Result<Option<Vec<u8>>> {
+    const STEP: u64 = 1024 * 1024;
+    let mut bytes = Vec::with_capacity(size.min(max) as usize + 1);
     let mut limited = file.take(max);
     loop {
-        let n = limited.read(&mut chunk)?;
+        let n = (&mut limited).take(STEP).read_to_end(&mut bytes)?;
         if n == 0 {
             return Ok(Some(bytes));
         }
-        bytes.extend_from_slice(&chunk[..n]);
         if Instant::now() > deadline {
             return Ok(None);
         }
@@ -220,12 +225,12 @@ fn read(plan: &Plan, deadline: Instant) -> ToolResult {
         return read_large_paged(file, plan, deadline);
     }
     // Bounded by the size limit even if the file grows while it is read.
-    let bytes = match read_at_most(&mut file, MAX_UNPAGED_FILE_BYTES, deadline) {
+    let bytes = match read_at_most(&mut file, size, MAX_UNPAGED_FILE_BYTES, deadline) {
         Ok(Some(b)) => b,
         Ok(None) => return timed_out(display, "before reaching its end"),
         Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
     };
-    let file = match decode(&bytes) {
+    let file = match decode_owned(bytes) {
         Decoded::Binary(what) => {
             return ToolResult::error(format!(
                 "read_file: {display} is a binary file ({what}, {}); read_file only returns \
