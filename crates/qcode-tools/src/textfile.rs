@@ -68,6 +68,11 @@ fn magic(bytes: &[u8]) -> Option<&'static str> {
 
 /// Sniffs and decodes a file's bytes.
 pub(crate) fn decode(bytes: &[u8]) -> Decoded {
+    decode_owned(bytes.to_vec())
+}
+
+/// [`decode`] of bytes the caller no longer needs: valid UTF-8 becomes the text without a copy.
+pub(crate) fn decode_owned(bytes: Vec<u8>) -> Decoded {
     if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
         return Decoded::Text(with_line_endings(
             Encoding::Utf16Le,
@@ -86,16 +91,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
             String::from_utf8_lossy(rest).into_owned(),
         ));
     }
-    if let Some(name) = magic(bytes) {
+    if let Some(name) = magic(&bytes) {
         return Decoded::Binary(name);
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
     if head.contains(&0) {
         return Decoded::Binary("binary data");
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Decoded::Text(with_line_endings(Encoding::Utf8, s.to_string())),
-        Err(_) => {
+    match String::from_utf8(bytes) {
+        Ok(s) => Decoded::Text(with_line_endings(Encoding::Utf8, s)),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let head = &bytes[..bytes.len().min(SNIFF_LEN)];
             let control = head
                 .iter()
                 .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
@@ -105,7 +112,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Decoded {
             } else {
                 Decoded::Text(with_line_endings(
                     Encoding::LossyUtf8,
-                    String::from_utf8_lossy(bytes).into_owned(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
                 ))
             }
         }
@@ -118,8 +125,16 @@ fn decode_utf16(bytes: &[u8], conv: fn([u8; 2]) -> u16) -> String {
 }
 
 fn with_line_endings(encoding: Encoding, text: String) -> TextFile {
-    let crlf = text.matches("\r\n").count();
-    let lf = text.matches('\n').count();
+    // One SIMD pass over the newlines; a CRLF is a newline after a `\r`.
+    let bytes = text.as_bytes();
+    let mut lf = 0usize;
+    let mut crlf = 0usize;
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        lf += 1;
+        if at > 0 && bytes[at - 1] == b'\r' {
+            crlf += 1;
+        }
+    }
     if crlf > 0 && crlf == lf {
         TextFile {
             encoding,
@@ -236,4 +251,37 @@ pub(crate) fn truncate_at_char(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending(bytes: &[u8]) -> (LineEnding, String) {
+        match decode_owned(bytes.to_vec()) {
+            Decoded::Text(t) => (t.line_ending, t.text),
+            Decoded::Binary(what) => panic!("{what}"),
+        }
+    }
+
+    #[test]
+    fn crlf_only_when_every_newline_has_its_carriage_return() {
+        assert_eq!(ending(b"a\r\nb\r\n"), (LineEnding::Crlf, "a\nb\n".into()));
+        assert_eq!(ending(b"\r\n"), (LineEnding::Crlf, "\n".into()));
+        assert_eq!(ending(b"a\r\nb\n"), (LineEnding::Lf, "a\r\nb\n".into()));
+        assert_eq!(ending(b"\na\r\n"), (LineEnding::Lf, "\na\r\n".into()));
+        assert_eq!(ending(b"a\rb\r"), (LineEnding::Lf, "a\rb\r".into()));
+        assert_eq!(ending(b""), (LineEnding::Lf, String::new()));
+    }
+
+    #[test]
+    fn invalid_utf8_is_decoded_lossily_from_the_owned_bytes() {
+        match decode_owned(b"caf\xe9\n".to_vec()) {
+            Decoded::Text(t) => {
+                assert_eq!(t.encoding, Encoding::LossyUtf8);
+                assert_eq!(t.text, "caf\u{fffd}\n");
+            }
+            Decoded::Binary(what) => panic!("{what}"),
+        }
+    }
 }

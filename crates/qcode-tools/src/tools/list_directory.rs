@@ -1,7 +1,7 @@
 //! `list_directory`: the entries of one directory, directories first, honouring .gitignore.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
+use std::sync::{Arc, Mutex};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -108,36 +108,64 @@ pub(crate) async fn execute(
     run_blocking(DEF.name, cancel, move || run(&plan)).await
 }
 
+/// An entry the ignore rules let through: its name and whether it is a directory (from the
+/// directory listing itself, without a `stat`; a symlink is not followed).
+type Visible = (OsString, bool);
+
 fn run(plan: &Plan) -> ToolResult {
     let display = &plan.dir.display;
-    let all: Vec<OsString> = match std::fs::read_dir(&plan.dir.path) {
-        Ok(rd) => rd.filter_map(Result::ok).map(|e| e.file_name()).collect(),
+    let all = match std::fs::read_dir(&plan.dir.path) {
+        Ok(rd) => rd.filter(Result::is_ok).count(),
         Err(e) => return ToolResult::error(format!("list_directory: cannot list {display}: {e}")),
     };
-    let mut visible: HashSet<OsString> = HashSet::new();
+    // The walk applies the workspace's ignore rules (this directory's and its parents'
+    // .gitignore and .ignore, git's excludes); the entries that pass them reach the filter,
+    // which records them and stops the walk there, so no subdirectory is opened or descended.
+    let seen: Arc<Mutex<Vec<Visible>>> = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    walk::builder(&plan.dir.path)
+        .max_depth(Some(1))
+        .threads(1)
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            if e.file_name() != ".git"
+                && let Ok(mut seen) = record.lock()
+            {
+                seen.push((
+                    e.file_name().to_os_string(),
+                    e.file_type().is_some_and(|t| t.is_dir()),
+                ));
+            }
+            false
+        })
+        // The parallel walker (on one thread) applies the filter before it opens a
+        // subdirectory; the sequential one opens every subdirectory first.
+        .build_parallel()
+        .run(|| Box::new(|_| ignore::WalkState::Continue));
+    let seen = match Arc::try_unwrap(seen).map(Mutex::into_inner) {
+        Ok(Ok(seen)) => seen,
+        _ => return ToolResult::error(format!("list_directory: cannot list {display}")),
+    };
+    let visible = seen.len();
     let mut dirs = Vec::new();
     let mut files = Vec::new();
-    for entry in walk::builder(&plan.dir.path).max_depth(Some(1)).build() {
-        let Ok(entry) = entry else { continue };
-        if entry.depth() == 0 {
-            continue;
-        }
-        let name = entry.file_name().to_os_string();
-        visible.insert(name.clone());
+    for (name, is_dir) in seen {
         if plan.ignore.is_match(&name) {
             continue;
         }
         let shown = name.to_string_lossy().into_owned();
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
+        if is_dir {
             dirs.push(format!("{shown}/"));
         } else {
             files.push(shown);
         }
     }
-    dirs.sort();
-    files.sort();
-    let git_hidden = all.iter().filter(|n| !visible.contains(*n)).count();
-    let user_hidden = visible.len() - dirs.len() - files.len();
+    dirs.sort_unstable();
+    files.sort_unstable();
+    let git_hidden = all.saturating_sub(visible);
+    let user_hidden = visible - dirs.len() - files.len();
     let total = dirs.len() + files.len();
     let mut out = if total == 0 {
         format!("Directory {display} is empty")

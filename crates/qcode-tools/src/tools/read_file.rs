@@ -1,7 +1,7 @@
 //! `read_file`: returns a text file's raw content (no line numbers), a page at a time.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use crate::error::ToolError;
 use crate::paths::ResolvedPath;
 use crate::registry::{Facts, ToolDef, ToolId, ToolKind, ToolResult, run_blocking, typed};
 use crate::schema::{Param, Presence, Ty};
-use crate::textfile::{Decoded, Encoding, decode, human_size, truncate_at_char};
+use crate::textfile::{Decoded, Encoding, decode, decode_owned, human_size, truncate_at_char};
 
 /// Lines returned when no `limit` is given.
 pub const DEFAULT_LINE_LIMIT: u64 = 1000;
@@ -184,17 +184,22 @@ fn timed_out(display: &str, what: &str) -> ToolResult {
     ))
 }
 
-/// Reads at most `max` bytes, in chunks, until `deadline`. `Ok(None)` when time ran out.
-fn read_at_most(file: &mut File, max: u64, deadline: Instant) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+/// Reads at most `max` bytes (`size` expected), straight into one buffer of that size, a
+/// chunk at a time until `deadline`. `Ok(None)` when time ran out.
+fn read_at_most(
+    file: &mut File,
+    size: u64,
+    max: u64,
+    deadline: Instant,
+) -> std::io::Result<Option<Vec<u8>>> {
+    const STEP: u64 = 1024 * 1024;
+    let mut bytes = Vec::with_capacity(size.min(max) as usize + 1);
     let mut limited = file.take(max);
     loop {
-        let n = limited.read(&mut chunk)?;
+        let n = (&mut limited).take(STEP).read_to_end(&mut bytes)?;
         if n == 0 {
             return Ok(Some(bytes));
         }
-        bytes.extend_from_slice(&chunk[..n]);
         if Instant::now() > deadline {
             return Ok(None);
         }
@@ -220,12 +225,12 @@ fn read(plan: &Plan, deadline: Instant) -> ToolResult {
         return read_large_paged(file, plan, deadline);
     }
     // Bounded by the size limit even if the file grows while it is read.
-    let bytes = match read_at_most(&mut file, MAX_UNPAGED_FILE_BYTES, deadline) {
+    let bytes = match read_at_most(&mut file, size, MAX_UNPAGED_FILE_BYTES, deadline) {
         Ok(Some(b)) => b,
         Ok(None) => return timed_out(display, "before reaching its end"),
         Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
     };
-    let file = match decode(&bytes) {
+    let file = match decode_owned(bytes) {
         Decoded::Binary(what) => {
             return ToolResult::error(format!(
                 "read_file: {display} is a binary file ({what}, {}); read_file only returns \
@@ -236,16 +241,10 @@ fn read(plan: &Plan, deadline: Instant) -> ToolResult {
         }
         Decoded::Text(f) => f,
     };
-    let lines: Vec<Line<'_>> = split_lines(&file.text)
-        .into_iter()
-        .map(|text| Line {
-            text,
-            bytes: text.len() as u64,
-        })
-        .collect();
     let offset = plan.offset.unwrap_or(0);
-    let window = lines.get(offset as usize..).unwrap_or(&[]);
-    let mut out = page(window, offset, plan.limit, lines.len() as u64);
+    let limit = plan.limit.unwrap_or(DEFAULT_LINE_LIMIT);
+    let (window, total) = text_window(&file.text, offset, limit);
+    let mut out = page(&window, offset, Some(limit), total);
     if file.encoding == Encoding::LossyUtf8 && out.status == crate::ToolResultStatus::Success {
         out.output.push_str(
             "\n[note: the file is not valid UTF-8; invalid bytes are shown as U+FFFD, so do not \
@@ -262,13 +261,33 @@ struct Line<'a> {
     bytes: u64,
 }
 
-/// Splits text into lines without their `\n`; a final newline does not start an extra line.
-pub(crate) fn split_lines(text: &str) -> Vec<&str> {
+/// Lines `offset..offset + limit` of `text` (without their `\n`) and the number of lines in
+/// it; a final newline does not start an extra line. Only the window is split: the lines
+/// before it are skipped and the ones after it counted with a SIMD newline search.
+fn text_window(text: &str, offset: u64, limit: u64) -> (Vec<Line<'_>>, u64) {
     if text.is_empty() {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     let body = text.strip_suffix('\n').unwrap_or(text);
-    body.split('\n').collect()
+    let total = memchr::memchr_iter(b'\n', body.as_bytes()).count() as u64 + 1;
+    if offset >= total {
+        return (Vec::new(), total);
+    }
+    let start = match offset {
+        0 => 0,
+        n => memchr::memchr_iter(b'\n', body.as_bytes())
+            .nth((n - 1) as usize)
+            .map_or(body.len(), |at| at + 1),
+    };
+    let window = body[start..]
+        .split('\n')
+        .take(limit.min(total - offset) as usize)
+        .map(|text| Line {
+            text,
+            bytes: text.len() as u64,
+        })
+        .collect();
+    (window, total)
 }
 
 /// Formats up to `limit` lines of `window` (the file's lines from `offset` on; the file has
@@ -328,69 +347,37 @@ fn page(window: &[Line<'_>], offset: u64, limit: Option<u64>, total: u64) -> Too
     ToolResult::success(out)
 }
 
-/// Pages through a file too large to load, line by line (UTF-8, lossy). Memory stays bounded:
-/// of each line at most [`KEPT_LINE_BYTES`] are kept, and lines stop being kept once they fill
-/// the output cap; the rest of the file is only counted, until the deadline.
-fn read_large_paged(file: File, plan: &Plan, deadline: Instant) -> ToolResult {
+/// Pages through a file too large to load (UTF-8, lossy) in one bounded pass ([`paged::scan`]).
+fn read_large_paged(mut file: File, plan: &Plan, deadline: Instant) -> ToolResult {
+    use std::os::unix::fs::FileExt;
     let display = &plan.path.display;
-    let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let head = match reader.fill_buf() {
-        Ok(b) => b.to_vec(),
+    let mut head = [0u8; 8192];
+    let sniffed = match file.read_at(&mut head, 0) {
+        Ok(n) => n,
         Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
     };
-    if let Decoded::Binary(what) = decode(&head[..head.len().min(8192)]) {
+    if let Decoded::Binary(what) = decode(&head[..sniffed]) {
         return ToolResult::error(format!(
             "read_file: {display} is a binary file ({what}); read_file only returns text"
         ));
     }
     let offset = plan.offset.unwrap_or(0);
     let limit = plan.limit.unwrap_or(DEFAULT_LINE_LIMIT);
-    let mut wanted: Vec<(String, u64)> = Vec::new();
-    let mut kept_bytes = 0usize;
-    let mut total: u64 = 0;
-    let mut buf = Vec::with_capacity(KEPT_LINE_BYTES);
-    let mut counted_all = true;
-    loop {
-        let keep = total >= offset
-            && total < offset.saturating_add(limit)
-            && kept_bytes <= MAX_OUTPUT_CHARS;
-        buf.clear();
-        match next_line(&mut reader, &mut buf, keep, deadline) {
-            Ok(LineRead::End) => break,
-            Ok(LineRead::Line(bytes)) => {
-                if keep {
-                    let line = String::from_utf8_lossy(&buf);
-                    let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
-                    let bytes = if buf.ends_with(b"\r") && bytes as usize == buf.len() {
-                        bytes - 1
-                    } else {
-                        bytes
-                    };
-                    kept_bytes += line.len().min(MAX_LINE_CHARS) + 1;
-                    wanted.push((line, bytes));
-                }
-                total += 1;
-            }
-            Ok(LineRead::OutOfTime) => {
-                if (wanted.len() as u64) < limit
-                    && !(total > offset && kept_bytes > MAX_OUTPUT_CHARS)
-                {
-                    return timed_out(display, &format!("at line {}", total + 1));
-                }
-                counted_all = false;
-                break;
-            }
-            Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
+    let (kept, total) = match paged::scan(&mut file, offset, limit, deadline) {
+        Ok(paged::Scan::Done { lines, total }) => (lines, total),
+        Ok(paged::Scan::OutOfTime { line }) => {
+            return timed_out(display, &format!("at line {}", line + 1));
         }
-    }
-    let refs: Vec<Line<'_>> = wanted
+        Err(e) => return ToolResult::error(format!("read_file: cannot read {display}: {e}")),
+    };
+    let refs: Vec<Line<'_>> = kept
         .iter()
-        .map(|(text, bytes)| Line {
-            text,
-            bytes: *bytes,
+        .map(|l| Line {
+            text: &l.text,
+            bytes: l.bytes,
         })
         .collect();
-    if counted_all {
+    if let Some(total) = total {
         return page(&refs, offset, Some(limit), total);
     }
     // Time ran out while counting the lines after the ones shown.
@@ -411,52 +398,6 @@ fn read_large_paged(file: File, plan: &Plan, deadline: Instant) -> ToolResult {
     out
 }
 
-/// What [`next_line`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LineRead {
-    /// A line of this many bytes (without its `\n`).
-    Line(u64),
-    End,
-    OutOfTime,
-}
-
-/// Reads one line without ever holding more than [`KEPT_LINE_BYTES`] of it: when `keep`, its
-/// first bytes go into `kept` (without the `\n`); the rest is counted and dropped.
-fn next_line(
-    reader: &mut impl BufRead,
-    kept: &mut Vec<u8>,
-    keep: bool,
-    deadline: Instant,
-) -> std::io::Result<LineRead> {
-    let mut len: u64 = 0;
-    let mut any = false;
-    loop {
-        let chunk = reader.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(if any {
-                LineRead::Line(len)
-            } else {
-                LineRead::End
-            });
-        }
-        any = true;
-        let newline = chunk.iter().position(|&b| b == b'\n');
-        let body = newline.unwrap_or(chunk.len());
-        if keep && kept.len() < KEPT_LINE_BYTES {
-            let room = KEPT_LINE_BYTES - kept.len();
-            kept.extend_from_slice(&chunk[..body.min(room)]);
-        }
-        len += body as u64;
-        let used = newline.map_or(body, |n| n + 1);
-        reader.consume(used);
-        if newline.is_some() {
-            return Ok(LineRead::Line(len));
-        }
-        if Instant::now() > deadline {
-            return Ok(LineRead::OutOfTime);
-        }
-    }
-}
-
+mod paged;
 #[cfg(test)]
 mod tests;

@@ -378,3 +378,53 @@ fn reading_a_long_line_does_not_hold_it_in_memory() {
         "peak grew by {delta} KiB reading a 96 MB line"
     );
 }
+
+/// A file too large to load is paged in one pass: CRLF endings, a window in the middle that
+/// spans many reads, and a last line without a newline.
+#[tokio::test]
+async fn huge_files_are_paged_at_any_offset() {
+    let ws = Ws::new();
+    let mut text = String::with_capacity(23 * 1024 * 1024);
+    for i in 0..220_000 {
+        text.push_str(&format!("{i:06} {}\r\n", "z".repeat(92)));
+    }
+    text.push_str("last line");
+    ws.write("huge.txt", &text);
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "huge.txt", "offset": 123_456, "limit": 3}),
+        )
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Success);
+    let z = "z".repeat(92);
+    assert_eq!(
+        r.output,
+        format!(
+            "123456 {z}\n123457 {z}\n123458 {z}\n\n[showing lines 123457-123459 of 220001; call \
+             read_file with offset=123459 to continue]"
+        )
+    );
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "huge.txt", "offset": 219_999, "limit": 10}),
+        )
+        .await;
+    assert_eq!(
+        r.output,
+        format!("219999 {z}\nlast line\n\n[showing lines 220000-220001 of 220001]")
+    );
+    let r = ws
+        .run(
+            "read_file",
+            json!({"file_path": "huge.txt", "offset": 220_001}),
+        )
+        .await;
+    assert_eq!(r.status, ToolResultStatus::Error);
+    assert_eq!(
+        r.output,
+        "read_file: offset 220001 is past the end of the file, which has 220001 lines (offsets 0 \
+         to 220000)"
+    );
+}

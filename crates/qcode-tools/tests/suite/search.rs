@@ -198,3 +198,45 @@ async fn list_directory_sorts_and_reports_hidden_entries() {
         "list_directory: README.md is a file, not a directory; use read_file to read it"
     );
 }
+
+/// The listing applies the rules of the directory and its parents, not those of its
+/// subdirectories (which it does not open), and caps a large directory with directories first.
+#[tokio::test]
+async fn list_directory_of_a_large_subdirectory_uses_the_rules_above_it() {
+    let ws = Ws::new();
+    ws.write(".gitignore", "*.tmp\n");
+    ws.write("big/.gitignore", "skip_*\n");
+    for i in 0..1200 {
+        ws.write(&format!("big/f{i:04}.txt"), "x");
+    }
+    for i in 0..5 {
+        // A subdirectory's own rules ignore everything in it, but not the subdirectory itself.
+        ws.write(&format!("big/d{i}/.gitignore"), "*\n");
+    }
+    ws.write("big/a.tmp", "x");
+    ws.write("big/skip_me", "x");
+    std::os::unix::fs::symlink(ws.path("big/d0"), ws.path("big/link")).unwrap();
+    let r = ws.run("list_directory", json!({"path": "big"})).await;
+    assert_eq!(r.status, ToolResultStatus::Success);
+    let lines: Vec<&str> = r.output.lines().collect();
+    assert_eq!(lines[0], "Directory big (1207 entries):");
+    assert_eq!(lines[1..6], ["d0/", "d1/", "d2/", "d3/", "d4/"]);
+    assert_eq!(lines[6], ".gitignore");
+    assert_eq!(lines[7], "f0000.txt");
+    assert_eq!(lines[1000], "f0993.txt");
+    assert_eq!(
+        lines[1001..],
+        [
+            "[showing 1000 of 1207 entries; use glob to narrow down]",
+            "[not shown: 2 ignored by .gitignore or .git]"
+        ]
+    );
+    let r = ws
+        .run("list_directory", json!({"path": "big", "ignore": ["f*"]}))
+        .await;
+    assert_eq!(
+        r.output,
+        "Directory big (7 entries):\nd0/\nd1/\nd2/\nd3/\nd4/\n.gitignore\nlink\n\
+         [not shown: 2 ignored by .gitignore or .git, 1200 matched `ignore`]"
+    );
+}

@@ -1,78 +1,57 @@
 use super::*;
 
-/// Endless bytes without a newline; counts what was handed out.
-struct Endless {
-    handed: u64,
-    buf: Vec<u8>,
-}
-
-impl Read for Endless {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        out.fill(b'a');
-        self.handed += out.len() as u64;
-        Ok(out.len())
+/// The whole text split at `\n` (a final newline does not start an extra line).
+fn split_all(text: &str) -> Vec<&str> {
+    if text.is_empty() {
+        return Vec::new();
     }
-}
-
-impl BufRead for Endless {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.handed += self.buf.len() as u64;
-        Ok(&self.buf)
-    }
-    fn consume(&mut self, _: usize) {}
+    text.strip_suffix('\n')
+        .unwrap_or(text)
+        .split('\n')
+        .collect()
 }
 
 #[test]
-fn an_endless_line_is_kept_bounded_and_stopped_by_the_deadline() {
-    let mut r = Endless {
-        handed: 0,
-        buf: vec![b'a'; 64 * 1024],
-    };
-    let mut kept = Vec::new();
-    let started = Instant::now();
-    let got = next_line(
-        &mut r,
-        &mut kept,
-        true,
-        Instant::now() + Duration::from_millis(200),
-    )
-    .unwrap();
-    assert_eq!(got, LineRead::OutOfTime);
-    assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(kept.len(), KEPT_LINE_BYTES);
-    assert!(kept.capacity() < 2 * KEPT_LINE_BYTES + 64 * 1024);
-    assert!(r.handed > 10 * KEPT_LINE_BYTES as u64, "{}", r.handed);
+fn the_window_is_the_same_as_splitting_the_whole_text() {
+    for text in [
+        "",
+        "\n",
+        "\n\n",
+        "a",
+        "a\n",
+        "a\nb",
+        "one\n\ntwo\nthree\n",
+        "é\nü\n",
+    ] {
+        let all = split_all(text);
+        for offset in 0..6u64 {
+            for limit in 1..5u64 {
+                let (window, total) = text_window(text, offset, limit);
+                assert_eq!(total, all.len() as u64, "{text:?}");
+                let got: Vec<&str> = window.iter().map(|l| l.text).collect();
+                let want: Vec<&str> = all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .copied()
+                    .collect();
+                assert_eq!(got, want, "{text:?} offset {offset} limit {limit}");
+                assert!(window.iter().all(|l| l.bytes == l.text.len() as u64));
+            }
+        }
+    }
 }
 
 #[test]
-fn lines_are_measured_in_full_and_kept_in_part() {
-    let text = format!("{}\nshort\n\nlast", "x".repeat(10_000));
-    let mut r = BufReader::with_capacity(1000, text.as_bytes());
-    let far = Instant::now() + Duration::from_secs(60);
-    let mut kept = Vec::new();
-    assert_eq!(
-        next_line(&mut r, &mut kept, true, far).unwrap(),
-        LineRead::Line(10_000)
-    );
-    assert_eq!(kept.len(), KEPT_LINE_BYTES);
-    kept.clear();
-    assert_eq!(
-        next_line(&mut r, &mut kept, true, far).unwrap(),
-        LineRead::Line(5)
-    );
-    assert_eq!(kept, b"short");
-    kept.clear();
-    assert_eq!(
-        next_line(&mut r, &mut kept, false, far).unwrap(),
-        LineRead::Line(0)
-    );
-    assert_eq!(
-        next_line(&mut r, &mut kept, false, far).unwrap(),
-        LineRead::Line(4)
-    );
-    assert!(kept.is_empty());
-    assert_eq!(
-        next_line(&mut r, &mut kept, true, far).unwrap(),
-        LineRead::End
+fn an_offset_past_the_end_is_reported_with_the_line_count() {
+    let (window, total) = text_window("a\nb\n", 2, 10);
+    assert!(window.is_empty());
+    assert_eq!(total, 2);
+    let out = page(&window, 2, Some(10), total);
+    assert_eq!(out.status, crate::ToolResultStatus::Error);
+    assert!(
+        out.output.contains("offset 2 is past the end"),
+        "{}",
+        out.output
     );
 }
