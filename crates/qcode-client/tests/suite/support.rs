@@ -104,9 +104,9 @@ pub async fn collect(server: &MockServer) -> Collected {
     .await
 }
 
-/// Runs `test` (a test of this binary) in a child process with `env` set, so that proxy
-/// and certificate-store variables do not leak into tests running in parallel. Returns whether the child passed, and
-/// its output.
+/// Runs `test` (a test of this binary) in a child process with `env` set, so that proxy and
+/// certificate-store variables do not leak into tests running in parallel (the parent's own
+/// are removed). Returns whether the child passed, and its output.
 pub fn run_child(test: &str, env: &[(&str, &str)]) -> (bool, String) {
     let exe = std::env::current_exe().unwrap();
     let mut cmd = std::process::Command::new(exe);
