@@ -14,7 +14,8 @@ use crate::proxy::ProxyConfig;
 use crate::redact::redact_url;
 use crate::stream::{Driver, ResponseStream};
 use crate::transport::{
-    error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause, with_details,
+    certificate_problem, error_chain, is_dns, is_plaintext_reply, is_refused, redact, root_cause,
+    with_details,
 };
 use crate::{ChatRequest, ClientError, CredentialSource, Endpoint, RetryPolicy, TimeoutPhase};
 
@@ -230,6 +231,16 @@ impl ChatClient {
             ClientError::NotHttps {
                 host_port: target.host_port.clone(),
                 http_url: target.http_base.clone(),
+            }
+        } else if let Some(reason) = target
+            .url
+            .host_str()
+            .filter(|_| target.url.scheme() == "https")
+            .and_then(|host| certificate_problem(e, host))
+        {
+            ClientError::Certificate {
+                host_port: target.host_port.clone(),
+                reason,
             }
         } else if is_dns(e) {
             ClientError::UnknownHost {

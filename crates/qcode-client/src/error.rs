@@ -47,6 +47,11 @@ pub enum ClientError {
     #[error("could not connect to {host_port} with TLS: this server speaks http, not https")]
     NotHttps { host_port: String, http_url: String },
 
+    /// The server's TLS certificate was refused (untrusted issuer, another name, expired, or
+    /// no certificate store to check it with). Not retried: the same certificate comes back.
+    #[error("the TLS certificate of {host_port} was refused: {reason}")]
+    Certificate { host_port: String, reason: String },
+
     /// The host name did not resolve (DNS). Retried once at most. `host` has no user info.
     #[error("cannot resolve {host} ({reason})")]
     UnknownHost { host: String, reason: String },
@@ -143,6 +148,7 @@ impl ClientError {
             Self::InvalidBaseUrl { .. }
             | Self::InvalidHeader { .. }
             | Self::NotHttps { .. }
+            | Self::Certificate { .. }
             | Self::InvalidProxy { .. } => ErrorKind::Config,
             Self::Connect { .. }
             | Self::UnknownHost { .. }
@@ -182,6 +188,7 @@ impl ClientError {
             Self::InvalidBaseUrl { .. }
             | Self::InvalidHeader { .. }
             | Self::NotHttps { .. }
+            | Self::Certificate { .. }
             | Self::InvalidProxy { .. }
             | Self::Unauthorized { .. }
             | Self::Credentials { .. }
@@ -209,6 +216,12 @@ impl ClientError {
                      not encrypted; use it only for a server on this machine or a network you \
                      trust)."
                 ));
+            }
+            Self::Certificate { .. } => {
+                "Check that the host in the base URL is the name on the server's certificate. \
+                 For a server with a private CA or a self-signed certificate you trust, set \
+                 SSL_CERT_FILE to that certificate (PEM). On a network you do not trust, this \
+                 can mean someone is intercepting the connection."
             }
             Self::UnknownHost { .. } => {
                 "Check the host name in the base URL (OPENAI_BASE_URL, or /auth) and your \

@@ -7,7 +7,8 @@
 //! server never needs it. Verification is unchanged: the same verifier, the same roots
 //! (`SSL_CERT_FILE` / `SSL_CERT_DIR` included), the same protocol versions and ALPN as
 //! reqwest's own rustls setup; a store that cannot be read fails the handshake with the
-//! verifier's own error, as it failed the client's construction before.
+//! verifier's own error (a `ClientError::Certificate`, not retried), as it failed the client's
+//! construction before. `tests/suite/tls.rs` does real handshakes against a local server.
 
 use std::sync::{Arc, OnceLock};
 

@@ -16,13 +16,17 @@ fn chain<'a>(e: &'a (dyn Error + 'static)) -> Vec<&'a (dyn Error + 'static)> {
     let mut cur = Some(e);
     while let Some(err) = cur {
         all.push(err);
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
+        // hyper-util wraps the TLS connector's `io::Error` in another one: unwrap them all.
+        let mut last = err;
+        while let Some(io) = last.downcast_ref::<std::io::Error>()
             && let Some(inner) = io.get_ref()
+            && all.len() <= 64
         {
             let inner: &(dyn Error + 'static) = inner;
             all.push(inner);
+            last = inner;
         }
-        cur = err.source();
+        cur = last.source();
         if all.len() > 64 {
             break;
         }
@@ -51,6 +55,74 @@ pub(crate) fn is_plaintext_reply(e: &(dyn Error + 'static)) -> bool {
             .to_string()
             .contains("corrupt message of type InvalidContentType")
     })
+}
+
+/// Why the server's certificate was refused, when that is what failed the handshake: rustls's
+/// `InvalidCertificate` (an untrusted issuer, another name, expired, …), or a certificate store
+/// with no usable certificate (rustls-platform-verifier's error, kept by `tls::LazyVerifier`).
+/// `host` is the name that was checked.
+pub(crate) fn certificate_problem(e: &(dyn Error + 'static), host: &str) -> Option<String> {
+    chain(e)
+        .into_iter()
+        .find_map(|err| match err.downcast_ref::<rustls::Error>()? {
+            rustls::Error::InvalidCertificate(c) => Some(describe_certificate(c, host)),
+            rustls::Error::General(m) if m.starts_with("No CA certificates were loaded") => Some(
+                "no CA certificate could be loaded from the certificate store (SSL_CERT_FILE, \
+                 SSL_CERT_DIR or the system's)"
+                    .into(),
+            ),
+            _ => None,
+        })
+}
+
+/// At most this many of the names a certificate presents are shown.
+const SHOWN_NAMES: usize = 3;
+
+fn describe_certificate(c: &rustls::CertificateError, host: &str) -> String {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => "it is not signed by a certificate authority this machine trusts \
+                             (a self-signed certificate or a private CA)"
+            .into(),
+        C::NotValidForName => format!("it is not valid for {host}"),
+        C::NotValidForNameContext { presented, .. } => {
+            // The names come from the server: printable ASCII only, and not too many.
+            let names: Vec<String> = presented
+                .iter()
+                .take(SHOWN_NAMES)
+                .map(|n| {
+                    // rustls shows them as `DnsName("name")`.
+                    let name = n
+                        .split_once("(\"")
+                        .and_then(|(_, rest)| rest.strip_suffix("\")"))
+                        .unwrap_or(n);
+                    name.chars()
+                        .filter(char::is_ascii_graphic)
+                        .take(100)
+                        .collect()
+                })
+                .collect();
+            if names.is_empty() {
+                format!("it is not valid for {host}")
+            } else {
+                let more = if presented.len() > SHOWN_NAMES {
+                    ", …"
+                } else {
+                    ""
+                };
+                format!(
+                    "it is not valid for {host} (only for {}{more})",
+                    names.join(", ")
+                )
+            }
+        }
+        C::Expired | C::ExpiredContext { .. } => "it has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "it is not valid yet (check this machine's clock)".into()
+        }
+        C::Revoked => "it has been revoked".into(),
+        other => rustls::Error::InvalidCertificate(other.clone()).to_string(),
+    }
 }
 
 /// Whether the host name could not be resolved. reqwest marks its resolver's errors
@@ -117,4 +189,58 @@ pub(crate) fn error_chain(e: &reqwest::Error) -> String {
 /// A parsed URL safe for messages: see [`redact_url`].
 pub(crate) fn redact(url: &Url) -> String {
     redact_url(url.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// hyper-util's shape: an `io::Error` whose payload is the TLS connector's `io::Error`
+    /// whose payload is the `rustls::Error`.
+    fn nested(inner: rustls::Error) -> std::io::Error {
+        std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, inner))
+    }
+
+    #[test]
+    fn a_rustls_error_inside_nested_io_errors_is_found() {
+        let e = nested(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        let reason = certificate_problem(&e, "h.example").unwrap();
+        assert!(
+            reason.contains("not signed by a certificate authority"),
+            "{reason}"
+        );
+        let e = nested(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        ));
+        assert!(certificate_problem(&e, "h.example").is_none());
+    }
+
+    #[test]
+    fn presented_names_are_shown_plainly_and_at_most_three() {
+        let e = nested(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForNameContext {
+                expected: rustls::pki_types::ServerName::try_from("h.example").unwrap(),
+                presented: vec![
+                    "DnsName(\"a.example\")".into(),
+                    "DnsName(\"b.\u{1b}[31mexample\")".into(),
+                    "DnsName(\"c.example\")".into(),
+                    "DnsName(\"d.example\")".into(),
+                ],
+            },
+        ));
+        assert_eq!(
+            certificate_problem(&e, "h.example").unwrap(),
+            "it is not valid for h.example (only for a.example, b.[31mexample, c.example, …)"
+        );
+        let e = nested(rustls::Error::General(
+            "No CA certificates were loaded from the system".into(),
+        ));
+        assert!(
+            certificate_problem(&e, "h")
+                .unwrap()
+                .starts_with("no CA certificate could be loaded")
+        );
+    }
 }

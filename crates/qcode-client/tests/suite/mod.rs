@@ -9,3 +9,4 @@ mod request;
 mod retries;
 mod streaming;
 mod support;
+mod tls;

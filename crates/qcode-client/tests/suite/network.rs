@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::support::{KEY, client, collect_with, request};
+use super::support::{KEY, client, collect_with, in_child, request, run_child};
 
 /// A key-like value put into URLs' user info; it must never appear in a message.
 const CANARY: &str = "sk-canary-7f3a9c1e5b";
@@ -138,46 +138,9 @@ async fn user_info_is_redacted_in_not_found_and_invalid_url_errors() {
     assert!(all.contains("ftp://***@example.com/v1"), "{all}");
 }
 
-/// Runs `test` (a test of this binary) in a child process with `env` set, so that proxy
-/// variables do not leak into tests running in parallel. Returns whether the child passed, and
-/// its output.
-fn run_child(test: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
-    for var in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "REQUEST_METHOD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("QCODE_TEST_CHILD", test);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success() && text.contains("1 passed"), text)
-}
-
 /// A client that reads the proxy variables (as qcode does by default).
 fn env_client() -> qcode_client::ChatClient {
     client_with_proxy(qcode_client::ProxyConfig::Environment)
-}
-
-fn in_child(test: &str) -> bool {
-    std::env::var("QCODE_TEST_CHILD").is_ok_and(|t| t == test)
 }
 
 /// A port nothing listens on.

@@ -103,3 +103,44 @@ pub async fn collect(server: &MockServer) -> Collected {
     )
     .await
 }
+
+/// Runs `test` (a test of this binary) in a child process with `env` set, so that proxy and
+/// certificate-store variables do not leak into tests running in parallel (the parent's own
+/// are removed). Returns whether the child passed, and its output.
+pub fn run_child(test: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"]);
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "NIX_SSL_CERT_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("QCODE_TEST_CHILD", test);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success() && text.contains("1 passed"), text)
+}
+
+/// Whether this process is the child [`run_child`] started for `test`.
+pub fn in_child(test: &str) -> bool {
+    std::env::var("QCODE_TEST_CHILD").is_ok_and(|t| t == test)
+}
