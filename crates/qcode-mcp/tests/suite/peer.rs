@@ -96,8 +96,24 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
     out
 }
 
-/// Whether `pid` is alive (exists and is not a zombie).
+/// Whether `pid` is still alive (exists and is not a zombie) after up to 5 s of waiting for it
+/// to go.
 pub fn alive(pid: u32) -> bool {
+    // A signalled process still has to be scheduled to exit: on a loaded machine that takes a
+    // moment after the manager's last wait. Alive means still running 5 s later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if !running(pid) {
+            return false;
+        }
+        if std::time::Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => stat
             .rsplit_once(')')
